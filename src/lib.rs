@@ -1,0 +1,9 @@
+//! stackctl: observe → diff → apply for a whole AWS web stack.
+
+pub mod aws;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod engine;
+pub mod names;
+pub mod plan;
