@@ -1,0 +1,9 @@
+//! Integration tests: the AWS SDK talking to moto through the proxy.
+//! Need `STACKCTL_TEST_MOTO` (set by ./scripts/test.sh); skipped without it unless
+//! `STACKCTL_TEST_REQUIRE_SERVICES=1`, which makes them fail.
+
+mod common;
+mod determinism;
+mod passthrough;
+mod sdk_faults;
+mod situational;
