@@ -17,6 +17,18 @@ pub enum Protocol {
     Other,
 }
 
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Protocol::Ec2Query => f.write_str("ec2Query"),
+            Protocol::AwsQuery => f.write_str("awsQuery"),
+            Protocol::AwsJson { minor } => write!(f, "awsJson1_{minor}"),
+            Protocol::RpcV2Cbor => f.write_str("rpcv2Cbor"),
+            Protocol::Other => f.write_str("other"),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Call {
     pub protocol: Protocol,
@@ -109,6 +121,11 @@ pub fn classify(headers: &HeaderMap, path: &str, body: &[u8]) -> Call {
             call.protocol =
                 if call.service == "ec2" { Protocol::Ec2Query } else { Protocol::AwsQuery };
         }
+    }
+    if call.protocol == Protocol::Other {
+        // REST protocols and moto's own API: counted, never faulted.
+        call.service = if call.service.is_empty() { "other".into() } else { call.service };
+        call.action = "(rest)".into();
     }
     call.mutating = !is_read_only(&call.action);
     call
@@ -210,5 +227,6 @@ mod tests {
     fn other_is_left_alone() {
         let c = classify(&HeaderMap::new(), "/moto-api/reset", b"");
         assert_eq!(c.protocol, Protocol::Other);
+        assert_eq!(c.key(), "other:(rest)");
     }
 }

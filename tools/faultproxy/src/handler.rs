@@ -113,7 +113,8 @@ pub async fn handle(shared: Arc<Shared>, reset: Arc<AtomicBool>, req: Request<In
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
     let call = classify(&parts.headers, parts.uri.path(), &body);
-    let (seq, n) = shared.recorder().call(&call.key());
+    let (seq, n) = shared.recorder().call(&call.key(), &call.service, call.protocol.to_string());
+    tracing::debug!(seq, n, call = %call.key(), protocol = %call.protocol, "request");
     if call.protocol == Protocol::Other {
         return Ok(respond(shared.forward(&parts, body).await));
     }

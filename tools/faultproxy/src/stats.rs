@@ -55,7 +55,7 @@ impl FaultKind {
 
 impl fmt::Display for FaultKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -82,6 +82,8 @@ pub struct Stats {
     pub faults: BTreeMap<FaultKind, u64>,
     pub total_calls: u64,
     pub total_faults: u64,
+    /// Wire protocol seen per service (`ec2Query`, `awsQuery`, `awsJson1_1`, `rpcv2Cbor`...).
+    pub protocols: BTreeMap<String, String>,
 }
 
 impl Stats {
@@ -101,8 +103,9 @@ pub(crate) struct Recorder {
 
 impl Recorder {
     /// Counts a request; returns (seq, n).
-    pub fn call(&mut self, key: &str) -> (u64, u64) {
+    pub fn call(&mut self, key: &str, service: &str, protocol: String) -> (u64, u64) {
         self.stats.total_calls += 1;
+        self.stats.protocols.insert(service.to_string(), protocol);
         let n = self.stats.calls.entry(key.to_string()).or_default();
         *n += 1;
         (self.stats.total_calls, *n)

@@ -5,5 +5,6 @@
 mod common;
 mod determinism;
 mod passthrough;
+mod protocols;
 mod sdk_faults;
 mod situational;
