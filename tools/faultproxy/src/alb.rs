@@ -20,7 +20,12 @@ pub fn learn(call: &Call, body: &[u8], world: &mut World, ctx: &mut Ctx) {
 
 /// Rewrites `State/Code` of still-provisioning ALBs in a DescribeLoadBalancers response.
 /// Returns the new body and the ARNs rewritten.
-pub fn rewrite(call: &Call, body: &[u8], world: &World, ctx: &Ctx) -> Option<(Vec<u8>, Vec<String>)> {
+pub fn rewrite(
+    call: &Call,
+    body: &[u8],
+    world: &World,
+    ctx: &Ctx,
+) -> Option<(Vec<u8>, Vec<String>)> {
     if !call.is("elasticloadbalancing", "DescribeLoadBalancers") || world.albs.is_empty() {
         return None;
     }
@@ -28,12 +33,17 @@ pub fn rewrite(call: &Call, body: &[u8], world: &World, ctx: &Ctx) -> Option<(Ve
     let leaves = xml::leaves(doc);
     let mut edits = Vec::new();
     let mut arns = Vec::new();
-    for arn in leaves.iter().filter(|l| l.ends_with("LoadBalancers/member/LoadBalancerArn")) {
+    for arn in leaves
+        .iter()
+        .filter(|l| l.ends_with("LoadBalancers/member/LoadBalancerArn"))
+    {
         if !World::until(world.albs.get(&arn.text), ctx.now) {
             continue;
         }
         let member = arn.owner(1);
-        if let Some(code) = leaves.iter().find(|l| l.ends_with("member/State/Code") && l.owner(2) == member)
+        if let Some(code) = leaves
+            .iter()
+            .find(|l| l.ends_with("member/State/Code") && l.owner(2) == member)
             && code.text != "provisioning"
         {
             edits.push((code.span.clone(), "provisioning".to_string()));

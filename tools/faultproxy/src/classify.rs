@@ -52,7 +52,10 @@ impl Call {
         self.service == service && self.action == action
     }
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
     /// Values of `Prefix1`, `Prefix2`... (list members in the query protocols).
     pub fn params_with_prefix(&self, prefix: &str) -> Vec<&str> {
@@ -72,8 +75,9 @@ impl Call {
 
 /// Read-only actions: never mutate, safe to retry.
 pub fn is_read_only(action: &str) -> bool {
-    const READ: &[&str] =
-        &["Describe", "Get", "List", "Lookup", "Search", "BatchGet", "Filter", "Simulate"];
+    const READ: &[&str] = &[
+        "Describe", "Get", "List", "Lookup", "Search", "BatchGet", "Filter", "Simulate",
+    ];
     READ.iter().any(|p| action.starts_with(p))
 }
 
@@ -92,7 +96,11 @@ pub fn classify(headers: &HeaderMap, path: &str, body: &[u8]) -> Call {
     };
     if let Some(target) = header("x-amz-target") {
         let (prefix, action) = target.rsplit_once('.').unwrap_or(("", target));
-        let minor = if content_type.contains("json-1.0") { 0 } else { 1 };
+        let minor = if content_type.contains("json-1.0") {
+            0
+        } else {
+            1
+        };
         call.protocol = Protocol::AwsJson { minor };
         call.action = action.to_string();
         if scope_service.is_none() {
@@ -118,13 +126,20 @@ pub fn classify(headers: &HeaderMap, path: &str, body: &[u8]) -> Call {
             if scope_service.is_none() {
                 call.service = service_from_version(call.param("Version").unwrap_or("")).into();
             }
-            call.protocol =
-                if call.service == "ec2" { Protocol::Ec2Query } else { Protocol::AwsQuery };
+            call.protocol = if call.service == "ec2" {
+                Protocol::Ec2Query
+            } else {
+                Protocol::AwsQuery
+            };
         }
     }
     if call.protocol == Protocol::Other {
         // REST protocols and moto's own API: counted, never faulted.
-        call.service = if call.service.is_empty() { "other".into() } else { call.service };
+        call.service = if call.service.is_empty() {
+            "other".into()
+        } else {
+            call.service
+        };
         call.action = "(rest)".into();
     }
     call.mutating = !is_read_only(&call.action);
@@ -136,12 +151,20 @@ fn credential_scope(headers: &HeaderMap) -> (Option<String>, Option<String>) {
     let Some(auth) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
         return (None, None);
     };
-    let Some(start) = auth.find("Credential=") else { return (None, None) };
-    let cred = auth[start + "Credential=".len()..].split([',', ' ']).next().unwrap_or("");
+    let Some(start) = auth.find("Credential=") else {
+        return (None, None);
+    };
+    let cred = auth[start + "Credential=".len()..]
+        .split([',', ' '])
+        .next()
+        .unwrap_or("");
     let parts: Vec<&str> = cred.split('/').collect();
     if parts.len() >= 5 && parts[parts.len() - 1] == "aws4_request" {
         let n = parts.len();
-        (Some(parts[n - 3].to_string()), Some(parts[n - 2].to_ascii_lowercase()))
+        (
+            Some(parts[n - 3].to_string()),
+            Some(parts[n - 2].to_ascii_lowercase()),
+        )
     } else {
         (None, None)
     }
@@ -187,8 +210,15 @@ mod tests {
             ("authorization", AUTH_EC2),
             ("content-type", "application/x-www-form-urlencoded"),
         ]);
-        let c = classify(&h, "/", b"Action=DescribeVpcs&Version=2016-11-15&VpcId.1=vpc-1&VpcId.2=vpc-2");
-        assert_eq!((c.protocol, c.service.as_str(), c.action.as_str()), (Protocol::Ec2Query, "ec2", "DescribeVpcs"));
+        let c = classify(
+            &h,
+            "/",
+            b"Action=DescribeVpcs&Version=2016-11-15&VpcId.1=vpc-1&VpcId.2=vpc-2",
+        );
+        assert_eq!(
+            (c.protocol, c.service.as_str(), c.action.as_str()),
+            (Protocol::Ec2Query, "ec2", "DescribeVpcs")
+        );
         assert_eq!(c.region, "eu-west-1");
         assert!(!c.mutating);
         assert_eq!(c.params_with_prefix("VpcId."), vec!["vpc-1", "vpc-2"]);
@@ -196,9 +226,15 @@ mod tests {
 
     #[test]
     fn aws_query_unsigned_falls_back_to_version() {
-        let h = headers(&[("content-type", "application/x-www-form-urlencoded; charset=utf-8")]);
+        let h = headers(&[(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )]);
         let c = classify(&h, "/", b"Action=CreateRole&Version=2010-05-08&RoleName=r");
-        assert_eq!((c.protocol, c.service.as_str()), (Protocol::AwsQuery, "iam"));
+        assert_eq!(
+            (c.protocol, c.service.as_str()),
+            (Protocol::AwsQuery, "iam")
+        );
         assert!(c.mutating);
         assert_eq!(c.param("RoleName"), Some("r"));
     }
@@ -206,7 +242,10 @@ mod tests {
     #[test]
     fn aws_json() {
         let h = headers(&[
-            ("x-amz-target", "AmazonEC2ContainerServiceV20141113.CreateService"),
+            (
+                "x-amz-target",
+                "AmazonEC2ContainerServiceV20141113.CreateService",
+            ),
             ("content-type", "application/x-amz-json-1.1"),
         ]);
         let c = classify(&h, "/", br#"{"serviceName":"web"}"#);
@@ -217,8 +256,15 @@ mod tests {
 
     #[test]
     fn rpc_v2_cbor() {
-        let h = headers(&[("smithy-protocol", "rpc-v2-cbor"), ("content-type", "application/cbor")]);
-        let c = classify(&h, "/service/GraniteServiceVersion20100801/operation/PutMetricData", b"");
+        let h = headers(&[
+            ("smithy-protocol", "rpc-v2-cbor"),
+            ("content-type", "application/cbor"),
+        ]);
+        let c = classify(
+            &h,
+            "/service/GraniteServiceVersion20100801/operation/PutMetricData",
+            b"",
+        );
         assert_eq!(c.protocol, Protocol::RpcV2Cbor);
         assert_eq!(c.action, "PutMetricData");
     }

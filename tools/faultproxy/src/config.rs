@@ -35,7 +35,10 @@ impl Rule {
         Rule { window, chance }
     }
     pub const fn off() -> Self {
-        Rule { window: Duration::ZERO, chance: Chance::Fixed(0.0) }
+        Rule {
+            window: Duration::ZERO,
+            chance: Chance::Fixed(0.0),
+        }
     }
 }
 
@@ -87,7 +90,12 @@ impl Weights {
         }
     }
     pub fn throttle_only() -> Self {
-        Weights { throttle: 3, too_many_requests: 1, unavailable: 1, ..Weights::none() }
+        Weights {
+            throttle: 3,
+            too_many_requests: 1,
+            unavailable: 1,
+            ..Weights::none()
+        }
     }
 }
 
@@ -158,8 +166,13 @@ pub enum Profile {
 }
 
 impl Profile {
-    pub const NAMES: &'static [&'static str] =
-        &["realistic", "throttle-only", "transient", "consistency", "passthrough"];
+    pub const NAMES: &'static [&'static str] = &[
+        "realistic",
+        "throttle-only",
+        "transient",
+        "consistency",
+        "passthrough",
+    ];
 
     pub fn parse(s: &str) -> Option<Profile> {
         Some(match s {
@@ -206,7 +219,10 @@ impl FaultConfig {
                 self.weights = if profile == Profile::ThrottleOnly {
                     Weights::throttle_only()
                 } else {
-                    Weights { response_lost: 0, ..Weights::default() }
+                    Weights {
+                        response_lost: 0,
+                        ..Weights::default()
+                    }
                 };
                 self.situational_off();
             }

@@ -19,16 +19,56 @@ enum IdFrom {
 
 const CREATES: &[(&str, &str, IdFrom, &str)] = &[
     ("ec2", "CreateVpc", IdFrom::Xml("vpc/vpcId"), "vpc"),
-    ("ec2", "CreateSubnet", IdFrom::Xml("subnet/subnetId"), "subnet"),
-    ("ec2", "CreateSecurityGroup", IdFrom::Xml("CreateSecurityGroupResponse/groupId"), "sg"),
-    ("ec2", "CreateInternetGateway", IdFrom::Xml("internetGateway/internetGatewayId"), "igw"),
-    ("ec2", "CreateRouteTable", IdFrom::Xml("routeTable/routeTableId"), "rtb"),
+    (
+        "ec2",
+        "CreateSubnet",
+        IdFrom::Xml("subnet/subnetId"),
+        "subnet",
+    ),
+    (
+        "ec2",
+        "CreateSecurityGroup",
+        IdFrom::Xml("CreateSecurityGroupResponse/groupId"),
+        "sg",
+    ),
+    (
+        "ec2",
+        "CreateInternetGateway",
+        IdFrom::Xml("internetGateway/internetGatewayId"),
+        "igw",
+    ),
+    (
+        "ec2",
+        "CreateRouteTable",
+        IdFrom::Xml("routeTable/routeTableId"),
+        "rtb",
+    ),
     ("iam", "CreateRole", IdFrom::Param("RoleName"), "role"),
-    ("elasticloadbalancing", "CreateLoadBalancer", IdFrom::Xml("LoadBalancers/member/LoadBalancerArn"), "alb"),
-    ("elasticloadbalancing", "CreateTargetGroup", IdFrom::Xml("TargetGroups/member/TargetGroupArn"), "tg"),
-    ("ecr", "CreateRepository", IdFrom::Json("/repositoryName"), "ecr"),
+    (
+        "elasticloadbalancing",
+        "CreateLoadBalancer",
+        IdFrom::Xml("LoadBalancers/member/LoadBalancerArn"),
+        "alb",
+    ),
+    (
+        "elasticloadbalancing",
+        "CreateTargetGroup",
+        IdFrom::Xml("TargetGroups/member/TargetGroupArn"),
+        "tg",
+    ),
+    (
+        "ecr",
+        "CreateRepository",
+        IdFrom::Json("/repositoryName"),
+        "ecr",
+    ),
     ("ssm", "PutParameter", IdFrom::Json("/Name"), "ssm"),
-    ("ecs", "CreateCluster", IdFrom::ReplyJson("/cluster/clusterName"), "cluster"),
+    (
+        "ecs",
+        "CreateCluster",
+        IdFrom::ReplyJson("/cluster/clusterName"),
+        "cluster",
+    ),
 ];
 
 /// Where a read call names ids.
@@ -41,32 +81,127 @@ enum IdsIn {
 }
 
 /// (service, action, ids, kind, status, code, message with `{id}`).
-type Read = (&'static str, &'static str, IdsIn, &'static str, u16, &'static str, &'static str);
+type Read = (
+    &'static str,
+    &'static str,
+    IdsIn,
+    &'static str,
+    u16,
+    &'static str,
+    &'static str,
+);
 
 const READS: &[Read] = &[
-    ("ec2", "DescribeVpcs", IdsIn::Prefix("VpcId."), "vpc", 400, "InvalidVpcID.NotFound", "The vpc ID '{id}' does not exist"),
-    ("ec2", "DescribeSubnets", IdsIn::Prefix("SubnetId."), "subnet", 400, "InvalidSubnetID.NotFound", "The subnet ID '{id}' does not exist"),
-    ("ec2", "DescribeSecurityGroups", IdsIn::Prefix("GroupId."), "sg", 400, "InvalidGroup.NotFound", "The security group '{id}' does not exist"),
-    ("ec2", "DescribeInternetGateways", IdsIn::Prefix("InternetGatewayId."), "igw", 400, "InvalidInternetGatewayID.NotFound", "The internetGateway ID '{id}' does not exist"),
-    ("ec2", "DescribeRouteTables", IdsIn::Prefix("RouteTableId."), "rtb", 400, "InvalidRouteTableID.NotFound", "The routeTable ID '{id}' does not exist"),
-    ("iam", "GetRole", IdsIn::Param("RoleName"), "role", 404, "NoSuchEntity", "The role with name {id} cannot be found."),
-    ("elasticloadbalancing", "DescribeLoadBalancers", IdsIn::Prefix("LoadBalancerArns.member."), "alb", 400, "LoadBalancerNotFound", "One or more load balancers not found"),
-    ("elasticloadbalancing", "DescribeTargetGroups", IdsIn::Prefix("TargetGroupArns.member."), "tg", 400, "TargetGroupNotFound", "One or more target groups not found"),
-    ("ecr", "DescribeRepositories", IdsIn::JsonList("/repositoryNames"), "ecr", 400, "RepositoryNotFoundException", "The repository with name '{id}' does not exist in the registry"),
-    ("ssm", "GetParameter", IdsIn::Json("/Name"), "ssm", 400, "ParameterNotFound", ""),
+    (
+        "ec2",
+        "DescribeVpcs",
+        IdsIn::Prefix("VpcId."),
+        "vpc",
+        400,
+        "InvalidVpcID.NotFound",
+        "The vpc ID '{id}' does not exist",
+    ),
+    (
+        "ec2",
+        "DescribeSubnets",
+        IdsIn::Prefix("SubnetId."),
+        "subnet",
+        400,
+        "InvalidSubnetID.NotFound",
+        "The subnet ID '{id}' does not exist",
+    ),
+    (
+        "ec2",
+        "DescribeSecurityGroups",
+        IdsIn::Prefix("GroupId."),
+        "sg",
+        400,
+        "InvalidGroup.NotFound",
+        "The security group '{id}' does not exist",
+    ),
+    (
+        "ec2",
+        "DescribeInternetGateways",
+        IdsIn::Prefix("InternetGatewayId."),
+        "igw",
+        400,
+        "InvalidInternetGatewayID.NotFound",
+        "The internetGateway ID '{id}' does not exist",
+    ),
+    (
+        "ec2",
+        "DescribeRouteTables",
+        IdsIn::Prefix("RouteTableId."),
+        "rtb",
+        400,
+        "InvalidRouteTableID.NotFound",
+        "The routeTable ID '{id}' does not exist",
+    ),
+    (
+        "iam",
+        "GetRole",
+        IdsIn::Param("RoleName"),
+        "role",
+        404,
+        "NoSuchEntity",
+        "The role with name {id} cannot be found.",
+    ),
+    (
+        "elasticloadbalancing",
+        "DescribeLoadBalancers",
+        IdsIn::Prefix("LoadBalancerArns.member."),
+        "alb",
+        400,
+        "LoadBalancerNotFound",
+        "One or more load balancers not found",
+    ),
+    (
+        "elasticloadbalancing",
+        "DescribeTargetGroups",
+        IdsIn::Prefix("TargetGroupArns.member."),
+        "tg",
+        400,
+        "TargetGroupNotFound",
+        "One or more target groups not found",
+    ),
+    (
+        "ecr",
+        "DescribeRepositories",
+        IdsIn::JsonList("/repositoryNames"),
+        "ecr",
+        400,
+        "RepositoryNotFoundException",
+        "The repository with name '{id}' does not exist in the registry",
+    ),
+    (
+        "ssm",
+        "GetParameter",
+        IdsIn::Json("/Name"),
+        "ssm",
+        400,
+        "ParameterNotFound",
+        "",
+    ),
 ];
 
 /// After a successful create: maybe make the new resource invisible for a while.
 pub fn learn(call: &Call, body: &[u8], world: &mut World, ctx: &mut Ctx) {
-    let Some((_, _, from, kind)) = CREATES.iter().find(|(s, a, ..)| call.is(s, a)) else { return };
-    if call.is("ssm", "PutParameter") && call.json.as_ref().and_then(|j| j.get("Overwrite")) == Some(&true.into()) {
+    let Some((_, _, from, kind)) = CREATES.iter().find(|(s, a, ..)| call.is(s, a)) else {
+        return;
+    };
+    if call.is("ssm", "PutParameter")
+        && call.json.as_ref().and_then(|j| j.get("Overwrite")) == Some(&true.into())
+    {
         return;
     }
     let id = match from {
         IdFrom::Xml(suffix) => xml::first(&xml::leaves(text(body)), suffix).map(str::to_string),
         IdFrom::Param(p) => call.param(p).map(str::to_string),
         IdFrom::Json(p) => call.json_str(p).map(str::to_string),
-        IdFrom::ReplyJson(p) => json(body).pointer(p).and_then(|v| v.as_str()).map(str::to_string),
+        IdFrom::ReplyJson(p) => json(body)
+            .pointer(p)
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
     };
     let rule = ctx.cfg.consistency;
     if let Some(id) = id
@@ -95,5 +230,9 @@ pub fn check(call: &Call, world: &World, ctx: &Ctx) -> Option<AwsError> {
     let missing = ids
         .into_iter()
         .find(|id| World::until(world.invisible.get(&(*kind, id.to_string())), ctx.now))?;
-    Some(AwsError::client(*status, code, message.replace("{id}", missing)))
+    Some(AwsError::client(
+        *status,
+        code,
+        message.replace("{id}", missing),
+    ))
 }

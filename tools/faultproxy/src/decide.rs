@@ -37,12 +37,21 @@ impl Dice {
     }
 
     pub fn hex(&mut self, len: usize) -> String {
-        (0..len).map(|_| char::from_digit(self.0.random_range(0..16), 16).unwrap()).collect()
+        (0..len)
+            .map(|_| char::from_digit(self.0.random_range(0..16), 16).unwrap())
+            .collect()
     }
 
     /// A UUID-shaped request id.
     pub fn request_id(&mut self) -> String {
-        format!("{}-{}-4{}-a{}-{}", self.hex(8), self.hex(4), self.hex(3), self.hex(3), self.hex(12))
+        format!(
+            "{}-{}-4{}-a{}-{}",
+            self.hex(8),
+            self.hex(4),
+            self.hex(3),
+            self.hex(3),
+            self.hex(12)
+        )
     }
 
     fn pick(&mut self, weights: &[(FaultKind, u32)]) -> Option<FaultKind> {
@@ -52,11 +61,13 @@ impl Dice {
             return None;
         }
         let mut acc = 0;
-        weights.iter().find(|(_, w)| {
-            acc += w;
-            draw < acc
-        })
-        .map(|(k, _)| *k)
+        weights
+            .iter()
+            .find(|(_, w)| {
+                acc += w;
+                draw < acc
+            })
+            .map(|(k, _)| *k)
     }
 }
 
@@ -73,8 +84,15 @@ pub fn generic(dice: &mut Dice, cfg: &FaultConfig) -> Option<Generic> {
     if !dice.chance(cfg.rate) {
         return None;
     }
-    let Weights { throttle, too_many_requests, unavailable, internal_error, connection_reset, slow, response_lost } =
-        cfg.weights;
+    let Weights {
+        throttle,
+        too_many_requests,
+        unavailable,
+        internal_error,
+        connection_reset,
+        slow,
+        response_lost,
+    } = cfg.weights;
     let kind = dice.pick(&[
         (FaultKind::Throttle, throttle),
         (FaultKind::TooManyRequests, too_many_requests),
@@ -94,7 +112,9 @@ pub fn generic(dice: &mut Dice, cfg: &FaultConfig) -> Option<Generic> {
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325, |h, b| (h ^ *b as u64).wrapping_mul(0x100000001b3))
+    bytes.iter().fold(0xcbf29ce484222325, |h, b| {
+        (h ^ *b as u64).wrapping_mul(0x100000001b3)
+    })
 }
 
 #[cfg(test)]
@@ -109,7 +129,9 @@ mod tests {
     fn same_seed_same_faults() {
         let seq = |seed| -> Vec<Option<Generic>> {
             let c = FaultConfig { seed, ..cfg(0.5) };
-            (1..200).map(|n| generic(&mut Dice::for_call(c.seed, "ec2:DescribeVpcs", n).0, &c)).collect()
+            (1..200)
+                .map(|n| generic(&mut Dice::for_call(c.seed, "ec2:DescribeVpcs", n).0, &c))
+                .collect()
         };
         assert_eq!(seq(1), seq(1));
         assert_ne!(seq(1), seq(2));
@@ -119,7 +141,9 @@ mod tests {
     fn rate_bounds() {
         let count = |rate| {
             let c = cfg(rate);
-            (1..1000).filter(|n| generic(&mut Dice::for_call(3, "iam:GetRole", *n).0, &c).is_some()).count()
+            (1..1000)
+                .filter(|n| generic(&mut Dice::for_call(3, "iam:GetRole", *n).0, &c).is_some())
+                .count()
         };
         assert_eq!(count(0.0), 0);
         assert_eq!(count(1.0), 999);

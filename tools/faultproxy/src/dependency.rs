@@ -11,7 +11,12 @@ pub fn learn(call: &Call, world: &mut World, ctx: &mut Ctx) {
     let frees_enis = call.is("elasticloadbalancing", "DeleteLoadBalancer")
         || call.is("ecs", "DeleteService")
         || (call.is("ecs", "UpdateService")
-            && call.json.as_ref().and_then(|j| j.get("desiredCount")).and_then(|v| v.as_u64()) == Some(0));
+            && call
+                .json
+                .as_ref()
+                .and_then(|j| j.get("desiredCount"))
+                .and_then(|v| v.as_u64())
+                == Some(0));
     if !frees_enis {
         return;
     }
@@ -30,15 +35,24 @@ pub fn check_drain(call: &Call, world: &World, ctx: &Ctx) -> Option<AwsError> {
     let p = |k| call.param(k).unwrap_or("?");
     let message = match call.action.as_str() {
         "DeleteSecurityGroup" => format!("resource {} has a dependent object", p("GroupId")),
-        "DeleteSubnet" => format!("The subnet '{}' has dependencies and cannot be deleted.", p("SubnetId")),
+        "DeleteSubnet" => format!(
+            "The subnet '{}' has dependencies and cannot be deleted.",
+            p("SubnetId")
+        ),
         "DetachInternetGateway" => format!(
             "Network {} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.",
             p("VpcId")
         ),
         "DeleteInternetGateway" => {
-            format!("The internetGateway '{}' has dependencies and cannot be deleted.", p("InternetGatewayId"))
+            format!(
+                "The internetGateway '{}' has dependencies and cannot be deleted.",
+                p("InternetGatewayId")
+            )
         }
-        "DeleteVpc" => format!("The vpc '{}' has dependencies and cannot be deleted.", p("VpcId")),
+        "DeleteVpc" => format!(
+            "The vpc '{}' has dependencies and cannot be deleted.",
+            p("VpcId")
+        ),
         _ => return None,
     };
     Some(AwsError::client(400, "DependencyViolation", message))
@@ -50,7 +64,9 @@ pub fn sg_to_check<'a>(call: &'a Call, ctx: &mut Ctx) -> Option<&'a str> {
         return None;
     }
     let group = call.param("GroupId")?;
-    ctx.dice.chance(ctx.cfg.sg_references.resolve(ctx.cfg.rate)).then_some(group)
+    ctx.dice
+        .chance(ctx.cfg.sg_references.resolve(ctx.cfg.rate))
+        .then_some(group)
 }
 
 /// Another group whose rules reference `group`, from a DescribeSecurityGroups response.
@@ -74,7 +90,11 @@ pub fn referencing_group(describe_body: &[u8], group: &str) -> Option<String> {
 }
 
 pub fn sg_referenced(group: &str) -> AwsError {
-    AwsError::client(400, "DependencyViolation", format!("resource {group} has a dependent object"))
+    AwsError::client(
+        400,
+        "DependencyViolation",
+        format!("resource {group} has a dependent object"),
+    )
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use crate::decide::{self, Dice, Generic};
 use crate::stats::{FaultKind, FaultRecord, Recorder};
 use crate::wire::{self, AwsError, Body, render};
 use crate::world::{Ctx, World};
-use crate::{alb, consistency, deploy, dependency, roles};
+use crate::{alb, consistency, dependency, deploy, roles};
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HOST};
 use http::{HeaderMap, HeaderName, Request, Response, StatusCode};
@@ -53,7 +53,14 @@ impl Shared {
             None => host,
         };
         let client = Client::builder(TokioExecutor::new()).build_http();
-        Shared { base: format!("http://{authority}"), authority, cfg, client, recorder: Default::default(), world: Default::default() }
+        Shared {
+            base: format!("http://{authority}"),
+            authority,
+            cfg,
+            client,
+            recorder: Default::default(),
+            world: Default::default(),
+        }
     }
     pub fn recorder(&self) -> MutexGuard<'_, Recorder> {
         self.recorder.lock().unwrap_or_else(|e| e.into_inner())
@@ -64,22 +71,37 @@ impl Shared {
 
     fn record(&self, seq: u64, call: &Call, n: u64, kind: FaultKind, detail: String) {
         tracing::warn!(seed = self.cfg.seed, seq, n, call = %call.key(), kind = %kind, detail = %detail, "fault injected");
-        self.recorder().fault(FaultRecord { seq, key: call.key(), n, kind, detail });
+        self.recorder().fault(FaultRecord {
+            seq,
+            key: call.key(),
+            n,
+            kind,
+            detail,
+        });
     }
 
     async fn forward(&self, parts: &http::request::Parts, body: Bytes) -> Result<Upstream, String> {
         let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        let mut req = Request::builder().method(parts.method.clone()).uri(format!("{}{path}", self.base));
+        let mut req = Request::builder()
+            .method(parts.method.clone())
+            .uri(format!("{}{path}", self.base));
         for (k, v) in &parts.headers {
             if k != HOST && k != CONTENT_LENGTH && !hop_by_hop(k) {
                 req = req.header(k, v);
             }
         }
-        let req = req.header(HOST, &self.authority).body(Full::new(body)).map_err(|e| e.to_string())?;
+        let req = req
+            .header(HOST, &self.authority)
+            .body(Full::new(body))
+            .map_err(|e| e.to_string())?;
         let resp = self.client.request(req).await.map_err(|e| e.to_string())?;
         let (p, b) = resp.into_parts();
         let body = b.collect().await.map_err(|e| e.to_string())?.to_bytes();
-        Ok(Upstream { status: p.status, headers: p.headers, body })
+        Ok(Upstream {
+            status: p.status,
+            headers: p.headers,
+            body,
+        })
     }
 
     /// Asks the upstream which group references `group` (moto takes any signature).
@@ -92,7 +114,12 @@ impl Shared {
                 probe.headers.insert(name, v.clone());
             }
         }
-        probe.headers.insert("content-type", "application/x-www-form-urlencoded; charset=utf-8".parse().ok()?);
+        probe.headers.insert(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8"
+                .parse()
+                .ok()?,
+        );
         let body = Bytes::from_static(b"Action=DescribeSecurityGroups&Version=2016-11-15");
         let reply = self.forward(&probe, body).await.ok()?;
         if !reply.status.is_success() {
@@ -105,15 +132,27 @@ impl Shared {
 fn hop_by_hop(name: &HeaderName) -> bool {
     matches!(
         name.as_str(),
-        "connection" | "keep-alive" | "proxy-connection" | "transfer-encoding" | "te" | "trailer" | "upgrade"
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "transfer-encoding"
+            | "te"
+            | "trailer"
+            | "upgrade"
     )
 }
 
-pub async fn handle(shared: Arc<Shared>, reset: Arc<AtomicBool>, req: Request<Incoming>) -> Result<Response<Body>, Dropped> {
+pub async fn handle(
+    shared: Arc<Shared>,
+    reset: Arc<AtomicBool>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Dropped> {
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
     let call = classify(&parts.headers, parts.uri.path(), &body);
-    let (seq, n) = shared.recorder().call(&call.key(), &call.service, call.protocol.to_string());
+    let (seq, n) = shared
+        .recorder()
+        .call(&call.key(), &call.service, call.protocol.to_string());
     tracing::debug!(seq, n, call = %call.key(), protocol = %call.protocol, "request");
     if call.protocol == Protocol::Other {
         return Ok(respond(shared.forward(&parts, body).await));
@@ -138,7 +177,13 @@ pub async fn handle(shared: Arc<Shared>, reset: Arc<AtomicBool>, req: Request<In
             return reject(kind, err);
         }
         Some(Generic::ConnectionReset) => {
-            shared.record(seq, &call, n, FaultKind::ConnectionReset, "reset before forwarding".into());
+            shared.record(
+                seq,
+                &call,
+                n,
+                FaultKind::ConnectionReset,
+                "reset before forwarding".into(),
+            );
             reset.store(true, Ordering::SeqCst);
             return Err(Dropped);
         }
@@ -149,11 +194,17 @@ pub async fn handle(shared: Arc<Shared>, reset: Arc<AtomicBool>, req: Request<In
     let now = Instant::now();
     let (pre, sg, split) = {
         let world = shared.world();
-        let mut ctx = Ctx { cfg, now, dice: &mut rdice };
+        let mut ctx = Ctx {
+            cfg,
+            now,
+            dice: &mut rdice,
+        };
         let pre = consistency::check(&call, &world, &ctx)
             .map(|e| (FaultKind::NotFound, e))
             .or_else(|| roles::check(&call, &world, &ctx).map(|e| (FaultKind::RoleNotAssumable, e)))
-            .or_else(|| dependency::check_drain(&call, &world, &ctx).map(|e| (FaultKind::EniDrain, e)));
+            .or_else(|| {
+                dependency::check_drain(&call, &world, &ctx).map(|e| (FaultKind::EniDrain, e))
+            });
         let sg = dependency::sg_to_check(&call, &mut ctx);
         (pre, sg, deploy::split_describe_tasks(&call, &world))
     };
@@ -163,8 +214,19 @@ pub async fn handle(shared: Arc<Shared>, reset: Arc<AtomicBool>, req: Request<In
     if let Some(group) = sg
         && let Some(by) = shared.sg_referenced_by(&parts, group).await
     {
-        shared.record(seq, &call, n, FaultKind::SgReferenced, format!("400 DependencyViolation: {group} referenced by {by}"));
-        return Ok(render(p, &call.service, &dependency::sg_referenced(group), &request_id));
+        shared.record(
+            seq,
+            &call,
+            n,
+            FaultKind::SgReferenced,
+            format!("400 DependencyViolation: {group} referenced by {by}"),
+        );
+        return Ok(render(
+            p,
+            &call.service,
+            &dependency::sg_referenced(group),
+            &request_id,
+        ));
     }
 
     let (forward_body, synthetic) = match split {
@@ -177,12 +239,20 @@ pub async fn handle(shared: Arc<Shared>, reset: Arc<AtomicBool>, req: Request<In
             Ok(up) => up,
             Err(e) => return Ok(respond(Err(e))),
         },
-        None => Upstream { status: StatusCode::OK, headers: json_headers(p), body: Bytes::new() },
+        None => Upstream {
+            status: StatusCode::OK,
+            headers: json_headers(p),
+            body: Bytes::new(),
+        },
     };
 
     if up.status.is_success() {
         let mut world = shared.world();
-        let mut ctx = Ctx { cfg, now: Instant::now(), dice: &mut rdice };
+        let mut ctx = Ctx {
+            cfg,
+            now: Instant::now(),
+            dice: &mut rdice,
+        };
         consistency::learn(&call, &up.body, &mut world, &mut ctx);
         roles::learn(&call, &up.body, &mut world, &mut ctx);
         dependency::learn(&call, &mut world, &mut ctx);
@@ -190,14 +260,26 @@ pub async fn handle(shared: Arc<Shared>, reset: Arc<AtomicBool>, req: Request<In
         deploy::learn(&call, &up.body, &mut world, &mut ctx);
         let mut rewritten = None;
         if let Some((b, arns)) = alb::rewrite(&call, &up.body, &world, &ctx) {
-            rewritten = Some((FaultKind::AlbProvisioning, b, format!("provisioning: {}", arns.join(","))));
+            rewritten = Some((
+                FaultKind::AlbProvisioning,
+                b,
+                format!("provisioning: {}", arns.join(",")),
+            ));
         } else if let Some(b) = deploy::rewrite_services(&call, &up.body, &mut world, &mut ctx) {
             rewritten = Some((FaultKind::DeploymentFailed, b, "rolloutState FAILED".into()));
         } else if let Some(b) = deploy::rewrite_list_tasks(&call, &up.body, &world) {
-            rewritten = Some((FaultKind::DeploymentFailed, b, "stopped tasks listed".into()));
+            rewritten = Some((
+                FaultKind::DeploymentFailed,
+                b,
+                "stopped tasks listed".into(),
+            ));
         } else if let Some(tasks) = synthetic {
             let body = forwarded.then_some(&up.body[..]);
-            rewritten = Some((FaultKind::DeploymentFailed, deploy::merge_tasks(body, tasks), "stopped tasks described".into()));
+            rewritten = Some((
+                FaultKind::DeploymentFailed,
+                deploy::merge_tasks(body, tasks),
+                "stopped tasks described".into(),
+            ));
         }
         drop(world);
         if let Some((kind, b, detail)) = rewritten {
@@ -208,12 +290,24 @@ pub async fn handle(shared: Arc<Shared>, reset: Arc<AtomicBool>, req: Request<In
 
     match generic {
         Some(Generic::ResponseLost) => {
-            shared.record(seq, &call, n, FaultKind::ResponseLost, format!("forwarded ({}), response dropped", up.status.as_u16()));
+            shared.record(
+                seq,
+                &call,
+                n,
+                FaultKind::ResponseLost,
+                format!("forwarded ({}), response dropped", up.status.as_u16()),
+            );
             reset.store(true, Ordering::SeqCst);
             Err(Dropped)
         }
         Some(Generic::Slow(delay)) => {
-            shared.record(seq, &call, n, FaultKind::Slow, format!("delayed {} ms", delay.as_millis()));
+            shared.record(
+                seq,
+                &call,
+                n,
+                FaultKind::Slow,
+                format!("delayed {} ms", delay.as_millis()),
+            );
             tokio::time::sleep(delay).await;
             Ok(respond(Ok(up)))
         }
@@ -223,7 +317,11 @@ pub async fn handle(shared: Arc<Shared>, reset: Arc<AtomicBool>, req: Request<In
 
 fn json_headers(p: Protocol) -> HeaderMap {
     let mut h = HeaderMap::new();
-    let ct = if p == (Protocol::AwsJson { minor: 0 }) { "application/x-amz-json-1.0" } else { "application/x-amz-json-1.1" };
+    let ct = if p == (Protocol::AwsJson { minor: 0 }) {
+        "application/x-amz-json-1.0"
+    } else {
+        "application/x-amz-json-1.1"
+    };
     h.insert("content-type", ct.parse().expect("header"));
     h
 }
@@ -242,7 +340,9 @@ fn respond(up: Result<Upstream, String>) -> Response<Body> {
         }
         Err(e) => {
             tracing::warn!(error = %e, "upstream unreachable");
-            let mut resp = Response::new(Full::new(Bytes::from(format!("faultproxy: upstream error: {e}"))));
+            let mut resp = Response::new(Full::new(Bytes::from(format!(
+                "faultproxy: upstream error: {e}"
+            ))));
             *resp.status_mut() = StatusCode::BAD_GATEWAY;
             resp
         }

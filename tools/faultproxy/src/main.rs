@@ -5,7 +5,10 @@ use faultproxy::{FaultConfig, Profile, Proxy, Url};
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(version, about = "Seeded fault-injecting proxy between the AWS SDK and moto")]
+#[command(
+    version,
+    about = "Seeded fault-injecting proxy between the AWS SDK and moto"
+)]
 struct Args {
     /// Upstream AWS emulator, e.g. http://127.0.0.1:5055
     #[arg(long, env = "FAULTPROXY_UPSTREAM")]
@@ -31,14 +34,20 @@ struct Args {
 }
 
 fn parse_profile(s: &str) -> Result<Profile, String> {
-    Profile::parse(s).ok_or_else(|| format!("unknown profile {s:?}; one of {}", Profile::NAMES.join(", ")))
+    Profile::parse(s).ok_or_else(|| {
+        format!(
+            "unknown profile {s:?}; one of {}",
+            Profile::NAMES.join(", ")
+        )
+    })
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "faultproxy=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "faultproxy=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -47,7 +56,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     cfg.port = args.port;
     if let Some(w) = args.window_secs {
         let w = Duration::from_secs_f64(w);
-        for rule in [&mut cfg.consistency, &mut cfg.role_propagation, &mut cfg.eni_drain, &mut cfg.alb_provisioning] {
+        for rule in [
+            &mut cfg.consistency,
+            &mut cfg.role_propagation,
+            &mut cfg.eni_drain,
+            &mut cfg.alb_provisioning,
+        ] {
             rule.window = w;
         }
     }
@@ -67,7 +81,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let stats = proxy.stats();
     proxy.shutdown().await;
-    eprintln!("calls: {} faults: {}", stats.total_calls, stats.total_faults);
+    eprintln!(
+        "calls: {} faults: {}",
+        stats.total_calls, stats.total_faults
+    );
     for (kind, count) in &stats.faults {
         eprintln!("  {kind:<20} {count}");
     }

@@ -17,7 +17,10 @@ pub fn learn(call: &Call, body: &[u8], world: &mut World, ctx: &mut Ctx) {
         }
     } else if call.is("ecs", "RegisterTaskDefinition") {
         let reply = json(body);
-        let Some(arn) = reply.pointer("/taskDefinition/taskDefinitionArn").and_then(Value::as_str) else {
+        let Some(arn) = reply
+            .pointer("/taskDefinition/taskDefinitionArn")
+            .and_then(Value::as_str)
+        else {
             return;
         };
         let containers = call
@@ -25,14 +28,24 @@ pub fn learn(call: &Call, body: &[u8], world: &mut World, ctx: &mut Ctx) {
             .as_ref()
             .and_then(|j| j.get("containerDefinitions"))
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|c| c.get("name")?.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.get("name")?.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
-        let td = TaskDef { arn: arn.to_string(), roles: request_roles(call), containers };
+        let td = TaskDef {
+            arn: arn.to_string(),
+            roles: request_roles(call),
+            containers,
+        };
         if let Some(family) = call.json_str("/family") {
             world.task_defs.insert(family.to_string(), td.clone());
         }
         world.task_defs.insert(arn.to_string(), td);
-    } else if call.service == "ecs" && matches!(call.action.as_str(), "CreateService" | "UpdateService") {
+    } else if call.service == "ecs"
+        && matches!(call.action.as_str(), "CreateService" | "UpdateService")
+    {
         let reply = json(body);
         if let Some(s) = reply.get("service") {
             remember_service(world, s);
@@ -41,11 +54,20 @@ pub fn learn(call: &Call, body: &[u8], world: &mut World, ctx: &mut Ctx) {
 }
 
 pub fn remember_service(world: &mut World, s: &Value) {
-    let get = |k: &str| s.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let get = |k: &str| {
+        s.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     if let Some(name) = s.get("serviceName").and_then(Value::as_str) {
         world.services.insert(
             name.to_string(),
-            Service { arn: get("serviceArn"), cluster_arn: get("clusterArn"), task_definition: get("taskDefinition") },
+            Service {
+                arn: get("serviceArn"),
+                cluster_arn: get("clusterArn"),
+                task_definition: get("taskDefinition"),
+            },
         );
     }
 }
@@ -69,10 +91,13 @@ pub fn check(call: &Call, world: &World, ctx: &Ctx) -> Option<AwsError> {
     let code = match call.action.as_str() {
         "RegisterTaskDefinition" => "ClientException",
         "CreateService" | "UpdateService" => {
-            let td = call.json_str("/taskDefinition").map(str::to_string).or_else(|| {
-                let name = call.json_str("/service")?;
-                Some(world.services.get(arn_name(name))?.task_definition.clone())
-            });
+            let td = call
+                .json_str("/taskDefinition")
+                .map(str::to_string)
+                .or_else(|| {
+                    let name = call.json_str("/service")?;
+                    Some(world.services.get(arn_name(name))?.task_definition.clone())
+                });
             if let Some(td) = td.and_then(|t| world.task_def(&t)) {
                 roles.extend(td.roles.iter().cloned());
             }
@@ -80,7 +105,9 @@ pub fn check(call: &Call, world: &World, ctx: &Ctx) -> Option<AwsError> {
         }
         _ => return None,
     };
-    let role = roles.into_iter().find(|r| World::until(world.roles.get(arn_name(r)), ctx.now))?;
+    let role = roles
+        .into_iter()
+        .find(|r| World::until(world.roles.get(arn_name(r)), ctx.now))?;
     Some(AwsError::client(
         400,
         code,

@@ -24,10 +24,16 @@ impl Proxy {
     /// [`ProxyHandle::shutdown`] (or the handle is dropped).
     pub async fn start(cfg: FaultConfig) -> io::Result<ProxyHandle> {
         if !matches!(cfg.upstream.scheme(), "http") || cfg.upstream.host_str().is_none() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "upstream must be an http:// URL"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "upstream must be an http:// URL",
+            ));
         }
         if !(0.0..=1.0).contains(&cfg.rate) {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "rate must be within 0..=1"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "rate must be within 0..=1",
+            ));
         }
         let listener = TcpListener::bind(("127.0.0.1", cfg.port)).await?;
         let addr = listener.local_addr()?;
@@ -35,11 +41,20 @@ impl Proxy {
         let shared = Arc::new(Shared::new(cfg));
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(accept_loop(listener, shared.clone(), stopped));
-        Ok(ProxyHandle { addr, shared, stop: Some(stop), task: Some(task) })
+        Ok(ProxyHandle {
+            addr,
+            shared,
+            stop: Some(stop),
+            task: Some(task),
+        })
     }
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stopped: oneshot::Receiver<()>,
+) {
     let mut conns = JoinSet::new();
     loop {
         tokio::select! {
@@ -62,10 +77,16 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stopped: on
 
 async fn serve(stream: TcpStream, shared: Arc<Shared>) {
     let reset = Arc::new(AtomicBool::new(false));
-    let io = TokioIo::new(Conn { io: stream, reset: reset.clone() });
+    let io = TokioIo::new(Conn {
+        io: stream,
+        reset: reset.clone(),
+    });
     let service = service_fn(move |req| handle(shared.clone(), reset.clone(), req));
     // An Err from the service (a reset fault) closes the connection without a response.
-    let _ = http1::Builder::new().keep_alive(true).serve_connection(io, service).await;
+    let _ = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(io, service)
+        .await;
 }
 
 /// A connection that ends with a TCP RST instead of a FIN when a fault asked for it.
@@ -83,13 +104,21 @@ impl Drop for Conn {
 }
 
 impl AsyncRead for Conn {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         Pin::new(&mut self.io).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for Conn {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.io).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -127,7 +156,10 @@ impl ProxyHandle {
     /// Hook: every deployment of the ECS service `name` fails with stopped tasks giving
     /// `reason`, from its next DescribeServices/CreateService/UpdateService on.
     pub fn fail_deployments(&self, name: &str, reason: &str) {
-        self.shared.world().forced_failures.insert(name.to_string(), reason.to_string());
+        self.shared
+            .world()
+            .forced_failures
+            .insert(name.to_string(), reason.to_string());
     }
     /// Undoes [`Self::fail_deployments`]; the next deployment of each service succeeds.
     pub fn clear_deployment_failures(&self) {

@@ -48,7 +48,10 @@ impl FaultKind {
     pub fn blocks_upstream(self) -> bool {
         !matches!(
             self,
-            FaultKind::Slow | FaultKind::ResponseLost | FaultKind::AlbProvisioning | FaultKind::DeploymentFailed
+            FaultKind::Slow
+                | FaultKind::ResponseLost
+                | FaultKind::AlbProvisioning
+                | FaultKind::DeploymentFailed
         )
     }
 }

@@ -17,16 +17,31 @@ pub struct AwsError {
 
 impl AwsError {
     pub fn client(status: u16, code: &str, message: impl Into<String>) -> Self {
-        AwsError { status, code: code.into(), message: message.into(), sender: true }
+        AwsError {
+            status,
+            code: code.into(),
+            message: message.into(),
+            sender: true,
+        }
     }
     pub fn server(status: u16, code: &str, message: impl Into<String>) -> Self {
-        AwsError { status, code: code.into(), message: message.into(), sender: false }
+        AwsError {
+            status,
+            code: code.into(),
+            message: message.into(),
+            sender: false,
+        }
     }
 }
 
 pub type Body = Full<Bytes>;
 
-pub fn render(protocol: Protocol, service: &str, err: &AwsError, request_id: &str) -> Response<Body> {
+pub fn render(
+    protocol: Protocol,
+    service: &str,
+    err: &AwsError,
+    request_id: &str,
+) -> Response<Body> {
     let (content_type, body): (&str, Vec<u8>) = match protocol {
         Protocol::Ec2Query => (
             "text/xml;charset=UTF-8",
@@ -69,7 +84,9 @@ pub fn render(protocol: Protocol, service: &str, err: &AwsError, request_id: &st
         Protocol::RpcV2Cbor => builder = builder.header("smithy-protocol", "rpc-v2-cbor"),
         _ => {}
     }
-    builder.body(Full::new(Bytes::from(body))).expect("valid response")
+    builder
+        .body(Full::new(Bytes::from(body)))
+        .expect("valid response")
 }
 
 fn query_namespace(service: &str) -> &'static str {
@@ -90,7 +107,11 @@ pub fn throttle(protocol: Protocol, status_429: bool) -> AwsError {
         (_, false) => (400, "ThrottlingException"),
         (_, true) => (429, "TooManyRequestsException"),
     };
-    let msg = if code == "RequestLimitExceeded" { "Request limit exceeded." } else { "Rate exceeded" };
+    let msg = if code == "RequestLimitExceeded" {
+        "Request limit exceeded."
+    } else {
+        "Rate exceeded"
+    };
     AwsError::client(status, code, msg)
 }
 
@@ -155,25 +176,44 @@ mod tests {
 
     #[tokio::test]
     async fn ec2_throttle_is_503_response_errors() {
-        let r = render(Protocol::Ec2Query, "ec2", &throttle(Protocol::Ec2Query, false), "rid");
+        let r = render(
+            Protocol::Ec2Query,
+            "ec2",
+            &throttle(Protocol::Ec2Query, false),
+            "rid",
+        );
         assert_eq!(r.status(), 503);
         let b = body_of(r).await;
-        assert!(b.contains("<Response><Errors><Error><Code>RequestLimitExceeded</Code>"), "{b}");
+        assert!(
+            b.contains("<Response><Errors><Error><Code>RequestLimitExceeded</Code>"),
+            "{b}"
+        );
         assert!(b.contains("<RequestID>rid</RequestID>"));
     }
 
     #[tokio::test]
     async fn json_error_has_header_and_type() {
-        let r = render(Protocol::AwsJson { minor: 1 }, "ecs", &throttle(Protocol::AwsJson { minor: 1 }, false), "rid");
+        let r = render(
+            Protocol::AwsJson { minor: 1 },
+            "ecs",
+            &throttle(Protocol::AwsJson { minor: 1 }, false),
+            "rid",
+        );
         assert_eq!(r.status(), 400);
         assert_eq!(r.headers()["x-amzn-errortype"], "ThrottlingException");
-        assert_eq!(body_of(r).await, r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#);
+        assert_eq!(
+            body_of(r).await,
+            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#
+        );
     }
 
     #[test]
     fn cbor_map_encoding() {
         // {"a": "bc"}
-        assert_eq!(cbor_text_map(&[("a", "bc")]), vec![0xa1, 0x61, b'a', 0x62, b'b', b'c']);
+        assert_eq!(
+            cbor_text_map(&[("a", "bc")]),
+            vec![0xa1, 0x61, b'a', 0x62, b'b', b'c']
+        );
         let long = "x".repeat(30);
         assert_eq!(&cbor_text_map(&[("k", &long)])[3..5], &[0x78, 30]);
     }

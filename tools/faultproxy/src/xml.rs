@@ -20,11 +20,17 @@ impl Leaf {
     pub fn ends_with(&self, suffix: &str) -> bool {
         let want: Vec<&str> = suffix.split('/').collect();
         self.path.len() >= want.len()
-            && self.path[self.path.len() - want.len()..].iter().zip(&want).all(|(a, b)| a == b)
+            && self.path[self.path.len() - want.len()..]
+                .iter()
+                .zip(&want)
+                .all(|(a, b)| a == b)
     }
     /// Start offset of the ancestor `up` levels above the text's element (0 = itself).
     pub fn owner(&self, up: usize) -> Option<usize> {
-        self.owners.len().checked_sub(up + 1).map(|i| self.owners[i])
+        self.owners
+            .len()
+            .checked_sub(up + 1)
+            .map(|i| self.owners[i])
     }
 }
 
@@ -39,7 +45,12 @@ pub fn leaves(xml: &str) -> Vec<Leaf> {
             let end = xml[i..].find('<').map_or(b.len(), |n| i + n);
             let raw = &xml[i..end];
             if !path.is_empty() && !raw.trim().is_empty() {
-                out.push(Leaf { path: path.clone(), owners: owners.clone(), text: unescape(raw), span: i..end });
+                out.push(Leaf {
+                    path: path.clone(),
+                    owners: owners.clone(),
+                    text: unescape(raw),
+                    span: i..end,
+                });
             }
             i = end;
             continue;
@@ -53,7 +64,12 @@ pub fn leaves(xml: &str) -> Vec<Leaf> {
             let end = rest.find("]]>").map_or(b.len(), |n| i + n);
             if !path.is_empty() {
                 let text = xml[i + 9..end].to_string();
-                out.push(Leaf { path: path.clone(), owners: owners.clone(), text, span: i..end + 3 });
+                out.push(Leaf {
+                    path: path.clone(),
+                    owners: owners.clone(),
+                    text,
+                    span: i..end + 3,
+                });
             }
             i = (end + 3).min(b.len());
         } else if rest.starts_with("<!") {
@@ -65,7 +81,9 @@ pub fn leaves(xml: &str) -> Vec<Leaf> {
         } else {
             let end = tag_end(b, i);
             let name: String = xml[i + 1..end]
-                .chars().take_while(|c| !c.is_whitespace() && *c != '/' && *c != '>').collect();
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '/' && *c != '>')
+                .collect();
             if !(end >= 2 && b[end - 2] == b'/') {
                 path.push(name);
                 owners.push(i);
@@ -91,12 +109,17 @@ fn tag_end(b: &[u8], start: usize) -> usize {
 }
 
 fn skip_past(xml: &str, from: usize, end: &str) -> usize {
-    xml[from..].find(end).map_or(xml.len(), |n| from + n + end.len())
+    xml[from..]
+        .find(end)
+        .map_or(xml.len(), |n| from + n + end.len())
 }
 
 /// First leaf text whose path ends with `suffix`.
 pub fn first<'a>(leaves: &'a [Leaf], suffix: &str) -> Option<&'a str> {
-    leaves.iter().find(|l| l.ends_with(suffix)).map(|l| l.text.as_str())
+    leaves
+        .iter()
+        .find(|l| l.ends_with(suffix))
+        .map(|l| l.text.as_str())
 }
 
 /// Replaces byte ranges (non-overlapping) with new text.
@@ -141,7 +164,9 @@ pub fn unescape(s: &str) -> String {
             "gt" => Some('>'),
             "quot" => Some('"'),
             "apos" => Some('\''),
-            _ if ent.starts_with("#x") => u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32),
+            _ if ent.starts_with("#x") => u32::from_str_radix(&ent[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
             _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -175,10 +200,16 @@ mod tests {
     #[test]
     fn leaves_paths_owners_spans() {
         let l = leaves(DOC);
-        let arns: Vec<_> = l.iter().filter(|x| x.ends_with("member/LoadBalancerArn")).collect();
+        let arns: Vec<_> = l
+            .iter()
+            .filter(|x| x.ends_with("member/LoadBalancerArn"))
+            .collect();
         assert_eq!(arns.len(), 2);
         assert_eq!(arns[1].text, "arn:b&c");
-        let codes: Vec<_> = l.iter().filter(|x| x.ends_with("member/State/Code")).collect();
+        let codes: Vec<_> = l
+            .iter()
+            .filter(|x| x.ends_with("member/State/Code"))
+            .collect();
         // Same <member> instance: the ARN's parent is the code's grandparent.
         assert_eq!(arns[0].owner(1), codes[0].owner(2));
         assert_ne!(arns[0].owner(1), codes[1].owner(2));

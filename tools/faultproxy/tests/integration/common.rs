@@ -10,7 +10,9 @@ pub fn moto() -> Option<String> {
     match std::env::var("STACKCTL_TEST_MOTO") {
         Ok(url) if !url.is_empty() => Some(url),
         _ if std::env::var("STACKCTL_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") => {
-            panic!("STACKCTL_TEST_MOTO is not set but STACKCTL_TEST_REQUIRE_SERVICES=1: run ./scripts/test.sh")
+            panic!(
+                "STACKCTL_TEST_MOTO is not set but STACKCTL_TEST_REQUIRE_SERVICES=1: run ./scripts/test.sh"
+            )
         }
         _ => {
             eprintln!("skipped: STACKCTL_TEST_MOTO is not set (run ./scripts/test.sh)");
@@ -47,7 +49,13 @@ pub async fn sdk(endpoint: &str, attempts: u32) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "faultproxy-tests"))
+        .credentials_provider(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "faultproxy-tests",
+        ))
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(attempts)
@@ -61,7 +69,11 @@ pub async fn sdk(endpoint: &str, attempts: u32) -> SdkConfig {
 /// A name no other test (or earlier run against the same moto) uses.
 pub fn unique(prefix: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000_000;
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        % 1_000_000_000_000;
     format!("{prefix}-{nanos:x}-{}", N.fetch_add(1, Ordering::Relaxed))
 }
 
@@ -70,16 +82,32 @@ pub async fn vpcs_tagged(moto: &str, tag: &str) -> Vec<String> {
     let ec2 = aws_sdk_ec2::Client::new(&sdk(moto, 1).await);
     let out = ec2
         .describe_vpcs()
-        .filters(aws_sdk_ec2::types::Filter::builder().name("tag:fp-test").values(tag).build())
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("tag:fp-test")
+                .values(tag)
+                .build(),
+        )
         .send()
         .await
         .expect("describe vpcs directly");
-    out.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect()
+    out.vpcs()
+        .iter()
+        .filter_map(|v| v.vpc_id().map(str::to_string))
+        .collect()
 }
 
-pub fn tag_spec(tag: &str, kind: aws_sdk_ec2::types::ResourceType) -> aws_sdk_ec2::types::TagSpecification {
+pub fn tag_spec(
+    tag: &str,
+    kind: aws_sdk_ec2::types::ResourceType,
+) -> aws_sdk_ec2::types::TagSpecification {
     aws_sdk_ec2::types::TagSpecification::builder()
         .resource_type(kind)
-        .tags(aws_sdk_ec2::types::Tag::builder().key("fp-test").value(tag).build())
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("fp-test")
+                .value(tag)
+                .build(),
+        )
         .build()
 }

@@ -3,6 +3,7 @@
 //! `STACKCTL_TEST_REQUIRE_SERVICES=1`, which makes them fail.
 
 mod common;
+mod deployments;
 mod determinism;
 mod passthrough;
 mod protocols;

@@ -33,7 +33,9 @@ async fn echo_upstream() -> (String, Seen) {
                             .collect();
                         let body = req.into_body().collect().await?.to_bytes();
                         s.lock().unwrap().push((headers, body));
-                        let payload: Vec<u8> = (0..=255u8).chain(b"<Response>\xff\xfe</Response>".iter().copied()).collect();
+                        let payload: Vec<u8> = (0..=255u8)
+                            .chain(b"<Response>\xff\xfe</Response>".iter().copied())
+                            .collect();
                         Ok::<_, hyper::Error>(
                             Response::builder()
                                 .status(418)
@@ -45,29 +47,53 @@ async fn echo_upstream() -> (String, Seen) {
                         )
                     }
                 });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
             });
         }
     });
     (url, seen)
 }
 
-async fn post(url: &str, headers: &[(&str, &str)], body: &'static [u8]) -> (u16, Vec<(String, Vec<u8>)>, Bytes) {
-    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+async fn post(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &'static [u8],
+) -> (u16, Vec<(String, Vec<u8>)>, Bytes) {
+    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
     let mut req = Request::post(format!("{url}/"));
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let resp = client.request(req.body(Full::new(Bytes::from_static(body))).unwrap()).await.unwrap();
+    let resp = client
+        .request(req.body(Full::new(Bytes::from_static(body))).unwrap())
+        .await
+        .unwrap();
     let status = resp.status().as_u16();
-    let keep = |k: &str| !matches!(k, "date" | "server" | "connection" | "content-length" | "transfer-encoding" | "x-amzn-requestid");
+    let keep = |k: &str| {
+        !matches!(
+            k,
+            "date"
+                | "server"
+                | "connection"
+                | "content-length"
+                | "transfer-encoding"
+                | "x-amzn-requestid"
+        )
+    };
     let headers = resp
         .headers()
         .iter()
         .filter(|(k, _)| keep(k.as_str()))
         .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
         .collect();
-    (status, headers, resp.into_body().collect().await.unwrap().to_bytes())
+    (
+        status,
+        headers,
+        resp.into_body().collect().await.unwrap().to_bytes(),
+    )
 }
 
 const AUTH: &str = "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=x";
@@ -77,8 +103,13 @@ const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
 async fn rate_zero_is_byte_identical_with_an_echo_upstream() {
     let (upstream, seen) = echo_upstream().await;
     let proxy = start(quiet(&upstream, 5, 0.0)).await;
-    let body: &'static [u8] = b"Action=CreateVpc&Version=2016-11-15&CidrBlock=10.0.0.0%2F16&X=%FF%00";
-    let headers = [("authorization", AUTH), ("content-type", FORM), ("x-amz-date", "20240101T000000Z")];
+    let body: &'static [u8] =
+        b"Action=CreateVpc&Version=2016-11-15&CidrBlock=10.0.0.0%2F16&X=%FF%00";
+    let headers = [
+        ("authorization", AUTH),
+        ("content-type", FORM),
+        ("x-amz-date", "20240101T000000Z"),
+    ];
     let direct = post(&upstream, &headers, body).await;
     let proxied = post(&proxy.url(), &headers, body).await;
     assert_eq!(direct, proxied);
@@ -89,7 +120,11 @@ async fn rate_zero_is_byte_identical_with_an_echo_upstream() {
     let strip = |h: &Vec<(String, Vec<u8>)>| -> Vec<(String, Vec<u8>)> {
         h.iter().filter(|(k, _)| k != "host").cloned().collect()
     };
-    assert_eq!(strip(&seen[0].0), strip(&seen[1].0), "request headers forwarded unchanged");
+    assert_eq!(
+        strip(&seen[0].0),
+        strip(&seen[1].0),
+        "request headers forwarded unchanged"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
