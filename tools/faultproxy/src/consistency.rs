@@ -236,3 +236,70 @@ pub fn check(call: &Call, world: &World, ctx: &Ctx) -> Option<AwsError> {
         message.replace("{id}", missing),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::classify;
+    use crate::config::{Chance, FaultConfig, Rule};
+    use crate::decide::Dice;
+    use http::HeaderMap;
+    use std::time::{Duration, Instant};
+
+    fn json_call(target: &str, body: &str) -> Call {
+        let mut h = HeaderMap::new();
+        h.insert("x-amz-target", target.parse().unwrap());
+        h.insert(
+            "content-type",
+            "application/x-amz-json-1.1".parse().unwrap(),
+        );
+        classify(&h, "/", body.as_bytes())
+    }
+
+    #[test]
+    fn ecr_and_ssm_reads_miss_new_resources_for_the_window() {
+        let mut cfg = FaultConfig::new("http://127.0.0.1:1".parse().unwrap(), 1, 0.0);
+        cfg.consistency = Rule::new(Duration::from_secs(5), Chance::Fixed(1.0));
+        let (mut world, now) = (World::default(), Instant::now());
+        let mut dice = Dice::for_call(1, "k", 1).1;
+        let mut ctx = Ctx {
+            cfg: &cfg,
+            now,
+            dice: &mut dice,
+        };
+        let create = json_call(
+            "AmazonEC2ContainerRegistry_V20150921.CreateRepository",
+            r#"{"repositoryName":"web"}"#,
+        );
+        learn(&create, b"{}", &mut world, &mut ctx);
+        let put = json_call(
+            "AmazonSSM.PutParameter",
+            r#"{"Name":"/app/token","Value":"x"}"#,
+        );
+        learn(&put, b"{}", &mut world, &mut ctx);
+
+        let read = json_call(
+            "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories",
+            r#"{"repositoryNames":["other","web"]}"#,
+        );
+        let err = check(&read, &world, &ctx).unwrap();
+        assert_eq!(
+            (err.status, err.code.as_str()),
+            (400, "RepositoryNotFoundException")
+        );
+        assert!(err.message.contains("'web'"));
+        let get = json_call("AmazonSSM.GetParameter", r#"{"Name":"/app/token"}"#);
+        assert_eq!(check(&get, &world, &ctx).unwrap().code, "ParameterNotFound");
+
+        let later = Ctx {
+            cfg: &cfg,
+            now: now + Duration::from_secs(6),
+            dice: &mut Dice::for_call(1, "k", 2).1,
+        };
+        assert_eq!(
+            check(&get, &world, &later),
+            None,
+            "visible after the window"
+        );
+    }
+}

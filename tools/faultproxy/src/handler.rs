@@ -241,7 +241,7 @@ pub async fn handle(
         },
         None => Upstream {
             status: StatusCode::OK,
-            headers: json_headers(p),
+            headers: json_headers(p, &request_id),
             body: Bytes::new(),
         },
     };
@@ -315,8 +315,11 @@ pub async fn handle(
     }
 }
 
-fn json_headers(p: Protocol) -> HeaderMap {
+fn json_headers(p: Protocol, request_id: &str) -> HeaderMap {
     let mut h = HeaderMap::new();
+    if let Ok(v) = request_id.parse() {
+        h.insert("x-amzn-requestid", v);
+    }
     let ct = if p == (Protocol::AwsJson { minor: 0 }) {
         "application/x-amz-json-1.0"
     } else {
