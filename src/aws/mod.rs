@@ -49,7 +49,11 @@ impl Aws {
         if let Some(r) = region {
             loader = loader.region(Region::new(r.to_string()));
         }
-        let conf = loader.load().await;
+        Aws::from_conf(&loader.load().await)
+    }
+
+    /// Clients for an already loaded configuration.
+    pub fn from_conf(conf: &aws_config::SdkConfig) -> Result<Aws, AwsError> {
         let region = conf.region().map(|r| r.to_string()).ok_or_else(|| {
             AwsError::config(
                 "no AWS region configured",
@@ -59,7 +63,7 @@ impl Aws {
         let calls = Calls::default();
         macro_rules! client {
             ($krate:ident) => {{
-                let c = $krate::config::Builder::from(&conf)
+                let c = $krate::config::Builder::from(conf)
                     .interceptor(calls.clone())
                     .build();
                 $krate::Client::from_conf(c)
