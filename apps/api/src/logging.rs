@@ -228,7 +228,7 @@ mod tests {
         let mut s = String::new();
         write_timestamp(
             &mut s,
-            UNIX_EPOCH + Duration::from_millis(1_795_151_219_123),
+            UNIX_EPOCH + Duration::from_millis(1_795_237_619_123),
         );
         assert_eq!(s, "2026-11-21T05:06:59.123Z");
         s.clear();

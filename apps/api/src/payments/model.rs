@@ -7,8 +7,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::ApiError;
 use crate::money::Money;
 
+/// Read from a string, so a wrong type is a 422 like any other invalid value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Status {
     Inserted,
     Consumed,
@@ -23,10 +24,20 @@ impl Status {
     }
 
     pub fn from_db(s: &str) -> Self {
-        if s == "consumed" {
-            Self::Consumed
-        } else {
-            Self::Inserted
+        Self::try_from(s.to_string()).unwrap_or(Self::Inserted)
+    }
+}
+
+impl TryFrom<String> for Status {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.as_str() {
+            "inserted" => Ok(Self::Inserted),
+            "consumed" => Ok(Self::Consumed),
+            _ => Err(format!(
+                "unknown status {s:?}, expected \"inserted\" or \"consumed\""
+            )),
         }
     }
 }
