@@ -71,8 +71,9 @@ pub fn build(
         max_body_bytes,
         openapi: Bytes::from(doc.to_json().unwrap_or_default()),
     };
+    // `layer` wraps each route (after routing, so `observe` sees the matched route) and the
+    // fallbacks.
     router
-        .route_layer(middleware::from_fn(tag_route))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -80,20 +81,9 @@ pub fn build(
         .with_state(state)
 }
 
-/// Copies the matched route template to the response, for the outer `observe` layer.
-async fn tag_route(req: Request, next: Next) -> Response {
-    let matched = req.extensions().get::<MatchedPath>().cloned();
-    let mut res = next.run(req).await;
-    if let Some(m) = matched {
-        res.extensions_mut().insert(m);
-    }
-    res
-}
-
 async fn not_found(state: State<AppState>, req: Request) -> Response {
     if index::is_root_alias(req.uri().path()) {
-        let (parts, _) = req.into_parts();
-        return index::index(state, parts.method, parts.headers).await;
+        return index::index(state, req).await;
     }
     ApiError::RouteNotFound(req.uri().path().to_owned()).into_response()
 }
@@ -103,6 +93,7 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     let start = Instant::now();
     let method = req.method().clone();
     let uri = req.uri().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let mut limited = None;
     if state.limiter.enabled() && !matches!(uri.path(), "/status" | "/healthz") {
         let peer = req.extensions().get::<ConnectInfo<SocketAddr>>();
@@ -117,10 +108,7 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     };
     let latency = start.elapsed();
     let status = res.status().as_u16();
-    let route = res
-        .extensions()
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str);
+    let route = route.as_ref().map(MatchedPath::as_str);
     state
         .metrics
         .observe(method.as_str(), route, status, latency);

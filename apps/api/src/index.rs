@@ -2,8 +2,8 @@
 //! Werkzeug 0.16, Flask-HTTPAuth 3.2.3), including its method handling.
 
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 
 use crate::app::AppState;
@@ -27,11 +27,11 @@ const HTML_UTF8: HeaderValue = HeaderValue::from_static("text/html; charset=utf-
         (status = 401, description = "Missing, malformed or wrong token", body = String, content_type = "text/html; charset=utf-8", example = json!(UNAUTHORIZED)),
     )
 )]
-pub async fn index(State(state): State<AppState>, method: Method, headers: HeaderMap) -> Response {
+pub async fn index(State(state): State<AppState>, req: Request) -> Response {
     // Werkzeug answers OPTIONS itself and rejects other methods before the view (and its
     // authentication) runs; HEAD runs the GET view and drops the body.
-    match method {
-        Method::GET | Method::HEAD if state.tokens.authorized(&headers) => {
+    match *req.method() {
+        Method::GET | Method::HEAD if state.tokens.authorized(req.headers()) => {
             html(StatusCode::OK, BODY)
         }
         Method::GET | Method::HEAD => {
