@@ -1,14 +1,10 @@
-//! The router: routes, their OpenAPI description, and the per-request layer that rate-limits,
-//! counts and logs.
+//! The router: routes, their OpenAPI description, shared state, fallbacks.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
-use axum::middleware::{self, Next};
+use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use utoipa::OpenApi;
@@ -18,20 +14,32 @@ use utoipa_axum::routes;
 use crate::auth::Tokens;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
+use crate::observe::ObserveLayer;
 use crate::openapi::ApiDoc;
 use crate::payments::{legacy, v1};
 use crate::ratelimit::{RateLimitConfig, RateLimiter};
 use crate::store::Store;
 use crate::{health, index, logging, openapi};
 
+/// What handlers share; cloned per request, so one `Arc`.
 #[derive(Clone)]
-pub struct AppState {
-    pub tokens: Arc<Tokens>,
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub tokens: Tokens,
     pub store: Store,
-    pub metrics: Arc<Metrics>,
-    pub limiter: Arc<RateLimiter>,
+    pub metrics: Metrics,
+    pub limiter: RateLimiter,
     pub max_body_bytes: usize,
     pub openapi: Bytes,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 fn routes() -> OpenApiRouter<AppState> {
@@ -63,21 +71,20 @@ pub fn build(
 ) -> Router {
     let (router, doc) = routes().split_for_parts();
     let metrics = Metrics::new(doc.paths.paths.keys().cloned(), logging::dropped);
-    let state = AppState {
-        tokens: Arc::new(tokens),
+    let state = AppState(Arc::new(Shared {
+        tokens,
         store,
-        metrics: Arc::new(metrics),
-        limiter: Arc::new(RateLimiter::new(rate_limit)),
+        metrics,
+        limiter: RateLimiter::new(rate_limit),
         max_body_bytes,
         openapi: Bytes::from(doc.to_json().unwrap_or_default()),
-    };
+    }));
     // `layer` wraps each route (after routing, so `observe` sees the matched route) and the
     // fallbacks.
     router
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(max_body_bytes))
-        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(ObserveLayer(state.clone()))
         .with_state(state)
 }
 
@@ -86,38 +93,4 @@ async fn not_found(state: State<AppState>, req: Request) -> Response {
         return index::index(state, req).await;
     }
     ApiError::RouteNotFound(req.uri().path().to_owned()).into_response()
-}
-
-/// Rate limit (health checks exempt), then one metrics observation and one access-log line.
-async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = req.method().clone();
-    let uri = req.uri().clone();
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let mut limited = None;
-    if state.limiter.enabled() && !matches!(uri.path(), "/status" | "/healthz") {
-        let peer = req.extensions().get::<ConnectInfo<SocketAddr>>();
-        limited = state
-            .limiter
-            .check(state.limiter.client_of(req.headers(), peer))
-            .err();
-    }
-    let res = match limited {
-        Some(secs) => ApiError::RateLimited(secs).into_response(),
-        None => next.run(req).await,
-    };
-    let latency = start.elapsed();
-    let status = res.status().as_u16();
-    let route = route.as_ref().map(MatchedPath::as_str);
-    state
-        .metrics
-        .observe(method.as_str(), route, status, latency);
-    tracing::info!(
-        target: "api::access",
-        method = method.as_str(),
-        path = uri.path(),
-        status = u64::from(status),
-        latency_us = latency.as_micros() as u64,
-    );
-    res
 }

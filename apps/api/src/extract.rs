@@ -1,9 +1,10 @@
 //! Request extractors whose every rejection is a JSON `ApiError`.
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use http_body_util::Collected;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
@@ -21,13 +22,18 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         if !is_json(req.headers().get(header::CONTENT_TYPE)) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(state.max_body_bytes)
-            } else {
-                ApiError::BadRequest(e.body_text())
-            }
-        })?;
+        let limited = Limited::new(req.into_body(), state.max_body_bytes);
+        let bytes = limited
+            .collect()
+            .await
+            .map(Collected::to_bytes)
+            .map_err(|e| {
+                if e.is::<LengthLimitError>() {
+                    ApiError::PayloadTooLarge(state.max_body_bytes)
+                } else {
+                    ApiError::BadRequest(format!("cannot read the request body: {e}"))
+                }
+            })?;
         serde_json::from_slice(&bytes)
             .map(Self)
             .map_err(|e| match e.classify() {

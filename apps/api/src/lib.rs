@@ -12,6 +12,7 @@ pub mod index;
 pub mod logging;
 pub mod metrics;
 pub mod money;
+pub mod observe;
 pub mod openapi;
 pub mod payments;
 pub mod ratelimit;

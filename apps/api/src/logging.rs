@@ -4,6 +4,7 @@
 //! writes out, so a request never waits on stdout. If the writer falls behind, lines are
 //! dropped and counted rather than growing memory.
 
+use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -44,6 +45,13 @@ impl Sink {
 
     /// Takes what is buffered (waiting up to `wait` for something to arrive).
     pub fn take(&self, wait: Duration) -> Vec<u8> {
+        let mut batch = Vec::new();
+        self.swap(wait, &mut batch);
+        batch
+    }
+
+    /// Swaps the buffer with `spare` (empty), so both keep their capacity.
+    fn swap(&self, wait: Duration, spare: &mut Vec<u8>) {
         let mut buf = self.buf.lock().unwrap_or_else(|e| e.into_inner());
         if buf.is_empty() && !wait.is_zero() {
             buf = self
@@ -52,15 +60,17 @@ impl Sink {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-        std::mem::take(&mut *buf)
+        std::mem::swap(&mut *buf, spare);
     }
 
-    fn write_out(&self, wait: Duration) {
+    fn write_out(&self, wait: Duration, spare: &mut Vec<u8>) {
         let _order = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        let batch = self.take(wait);
-        if !batch.is_empty() {
+        self.swap(wait, spare);
+        if !spare.is_empty() {
             let mut out = std::io::stdout().lock();
-            let _ = out.write_all(&batch).and_then(|()| out.flush());
+            let _ = out.write_all(spare).and_then(|()| out.flush());
+            spare.clear();
+            spare.shrink_to(4 * WAKE_AT);
         }
     }
 
@@ -87,8 +97,9 @@ pub fn init() {
     let started = std::thread::Builder::new()
         .name("log-writer".into())
         .spawn(move || {
+            let mut spare = Vec::new();
             loop {
-                sink.write_out(Duration::from_millis(50));
+                sink.write_out(Duration::from_millis(50), &mut spare);
             }
         });
     if started.is_err() {
@@ -103,7 +114,7 @@ pub fn init() {
 /// Writes out whatever is buffered (call before exiting).
 pub fn flush() {
     if let Some(sink) = SINK.get() {
-        sink.write_out(Duration::ZERO);
+        sink.write_out(Duration::ZERO, &mut Vec::new());
     }
 }
 
@@ -113,17 +124,31 @@ pub struct JsonLayer {
 
 impl<S: Subscriber> Layer<S> for JsonLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        thread_local! {
+            static LINE: RefCell<String> = RefCell::new(String::with_capacity(512));
+        }
+        // Reuse this thread's buffer; a fresh one if an event fires while formatting another.
+        let _ = LINE.try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut line) => self.write_event(&mut line, event),
+            Err(_) => self.write_event(&mut String::new(), event),
+        });
+    }
+}
+
+impl JsonLayer {
+    fn write_event(&self, line: &mut String, event: &Event<'_>) {
         let meta = event.metadata();
-        let mut line = String::with_capacity(256);
+        line.clear();
         line.push_str("{\"ts\":\"");
-        write_timestamp(&mut line, SystemTime::now());
+        write_timestamp(line, SystemTime::now());
         line.push_str("\",\"level\":\"");
         line.push_str(meta.level().as_str());
         line.push_str("\",\"target\":");
-        json_str(&mut line, meta.target());
-        event.record(&mut JsonFields(&mut line));
+        json_str(line, meta.target());
+        event.record(&mut JsonFields(line));
         line.push_str("}\n");
         self.sink.push(line.as_bytes());
+        line.shrink_to(4096);
     }
 }
 
@@ -151,7 +176,7 @@ impl Visit for JsonFields<'_> {
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
         self.key(field);
-        let _ = write!(self.0, "{value}");
+        push_u64(self.0, value);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.key(field);
@@ -175,9 +200,29 @@ impl Visit for JsonFields<'_> {
     }
 }
 
+/// Appends `n` in decimal, without the `fmt` machinery.
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or("0"));
+}
+
 /// Appends `s` as a JSON string literal.
 pub fn json_str(out: &mut String, s: &str) {
     out.push('"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -194,10 +239,35 @@ pub fn json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// RFC 3339 UTC with milliseconds, e.g. `2026-11-21T05:06:59.123Z`.
+/// RFC 3339 UTC with milliseconds, e.g. `2026-11-21T05:06:59.123Z`. The part up to the
+/// seconds is cached per thread: it changes once a second.
 pub fn write_timestamp(out: &mut String, t: SystemTime) {
+    thread_local! {
+        static SECOND: Cell<(u64, [u8; 19])> = const { Cell::new((u64::MAX, [0; 19])) };
+    }
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
+    let (cached, mut prefix) = SECOND.with(Cell::get);
+    if cached != secs {
+        let mut s = String::with_capacity(24);
+        write_seconds(&mut s, secs);
+        prefix.copy_from_slice(&s.as_bytes()[..19]);
+        SECOND.with(|c| c.set((secs, prefix)));
+    }
+    out.push_str(std::str::from_utf8(&prefix).unwrap_or("1970-01-01T00:00:00"));
+    let ms = d.subsec_millis();
+    let frac = [
+        b'.',
+        b'0' + (ms / 100) as u8,
+        b'0' + (ms / 10 % 10) as u8,
+        b'0' + (ms % 10) as u8,
+        b'Z',
+    ];
+    out.push_str(std::str::from_utf8(&frac).unwrap_or(".000Z"));
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` for seconds since the epoch.
+fn write_seconds(out: &mut String, secs: u64) {
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     // Howard Hinnant's civil_from_days.
     let z = days + 719_468;
@@ -211,11 +281,10 @@ pub fn write_timestamp(out: &mut String, t: SystemTime) {
     let year = yoe + era * 400 + i64::from(month <= 2);
     let _ = write!(
         out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
         rem / 3600,
         rem / 60 % 60,
-        rem % 60,
-        d.subsec_millis()
+        rem % 60
     );
 }
 
@@ -234,6 +303,9 @@ mod tests {
         s.clear();
         write_timestamp(&mut s, UNIX_EPOCH + Duration::from_secs(951_782_400));
         assert_eq!(s, "2000-02-29T00:00:00.000Z");
+        s.clear();
+        write_timestamp(&mut s, UNIX_EPOCH + Duration::from_millis(951_782_400_007));
+        assert_eq!(s, "2000-02-29T00:00:00.007Z");
     }
 
     #[test]
@@ -241,6 +313,14 @@ mod tests {
         let mut s = String::new();
         json_str(&mut s, "a\"b\\c\nd\u{1}é");
         assert_eq!(s, r#""a\"b\\c\nd\u0001é""#);
+        s.clear();
+        json_str(&mut s, "/v1/payments");
+        assert_eq!(s, r#""/v1/payments""#);
+        for n in [0, 7, 10, 12345, u64::MAX] {
+            s.clear();
+            push_u64(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
     }
 
     #[test]

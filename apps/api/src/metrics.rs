@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use foldhash::fast::RandomState;
+
 /// Histogram upper bounds, in seconds.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
@@ -33,8 +35,8 @@ struct Key {
 
 pub struct Metrics {
     routes: Vec<String>,
-    route_index: HashMap<String, u16>,
-    series: RwLock<HashMap<Key, Arc<Series>>>,
+    route_index: HashMap<String, u16, RandomState>,
+    series: RwLock<HashMap<Key, Arc<Series>, RandomState>>,
     log_dropped: fn() -> u64,
 }
 

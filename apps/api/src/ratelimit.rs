@@ -2,13 +2,14 @@
 //! `burst` requests at once, refilled at `per_second`. Over the limit: 429 with `Retry-After`.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
+use foldhash::fast::RandomState;
 
 const SHARDS: usize = 16;
 /// A shard this large is swept of clients whose bucket is full again (they equal absent ones).
@@ -31,7 +32,7 @@ pub struct RateLimiter {
     tolerance: u64,
     epoch: Instant,
     hasher: RandomState,
-    shards: Vec<Mutex<HashMap<IpAddr, u64>>>,
+    shards: Vec<Mutex<HashMap<IpAddr, u64, RandomState>>>,
 }
 
 impl RateLimiter {
@@ -42,8 +43,8 @@ impl RateLimiter {
             interval,
             tolerance: interval * u64::from(config.burst.max(1)),
             epoch: Instant::now(),
-            hasher: RandomState::new(),
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            hasher: RandomState::default(),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
         }
     }
 
