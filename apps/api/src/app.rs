@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use crate::auth::Tokens;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::observe::ObserveLayer;
+use crate::observe::Observe;
 use crate::openapi::ApiDoc;
 use crate::payments::{legacy, v1};
 use crate::ratelimit::{RateLimitConfig, RateLimiter};
@@ -63,12 +63,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().into_openapi()
 }
 
+/// The whole application: the router inside the rate-limiting, counting, logging layer.
+pub type App = Observe<Router>;
+
 pub fn build(
     tokens: Tokens,
     store: Store,
     rate_limit: RateLimitConfig,
     max_body_bytes: usize,
-) -> Router {
+) -> App {
     let (router, doc) = routes().split_for_parts();
     let metrics = Metrics::new(doc.paths.paths.keys().cloned(), logging::dropped);
     let state = AppState(Arc::new(Shared {
@@ -79,13 +82,11 @@ pub fn build(
         max_body_bytes,
         openapi: Bytes::from(doc.to_json().unwrap_or_default()),
     }));
-    // `layer` wraps each route (after routing, so `observe` sees the matched route) and the
-    // fallbacks.
-    router
+    let router = router
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(not_found)
-        .layer(ObserveLayer(state.clone()))
-        .with_state(state)
+        .with_state(state.clone());
+    Observe::new(router, state)
 }
 
 async fn not_found(state: State<AppState>, req: Request) -> Response {

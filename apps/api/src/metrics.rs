@@ -35,7 +35,8 @@ struct Key {
 
 pub struct Metrics {
     routes: Vec<String>,
-    route_index: HashMap<String, u16, RandomState>,
+    /// Path to route index, matched like the router does (0 = unmatched).
+    matcher: matchit::Router<u16>,
     series: RwLock<HashMap<Key, Arc<Series>, RandomState>>,
     log_dropped: fn() -> u64,
 }
@@ -45,25 +46,27 @@ impl Metrics {
     pub fn new(routes: impl IntoIterator<Item = String>, log_dropped: fn() -> u64) -> Self {
         let mut all = vec![UNMATCHED.to_string()];
         all.extend(routes);
-        let route_index = all
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.clone(), i as u16))
-            .collect();
+        let mut matcher = matchit::Router::new();
+        for (i, route) in all.iter().enumerate().skip(1) {
+            // The templates come from the router itself, so they are valid and distinct.
+            let _ = matcher.insert(route.as_str(), i as u16);
+        }
         Self {
             routes: all,
-            route_index,
+            matcher,
             series: RwLock::default(),
             log_dropped,
         }
     }
 
-    pub fn observe(&self, method: &str, route: Option<&str>, status: u16, latency: Duration) {
+    /// The route (template index) a request path belongs to.
+    pub fn route_of(&self, path: &str) -> u16 {
+        self.matcher.at(path).map_or(0, |m| *m.value)
+    }
+
+    pub fn observe(&self, method: &str, route: u16, status: u16, latency: Duration) {
         let key = Key {
-            route: route
-                .and_then(|r| self.route_index.get(r))
-                .copied()
-                .unwrap_or(0),
+            route,
             method: METHODS
                 .iter()
                 .position(|m| *m == method)
@@ -141,9 +144,12 @@ mod tests {
     #[test]
     fn counts_and_buckets() {
         let m = Metrics::new(["/list".into(), "/v1/payments/{id}".into()], || 7);
-        m.observe("GET", Some("/list"), 200, Duration::from_micros(300));
-        m.observe("GET", Some("/list"), 200, Duration::from_millis(3));
-        m.observe("BREW", Some("/nope"), 404, Duration::from_secs(9));
+        assert_eq!(m.route_of("/v1/payments/12"), 2);
+        assert_eq!(m.route_of("/v1/payments"), 0);
+        let list = m.route_of("/list");
+        m.observe("GET", list, 200, Duration::from_micros(300));
+        m.observe("GET", list, 200, Duration::from_millis(3));
+        m.observe("BREW", m.route_of("/nope"), 404, Duration::from_secs(9));
         let text = m.render();
         assert!(
             text.contains("http_requests_total{method=\"GET\",route=\"/list\",status=\"200\"} 2\n"),

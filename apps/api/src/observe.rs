@@ -1,5 +1,7 @@
-//! The per-request layer: rate limit (health checks exempt), then one metrics observation and
-//! one access-log line. A plain tower service with an unboxed future: it runs on every request.
+//! The outermost service around the router: rate limit (health checks exempt), then one
+//! metrics observation and one access-log line per request. A plain tower service with an
+//! unboxed future, outside the router so routes are not wrapped one by one: it runs on every
+//! request.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -8,39 +10,46 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Response};
-use tower::{Layer, Service};
+use tower::Service;
 
 use crate::app::AppState;
 use crate::error::ApiError;
 
 #[derive(Clone)]
-pub struct ObserveLayer(pub AppState);
-
-impl<S> Layer<S> for ObserveLayer {
-    type Service = Observe<S>;
-
-    fn layer(&self, inner: S) -> Observe<S> {
-        Observe {
-            inner,
-            state: self.0.clone(),
-        }
-    }
-}
-
-#[derive(Clone)]
 pub struct Observe<S> {
     inner: S,
     state: AppState,
+    /// The connection's peer; without it (in-process tests) a `ConnectInfo` extension is used.
+    peer: Option<SocketAddr>,
+}
+
+impl<S: Clone> Observe<S> {
+    pub fn new(inner: S, state: AppState) -> Self {
+        Self {
+            inner,
+            state,
+            peer: None,
+        }
+    }
+
+    /// This service for one connection.
+    pub fn for_peer(&self, peer: SocketAddr) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            state: self.state.clone(),
+            peer: Some(peer),
+        }
+    }
 }
 
 struct Seen {
     start: Instant,
     method: Method,
     uri: Uri,
-    route: Option<MatchedPath>,
+    route: u16,
 }
 
 impl<S> Service<Request> for Observe<S>
@@ -60,12 +69,16 @@ where
             start: Instant::now(),
             method: req.method().clone(),
             uri: req.uri().clone(),
-            route: req.extensions().get::<MatchedPath>().cloned(),
+            route: self.state.metrics.route_of(req.uri().path()),
         };
         let limiter = &self.state.limiter;
         let mut limited = None;
         if limiter.enabled() && !matches!(seen.uri.path(), "/status" | "/healthz") {
-            let peer = req.extensions().get::<ConnectInfo<SocketAddr>>();
+            let peer = self.peer.or_else(|| {
+                req.extensions()
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0)
+            });
             limited = limiter.check(limiter.client_of(req.headers(), peer)).err();
         }
         let inner = if limited.is_none() {
@@ -111,10 +124,9 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for ObserveFuture<
 fn record(state: &AppState, seen: &Seen, res: &Response) {
     let latency = seen.start.elapsed();
     let status = res.status().as_u16();
-    let route = seen.route.as_ref().map(MatchedPath::as_str);
     state
         .metrics
-        .observe(seen.method.as_str(), route, status, latency);
+        .observe(seen.method.as_str(), seen.route, status, latency);
     tracing::info!(
         target: "api::access",
         method = seen.method.as_str(),

@@ -7,7 +7,6 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
 use foldhash::fast::RandomState;
 
@@ -73,7 +72,7 @@ impl RateLimiter {
     }
 
     /// The client's address: the TCP peer, or the last `X-Forwarded-For` hop when trusted.
-    pub fn client_of(&self, headers: &HeaderMap, peer: Option<&ConnectInfo<SocketAddr>>) -> IpAddr {
+    pub fn client_of(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> IpAddr {
         if self.config.trust_forwarded_for {
             let last = headers
                 .get_all("x-forwarded-for")
@@ -86,7 +85,7 @@ impl RateLimiter {
                 return ip;
             }
         }
-        peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+        peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.ip())
     }
 }
 
@@ -146,9 +145,9 @@ mod tests {
     fn forwarded_for_only_when_trusted() {
         let mut headers = HeaderMap::new();
         headers.insert("x-forwarded-for", "1.2.3.4, 5.6.7.8".parse().unwrap());
-        let peer = ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 9)));
+        let peer = SocketAddr::from(([127, 0, 0, 1], 9));
         assert_eq!(
-            limiter(1, 1).client_of(&headers, Some(&peer)).to_string(),
+            limiter(1, 1).client_of(&headers, Some(peer)).to_string(),
             "5.6.7.8"
         );
         let untrusted = RateLimiter::new(RateLimitConfig {
@@ -157,7 +156,7 @@ mod tests {
             trust_forwarded_for: false,
         });
         assert_eq!(
-            untrusted.client_of(&headers, Some(&peer)).to_string(),
+            untrusted.client_of(&headers, Some(peer)).to_string(),
             "127.0.0.1"
         );
         assert_eq!(untrusted.client_of(&headers, None).to_string(), "0.0.0.0");

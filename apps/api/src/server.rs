@@ -1,14 +1,18 @@
 //! Serving with graceful shutdown: on SIGTERM or SIGINT stop accepting, let in-flight requests
 //! finish (up to a drain timeout), then exit. Works as PID 1, which has no default handlers.
 
+use std::convert::Infallible;
 use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::Router;
+use axum::serve::IncomingStream;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
+use tower::Service;
 
+use crate::app::App;
 use crate::config::Config;
 use crate::store::Store;
 
@@ -65,10 +69,28 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     result.map_err(StartError::Serve)
 }
 
+/// Makes the per-connection service, which knows its peer (for rate limiting).
+#[derive(Clone)]
+struct PerConnection(App);
+
+impl<'a> Service<IncomingStream<'a, TcpListener>> for PerConnection {
+    type Response = App;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<App, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, stream: IncomingStream<'a, TcpListener>) -> Self::Future {
+        std::future::ready(Ok(self.0.for_peer(*stream.remote_addr())))
+    }
+}
+
 /// Serves until `shutdown` resolves, then drains for at most `drain_timeout`.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain_timeout: Duration,
 ) -> std::io::Result<()> {
@@ -77,11 +99,7 @@ pub async fn serve(
         shutdown.await;
         let _ = started.send(());
     };
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown);
+    let server = axum::serve(listener, PerConnection(app)).with_graceful_shutdown(shutdown);
     let deadline = async move {
         match draining.await {
             Ok(()) => tokio::time::sleep(drain_timeout).await,

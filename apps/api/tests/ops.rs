@@ -149,7 +149,7 @@ async fn metrics_count_by_route_and_status() {
     assert!(text.contains("http_request_duration_seconds_bucket{method=\"GET\",route=\"/\",status=\"200\",le=\"+Inf\"} 1"));
 }
 
-fn limited_app(store: api::store::Store, trust_forwarded_for: bool) -> axum::Router {
+fn limited_app(store: api::store::Store, trust_forwarded_for: bool) -> api::app::App {
     let limit = RateLimitConfig {
         per_second: 1,
         burst: 2,

@@ -2,8 +2,8 @@
 
 mod common;
 
+use api::app::App as Router;
 use api::store::Store;
-use axum::Router;
 use common::*;
 use serde_json::json;
 
