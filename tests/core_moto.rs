@@ -255,6 +255,63 @@ async fn up_from_empty_creates_every_resource_with_the_right_properties() {
     assert_eq!(token.len(), 43, "32 random bytes, URL-safe base64");
     assert!(!run.all().contains(token), "the token is never printed");
 
+    let lbs = aws
+        .elb
+        .describe_load_balancers()
+        .names(format!("{n}-default"))
+        .send()
+        .await
+        .unwrap();
+    let lb = &lbs.load_balancers()[0];
+    assert_eq!(lb.scheme().map(|s| s.as_str()), Some("internet-facing"));
+    assert_eq!(lb.availability_zones().len(), 2);
+    assert_eq!(lb.security_groups(), [alb.group_id().unwrap()]);
+    let tgs = aws
+        .elb
+        .describe_target_groups()
+        .names(format!("{n}-default-api"))
+        .send()
+        .await
+        .unwrap();
+    let tg = &tgs.target_groups()[0];
+    assert_eq!(tg.target_type().map(|t| t.as_str()), Some("ip"));
+    assert_eq!(
+        (tg.port(), tg.health_check_path()),
+        (Some(8080), Some("/status"))
+    );
+    let thresholds = (
+        tg.health_check_interval_seconds(),
+        tg.healthy_threshold_count(),
+        tg.unhealthy_threshold_count(),
+    );
+    assert_eq!(thresholds, (Some(5), Some(2), Some(2)));
+    let tg_arn = tg.target_group_arn().unwrap();
+    let attrs = aws
+        .elb
+        .describe_target_group_attributes()
+        .target_group_arn(tg_arn)
+        .send()
+        .await
+        .unwrap();
+    let delay = attrs
+        .attributes()
+        .iter()
+        .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"));
+    assert_eq!(delay.and_then(|a| a.value()), Some("5"));
+    let listeners = aws
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(lb.load_balancer_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let listener = &listeners.listeners()[0];
+    assert_eq!(listener.port(), Some(80));
+    assert_eq!(
+        listener.default_actions()[0].target_group_arn(),
+        Some(tg_arn)
+    );
+
     let clusters = aws
         .ecs
         .describe_clusters()
@@ -314,7 +371,7 @@ async fn plan_reports_changes_with_exit_codes_and_json() {
     assert!(
         before
             .stdout
-            .contains("Plan: 13 to add, 0 to change, 0 to destroy"),
+            .contains("Plan: 16 to add, 0 to change, 0 to destroy"),
         "{}",
         before.stdout
     );
@@ -325,7 +382,7 @@ async fn plan_reports_changes_with_exit_codes_and_json() {
     );
     let json: serde_json::Value =
         serde_json::from_str(&p.run(&["plan", "--output", "json"]).ok().stdout).unwrap();
-    assert_eq!(json["summary"]["add"], 13);
+    assert_eq!(json["summary"]["add"], 16);
     p.run(&["up"]).ok();
     let after = p.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(after.code, 0, "{}", after.all());
@@ -522,6 +579,20 @@ async fn assert_nothing_left(moto: &str, n: &str) {
             .all(|c| c.status() != Some("ACTIVE")),
         "cluster left"
     );
+    let lb = aws
+        .elb
+        .describe_load_balancers()
+        .names(format!("{n}-default"))
+        .send()
+        .await;
+    assert!(lb.is_err(), "load balancer left");
+    let tg = aws
+        .elb
+        .describe_target_groups()
+        .names(format!("{n}-default-api"))
+        .send()
+        .await;
+    assert!(tg.is_err(), "target group left");
 }
 
 #[tokio::test(flavor = "multi_thread")]

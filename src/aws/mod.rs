@@ -6,13 +6,17 @@ pub mod retry;
 
 pub mod cluster;
 pub mod ecr;
+pub mod elb;
 pub mod iam;
 pub mod igw;
+pub mod listener;
+pub mod load_balancer;
 pub mod logs;
 pub mod route_table;
 pub mod security_group;
 pub mod ssm;
 pub mod subnet;
+pub mod target_group;
 pub mod vpc;
 
 use aws_config::retry::RetryConfig;

@@ -52,6 +52,22 @@ pub fn resolve(
             services.insert(name.clone(), svc);
         }
     }
+    // The :80 listener forwards everything to one target group (no routing rules yet).
+    for name in f
+        .services
+        .iter()
+        .filter(|(_, s)| s.public)
+        .map(|(n, _)| n)
+        .skip(1)
+    {
+        let key = super::key_mark(node, Some(&format!("services.{name}")));
+        let hint = "keep `public: true` on one service; path-based routing between services is not supported yet";
+        issues.at_marker(
+            key,
+            format!("service `{name}` is a second public service"),
+            Some(hint.into()),
+        );
+    }
     let names = Names::new(&f.name, env);
     let svc_names: Vec<&str> = f.services.keys().map(String::as_str).collect();
     for limit in names.limits(&svc_names) {

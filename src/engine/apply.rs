@@ -231,6 +231,48 @@ impl Run<'_> {
                 aws::ssm::create(aws, names, key, name, description).await
             }
             Spec::Cluster { .. } => aws::cluster::create(aws, names, key).await,
+            Spec::LoadBalancer {
+                subnets,
+                security_group,
+            } => {
+                let subnets = subnets
+                    .iter()
+                    .map(|s| self.id(s))
+                    .collect::<Result<Vec<_>, _>>()?;
+                aws::load_balancer::create(aws, names, key, &subnets, &self.id(security_group)?)
+                    .await
+            }
+            Spec::TargetGroup {
+                vpc,
+                port,
+                health,
+                deregistration_delay,
+            } => {
+                aws::target_group::create(
+                    aws,
+                    names,
+                    key,
+                    name,
+                    &self.id(vpc)?,
+                    *port,
+                    health,
+                    *deregistration_delay,
+                )
+                .await
+            }
+            Spec::Listener {
+                load_balancer,
+                target_group,
+            } => {
+                aws::listener::create(
+                    aws,
+                    names,
+                    key,
+                    &self.id(load_balancer)?,
+                    &self.id(target_group)?,
+                )
+                .await
+            }
         }
     }
 
@@ -305,6 +347,25 @@ impl Run<'_> {
             Fix::DetachPolicy { arn } => aws::iam::detach(aws, id, arn).await,
             Fix::DeleteInlinePolicy { name } => aws::iam::delete_inline(aws, id, name).await,
             Fix::CapacityProviders => aws::cluster::set_capacity_providers(aws, self.names).await,
+            Fix::SetSubnets { subnets } => {
+                let subnets = subnets
+                    .iter()
+                    .map(|s| self.id(s))
+                    .collect::<Result<Vec<_>, _>>()?;
+                aws::load_balancer::set_subnets(aws, id, &subnets).await
+            }
+            Fix::SetSecurityGroup { group } => {
+                aws::load_balancer::set_security_group(aws, id, &self.id(group)?).await
+            }
+            Fix::SetHealthCheck { health } => {
+                aws::target_group::set_health_check(aws, id, health).await
+            }
+            Fix::SetDeregistrationDelay { seconds } => {
+                aws::target_group::set_deregistration_delay(aws, id, *seconds).await
+            }
+            Fix::SetListenerTarget { target_group } => {
+                aws::listener::set_target(aws, id, &self.id(target_group)?).await
+            }
         }
     }
 
@@ -327,6 +388,9 @@ impl Run<'_> {
             } => aws::iam::delete(aws, id, managed, inline).await,
             State::Parameter { .. } => aws::ssm::delete(aws, id).await,
             State::Cluster { .. } => aws::cluster::delete(aws, id).await,
+            State::LoadBalancer { .. } => aws::load_balancer::delete(aws, id).await,
+            State::TargetGroup { .. } => aws::target_group::delete(aws, id).await,
+            State::Listener { .. } => aws::listener::delete(aws, id).await,
         }
     }
 }

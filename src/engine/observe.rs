@@ -21,7 +21,27 @@ pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> 
             .await
             .ctx("get", "caller identity")
     };
-    let (identity, vpcs, subnets, igws, rtbs, sgs, repos, logs, roles, params, clusters) = tokio::try_join!(
+    let balancing = async {
+        let lbs = aws::load_balancer::find(aws, &names).await?;
+        let listeners =
+            aws::listener::find(aws, &names, lbs.first().map(|l| l.id.as_str())).await?;
+        Ok::<_, AwsError>([lbs, listeners].concat())
+    };
+    let (
+        identity,
+        vpcs,
+        subnets,
+        igws,
+        rtbs,
+        sgs,
+        repos,
+        logs,
+        roles,
+        params,
+        clusters,
+        balancing,
+        groups,
+    ) = tokio::try_join!(
         identity,
         aws::vpc::find(aws, &names),
         aws::subnet::find(aws, &names),
@@ -33,6 +53,8 @@ pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> 
         aws::iam::find(aws, &names, &path),
         aws::ssm::find(aws, &names),
         aws::cluster::find(aws, &names),
+        balancing,
+        aws::target_group::find(aws, &names),
     )?;
     let arn = identity.arn().unwrap_or("arn:aws:");
     let facts = Facts {
@@ -42,7 +64,7 @@ pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> 
         zones: zones(aws, stack, &subnets).await?,
     };
     let resources = [
-        vpcs, subnets, igws, rtbs, sgs, repos, logs, roles, params, clusters,
+        vpcs, subnets, igws, rtbs, sgs, repos, logs, roles, params, clusters, balancing, groups,
     ]
     .concat();
     Ok(Observation { facts, resources })

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::resource::{Desired, Key, Kind, Peer, Rule, Spec};
+use super::resource::{Desired, HealthCheck, Key, Kind, Peer, Rule, Spec};
 use crate::config::{Source, Stack};
 
 /// Facts read from AWS that desired state depends on.
@@ -55,6 +55,28 @@ pub fn token(svc: &str) -> Key {
 pub fn cluster() -> Key {
     Key::new(Kind::Cluster, "main")
 }
+pub fn load_balancer() -> Key {
+    Key::new(Kind::LoadBalancer, "main")
+}
+pub fn target_group(svc: &str) -> Key {
+    Key::new(Kind::TargetGroup, svc)
+}
+pub fn listener() -> Key {
+    Key::new(Kind::Listener, "http")
+}
+
+/// Fast health checks: a task is in service ~10 s after it listens, out ~10 s after it fails.
+pub fn health_check(path: &str) -> HealthCheck {
+    HealthCheck {
+        path: path.to_string(),
+        interval: 5,
+        timeout: 4,
+        healthy: 2,
+        unhealthy: 2,
+    }
+}
+/// Seconds a target keeps draining in-flight requests after it is deregistered.
+pub const DEREGISTRATION_DELAY: i32 = 5;
 
 pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
     let n = stack.names();
@@ -154,6 +176,36 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
             capacity_providers: vec!["FARGATE".into(), "FARGATE_SPOT".into()],
         },
     );
+
+    let public: Vec<_> = stack.services.values().filter(|s| s.public).collect();
+    if let Some(front) = public.first() {
+        let subnets = (0..cidrs.len()).map(subnet).collect();
+        push(
+            load_balancer(),
+            n.load_balancer(),
+            Spec::LoadBalancer {
+                subnets,
+                security_group: alb_sg(),
+            },
+        );
+        push(
+            listener(),
+            format!("{}:80", n.load_balancer()),
+            Spec::Listener {
+                load_balancer: load_balancer(),
+                target_group: target_group(&front.name),
+            },
+        );
+    }
+    for svc in &public {
+        let spec = Spec::TargetGroup {
+            vpc: vpc(),
+            port: svc.port as i32,
+            health: health_check(&svc.health),
+            deregistration_delay: DEREGISTRATION_DELAY,
+        };
+        push(target_group(&svc.name), n.target_group(&svc.name), spec);
+    }
 
     for (name, svc) in &stack.services {
         let ingress = if svc.public {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::resource::{Desired, Key, Observed, Peer, Rule, Spec, State};
+use super::resource::{Desired, HealthCheck, Key, Observed, Peer, Rule, Spec, State};
 
 /// One corrective action on an existing resource.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -57,6 +57,21 @@ pub enum Fix {
         name: String,
     },
     CapacityProviders,
+    SetSubnets {
+        subnets: Vec<Key>,
+    },
+    SetSecurityGroup {
+        group: Key,
+    },
+    SetHealthCheck {
+        health: HealthCheck,
+    },
+    SetDeregistrationDelay {
+        seconds: i32,
+    },
+    SetListenerTarget {
+        target_group: Key,
+    },
 }
 
 impl std::fmt::Display for Fix {
@@ -87,6 +102,13 @@ impl std::fmt::Display for Fix {
             Fix::CapacityProviders => {
                 write!(f, "use the FARGATE and FARGATE_SPOT capacity providers")
             }
+            Fix::SetSubnets { .. } => write!(f, "place in the stack's public subnets"),
+            Fix::SetSecurityGroup { group } => write!(f, "use security group {group}"),
+            Fix::SetHealthCheck { health } => {
+                write!(f, "health check {} every {}s", health.path, health.interval)
+            }
+            Fix::SetDeregistrationDelay { seconds } => write!(f, "deregistration delay {seconds}s"),
+            Fix::SetListenerTarget { target_group } => write!(f, "forward to {target_group}"),
         }
     }
 }
@@ -302,6 +324,75 @@ pub fn diff(want: &Desired, have: &Observed, ids: &Ids) -> Result<Vec<Fix>, Stri
             have.sort();
             if want != have {
                 fixes.push(Fix::CapacityProviders);
+            }
+        }
+        (
+            Spec::LoadBalancer {
+                subnets,
+                security_group,
+            },
+            State::LoadBalancer {
+                subnet_ids,
+                security_groups,
+                ..
+            },
+        ) => {
+            let mut want: Vec<Option<String>> = subnets.iter().map(id_of).collect();
+            want.sort();
+            if want.iter().any(Option::is_none)
+                || want.into_iter().flatten().collect::<Vec<_>>() != *subnet_ids
+            {
+                fixes.push(Fix::SetSubnets {
+                    subnets: subnets.clone(),
+                });
+            }
+            if id_of(security_group).is_none_or(|g| security_groups != &[g]) {
+                fixes.push(Fix::SetSecurityGroup {
+                    group: security_group.clone(),
+                });
+            }
+        }
+        (
+            Spec::TargetGroup {
+                vpc,
+                port,
+                health,
+                deregistration_delay,
+            },
+            State::TargetGroup {
+                vpc_id,
+                port: p,
+                target_type,
+                health: h,
+                deregistration_delay: d,
+            },
+        ) => {
+            if port != p || target_type != "ip" || id_of(vpc).is_some_and(|v| &v != vpc_id) {
+                return Err(format!(
+                    "target group is {target_type}:{p} in {vpc_id}; wanted ip:{port}: run `stackctl down` first"
+                ));
+            }
+            if health != h {
+                fixes.push(Fix::SetHealthCheck {
+                    health: health.clone(),
+                });
+            }
+            if Some(*deregistration_delay) != *d {
+                fixes.push(Fix::SetDeregistrationDelay {
+                    seconds: *deregistration_delay,
+                });
+            }
+        }
+        (
+            Spec::Listener { target_group, .. },
+            State::Listener {
+                target_group: t, ..
+            },
+        ) => {
+            if id_of(target_group).is_none_or(|g| Some(&g) != t.as_ref()) {
+                fixes.push(Fix::SetListenerTarget {
+                    target_group: target_group.clone(),
+                });
             }
         }
         (spec, state) => return Err(format!("kind mismatch: {spec:?} vs {state:?}")),

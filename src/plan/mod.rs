@@ -11,7 +11,7 @@ use serde::Serialize;
 
 pub use desired::Facts;
 pub use diff::{Fix, Ids};
-pub use resource::{Desired, Key, Kind, Observed, Peer, Rule, Spec, State};
+pub use resource::{Desired, HealthCheck, Key, Kind, Observed, Peer, Rule, Spec, State};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
@@ -162,8 +162,11 @@ fn is_delete(c: &Change) -> bool {
 pub fn delete_before(first: &Key, then: &Key) -> bool {
     use Kind::*;
     match (first.kind(), then.kind()) {
-        (Subnet | InternetGateway | RouteTable | SecurityGroup, Vpc) => true,
+        (Subnet | InternetGateway | RouteTable | SecurityGroup | TargetGroup, Vpc) => true,
         (RouteTable, Subnet | InternetGateway) => true,
+        (Listener, LoadBalancer | TargetGroup) => true,
+        // The load balancer holds network interfaces and public IPs in these.
+        (LoadBalancer, Subnet | SecurityGroup | InternetGateway | Vpc) => true,
         // Service groups reference the load balancer's group in their rules.
         (SecurityGroup, SecurityGroup) => then == &desired::alb_sg() && first != then,
         _ => false,

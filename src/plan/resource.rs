@@ -39,10 +39,13 @@ pub enum Kind {
     Role,
     Parameter,
     Cluster,
+    LoadBalancer,
+    TargetGroup,
+    Listener,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -53,6 +56,9 @@ impl Kind {
         Kind::Role,
         Kind::Parameter,
         Kind::Cluster,
+        Kind::LoadBalancer,
+        Kind::TargetGroup,
+        Kind::Listener,
     ];
     pub fn prefix(self) -> &'static str {
         match self {
@@ -66,6 +72,9 @@ impl Kind {
             Kind::Role => "role",
             Kind::Parameter => "ssm",
             Kind::Cluster => "cluster",
+            Kind::LoadBalancer => "alb",
+            Kind::TargetGroup => "tg",
+            Kind::Listener => "listener",
         }
     }
     /// Human label used in plans and progress.
@@ -81,6 +90,9 @@ impl Kind {
             Kind::Role => "IAM role",
             Kind::Parameter => "SSM parameter",
             Kind::Cluster => "ECS cluster",
+            Kind::LoadBalancer => "load balancer",
+            Kind::TargetGroup => "target group",
+            Kind::Listener => "listener",
         }
     }
 }
@@ -164,6 +176,30 @@ pub enum Spec {
     Cluster {
         capacity_providers: Vec<String>,
     },
+    LoadBalancer {
+        subnets: Vec<Key>,
+        security_group: Key,
+    },
+    TargetGroup {
+        vpc: Key,
+        port: i32,
+        health: HealthCheck,
+        deregistration_delay: i32,
+    },
+    Listener {
+        load_balancer: Key,
+        target_group: Key,
+    },
+}
+
+/// A target group's health check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HealthCheck {
+    pub path: String,
+    pub interval: i32,
+    pub timeout: i32,
+    pub healthy: i32,
+    pub unhealthy: i32,
 }
 
 /// A resource the stack should have.
@@ -197,6 +233,19 @@ impl Desired {
                 }));
                 d
             }
+            Spec::LoadBalancer {
+                subnets,
+                security_group,
+            } => {
+                let mut d = subnets.clone();
+                d.push(security_group.clone());
+                d
+            }
+            Spec::TargetGroup { vpc, .. } => vec![vpc.clone()],
+            Spec::Listener {
+                load_balancer,
+                target_group,
+            } => vec![load_balancer.clone(), target_group.clone()],
             _ => vec![],
         }
     }
@@ -248,6 +297,23 @@ pub enum State {
     Cluster {
         status: String,
         capacity_providers: Vec<String>,
+    },
+    LoadBalancer {
+        state: String,
+        dns_name: String,
+        subnet_ids: Vec<String>,
+        security_groups: Vec<String>,
+    },
+    TargetGroup {
+        vpc_id: String,
+        port: i32,
+        target_type: String,
+        health: HealthCheck,
+        deregistration_delay: Option<i32>,
+    },
+    Listener {
+        port: i32,
+        target_group: Option<String>,
     },
 }
 

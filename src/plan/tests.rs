@@ -95,6 +95,35 @@ fn converged(desired: &[Desired]) -> Vec<Observed> {
                     status: "ACTIVE".into(),
                     capacity_providers: capacity_providers.clone(),
                 },
+                Spec::LoadBalancer {
+                    subnets,
+                    security_group,
+                } => {
+                    let mut subnet_ids: Vec<String> = subnets.iter().map(id).collect();
+                    subnet_ids.sort();
+                    State::LoadBalancer {
+                        state: "active".into(),
+                        dns_name: "lb.example".into(),
+                        subnet_ids,
+                        security_groups: vec![id(security_group)],
+                    }
+                }
+                Spec::TargetGroup {
+                    vpc,
+                    port,
+                    health,
+                    deregistration_delay,
+                } => State::TargetGroup {
+                    vpc_id: id(vpc),
+                    port: *port,
+                    target_type: "ip".into(),
+                    health: health.clone(),
+                    deregistration_delay: Some(*deregistration_delay),
+                },
+                Spec::Listener { target_group, .. } => State::Listener {
+                    port: 80,
+                    target_group: Some(id(target_group)),
+                },
             };
             Observed {
                 key: d.key.clone(),
@@ -126,6 +155,9 @@ fn empty_account_creates_everything_in_dependency_order() {
     );
     let keys: Vec<&str> = want.iter().map(|d| d.key.0.as_str()).collect();
     for k in [
+        "alb/main",
+        "tg/api",
+        "listener/http",
         "vpc/main",
         "subnet/1",
         "subnet/2",
@@ -350,6 +382,30 @@ fn drift_table() {
             }),
             vec![Fix::CapacityProviders],
         ),
+        (
+            "listener pointed elsewhere",
+            desired::listener(),
+            Box::new(|s| {
+                if let State::Listener { target_group, .. } = s {
+                    *target_group = Some("arn:other".into())
+                }
+            }),
+            vec![Fix::SetListenerTarget {
+                target_group: desired::target_group("api"),
+            }],
+        ),
+        (
+            "health check slowed",
+            desired::target_group("api"),
+            Box::new(|s| {
+                if let State::TargetGroup { health, .. } = s {
+                    health.interval = 30
+                }
+            }),
+            vec![Fix::SetHealthCheck {
+                health: desired::health_check("/status"),
+            }],
+        ),
     ];
     for (what, key, mutate, expected) in cases {
         let mut have = converged(&want);
@@ -442,6 +498,18 @@ fn down_deletes_in_an_order_aws_accepts() {
     );
     assert!(!waits_for(desired::service_sg("api"), desired::alb_sg()));
     assert!(deps[pos(&desired::cluster())].is_empty());
+    assert!(
+        waits_for(desired::subnet(0), desired::load_balancer()),
+        "the load balancer's interfaces leave the subnets first"
+    );
+    assert!(waits_for(desired::alb_sg(), desired::load_balancer()));
+    assert!(waits_for(desired::target_group("api"), desired::listener()));
+    assert!(
+        waits_for(desired::subnet(0), desired::load_balancer()),
+        "the load balancer's interfaces leave the subnets first"
+    );
+    assert!(waits_for(desired::alb_sg(), desired::load_balancer()));
+    assert!(waits_for(desired::target_group("api"), desired::listener()));
 }
 
 #[test]

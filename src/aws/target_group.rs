@@ -1,0 +1,162 @@
+//! Target groups, one per public service: `ip` targets (awsvpc tasks), a fast health check
+//! on the service's path, a short deregistration delay so rollouts do not wait minutes.
+
+use aws_sdk_elasticloadbalancingv2::types::{
+    Matcher, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
+};
+
+use super::retry::delete_draining;
+use super::{Aws, AwsError, Ctx, elb};
+use crate::names::Names;
+use crate::plan::{HealthCheck, Key, Observed, State};
+
+const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
+
+pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
+    let prefix = names.target_group("");
+    let mut groups = Vec::new();
+    let mut pages = aws.elb.describe_target_groups().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.ctx("describe", "target groups")?;
+        groups.extend(
+            page.target_groups()
+                .iter()
+                .filter(|g| {
+                    g.target_group_name()
+                        .is_some_and(|n| n.starts_with(&prefix))
+                })
+                .cloned(),
+        );
+    }
+    let arns: Vec<String> = groups
+        .iter()
+        .filter_map(|g| g.target_group_arn().map(str::to_string))
+        .collect();
+    let owned = elb::owned(aws, names, &arns).await?;
+    let mut found = Vec::new();
+    for g in &groups {
+        let Some(arn) = g.target_group_arn() else {
+            continue;
+        };
+        let Some((_, key)) = owned.iter().find(|(a, _)| a == arn) else {
+            continue;
+        };
+        let attrs = aws
+            .elb
+            .describe_target_group_attributes()
+            .target_group_arn(arn)
+            .send()
+            .await
+            .ctx("describe attributes of target group", arn)?;
+        let delay = attrs
+            .attributes()
+            .iter()
+            .find(|a| a.key() == Some(DEREGISTRATION_DELAY))
+            .and_then(|a| a.value())
+            .and_then(|v| v.parse().ok());
+        found.push(Observed {
+            key: Key(key.clone()),
+            id: arn.into(),
+            name: g.target_group_name().unwrap_or_default().into(),
+            state: State::TargetGroup {
+                vpc_id: g.vpc_id().unwrap_or_default().into(),
+                port: g.port().unwrap_or_default(),
+                target_type: g
+                    .target_type()
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_default(),
+                health: HealthCheck {
+                    path: g.health_check_path().unwrap_or_default().into(),
+                    interval: g.health_check_interval_seconds().unwrap_or_default(),
+                    timeout: g.health_check_timeout_seconds().unwrap_or_default(),
+                    healthy: g.healthy_threshold_count().unwrap_or_default(),
+                    unhealthy: g.unhealthy_threshold_count().unwrap_or_default(),
+                },
+                deregistration_delay: delay,
+            },
+        });
+    }
+    Ok(found)
+}
+
+pub async fn create(
+    aws: &Aws,
+    names: &Names,
+    key: &Key,
+    name: &str,
+    vpc_id: &str,
+    port: i32,
+    health: &HealthCheck,
+    delay: i32,
+) -> Result<String, AwsError> {
+    let out = aws
+        .elb
+        .create_target_group()
+        .name(name)
+        .protocol(ProtocolEnum::Http)
+        .port(port)
+        .vpc_id(vpc_id)
+        .target_type(TargetTypeEnum::Ip)
+        .health_check_protocol(ProtocolEnum::Http)
+        .health_check_path(&health.path)
+        .health_check_interval_seconds(health.interval)
+        .health_check_timeout_seconds(health.timeout)
+        .healthy_threshold_count(health.healthy)
+        .unhealthy_threshold_count(health.unhealthy)
+        .matcher(Matcher::builder().http_code("200").build())
+        .set_tags(Some(elb::tags(names, &key.0, name)))
+        .send()
+        .await
+        .ctx("create target group", name)?;
+    let arn = out
+        .target_groups()
+        .first()
+        .and_then(|g| g.target_group_arn())
+        .map(str::to_string)
+        .ok_or_else(|| AwsError::new("create target group", name, "no ARN in response"))?;
+    set_deregistration_delay(aws, &arn, delay).await?;
+    Ok(arn)
+}
+
+pub async fn set_health_check(aws: &Aws, arn: &str, health: &HealthCheck) -> Result<(), AwsError> {
+    aws.elb
+        .modify_target_group()
+        .target_group_arn(arn)
+        .health_check_path(&health.path)
+        .health_check_interval_seconds(health.interval)
+        .health_check_timeout_seconds(health.timeout)
+        .healthy_threshold_count(health.healthy)
+        .unhealthy_threshold_count(health.unhealthy)
+        .send()
+        .await
+        .ctx("set health check of target group", arn)?;
+    Ok(())
+}
+
+pub async fn set_deregistration_delay(aws: &Aws, arn: &str, seconds: i32) -> Result<(), AwsError> {
+    let attr = TargetGroupAttribute::builder()
+        .key(DEREGISTRATION_DELAY)
+        .value(seconds.to_string())
+        .build();
+    aws.elb
+        .modify_target_group_attributes()
+        .target_group_arn(arn)
+        .attributes(attr)
+        .send()
+        .await
+        .ctx("set deregistration delay of target group", arn)?;
+    Ok(())
+}
+
+/// `ResourceInUse` until the listener and the ECS service let go of it.
+pub async fn delete(aws: &Aws, arn: &str) -> Result<(), AwsError> {
+    delete_draining(|| async {
+        aws.elb
+            .delete_target_group()
+            .target_group_arn(arn)
+            .send()
+            .await
+            .ctx("delete target group", arn)
+    })
+    .await
+}
