@@ -3,7 +3,7 @@
 use aws_sdk_ec2::types::{ResourceType, TagSpecification};
 
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags};
+use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags, once};
 use crate::names::Names;
 use crate::plan::{Key, Observed, State};
 
@@ -44,18 +44,25 @@ pub async fn create(aws: &Aws, names: &Names, key: &Key, vpc_id: &str) -> Result
         .resource_type(ResourceType::InternetGateway)
         .set_tags(Some(ec2_tags(&names.tags(&key.0, &name))))
         .build();
-    let out = aws
-        .ec2
-        .create_internet_gateway()
-        .tag_specifications(tags)
-        .send()
-        .await
-        .ctx("create internet gateway", &name)?;
-    let id = out
-        .internet_gateway()
-        .and_then(|g| g.internet_gateway_id())
-        .ok_or_else(|| AwsError::new("create internet gateway", &name, "no id in response"))?
-        .to_string();
+    let req = aws.ec2.create_internet_gateway().tag_specifications(tags);
+    let id = once::create(
+        "create internet gateway",
+        &name,
+        key,
+        || {
+            req.clone()
+                .customize()
+                .config_override(once::ec2_no_retry())
+                .send()
+        },
+        |out| {
+            out.internet_gateway()
+                .and_then(|g| g.internet_gateway_id())
+                .map(str::to_string)
+        },
+        || find(aws, names),
+    )
+    .await?;
     attach(aws, &id, None, vpc_id).await?;
     Ok(id)
 }

@@ -3,7 +3,7 @@
 use aws_sdk_ec2::types::{ResourceType, TagSpecification};
 
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags};
+use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags, once};
 use crate::names::Names;
 use crate::plan::{Key, Observed, State};
 
@@ -72,19 +72,30 @@ pub async fn create(
         .resource_type(ResourceType::RouteTable)
         .set_tags(Some(ec2_tags(&names.tags(&key.0, &name))))
         .build();
-    let out = aws
+    let req = aws
         .ec2
         .create_route_table()
         .vpc_id(vpc_id)
         .tag_specifications(tags)
-        .send()
-        .await
-        .ctx("create route table", &name)?;
-    let id = out
-        .route_table()
-        .and_then(|t| t.route_table_id())
-        .ok_or_else(|| AwsError::new("create route table", &name, "no id in response"))?
-        .to_string();
+        .client_token(once::client_token());
+    let id = once::create(
+        "create route table",
+        &name,
+        key,
+        || {
+            req.clone()
+                .customize()
+                .config_override(once::ec2_no_retry())
+                .send()
+        },
+        |out| {
+            out.route_table()
+                .and_then(|t| t.route_table_id())
+                .map(str::to_string)
+        },
+        || find(aws, names),
+    )
+    .await?;
     add_route(aws, &id, gateway_id, false).await?;
     for subnet in subnet_ids {
         associate(aws, &id, subnet).await?;
