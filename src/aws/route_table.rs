@@ -126,11 +126,15 @@ pub async fn add_route(
         .route_table_id(id)
         .destination_cidr_block(DEFAULT_ROUTE)
         .gateway_id(gateway_id);
-    retry(Backoff::PROPAGATION, AwsError::is_not_found, || async {
+    let added = retry(Backoff::PROPAGATION, AwsError::is_not_found, || async {
         req.clone().send().await.ctx("add default route to", id)
     })
-    .await?;
-    Ok(())
+    .await;
+    match added {
+        // A retry after a lost reply (a route to another target shows in the next plan).
+        Err(e) if e.code() != "RouteAlreadyExists" => Err(e),
+        _ => Ok(()),
+    }
 }
 
 pub async fn associate(aws: &Aws, id: &str, subnet_id: &str) -> Result<(), AwsError> {
@@ -139,11 +143,32 @@ pub async fn associate(aws: &Aws, id: &str, subnet_id: &str) -> Result<(), AwsEr
         .associate_route_table()
         .route_table_id(id)
         .subnet_id(subnet_id);
-    retry(Backoff::PROPAGATION, AwsError::is_not_found, || async {
+    let associated = retry(Backoff::PROPAGATION, AwsError::is_not_found, || async {
         req.clone().send().await.ctx("associate route table", id)
     })
-    .await?;
-    Ok(())
+    .await;
+    match associated {
+        // A retry after a lost reply: done if the subnet is associated with this table.
+        Err(e) if e.code() == "Resource.AlreadyAssociated" => {
+            let filter = aws_sdk_ec2::types::Filter::builder()
+                .name("association.subnet-id")
+                .values(subnet_id)
+                .build();
+            let tables = aws
+                .ec2
+                .describe_route_tables()
+                .filters(filter)
+                .send()
+                .await
+                .ctx("describe route tables of subnet", subnet_id)?;
+            let ours = tables
+                .route_tables()
+                .iter()
+                .any(|t| t.route_table_id() == Some(id));
+            if ours { Ok(()) } else { Err(e) }
+        }
+        r => r.map(|_| ()),
+    }
 }
 
 pub async fn disassociate(aws: &Aws, association_id: &str) -> Result<(), AwsError> {
