@@ -3,7 +3,7 @@
 //! consistency, DependencyViolation). `up` must converge to exactly what a fault-free `up`
 //! makes (plan through a clean connection: no changes; one of each resource, no duplicates),
 //! and `down` must leave nothing. Seeds 1..=STACKCTL_FAULT_RUNS (default 6; the full
-//! campaign is `scripts/bench/faults.sh`, 50 runs).
+//! campaign is `scripts/bench/faults.sh`, 50 runs; STACKCTL_FAULT_SEEDS=3,17 replays seeds).
 
 mod common;
 
@@ -44,7 +44,8 @@ async fn run(p: &Project, endpoint: &str, args: &[&str]) -> (Run, f64) {
 }
 
 fn tail(run: &Run) -> String {
-    let lines: Vec<&str> = run.all().lines().collect();
+    let all = run.all();
+    let lines: Vec<&str> = all.lines().collect();
     lines[lines.len().saturating_sub(12)..].join("\n")
 }
 
@@ -159,8 +160,16 @@ async fn up_and_down_survive_seeded_faults() {
     let runs = env_num("STACKCTL_FAULT_RUNS", 6);
     let first = env_num("STACKCTL_FAULT_FIRST_SEED", 1);
     let parallel = env_num("STACKCTL_FAULT_PARALLEL", 3).max(1) as usize;
+    // STACKCTL_FAULT_SEEDS=12,31 replays chosen seeds.
+    let seeds: Vec<u64> = match std::env::var("STACKCTL_FAULT_SEEDS") {
+        Ok(list) => list
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect(),
+        Err(_) => (first..first + runs).collect(),
+    };
     let start = Instant::now();
-    let mut outcomes: Vec<Outcome> = futures::stream::iter(first..first + runs)
+    let mut outcomes: Vec<Outcome> = futures::stream::iter(seeds)
         .map(|seed| one(&moto, seed))
         .buffer_unordered(parallel)
         .collect()
