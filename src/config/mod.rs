@@ -40,6 +40,17 @@ pub fn parse(path: &Path, text: &str, dir: &Path, env: Option<&str>) -> Result<S
         issues: issues.list,
     };
 
+    if let Some((line, column, chars)) = too_deep(text) {
+        let mark = marked_yaml::Marker::new(0, chars, line, column);
+        issues.at_marker(
+            Some(mark),
+            format!(
+                "nesting is too deep (a block starts at column {column}, the limit is {MAX_INDENT})"
+            ),
+            Some("a stack.yaml nests a few levels: check the indentation".into()),
+        );
+        return Err(invalid(issues));
+    }
     let options = LoaderOptions::default()
         .error_on_duplicate_keys(true)
         .prevent_coercion(true)
@@ -96,6 +107,42 @@ pub fn parse(path: &Path, text: &str, dir: &Path, env: Option<&str>) -> Result<S
         Some(stack) if issues.list.is_empty() => Ok(stack),
         _ => Err(invalid(issues)),
     }
+}
+
+/// Deepest block indentation accepted. The YAML parser recurses once per level without a
+/// limit for block collections, so a hostile file could overflow the stack.
+const MAX_INDENT: usize = 256;
+
+/// `(line, column, char offset)` of the first line whose block content starts past
+/// [`MAX_INDENT`] (leading spaces and `- `, `? `, `: ` indicators each open a level).
+fn too_deep(text: &str) -> Option<(usize, usize, usize)> {
+    let chars: Vec<char> = text.chars().collect();
+    let (mut line, mut start) = (1, 0);
+    while start < chars.len() {
+        let mut col = 0;
+        loop {
+            match chars.get(start + col) {
+                Some(' ' | '\t') => col += 1,
+                Some('-' | '?' | ':') if matches!(chars.get(start + col + 1), Some(' ' | '\t')) => {
+                    col += 2
+                }
+                _ => break,
+            }
+            if col > MAX_INDENT {
+                return Some((line, col + 1, start + col));
+            }
+        }
+        // YAML ends lines at \n, \r\n or a lone \r.
+        let mut i = start + col;
+        while i < chars.len() && !matches!(chars[i], '\n' | '\r') {
+            i += 1;
+        }
+        if chars.get(i) == Some(&'\r') && chars.get(i + 1) == Some(&'\n') {
+            i += 1;
+        }
+        (line, start) = (line + 1, i + 1);
+    }
+    None
 }
 
 pub fn default_path() -> PathBuf {
