@@ -20,10 +20,11 @@ use file::StackFile;
 
 /// Read and validate `path`, resolving environment `env` (None: the base file).
 pub fn load(path: &Path, env: Option<&str>) -> Result<Stack, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
         path: path.into(),
         source,
     })?;
+    let text = String::from_utf8(bytes).map_err(|e| not_utf8(path, e))?;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -106,6 +107,26 @@ pub fn parse(path: &Path, text: &str, dir: &Path, env: Option<&str>) -> Result<S
     match chosen {
         Some(stack) if issues.list.is_empty() => Ok(stack),
         _ => Err(invalid(issues)),
+    }
+}
+
+/// Where the first byte that is not UTF-8 is, instead of a bare "stream did not contain valid UTF-8".
+fn not_utf8(path: &Path, e: std::string::FromUtf8Error) -> ConfigError {
+    let bytes = e.as_bytes();
+    let valid = String::from_utf8_lossy(&bytes[..e.utf8_error().valid_up_to()]);
+    let line = valid.matches('\n').count() + 1;
+    let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let text = String::from_utf8_lossy(bytes);
+    let mut issues = Issues::new(path.display().to_string(), &text);
+    let mark = marked_yaml::Marker::new(0, valid.chars().count(), line, column);
+    issues.at_marker(
+        Some(mark),
+        "the file is not valid UTF-8",
+        Some("save stack.yaml as UTF-8 text".into()),
+    );
+    ConfigError::Invalid {
+        path: path.into(),
+        issues: issues.list,
     }
 }
 
