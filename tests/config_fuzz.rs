@@ -163,7 +163,9 @@ fn deep() -> impl Strategy<Value = String> {
     let place = proptest::sample::select(&["services", "environments", "network"][..]);
     (shape, place, 1usize..1500).prop_map(|(shape, place, depth)| {
         let body = match shape {
-            "map" => (0..depth).map(|i| format!("{}k{i}:\n", " ".repeat(i + 1))).collect(),
+            "map" => (0..depth)
+                .map(|i| format!("{}k{i}:\n", " ".repeat(i + 1)))
+                .collect(),
             "seq" => format!(" {}x", "- ".repeat(depth)),
             "flow" => format!(" {}{}", "[{a: ".repeat(depth), "}]".repeat(depth)),
             _ => format!(" {}{}", "- a:\n".repeat(depth / 2), "[".repeat(depth)),
