@@ -57,13 +57,29 @@ pub struct PlanArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct UpArgs {}
+pub struct UpArgs {
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
 
 #[derive(Args, Debug)]
 pub struct DownArgs {
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// The run lock (an SSM parameter): one `up` or `down` of a stack at a time.
+#[derive(Args, Debug, Clone, Default)]
+pub struct LockArgs {
+    /// Wait up to SECS for another run's lock before giving up (0: give up at once).
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub lock_timeout: u64,
+    /// Break the lock left by a run that crashed or was killed (says whose lock it broke).
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,5 +5,6 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod engine;
+pub mod lock;
 pub mod names;
 pub mod plan;

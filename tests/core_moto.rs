@@ -667,6 +667,15 @@ async fn down_after_an_interrupted_up_leaves_nothing() {
         "the interrupted up left work to do:\n{}",
         plan.stdout
     );
-    p.run(&["down", "--yes"]).ok();
+    // The killed run still holds the lock: breaking it is explicit.
+    let locked = p.run(&["down", "--yes"]);
+    assert_eq!(locked.code, 1, "{}", locked.all());
+    assert!(
+        locked.stderr.contains("is locked by `up`"),
+        "{}",
+        locked.all()
+    );
+    let down = p.run(&["down", "--yes", "--force-unlock"]).ok();
+    assert!(down.stdout.contains("Breaking the lock"), "{}", down.stdout);
     assert_nothing_left(&moto, &p.name).await;
 }

@@ -1,9 +1,9 @@
 //! Internet gateway, attached to the stack's VPC.
 
-use aws_sdk_ec2::types::{ResourceType, TagSpecification};
+use aws_sdk_ec2::types::{Filter, ResourceType, TagSpecification};
 
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags};
+use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags, once};
 use crate::names::Names;
 use crate::plan::{Key, Observed, State};
 
@@ -44,18 +44,25 @@ pub async fn create(aws: &Aws, names: &Names, key: &Key, vpc_id: &str) -> Result
         .resource_type(ResourceType::InternetGateway)
         .set_tags(Some(ec2_tags(&names.tags(&key.0, &name))))
         .build();
-    let out = aws
-        .ec2
-        .create_internet_gateway()
-        .tag_specifications(tags)
-        .send()
-        .await
-        .ctx("create internet gateway", &name)?;
-    let id = out
-        .internet_gateway()
-        .and_then(|g| g.internet_gateway_id())
-        .ok_or_else(|| AwsError::new("create internet gateway", &name, "no id in response"))?
-        .to_string();
+    let req = aws.ec2.create_internet_gateway().tag_specifications(tags);
+    let id = once::create(
+        "create internet gateway",
+        &name,
+        key,
+        || {
+            req.clone()
+                .customize()
+                .config_override(once::ec2_no_retry())
+                .send()
+        },
+        |out| {
+            out.internet_gateway()
+                .and_then(|g| g.internet_gateway_id())
+                .map(str::to_string)
+        },
+        || find(aws, names),
+    )
+    .await?;
     attach(aws, &id, None, vpc_id).await?;
     Ok(id)
 }
@@ -75,16 +82,35 @@ pub async fn attach(
         .attach_internet_gateway()
         .internet_gateway_id(id)
         .vpc_id(vpc_id);
-    retry(Backoff::PROPAGATION, AwsError::is_not_found, || async {
+    let attached = retry(Backoff::PROPAGATION, AwsError::is_not_found, || async {
         req.clone().send().await.ctx("attach internet gateway", id)
     })
-    .await?;
-    Ok(())
+    .await;
+    match attached {
+        // A retry after a lost reply: done if it is attached to this VPC.
+        Err(e) if e.code() == "Resource.AlreadyAssociated" => {
+            let f = |k: &str, v: &str| Filter::builder().name(k).values(v).build();
+            let out = aws
+                .ec2
+                .describe_internet_gateways()
+                .filters(f("internet-gateway-id", id))
+                .filters(f("attachment.vpc-id", vpc_id))
+                .send()
+                .await
+                .ctx("describe internet gateway", id)?;
+            if out.internet_gateways().is_empty() {
+                Err(e)
+            } else {
+                Ok(())
+            }
+        }
+        r => r.map(|_| ()),
+    }
 }
 
 async fn detach(aws: &Aws, id: &str, vpc_id: &str) -> Result<(), AwsError> {
     // Fails with DependencyViolation while public IPs (ALB, tasks) are still mapped.
-    delete_draining(|| async {
+    let detached = delete_draining(|| async {
         aws.ec2
             .detach_internet_gateway()
             .internet_gateway_id(id)
@@ -93,7 +119,12 @@ async fn detach(aws: &Aws, id: &str, vpc_id: &str) -> Result<(), AwsError> {
             .await
             .ctx("detach internet gateway", id)
     })
-    .await
+    .await;
+    match detached {
+        // A retry after a lost reply: detached is what we wanted.
+        Err(e) if e.code() != "Gateway.NotAttached" => Err(e),
+        _ => Ok(()),
+    }
 }
 
 pub async fn delete(aws: &Aws, id: &str, attached: Option<&str>) -> Result<(), AwsError> {

@@ -2,6 +2,7 @@
 
 pub mod calls;
 pub mod error;
+pub mod once;
 pub mod retry;
 
 pub mod cluster;

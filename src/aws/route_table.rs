@@ -3,7 +3,7 @@
 use aws_sdk_ec2::types::{ResourceType, TagSpecification};
 
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags};
+use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags, once};
 use crate::names::Names;
 use crate::plan::{Key, Observed, State};
 
@@ -72,19 +72,30 @@ pub async fn create(
         .resource_type(ResourceType::RouteTable)
         .set_tags(Some(ec2_tags(&names.tags(&key.0, &name))))
         .build();
-    let out = aws
+    let req = aws
         .ec2
         .create_route_table()
         .vpc_id(vpc_id)
         .tag_specifications(tags)
-        .send()
-        .await
-        .ctx("create route table", &name)?;
-    let id = out
-        .route_table()
-        .and_then(|t| t.route_table_id())
-        .ok_or_else(|| AwsError::new("create route table", &name, "no id in response"))?
-        .to_string();
+        .client_token(once::client_token());
+    let id = once::create(
+        "create route table",
+        &name,
+        key,
+        || {
+            req.clone()
+                .customize()
+                .config_override(once::ec2_no_retry())
+                .send()
+        },
+        |out| {
+            out.route_table()
+                .and_then(|t| t.route_table_id())
+                .map(str::to_string)
+        },
+        || find(aws, names),
+    )
+    .await?;
     add_route(aws, &id, gateway_id, false).await?;
     for subnet in subnet_ids {
         associate(aws, &id, subnet).await?;
@@ -115,11 +126,15 @@ pub async fn add_route(
         .route_table_id(id)
         .destination_cidr_block(DEFAULT_ROUTE)
         .gateway_id(gateway_id);
-    retry(Backoff::PROPAGATION, AwsError::is_not_found, || async {
+    let added = retry(Backoff::PROPAGATION, AwsError::is_not_found, || async {
         req.clone().send().await.ctx("add default route to", id)
     })
-    .await?;
-    Ok(())
+    .await;
+    match added {
+        // A retry after a lost reply (a route to another target shows in the next plan).
+        Err(e) if e.code() != "RouteAlreadyExists" => Err(e),
+        _ => Ok(()),
+    }
 }
 
 pub async fn associate(aws: &Aws, id: &str, subnet_id: &str) -> Result<(), AwsError> {
@@ -128,11 +143,32 @@ pub async fn associate(aws: &Aws, id: &str, subnet_id: &str) -> Result<(), AwsEr
         .associate_route_table()
         .route_table_id(id)
         .subnet_id(subnet_id);
-    retry(Backoff::PROPAGATION, AwsError::is_not_found, || async {
+    let associated = retry(Backoff::PROPAGATION, AwsError::is_not_found, || async {
         req.clone().send().await.ctx("associate route table", id)
     })
-    .await?;
-    Ok(())
+    .await;
+    match associated {
+        // A retry after a lost reply: done if the subnet is associated with this table.
+        Err(e) if e.code() == "Resource.AlreadyAssociated" => {
+            let filter = aws_sdk_ec2::types::Filter::builder()
+                .name("association.subnet-id")
+                .values(subnet_id)
+                .build();
+            let tables = aws
+                .ec2
+                .describe_route_tables()
+                .filters(filter)
+                .send()
+                .await
+                .ctx("describe route tables of subnet", subnet_id)?;
+            let ours = tables
+                .route_tables()
+                .iter()
+                .any(|t| t.route_table_id() == Some(id));
+            if ours { Ok(()) } else { Err(e) }
+        }
+        r => r.map(|_| ()),
+    }
 }
 
 pub async fn disassociate(aws: &Aws, association_id: &str) -> Result<(), AwsError> {

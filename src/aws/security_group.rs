@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::{
 };
 
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags};
+use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags, once};
 use crate::names::Names;
 use crate::plan::{Key, Observed, Peer, Rule, State};
 
@@ -99,19 +99,27 @@ pub async fn create(
         .resource_type(ResourceType::SecurityGroup)
         .set_tags(Some(ec2_tags(&names.tags(&key.0, name))))
         .build();
-    let out = aws
+    let req = aws
         .ec2
         .create_security_group()
         .group_name(name)
         .description(description)
         .vpc_id(vpc_id)
-        .tag_specifications(tags)
-        .send()
-        .await
-        .ctx("create security group", name)?;
-    out.group_id()
-        .map(str::to_string)
-        .ok_or_else(|| AwsError::new("create security group", name, "no id in response"))
+        .tag_specifications(tags);
+    once::create(
+        "create security group",
+        name,
+        key,
+        || {
+            req.clone()
+                .customize()
+                .config_override(once::ec2_no_retry())
+                .send()
+        },
+        |out| out.group_id().map(str::to_string),
+        || find(aws, names),
+    )
+    .await
 }
 
 pub async fn authorize(

@@ -3,7 +3,7 @@
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, TagSpecification};
 
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags};
+use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags, once};
 use crate::names::Names;
 use crate::plan::{Key, Observed, State};
 
@@ -74,21 +74,27 @@ pub async fn create(
         .resource_type(ResourceType::Subnet)
         .set_tags(Some(ec2_tags(&names.tags(&key.0, name))))
         .build();
-    let out = aws
+    let req = aws
         .ec2
         .create_subnet()
         .vpc_id(vpc_id)
         .cidr_block(cidr)
         .availability_zone(az)
-        .tag_specifications(tags)
-        .send()
-        .await
-        .ctx("create subnet", name)?;
-    let id = out
-        .subnet()
-        .and_then(|s| s.subnet_id())
-        .ok_or_else(|| AwsError::new("create subnet", name, "no id in response"))?
-        .to_string();
+        .tag_specifications(tags);
+    let id = once::create(
+        "create subnet",
+        name,
+        key,
+        || {
+            req.clone()
+                .customize()
+                .config_override(once::ec2_no_retry())
+                .send()
+        },
+        |out| out.subnet().and_then(|s| s.subnet_id()).map(str::to_string),
+        || find(aws, names),
+    )
+    .await?;
     map_public_ip(aws, &id).await?;
     Ok(id)
 }

@@ -3,7 +3,7 @@
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, TagSpecification, VpcAttributeName};
 
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags};
+use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags, once};
 use crate::names::Names;
 use crate::plan::{Key, Observed, State};
 
@@ -58,19 +58,25 @@ pub async fn create(aws: &Aws, names: &Names, key: &Key, cidr: &str) -> Result<S
         .resource_type(ResourceType::Vpc)
         .set_tags(Some(ec2_tags(&names.tags(&key.0, &names.vpc()))))
         .build();
-    let out = aws
+    let req = aws
         .ec2
         .create_vpc()
         .cidr_block(cidr)
-        .tag_specifications(tags)
-        .send()
-        .await
-        .ctx("create VPC", names.vpc())?;
-    let id = out
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .ok_or_else(|| AwsError::new("create VPC", names.vpc(), "no id in response"))?
-        .to_string();
+        .tag_specifications(tags);
+    let id = once::create(
+        "create VPC",
+        &names.vpc(),
+        key,
+        || {
+            req.clone()
+                .customize()
+                .config_override(once::ec2_no_retry())
+                .send()
+        },
+        |out| out.vpc().and_then(|v| v.vpc_id()).map(str::to_string),
+        || find(aws, names),
+    )
+    .await?;
     enable(aws, &id, VpcAttributeName::EnableDnsHostnames).await?;
     Ok(id)
 }

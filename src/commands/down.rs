@@ -5,36 +5,57 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use super::{Failure, connect, load};
+use crate::aws::Aws;
 use crate::cli::{Cli, DownArgs};
+use crate::config::Stack;
 use crate::engine::{Progress, apply, observe};
+use crate::lock;
 use crate::plan;
 
 pub async fn run(cli: &Cli, args: &DownArgs) -> Result<ExitCode, Failure> {
     let stack = load(cli)?;
     let aws = connect(cli, &stack).await?;
     let progress = Progress::new();
+    let names = stack.names();
     let seen = observe(&aws, &stack).await?;
     let plan = plan::plan(&[], &seen.resources);
-    if plan.is_empty() {
+    if plan.is_empty() && lock::peek(&aws, &names).await?.is_none() {
         progress.say(&format!(
             "Nothing to delete: stack {} (env {}) owns no resources in {}.",
             stack.name, stack.env, aws.region
         ));
         return Ok(ExitCode::SUCCESS);
     }
-    progress.say(plan::render_text(&plan).trim_end());
-    if !args.yes
-        && !confirm(&format!(
-            "Delete these {} resources of {} ({})?",
-            plan.changes.len(),
-            stack.name,
-            stack.env
-        ))?
-    {
-        return Err(Failure::Usage("cancelled; nothing was deleted".into()));
+    if !plan.is_empty() {
+        progress.say(plan::render_text(&plan).trim_end());
+        if !args.yes
+            && !confirm(&format!(
+                "Delete these {} resources of {} ({})?",
+                plan.changes.len(),
+                stack.name,
+                stack.env
+            ))?
+        {
+            return Err(Failure::Usage("cancelled; nothing was deleted".into()));
+        }
     }
-    let result = apply(&aws, &stack.names(), &[], &seen.resources, &plan, &progress).await;
-    let left = observe(&aws, &stack).await?.resources;
+    // The lock goes last: released (deleted) after the sweep found nothing left.
+    let lock = lock::acquire(&aws, &names, "down", &args.lock, |l| progress.say(l)).await?;
+    lock.run(&aws, delete_all(&aws, &stack, &progress)).await?;
+    progress.say(&format!(
+        "Deleted everything in {:.1}s, {}.",
+        progress.elapsed().as_secs_f64(),
+        aws.calls.summary()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Under the lock. Observed again: another run may have changed the stack since the first look.
+async fn delete_all(aws: &Aws, stack: &Stack, progress: &Progress) -> Result<(), Failure> {
+    let seen = observe(aws, stack).await?;
+    let plan = plan::plan(&[], &seen.resources);
+    let result = apply(aws, &stack.names(), &[], &seen.resources, &plan, progress).await;
+    let left = observe(aws, stack).await?.resources;
     if !left.is_empty() {
         progress.say("Still present after down:");
         for r in &left {
@@ -50,12 +71,7 @@ pub async fn run(cli: &Cli, args: &DownArgs) -> Result<ExitCode, Failure> {
             ),
         });
     }
-    progress.say(&format!(
-        "Deleted everything in {:.1}s, {}.",
-        progress.elapsed().as_secs_f64(),
-        aws.calls.summary()
-    ));
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn confirm(question: &str) -> Result<bool, Failure> {

@@ -3,11 +3,14 @@
 use std::process::ExitCode;
 
 use super::{Failure, connect, load};
+use crate::aws::Aws;
 use crate::cli::{Cli, UpArgs};
+use crate::config::Stack;
 use crate::engine::{Progress, apply, observe};
+use crate::lock;
 use crate::plan::{self, desired::desired};
 
-pub async fn run(cli: &Cli, _args: &UpArgs) -> Result<ExitCode, Failure> {
+pub async fn run(cli: &Cli, args: &UpArgs) -> Result<ExitCode, Failure> {
     let stack = load(cli)?;
     let aws = connect(cli, &stack).await?;
     let progress = Progress::new();
@@ -15,8 +18,28 @@ pub async fn run(cli: &Cli, _args: &UpArgs) -> Result<ExitCode, Failure> {
         "stackctl up: stack {} (env {}) in {}",
         stack.name, stack.env, aws.region
     ));
+    let names = stack.names();
     let seen = observe(&aws, &stack).await?;
-    let want = desired(&stack, &seen.facts);
+    let plan = plan::plan(&desired(&stack, &seen.facts), &seen.resources);
+    // Converged and nobody else at work: no lock needed, so no write at all.
+    if plan.is_empty() && lock::peek(&aws, &names).await?.is_none() {
+        progress.say(plan::render_text(&plan).trim_end());
+    } else {
+        let lock = lock::acquire(&aws, &names, "up", &args.lock, |l| progress.say(l)).await?;
+        lock.run(&aws, converge(&aws, &stack, &progress)).await?;
+    }
+    progress.say(&format!(
+        "Done in {:.1}s, {}.",
+        progress.elapsed().as_secs_f64(),
+        aws.calls.summary()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Under the lock. Observed again: another run may have changed the stack since the first look.
+async fn converge(aws: &Aws, stack: &Stack, progress: &Progress) -> Result<(), Failure> {
+    let seen = observe(aws, stack).await?;
+    let want = desired(stack, &seen.facts);
     let plan = plan::plan(&want, &seen.resources);
     if let Some(blocked) = plan.blocked().next() {
         print!("{}", plan::render_text(&plan));
@@ -32,25 +55,10 @@ pub async fn run(cli: &Cli, _args: &UpArgs) -> Result<ExitCode, Failure> {
             hint: Some(reason.clone()),
         });
     }
-    if plan.is_empty() {
-        progress.say(&plan::render_text(&plan).trim_end().to_string());
-    } else {
-        progress.say(plan::render_text(&plan).trim_end());
-        apply(
-            &aws,
-            &stack.names(),
-            &want,
-            &seen.resources,
-            &plan,
-            &progress,
-        )
-        .await?;
+    progress.say(plan::render_text(&plan).trim_end());
+    if !plan.is_empty() {
+        apply(aws, &stack.names(), &want, &seen.resources, &plan, progress).await?;
         progress.say(&format!("Applied {} changes.", plan.changes.len()));
     }
-    progress.say(&format!(
-        "Done in {:.1}s, {}.",
-        progress.elapsed().as_secs_f64(),
-        aws.calls.summary()
-    ));
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -20,10 +20,11 @@ use file::StackFile;
 
 /// Read and validate `path`, resolving environment `env` (None: the base file).
 pub fn load(path: &Path, env: Option<&str>) -> Result<Stack, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
         path: path.into(),
         source,
     })?;
+    let text = String::from_utf8(bytes).map_err(|e| not_utf8(path, e))?;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -40,6 +41,17 @@ pub fn parse(path: &Path, text: &str, dir: &Path, env: Option<&str>) -> Result<S
         issues: issues.list,
     };
 
+    if let Some((line, column, chars)) = too_deep(text) {
+        let mark = marked_yaml::Marker::new(0, chars, line, column);
+        issues.at_marker(
+            Some(mark),
+            format!(
+                "nesting is too deep (a block starts at column {column}, the limit is {MAX_INDENT})"
+            ),
+            Some("a stack.yaml nests a few levels: check the indentation".into()),
+        );
+        return Err(invalid(issues));
+    }
     let options = LoaderOptions::default()
         .error_on_duplicate_keys(true)
         .prevent_coercion(true)
@@ -96,6 +108,62 @@ pub fn parse(path: &Path, text: &str, dir: &Path, env: Option<&str>) -> Result<S
         Some(stack) if issues.list.is_empty() => Ok(stack),
         _ => Err(invalid(issues)),
     }
+}
+
+/// Where the first byte that is not UTF-8 is, instead of a bare "stream did not contain valid UTF-8".
+fn not_utf8(path: &Path, e: std::string::FromUtf8Error) -> ConfigError {
+    let bytes = e.as_bytes();
+    let valid = String::from_utf8_lossy(&bytes[..e.utf8_error().valid_up_to()]);
+    let line = valid.matches('\n').count() + 1;
+    let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let text = String::from_utf8_lossy(bytes);
+    let mut issues = Issues::new(path.display().to_string(), &text);
+    let mark = marked_yaml::Marker::new(0, valid.chars().count(), line, column);
+    issues.at_marker(
+        Some(mark),
+        "the file is not valid UTF-8",
+        Some("save stack.yaml as UTF-8 text".into()),
+    );
+    ConfigError::Invalid {
+        path: path.into(),
+        issues: issues.list,
+    }
+}
+
+/// Deepest block indentation accepted. The YAML parser recurses once per level without a
+/// limit for block collections, so a hostile file could overflow the stack.
+const MAX_INDENT: usize = 256;
+
+/// `(line, column, char offset)` of the first line whose block content starts past
+/// [`MAX_INDENT`] (leading spaces and `- `, `? `, `: ` indicators each open a level).
+fn too_deep(text: &str) -> Option<(usize, usize, usize)> {
+    let chars: Vec<char> = text.chars().collect();
+    let (mut line, mut start) = (1, 0);
+    while start < chars.len() {
+        let mut col = 0;
+        loop {
+            match chars.get(start + col) {
+                Some(' ' | '\t') => col += 1,
+                Some('-' | '?' | ':') if matches!(chars.get(start + col + 1), Some(' ' | '\t')) => {
+                    col += 2
+                }
+                _ => break,
+            }
+            if col > MAX_INDENT {
+                return Some((line, col + 1, start + col));
+            }
+        }
+        // YAML ends lines at \n, \r\n or a lone \r.
+        let mut i = start + col;
+        while i < chars.len() && !matches!(chars[i], '\n' | '\r') {
+            i += 1;
+        }
+        if chars.get(i) == Some(&'\r') && chars.get(i + 1) == Some(&'\n') {
+            i += 1;
+        }
+        (line, start) = (line + 1, i + 1);
+    }
+    None
 }
 
 pub fn default_path() -> PathBuf {

@@ -1,6 +1,9 @@
 //! Shared harness for tests against the local stand-ins started by scripts/test.sh.
 #![allow(dead_code)]
 
+pub mod census;
+pub mod gate;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -60,8 +63,13 @@ impl Project {
 
     /// Run stackctl in the project directory against `endpoint` (moto or a proxy in front).
     pub fn run_via(&self, endpoint: &str, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_stackctl"))
-            .args(args)
+        Run::from(self.command(endpoint, args).output().unwrap())
+    }
+
+    /// stackctl `args` in the project directory against `endpoint`, not started yet.
+    pub fn command(&self, endpoint: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stackctl"));
+        cmd.args(args)
             .current_dir(self.path())
             .env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_ACCESS_KEY_ID", "test")
@@ -69,10 +77,8 @@ impl Project {
             .env("AWS_REGION", "us-east-1")
             .env("STACKCTL_BACKOFF_SCALE", "0.05")
             .env_remove("AWS_PROFILE")
-            .env_remove("STACKCTL_ENV")
-            .output()
-            .unwrap();
-        Run::from(out)
+            .env_remove("STACKCTL_ENV");
+        cmd
     }
 
     pub fn run(&self, args: &[&str]) -> Run {

@@ -1,0 +1,180 @@
+//! Crash consistency: `up` is killed (SIGKILL) right after its k-th mutating call, for every
+//! k, then run again: it ends exactly where an uninterrupted run does (plan: no changes; one of
+//! each resource, never two). Then `down` is killed after one of its steps, and `down` again
+//! leaves nothing. A gate between stackctl and moto holds every write after the k-th, so the
+//! kill lands at an exact step; the matrix is printed.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::census::{census, duplicates, empty, expected, short};
+use common::gate::Gate;
+use common::{Project, Run, moto};
+use futures::StreamExt;
+
+async fn run(p: &Project, endpoint: &str, args: &[&str]) -> Run {
+    let mut cmd = p.command(endpoint, args);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap());
+    Run::from(out.await.unwrap())
+}
+
+/// The writes of an uninterrupted run, in order.
+async fn writes_of(p: &Project, moto: &str, args: &[&str]) -> Vec<String> {
+    let gate = Gate::start(moto, None).await;
+    run(p, &gate.url(), args).await.ok();
+    gate.writes()
+}
+
+/// Run `args`, SIGKILL it once its `k`-th write went through: (last write done, next held).
+async fn kill_after(p: &Project, moto: &str, args: &[&str], k: usize) -> (String, String) {
+    let gate = Gate::start(moto, Some(k as u64)).await;
+    let mut child = p
+        .command(&gate.url(), args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while gate.held().is_empty() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{args:?} finished before write {}: {:?}",
+            k + 1,
+            gate.writes()
+        );
+        assert!(Instant::now() < deadline, "{args:?} stalled at write {k}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let last = gate.writes().last().cloned().unwrap_or_default();
+    (last, gate.held()[0].clone())
+}
+
+struct Row {
+    k: usize,
+    up: String,
+    up_outcome: Result<(), String>,
+    down_k: usize,
+    down: String,
+    down_outcome: Result<(), String>,
+}
+
+fn step(call: &str) -> String {
+    call.split_once(':').map_or(call, |(_, a)| a).to_string()
+}
+
+async fn one(moto: &str, k: usize, down_k: usize) -> Row {
+    let p = Project::new(moto, "");
+    let (last, next) = kill_after(&p, moto, &["up"], k).await;
+    let mut up_outcome = Ok(());
+    let partial = census(moto, &p.name).await;
+    if !duplicates(&partial).is_empty() {
+        up_outcome = Err(format!("duplicates after the kill: {}", short(&partial)));
+    }
+    let resumed = run(&p, moto, &["up"]).await;
+    if resumed.code != 1 || !resumed.stderr.contains("is locked by `up`") {
+        up_outcome = Err(format!(
+            "the killed run's lock was not reported:\n{}",
+            resumed.all()
+        ));
+    }
+    let resumed = run(&p, moto, &["up", "--force-unlock"]).await;
+    let plan = run(&p, moto, &["plan", "--detailed-exitcode"]).await;
+    let made = census(moto, &p.name).await;
+    if resumed.code != 0 {
+        up_outcome = Err(format!("resumed up failed:\n{}", resumed.all()));
+    } else if !resumed.stdout.contains("Breaking the lock") {
+        up_outcome = Err(format!("lock broken silently:\n{}", resumed.stdout));
+    } else if plan.code != 0 {
+        up_outcome = Err(format!("not converged:\n{}", plan.stdout));
+    } else if made != expected() {
+        up_outcome = Err(format!("after resume: {}", short(&made)));
+    }
+
+    let (down_last, down_next) = kill_after(&p, moto, &["down", "--yes"], down_k).await;
+    let mut down_outcome = Ok(());
+    let again = run(&p, moto, &["down", "--yes", "--force-unlock"]).await;
+    let left = census(moto, &p.name).await;
+    if again.code != 0 {
+        down_outcome = Err(format!("down again failed:\n{}", again.all()));
+    } else if left != empty() {
+        down_outcome = Err(format!("left: {}", short(&left)));
+    }
+    Row {
+        k,
+        up: format!("{} | {}", step(&last), step(&next)),
+        up_outcome,
+        down_k,
+        down: format!("{} | {}", step(&down_last), step(&down_next)),
+        down_outcome,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_at_every_step_up_and_down_resume_without_duplicates() {
+    let Some(moto) = moto() else { return };
+    let start = Instant::now();
+    let reference = Project::new(&moto, "");
+    let up_writes = writes_of(&reference, &moto, &["up"]).await;
+    let down_writes = writes_of(&reference, &moto, &["down", "--yes"]).await;
+    // The last write is the lock's release: killing after it kills a finished run.
+    let (ku, kd) = (up_writes.len() - 1, down_writes.len() - 1);
+    assert!(ku >= 13 && kd >= 13, "{up_writes:?}\n{down_writes:?}");
+    let parallel = std::env::var("STACKCTL_CRASH_PARALLEL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    // Every up step, and every down step (cycled over the up steps).
+    let cases: Vec<(usize, usize)> = (1..=ku.max(kd))
+        .map(|i| (((i - 1) % ku) + 1, ((i - 1) % kd) + 1))
+        .collect();
+    let mut rows: Vec<Row> = futures::stream::iter(cases)
+        .map(|(k, d)| one(&moto, k, d))
+        .buffer_unordered(parallel)
+        .collect()
+        .await;
+    rows.sort_by_key(|r| (r.k, r.down_k));
+
+    let outcome = |o: &Result<(), String>| if o.is_ok() { "ok" } else { "FAIL" };
+    let mut table = format!(
+        "{:>3}  {:<56} {:<6} {:>3}  {:<50} {}\n",
+        "k", "up killed after | held", "resume", "k", "down killed after | held", "down again"
+    );
+    for r in &rows {
+        table += &format!(
+            "{:>3}  {:<56} {:<6} {:>3}  {:<50} {}\n",
+            r.k,
+            r.up,
+            outcome(&r.up_outcome),
+            r.down_k,
+            r.down,
+            outcome(&r.down_outcome)
+        );
+    }
+    eprintln!(
+        "{table}{} up writes, {} down writes, {} cases in {:.0}s",
+        up_writes.len(),
+        down_writes.len(),
+        rows.len(),
+        start.elapsed().as_secs_f64()
+    );
+    if let Ok(dir) = std::env::var("STACKCTL_TEST_STATE") {
+        let _ = std::fs::write(format!("{dir}/crash-resume.txt"), &table);
+    }
+    let failures: Vec<String> = rows
+        .iter()
+        .flat_map(|r| {
+            let up = r
+                .up_outcome
+                .as_ref()
+                .err()
+                .map(|e| format!("up k={}: {e}", r.k));
+            let down = (r.down_outcome.as_ref().err()).map(|e| format!("down k={}: {e}", r.down_k));
+            up.into_iter().chain(down)
+        })
+        .collect();
+    assert!(failures.is_empty(), "{table}\n{}", failures.join("\n\n"));
+}

@@ -1,0 +1,196 @@
+//! Seeded fault campaign: for each seed, `up` then `down` through the fault proxy at 20 %
+//! with the realistic mix (throttling, 5xx, resets, slow and lost responses, eventual
+//! consistency, DependencyViolation). `up` must converge to exactly what a fault-free `up`
+//! makes (plan through a clean connection: no changes; one of each resource, no duplicates),
+//! and `down` must leave nothing. Seeds 1..=STACKCTL_FAULT_RUNS (default 6; the full
+//! campaign is `scripts/bench/faults.sh`, 50 runs; STACKCTL_FAULT_SEEDS=3,17 replays seeds).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use common::census::{census, duplicates, empty, expected, short};
+use common::{Project, Run, moto};
+use faultproxy::{FaultConfig, FaultKind, Profile, Proxy};
+use futures::StreamExt;
+
+const RATE: f64 = 0.2;
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Outcome {
+    seed: u64,
+    faults: BTreeMap<FaultKind, u64>,
+    up: (i32, f64),
+    down: (i32, f64),
+    left: String,
+    problems: Vec<String>,
+    log: String,
+}
+
+async fn run(p: &Project, endpoint: &str, args: &[&str]) -> (Run, f64) {
+    let mut cmd = p.command(endpoint, args);
+    let start = Instant::now();
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    (Run::from(out), start.elapsed().as_secs_f64())
+}
+
+fn tail(run: &Run) -> String {
+    let all = run.all();
+    let lines: Vec<&str> = all.lines().collect();
+    lines[lines.len().saturating_sub(12)..].join("\n")
+}
+
+async fn one(moto: &str, seed: u64) -> Outcome {
+    let p = Project::new(moto, "");
+    let cfg = FaultConfig::new(moto.parse().unwrap(), seed, RATE).with_profile(Profile::Realistic);
+    let proxy = Proxy::start(cfg).await.unwrap();
+    let mut problems = Vec::new();
+
+    let (up, up_secs) = run(&p, &proxy.url(), &["up"]).await;
+    if up.code != 0 {
+        problems.push(format!("up failed:\n{}", tail(&up)));
+    }
+    let (plan, _) = run(&p, moto, &["plan", "--detailed-exitcode"]).await;
+    if plan.code != 0 {
+        problems.push(format!("not converged after up:\n{}", plan.stdout));
+    }
+    let made = census(moto, &p.name).await;
+    if made != expected() {
+        problems.push(format!(
+            "after up: {} (duplicates: {:?})",
+            short(&made),
+            duplicates(&made)
+        ));
+    }
+
+    let (down, down_secs) = run(&p, &proxy.url(), &["down", "--yes"]).await;
+    if down.code != 0 {
+        problems.push(format!("down failed:\n{}", tail(&down)));
+    }
+    let left = census(moto, &p.name).await;
+    if left != empty() {
+        problems.push(format!("left after down: {}", short(&left)));
+        // Leave the emulator clean for the other tests.
+        run(&p, moto, &["down", "--yes", "--force-unlock"]).await;
+    }
+    let log = proxy
+        .faults()
+        .iter()
+        .map(|f| {
+            format!(
+                "  #{} {} (call {}): {} {}",
+                f.seq, f.key, f.n, f.kind, f.detail
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let faults = proxy.stats().faults;
+    proxy.shutdown().await;
+    Outcome {
+        seed,
+        faults,
+        up: (up.code, up_secs),
+        down: (down.code, down_secs),
+        left: if left == empty() {
+            "0".into()
+        } else {
+            short(&left)
+        },
+        problems,
+        log,
+    }
+}
+
+fn table(outcomes: &[Outcome]) -> String {
+    let mut out = format!(
+        "{:>4}  {:>6}  {:<64}  {:>10}  {:>10}  {}\n",
+        "seed", "faults", "by kind", "up", "down", "leftovers"
+    );
+    for o in outcomes {
+        let kinds = o
+            .faults
+            .iter()
+            .map(|(k, n)| format!("{k}={n}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let result = |(code, secs): (i32, f64)| {
+            format!("{} {secs:.1}s", if code == 0 { "ok" } else { "FAIL" })
+        };
+        out += &format!(
+            "{:>4}  {:>6}  {:<64}  {:>10}  {:>10}  {}\n",
+            o.seed,
+            o.faults.values().sum::<u64>(),
+            kinds,
+            result(o.up),
+            result(o.down),
+            o.left
+        );
+    }
+    let mut total: BTreeMap<FaultKind, u64> = BTreeMap::new();
+    for (k, n) in outcomes.iter().flat_map(|o| &o.faults) {
+        *total.entry(*k).or_default() += n;
+    }
+    let failed = outcomes.iter().filter(|o| !o.problems.is_empty()).count();
+    out += &format!(
+        "{} runs at {:.0} % ({} failed); faults injected: {}\n",
+        outcomes.len(),
+        RATE * 100.0,
+        failed,
+        total
+            .iter()
+            .map(|(k, n)| format!("{k}={n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_and_down_survive_seeded_faults() {
+    let Some(moto) = moto() else { return };
+    let runs = env_num("STACKCTL_FAULT_RUNS", 6);
+    let first = env_num("STACKCTL_FAULT_FIRST_SEED", 1);
+    let parallel = env_num("STACKCTL_FAULT_PARALLEL", 3).max(1) as usize;
+    // STACKCTL_FAULT_SEEDS=12,31 replays chosen seeds.
+    let seeds: Vec<u64> = match std::env::var("STACKCTL_FAULT_SEEDS") {
+        Ok(list) => list
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect(),
+        Err(_) => (first..first + runs).collect(),
+    };
+    let start = Instant::now();
+    let mut outcomes: Vec<Outcome> = futures::stream::iter(seeds)
+        .map(|seed| one(&moto, seed))
+        .buffer_unordered(parallel)
+        .collect()
+        .await;
+    outcomes.sort_by_key(|o| o.seed);
+    let table = table(&outcomes);
+    eprintln!("{table}campaign took {:.0}s", start.elapsed().as_secs_f64());
+    if let Ok(dir) = std::env::var("STACKCTL_TEST_STATE") {
+        let _ = std::fs::write(format!("{dir}/fault-campaign.txt"), &table);
+    }
+    let failures: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.problems.is_empty())
+        .map(|o| {
+            format!(
+                "seed {}:\n{}\nfaults injected:\n{}",
+                o.seed,
+                o.problems.join("\n"),
+                o.log
+            )
+        })
+        .collect();
+    assert!(failures.is_empty(), "{table}\n{}", failures.join("\n\n"));
+}
