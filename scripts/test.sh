@@ -46,4 +46,8 @@ for svc in scripts/services/*.sh; do
   source "$svc"
 done
 
-cargo test --workspace --no-fail-fast "$@"
+if (($#)); then
+  cargo test --no-fail-fast "$@"
+else
+  cargo test --workspace --no-fail-fast
+fi

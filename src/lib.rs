@@ -1,0 +1,3 @@
+//! stackctl as a library: the pieces the CLI is made of.
+
+pub mod image;
