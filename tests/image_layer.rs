@@ -10,7 +10,10 @@ use stackctl::image::oci::{self, Blob, ImageSettings};
 use stackctl::image::registry::{is_loopback, parse_endpoint};
 use stackctl::image::{Platform, validate_tag};
 
-fn unpack(gz: &[u8]) -> Vec<(String, u32, u64, u64, u64, tar::EntryType, Vec<u8>)> {
+/// path, mode, uid, gid, mtime, type, content
+type Unpacked = (String, u32, u64, u64, u64, tar::EntryType, Vec<u8>);
+
+fn unpack(gz: &[u8]) -> Vec<Unpacked> {
     let mut tar_bytes = Vec::new();
     flate2::read::GzDecoder::new(gz)
         .read_to_end(&mut tar_bytes)
@@ -234,7 +237,7 @@ fn plain_http_is_only_allowed_on_loopback() {
         parse_endpoint(ecr).unwrap(),
         ("123456789012.dkr.ecr.eu-west-1.amazonaws.com".into(), false)
     );
-    assert_eq!(parse_endpoint("registry.example:443").unwrap().1, false);
+    assert!(!parse_endpoint("registry.example:443").unwrap().1);
     for refused in [
         "http://10.0.0.5:5000",
         "http://registry.example",

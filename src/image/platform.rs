@@ -95,14 +95,14 @@ impl Platform {
                 self.rust_target()
             )));
         }
-        if let Some(linker) = self.linker_override() {
-            if !on_path(linker) {
-                return Err(unavailable(format!(
-                    "{self} needs the cross linker `{linker}` (`apt-get install {}`) or {} set",
-                    self.cross_linker_package(),
-                    self.linker_env()
-                )));
-            }
+        if let Some(linker) = self.linker_override()
+            && !on_path(linker)
+        {
+            return Err(unavailable(format!(
+                "{self} needs the cross linker `{linker}` (`apt-get install {}`) or {} set",
+                self.cross_linker_package(),
+                self.linker_env()
+            )));
         }
         Ok(())
     }

@@ -104,6 +104,9 @@ pub(crate) fn client(
     oci_client::Client::new(ClientConfig {
         protocol,
         platform_resolver,
+        // One PUT per blob: ECR mishandles multi-chunk PATCH uploads (it keeps only
+        // the first chunk), and oci-client chunks at 4 MiB.
+        use_monolithic_push: true,
         user_agent: concat!("stackctl/", env!("CARGO_PKG_VERSION")),
         ..Default::default()
     })

@@ -34,6 +34,15 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn fixture_dir() -> PathBuf {
     repo_root().join("tests/fixtures/hello")
 }
@@ -83,12 +92,18 @@ pub fn layer_files(gz: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// Runs a command, returning stdout; panics with stderr on failure.
+/// Runs a command, returning stdout; panics with its output on failure. Only program
+/// and arguments are shown, never the environment (which may hold a secret).
 pub fn run(cmd: &mut std::process::Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
+    let shown = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = cmd.output().unwrap_or_else(|e| panic!("run {shown}: {e}"));
     assert!(
         out.status.success(),
-        "{cmd:?} failed ({}):\n{}{}",
+        "{shown} failed ({}):\n{}{}",
         out.status,
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
