@@ -114,14 +114,15 @@ pub fn ca_bundle_pem() -> Vec<u8> {
 }
 
 /// Writes `entries` (in the given order) as a ustar archive with every timestamp set to
-/// `mtime`, then gzips it with fixed header fields (no name, mtime 0, OS unknown).
+/// `mtime`, then gzips it at level 6 (half the time of level 9 for ~1% more bytes)
+/// with fixed header fields (no name, mtime 0, OS unknown).
 pub fn pack(entries: &[Entry], mtime: u64) -> Result<Layer> {
     let tar = tar_bytes(entries, mtime).map_err(Error::Layer)?;
     let diff_id = sha256(&tar);
     let mut gz = GzBuilder::new()
         .mtime(0)
         .operating_system(255)
-        .write(Vec::with_capacity(tar.len() / 2), Compression::best());
+        .write(Vec::with_capacity(tar.len() / 2), Compression::new(6));
     gz.write_all(&tar).map_err(Error::Layer)?;
     let data = gz.finish().map_err(Error::Layer)?;
     Ok(Layer {
