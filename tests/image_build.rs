@@ -35,7 +35,7 @@ async fn builds_a_static_binary_into_a_labelled_non_root_image() {
     let cfg = image.config_json();
     assert_eq!(cfg["architecture"], "amd64");
     assert_eq!(cfg["created"], "2023-11-14T22:13:20Z");
-    assert_eq!(cfg["config"]["Entrypoint"][0], "/usr/local/bin/hello");
+    assert_eq!(cfg["config"]["Entrypoint"][0], "/hello");
     assert_eq!(cfg["config"]["User"], "65532:65532");
     assert_eq!(
         cfg["config"]["ExposedPorts"]["8080/tcp"],
@@ -52,7 +52,7 @@ async fn builds_a_static_binary_into_a_labelled_non_root_image() {
     );
 
     let files = layer_files(&image.layers[0].data);
-    let binary = &files["usr/local/bin/hello"];
+    let binary = &files["hello"];
     assert_eq!(binary.len() as u64, image.binary_size);
     assert!(!has_interpreter(binary), "binary is dynamically linked");
     for path in [

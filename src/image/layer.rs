@@ -13,8 +13,10 @@ use super::error::{Error, Result};
 pub const APP_UID: u32 = 65532;
 /// Name of that user in `/etc/passwd`.
 pub const APP_USER: &str = "nonroot";
-/// Directory of the service binary in the image.
-pub const BIN_DIR: &str = "/usr/local/bin";
+/// Path of the service binary in the image: `/<bin>`, as in `apps/api/Dockerfile`.
+pub fn binary_path(bin_name: &str) -> String {
+    format!("/{bin_name}")
+}
 /// CA bundle path (Debian's), also exported as `SSL_CERT_FILE`.
 pub const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
@@ -72,7 +74,6 @@ pub fn app_entries(binary: Vec<u8>, bin_name: &str, system_files: bool) -> Vec<E
          {APP_USER}:x:{APP_UID}:{APP_UID}:{APP_USER}:/home/{APP_USER}:/sbin/nologin\n"
     );
     let group = format!("root:x:0:\n{APP_USER}:x:{APP_UID}:\n");
-    let bin_dir = BIN_DIR.trim_start_matches('/');
     let mut entries = vec![
         dir("etc/", 0o755, 0),
         file("etc/group", 0o644, group.into_bytes()),
@@ -83,10 +84,7 @@ pub fn app_entries(binary: Vec<u8>, bin_name: &str, system_files: bool) -> Vec<E
         dir("home/", 0o755, 0),
         dir(&format!("home/{APP_USER}/"), 0o700, APP_UID),
         dir("tmp/", 0o1777, 0),
-        dir("usr/", 0o755, 0),
-        dir("usr/local/", 0o755, 0),
-        dir(&format!("{bin_dir}/"), 0o755, 0),
-        file(&format!("{bin_dir}/{bin_name}"), 0o755, binary),
+        file(&binary_path(bin_name)[1..], 0o755, binary),
     ];
     if !system_files {
         entries.retain(|e| !e.path.starts_with("etc/") && e.path != "tmp/");

@@ -107,7 +107,7 @@ pub struct BuiltImage {
     pub manifest: bytes::Bytes,
     /// Platform built for.
     pub platform: Platform,
-    /// Name of the binary (at `/usr/local/bin/<name>`).
+    /// Name of the binary (at `/<name>`).
     pub binary: String,
     /// Size of the uncompressed binary.
     pub binary_size: u64,
@@ -223,10 +223,9 @@ pub async fn build(spec: &BuildSpec, progress: &(dyn Fn(&str) + Sync)) -> Result
 }
 
 fn settings(spec: &BuildSpec, bin: &str, scratch: bool) -> oci::ImageSettings {
-    // Over a base image, PATH and the CA bundle are the base's.
+    // Over a base image, the CA bundle is the base's.
     let mut env = vec![format!("PORT={}", spec.port)];
     if scratch {
-        env.insert(0, format!("PATH={}:/usr/bin:/bin", layer::BIN_DIR));
         env.push(format!("SSL_CERT_FILE={}", layer::CA_BUNDLE));
     }
     let created = oci::rfc3339(spec.source_date_epoch);
@@ -241,7 +240,7 @@ fn settings(spec: &BuildSpec, bin: &str, scratch: bool) -> oci::ImageSettings {
     ]);
     oci::ImageSettings {
         platform: spec.platform,
-        entrypoint: vec![format!("{}/{bin}", layer::BIN_DIR)],
+        entrypoint: vec![layer::binary_path(bin)],
         user: format!("{0}:{0}", layer::APP_UID),
         port: spec.port,
         env,
