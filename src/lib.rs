@@ -1,3 +1,10 @@
-//! stackctl as a library: the pieces the CLI is made of.
+//! stackctl: observe → diff → apply for a whole AWS web stack.
 
+pub mod aws;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod engine;
 pub mod image;
+pub mod names;
+pub mod plan;

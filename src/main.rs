@@ -1,3 +1,42 @@
-fn main() {
-    println!("stackctl");
+use std::process::ExitCode;
+
+use clap::Parser;
+use stackctl::cli::{Cli, Command};
+use stackctl::commands::{self, Failure, finish};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Plan(args) => commands::plan::run(&cli, args).await,
+        Command::Up(args) => commands::up::run(&cli, args).await,
+        Command::Down(args) => commands::down::run(&cli, args).await,
+        Command::Validate => commands::load(&cli).map(|s| {
+            println!(
+                "{}: valid (stack {}, env {}, {} services)",
+                cli.file.display(),
+                s.name,
+                s.env,
+                s.services.len()
+            );
+            ExitCode::SUCCESS
+        }),
+        Command::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&stackctl::config::schema())
+                    .expect("schema serializes")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    let failed_plan =
+        matches!(&cli.command, Command::Plan(a) if a.detailed_exitcode) && result.is_err();
+    let code = finish(result.map_err(Failure::from));
+    // With --detailed-exitcode, 2 means "changes"; every error is 1.
+    if failed_plan {
+        ExitCode::from(commands::EXIT_FAILURE)
+    } else {
+        code
+    }
 }

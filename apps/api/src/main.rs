@@ -1,1 +1,3 @@
-fn main() { println!("api: placeholder, replaced by issue 6"); }
+fn main() {
+    println!("api: placeholder, replaced by issue 6");
+}

@@ -1,0 +1,134 @@
+//! ECR repositories, one per built service: scan on push, AES-256 encryption, lifecycle
+//! keeping the last images. Found by their deterministic name prefix.
+
+use aws_sdk_ecr::types::{
+    EncryptionConfiguration, EncryptionType, ImageScanningConfiguration, Tag,
+};
+
+use super::{Aws, AwsError, Ctx};
+use crate::names::Names;
+use crate::plan::{Key, Kind, Observed, State};
+
+pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
+    let prefix = names.repository("");
+    let mut found = Vec::new();
+    let mut pages = aws.ecr.describe_repositories().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.ctx("describe", "ECR repositories")?;
+        for r in page.repositories() {
+            let Some(name) = r.repository_name() else {
+                continue;
+            };
+            let Some(service) = name.strip_prefix(&prefix) else {
+                continue;
+            };
+            let lifecycle = match aws
+                .ecr
+                .get_lifecycle_policy()
+                .repository_name(name)
+                .send()
+                .await
+                .ctx("get lifecycle policy of", name)
+            {
+                Ok(out) => out.lifecycle_policy_text().map(str::to_string),
+                Err(e) if e.is_not_found() => None,
+                Err(e) => return Err(e),
+            };
+            let scan = r
+                .image_scanning_configuration()
+                .is_some_and(|c| c.scan_on_push());
+            found.push(Observed {
+                key: Key::new(Kind::Repository, service),
+                id: name.into(),
+                name: name.into(),
+                state: State::Repository {
+                    scan_on_push: scan,
+                    lifecycle_policy: lifecycle,
+                },
+            });
+        }
+    }
+    Ok(found)
+}
+
+pub async fn create(
+    aws: &Aws,
+    names: &Names,
+    key: &Key,
+    name: &str,
+    lifecycle_policy: &str,
+) -> Result<String, AwsError> {
+    let tags = names
+        .tags(&key.0, name)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>();
+    let tags = tags.map_err(|e| AwsError::new("create ECR repository", name, e.to_string()))?;
+    let created = aws
+        .ecr
+        .create_repository()
+        .repository_name(name)
+        .image_scanning_configuration(
+            ImageScanningConfiguration::builder()
+                .scan_on_push(true)
+                .build(),
+        )
+        .encryption_configuration(
+            EncryptionConfiguration::builder()
+                .encryption_type(EncryptionType::Aes256)
+                .build()
+                .map_err(|e| AwsError::new("create ECR repository", name, e.to_string()))?,
+        )
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .ctx("create ECR repository", name);
+    match created {
+        Err(e) if !e.is_already_exists() => return Err(e),
+        _ => {}
+    }
+    put_lifecycle(aws, name, lifecycle_policy).await?;
+    Ok(name.into())
+}
+
+pub async fn scan_on_push(aws: &Aws, name: &str) -> Result<(), AwsError> {
+    aws.ecr
+        .put_image_scanning_configuration()
+        .repository_name(name)
+        .image_scanning_configuration(
+            ImageScanningConfiguration::builder()
+                .scan_on_push(true)
+                .build(),
+        )
+        .send()
+        .await
+        .ctx("enable scan on push for", name)?;
+    Ok(())
+}
+
+pub async fn put_lifecycle(aws: &Aws, name: &str, policy: &str) -> Result<(), AwsError> {
+    aws.ecr
+        .put_lifecycle_policy()
+        .repository_name(name)
+        .lifecycle_policy_text(policy)
+        .send()
+        .await
+        .ctx("set lifecycle policy of", name)?;
+    Ok(())
+}
+
+/// `force`: the images go with the repository.
+pub async fn delete(aws: &Aws, name: &str) -> Result<(), AwsError> {
+    match aws
+        .ecr
+        .delete_repository()
+        .repository_name(name)
+        .force(true)
+        .send()
+        .await
+        .ctx("delete ECR repository", name)
+    {
+        Err(e) if !e.is_not_found() => Err(e),
+        _ => Ok(()),
+    }
+}

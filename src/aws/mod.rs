@@ -1,0 +1,112 @@
+//! Thin per-resource wrappers over the AWS SDK: observe (`find`), create, fix, delete.
+
+pub mod calls;
+pub mod error;
+pub mod retry;
+
+pub mod cluster;
+pub mod ecr;
+pub mod iam;
+pub mod igw;
+pub mod logs;
+pub mod route_table;
+pub mod security_group;
+pub mod ssm;
+pub mod subnet;
+pub mod vpc;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region};
+
+pub use calls::Calls;
+pub use error::{AwsError, Ctx};
+
+/// One SDK client per service, all counting their calls into `calls`.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    pub ec2: aws_sdk_ec2::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub calls: Calls,
+    pub region: String,
+}
+
+impl Aws {
+    /// The standard AWS configuration chain (env, profiles, SSO, IMDS), `AWS_ENDPOINT_URL`
+    /// included; `profile`/`region` override it.
+    pub async fn connect(profile: Option<&str>, region: Option<&str>) -> Result<Aws, AwsError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            // Throttling and 5xx are retried with exponential backoff and jitter.
+            .retry_config(RetryConfig::standard().with_max_attempts(8));
+        if let Some(p) = profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = region {
+            loader = loader.region(Region::new(r.to_string()));
+        }
+        Aws::from_conf(&loader.load().await)
+    }
+
+    /// Clients for an already loaded configuration.
+    pub fn from_conf(conf: &aws_config::SdkConfig) -> Result<Aws, AwsError> {
+        let region = conf.region().map(|r| r.to_string()).ok_or_else(|| {
+            AwsError::config(
+                "no AWS region configured",
+                "set `region:` in stack.yaml, pass --region, or export AWS_REGION",
+            )
+        })?;
+        let calls = Calls::default();
+        macro_rules! client {
+            ($krate:ident) => {{
+                let c = $krate::config::Builder::from(conf)
+                    .interceptor(calls.clone())
+                    .build();
+                $krate::Client::from_conf(c)
+            }};
+        }
+        Ok(Aws {
+            ec2: client!(aws_sdk_ec2),
+            ecs: client!(aws_sdk_ecs),
+            ecr: client!(aws_sdk_ecr),
+            iam: client!(aws_sdk_iam),
+            ssm: client!(aws_sdk_ssm),
+            logs: client!(aws_sdk_cloudwatchlogs),
+            elb: client!(aws_sdk_elasticloadbalancingv2),
+            sts: client!(aws_sdk_sts),
+            calls,
+            region,
+        })
+    }
+}
+
+/// `(key, value)` tag pairs as EC2 wants them.
+pub fn ec2_tags(tags: &[(String, String)]) -> Vec<aws_sdk_ec2::types::Tag> {
+    tags.iter()
+        .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// Filters selecting EC2 resources owned by this stack and environment.
+pub fn ec2_owner_filters(names: &crate::names::Names) -> Vec<aws_sdk_ec2::types::Filter> {
+    use crate::names::{TAG_ENV, TAG_STACK};
+    let f = |k: &str, v: &str| {
+        aws_sdk_ec2::types::Filter::builder()
+            .name(format!("tag:{k}"))
+            .values(v)
+            .build()
+    };
+    vec![f(TAG_STACK, &names.stack), f(TAG_ENV, &names.env)]
+}
+
+/// The `stackctl:resource` tag among EC2 tags.
+pub fn ec2_resource_tag(tags: &[aws_sdk_ec2::types::Tag]) -> Option<String> {
+    tags.iter()
+        .find(|t| t.key() == Some(crate::names::TAG_RESOURCE))
+        .and_then(|t| t.value())
+        .map(str::to_string)
+}

@@ -1,0 +1,170 @@
+//! The public route table: 0.0.0.0/0 → internet gateway, associated with every subnet.
+
+use aws_sdk_ec2::types::{ResourceType, TagSpecification};
+
+use super::retry::{Backoff, delete_draining, retry};
+use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags};
+use crate::names::Names;
+use crate::plan::{Key, Observed, State};
+
+pub const DEFAULT_ROUTE: &str = "0.0.0.0/0";
+
+pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
+    let out = aws
+        .ec2
+        .describe_route_tables()
+        .set_filters(Some(ec2_owner_filters(names)))
+        .send()
+        .await
+        .ctx("describe", "route tables")?;
+    let mut found: Vec<Observed> = out
+        .route_tables()
+        .iter()
+        .filter_map(|t| {
+            let routes = t
+                .routes()
+                .iter()
+                .filter_map(|r| {
+                    Some((
+                        r.destination_cidr_block()?.to_string(),
+                        r.gateway_id().unwrap_or("blackhole").to_string(),
+                    ))
+                })
+                .filter(|(_, gw)| gw != "local")
+                .collect();
+            let associations = t
+                .associations()
+                .iter()
+                .filter(|a| !a.main().unwrap_or(false))
+                .filter_map(|a| {
+                    Some((
+                        a.route_table_association_id()?.to_string(),
+                        a.subnet_id()?.to_string(),
+                    ))
+                })
+                .collect();
+            Some(Observed {
+                key: Key(ec2_resource_tag(t.tags())?),
+                id: t.route_table_id()?.into(),
+                name: names.route_table(),
+                state: State::RouteTable {
+                    vpc_id: t.vpc_id().unwrap_or_default().into(),
+                    routes,
+                    associations,
+                },
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(found)
+}
+
+pub async fn create(
+    aws: &Aws,
+    names: &Names,
+    key: &Key,
+    vpc_id: &str,
+    gateway_id: &str,
+    subnet_ids: &[String],
+) -> Result<String, AwsError> {
+    let name = names.route_table();
+    let tags = TagSpecification::builder()
+        .resource_type(ResourceType::RouteTable)
+        .set_tags(Some(ec2_tags(&names.tags(&key.0, &name))))
+        .build();
+    let out = aws
+        .ec2
+        .create_route_table()
+        .vpc_id(vpc_id)
+        .tag_specifications(tags)
+        .send()
+        .await
+        .ctx("create route table", &name)?;
+    let id = out
+        .route_table()
+        .and_then(|t| t.route_table_id())
+        .ok_or_else(|| AwsError::new("create route table", &name, "no id in response"))?
+        .to_string();
+    add_route(aws, &id, gateway_id, false).await?;
+    for subnet in subnet_ids {
+        associate(aws, &id, subnet).await?;
+    }
+    Ok(id)
+}
+
+pub async fn add_route(
+    aws: &Aws,
+    id: &str,
+    gateway_id: &str,
+    replace: bool,
+) -> Result<(), AwsError> {
+    if replace {
+        aws.ec2
+            .replace_route()
+            .route_table_id(id)
+            .destination_cidr_block(DEFAULT_ROUTE)
+            .gateway_id(gateway_id)
+            .send()
+            .await
+            .ctx("replace default route of", id)?;
+        return Ok(());
+    }
+    let req = aws
+        .ec2
+        .create_route()
+        .route_table_id(id)
+        .destination_cidr_block(DEFAULT_ROUTE)
+        .gateway_id(gateway_id);
+    retry(Backoff::PROPAGATION, AwsError::is_not_found, || async {
+        req.clone().send().await.ctx("add default route to", id)
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn associate(aws: &Aws, id: &str, subnet_id: &str) -> Result<(), AwsError> {
+    let req = aws
+        .ec2
+        .associate_route_table()
+        .route_table_id(id)
+        .subnet_id(subnet_id);
+    retry(Backoff::PROPAGATION, AwsError::is_not_found, || async {
+        req.clone().send().await.ctx("associate route table", id)
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn disassociate(aws: &Aws, association_id: &str) -> Result<(), AwsError> {
+    match aws
+        .ec2
+        .disassociate_route_table()
+        .association_id(association_id)
+        .send()
+        .await
+        .ctx("disassociate route table", association_id)
+    {
+        Err(e) if !e.is_not_found() => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Subnets are disassociated first: AWS deletes neither while they are linked.
+pub async fn delete(
+    aws: &Aws,
+    id: &str,
+    associations: &[(String, String)],
+) -> Result<(), AwsError> {
+    for (assoc, _) in associations {
+        disassociate(aws, assoc).await?;
+    }
+    delete_draining(|| async {
+        aws.ec2
+            .delete_route_table()
+            .route_table_id(id)
+            .send()
+            .await
+            .ctx("delete route table", id)
+    })
+    .await
+}

@@ -1,0 +1,173 @@
+//! Security groups: the load balancer's (web from anywhere) and one per service (its port,
+//! from the load balancer's group only). Egress stays AWS's default (all).
+
+use aws_sdk_ec2::types::{
+    IpPermission, IpRange, Ipv6Range, ResourceType, TagSpecification, UserIdGroupPair,
+};
+
+use super::retry::{Backoff, delete_draining, retry};
+use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags};
+use crate::names::Names;
+use crate::plan::{Key, Observed, Peer, Rule, State};
+
+pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
+    let out = aws
+        .ec2
+        .describe_security_groups()
+        .set_filters(Some(ec2_owner_filters(names)))
+        .send()
+        .await
+        .ctx("describe", "security groups")?;
+    let mut found: Vec<Observed> = out
+        .security_groups()
+        .iter()
+        .filter_map(|g| {
+            let mut ingress: Vec<Rule> = g.ip_permissions().iter().flat_map(rules_of).collect();
+            ingress.sort();
+            Some(Observed {
+                key: Key(ec2_resource_tag(g.tags())?),
+                id: g.group_id()?.into(),
+                name: g.group_name().unwrap_or_default().into(),
+                state: State::SecurityGroup {
+                    vpc_id: g.vpc_id().unwrap_or_default().into(),
+                    ingress,
+                },
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(found)
+}
+
+/// EC2 groups peers of one port range into one permission; we compare them one by one.
+fn rules_of(p: &IpPermission) -> Vec<Rule> {
+    let base = |peer| Rule {
+        protocol: p.ip_protocol().unwrap_or("-1").into(),
+        from: p.from_port().unwrap_or(-1),
+        to: p.to_port().unwrap_or(-1),
+        peer,
+    };
+    let mut out: Vec<Rule> = p
+        .ip_ranges()
+        .iter()
+        .filter_map(|r| r.cidr_ip())
+        .map(|c| base(Peer::Cidr4(c.into())))
+        .collect();
+    out.extend(
+        p.ipv6_ranges()
+            .iter()
+            .filter_map(|r| r.cidr_ipv6())
+            .map(|c| base(Peer::Cidr6(c.into()))),
+    );
+    out.extend(
+        p.user_id_group_pairs()
+            .iter()
+            .filter_map(|g| g.group_id())
+            .map(|g| base(Peer::GroupId(g.into()))),
+    );
+    out
+}
+
+/// `rule` with any stack group reference already resolved to a group id.
+pub fn permission(rule: &Rule, group_id: Option<&str>) -> IpPermission {
+    let b = IpPermission::builder()
+        .ip_protocol(&rule.protocol)
+        .from_port(rule.from)
+        .to_port(rule.to);
+    match &rule.peer {
+        Peer::Cidr4(c) => b.ip_ranges(IpRange::builder().cidr_ip(c).build()),
+        Peer::Cidr6(c) => b.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(c).build()),
+        Peer::GroupId(id) => b.user_id_group_pairs(UserIdGroupPair::builder().group_id(id).build()),
+        Peer::Group(_) => b.user_id_group_pairs(
+            UserIdGroupPair::builder()
+                .set_group_id(group_id.map(str::to_string))
+                .build(),
+        ),
+    }
+    .build()
+}
+
+pub async fn create(
+    aws: &Aws,
+    names: &Names,
+    key: &Key,
+    name: &str,
+    description: &str,
+    vpc_id: &str,
+) -> Result<String, AwsError> {
+    let tags = TagSpecification::builder()
+        .resource_type(ResourceType::SecurityGroup)
+        .set_tags(Some(ec2_tags(&names.tags(&key.0, name))))
+        .build();
+    let out = aws
+        .ec2
+        .create_security_group()
+        .group_name(name)
+        .description(description)
+        .vpc_id(vpc_id)
+        .tag_specifications(tags)
+        .send()
+        .await
+        .ctx("create security group", name)?;
+    out.group_id()
+        .map(str::to_string)
+        .ok_or_else(|| AwsError::new("create security group", name, "no id in response"))
+}
+
+pub async fn authorize(
+    aws: &Aws,
+    id: &str,
+    permissions: Vec<IpPermission>,
+) -> Result<(), AwsError> {
+    if permissions.is_empty() {
+        return Ok(());
+    }
+    let req = aws
+        .ec2
+        .authorize_security_group_ingress()
+        .group_id(id)
+        .set_ip_permissions(Some(permissions));
+    let result = retry(Backoff::PROPAGATION, AwsError::is_not_found, || async {
+        req.clone()
+            .send()
+            .await
+            .ctx("allow ingress to security group", id)
+    })
+    .await;
+    match result {
+        // A rule that exists already is what we wanted.
+        Err(e) if e.code() != "InvalidPermission.Duplicate" => Err(e),
+        _ => Ok(()),
+    }
+}
+
+pub async fn revoke(aws: &Aws, id: &str, permissions: Vec<IpPermission>) -> Result<(), AwsError> {
+    if permissions.is_empty() {
+        return Ok(());
+    }
+    match aws
+        .ec2
+        .revoke_security_group_ingress()
+        .group_id(id)
+        .set_ip_permissions(Some(permissions))
+        .send()
+        .await
+        .ctx("revoke ingress of security group", id)
+    {
+        Err(e) if e.code() != "InvalidPermission.NotFound" => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// AWS refuses while a network interface or another group's rule still uses the group.
+pub async fn delete(aws: &Aws, id: &str) -> Result<(), AwsError> {
+    delete_draining(|| async {
+        aws.ec2
+            .delete_security_group()
+            .group_id(id)
+            .send()
+            .await
+            .ctx("delete security group", id)
+    })
+    .await
+}

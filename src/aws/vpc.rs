@@ -1,0 +1,104 @@
+//! VPC: found by the stack's tags; DNS support and hostnames on.
+
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, TagSpecification, VpcAttributeName};
+
+use super::retry::{Backoff, delete_draining, retry};
+use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags};
+use crate::names::Names;
+use crate::plan::{Key, Observed, State};
+
+pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
+    let out = aws
+        .ec2
+        .describe_vpcs()
+        .set_filters(Some(ec2_owner_filters(names)))
+        .send()
+        .await
+        .ctx("describe", "VPCs")?;
+    let mut found = Vec::new();
+    for v in out.vpcs() {
+        let (Some(id), Some(key)) = (v.vpc_id(), ec2_resource_tag(v.tags())) else {
+            continue;
+        };
+        let hostnames = attribute(aws, id, VpcAttributeName::EnableDnsHostnames).await?;
+        let support = attribute(aws, id, VpcAttributeName::EnableDnsSupport).await?;
+        found.push(Observed {
+            key: Key(key),
+            id: id.into(),
+            name: names.vpc(),
+            state: State::Vpc {
+                cidr: v.cidr_block().unwrap_or_default().into(),
+                dns_hostnames: hostnames,
+                dns_support: support,
+            },
+        });
+    }
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(found)
+}
+
+async fn attribute(aws: &Aws, id: &str, attr: VpcAttributeName) -> Result<bool, AwsError> {
+    let out = aws
+        .ec2
+        .describe_vpc_attribute()
+        .vpc_id(id)
+        .attribute(attr.clone())
+        .send()
+        .await
+        .ctx("describe attribute of VPC", id)?;
+    let value = match attr {
+        VpcAttributeName::EnableDnsHostnames => out.enable_dns_hostnames(),
+        _ => out.enable_dns_support(),
+    };
+    Ok(value.and_then(|v| v.value()).unwrap_or(false))
+}
+
+pub async fn create(aws: &Aws, names: &Names, key: &Key, cidr: &str) -> Result<String, AwsError> {
+    let tags = TagSpecification::builder()
+        .resource_type(ResourceType::Vpc)
+        .set_tags(Some(ec2_tags(&names.tags(&key.0, &names.vpc()))))
+        .build();
+    let out = aws
+        .ec2
+        .create_vpc()
+        .cidr_block(cidr)
+        .tag_specifications(tags)
+        .send()
+        .await
+        .ctx("create VPC", names.vpc())?;
+    let id = out
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .ok_or_else(|| AwsError::new("create VPC", names.vpc(), "no id in response"))?
+        .to_string();
+    enable(aws, &id, VpcAttributeName::EnableDnsHostnames).await?;
+    Ok(id)
+}
+
+/// One attribute per call: EC2 rejects both in one request.
+pub async fn enable(aws: &Aws, id: &str, attr: VpcAttributeName) -> Result<(), AwsError> {
+    let on = AttributeBooleanValue::builder().value(true).build();
+    let req = aws.ec2.modify_vpc_attribute().vpc_id(id);
+    let req = match attr {
+        VpcAttributeName::EnableDnsHostnames => req.enable_dns_hostnames(on),
+        _ => req.enable_dns_support(on),
+    };
+    // A just-created VPC may not be visible to the next call yet.
+    retry(Backoff::PROPAGATION, AwsError::is_not_found, || async {
+        req.clone().send().await.ctx("modify attribute of VPC", id)
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn delete(aws: &Aws, id: &str) -> Result<(), AwsError> {
+    delete_draining(|| async {
+        aws.ec2
+            .delete_vpc()
+            .vpc_id(id)
+            .send()
+            .await
+            .ctx("delete VPC", id)
+    })
+    .await
+}

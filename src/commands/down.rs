@@ -1,0 +1,75 @@
+//! `stackctl down`: delete everything the stack owns, in an order AWS accepts, then sweep
+//! for leftovers. Safe after a partial `up`, and safe to run twice.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use super::{Failure, connect, load};
+use crate::cli::{Cli, DownArgs};
+use crate::engine::{Progress, apply, observe};
+use crate::plan;
+
+pub async fn run(cli: &Cli, args: &DownArgs) -> Result<ExitCode, Failure> {
+    let stack = load(cli)?;
+    let aws = connect(cli, &stack).await?;
+    let progress = Progress::new();
+    let seen = observe(&aws, &stack).await?;
+    let plan = plan::plan(&[], &seen.resources);
+    if plan.is_empty() {
+        progress.say(&format!(
+            "Nothing to delete: stack {} (env {}) owns no resources in {}.",
+            stack.name, stack.env, aws.region
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    progress.say(plan::render_text(&plan).trim_end());
+    if !args.yes
+        && !confirm(&format!(
+            "Delete these {} resources of {} ({})?",
+            plan.changes.len(),
+            stack.name,
+            stack.env
+        ))?
+    {
+        return Err(Failure::Usage("cancelled; nothing was deleted".into()));
+    }
+    let result = apply(&aws, &stack.names(), &[], &seen.resources, &plan, &progress).await;
+    let left = observe(&aws, &stack).await?.resources;
+    if !left.is_empty() {
+        progress.say("Still present after down:");
+        for r in &left {
+            progress.say(&format!("  {} {} [{}]", r.key.kind().label(), r.name, r.id));
+        }
+    }
+    result?;
+    if !left.is_empty() {
+        return Err(Failure::Other {
+            message: format!("{} resources remain", left.len()),
+            hint: Some(
+                "run `stackctl down` again; if they persist, delete them in the AWS console".into(),
+            ),
+        });
+    }
+    progress.say(&format!(
+        "Deleted everything in {:.1}s, {}.",
+        progress.elapsed().as_secs_f64(),
+        aws.calls.summary()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn confirm(question: &str) -> Result<bool, Failure> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::Usage(
+            "down needs confirmation: pass --yes when not running in a terminal".into(),
+        ));
+    }
+    print!("{question} Type `yes` to confirm: ");
+    std::io::stdout().flush().ok();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::Usage(format!("read confirmation: {e}")))?;
+    Ok(line.trim() == "yes")
+}

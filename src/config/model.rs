@@ -1,0 +1,69 @@
+//! The validated stack: what the rest of stackctl works from.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use ipnet::Ipv4Net;
+
+use crate::names::Names;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    pub name: String,
+    pub env: String,
+    pub region: Option<String>,
+    pub network: Network,
+    pub services: BTreeMap<String, Service>,
+}
+
+impl Stack {
+    pub fn names(&self) -> Names {
+        Names::new(&self.name, &self.env)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    pub cidr: Ipv4Net,
+    pub azs: u8,
+}
+
+impl Network {
+    /// The public subnets' CIDRs: the VPC range split in 16 (at most /28), first `azs` of them.
+    pub fn subnet_cidrs(&self) -> Vec<Ipv4Net> {
+        let prefix = (self.cidr.prefix_len() + 4).min(28);
+        self.cidr
+            .subnets(prefix)
+            .expect("prefix within range")
+            .take(self.azs as usize)
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// A Cargo package directory, built into an image without Docker.
+    Build(PathBuf),
+    /// A prebuilt image reference, resolved to a digest before deploy.
+    Image(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    pub name: String,
+    pub source: Source,
+    pub port: u16,
+    pub cpu: u32,
+    pub memory: u32,
+    pub desired: u32,
+    pub health: String,
+    pub public: bool,
+    pub token: Option<Token>,
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    /// The variable name the container reads the token from.
+    pub env: String,
+}

@@ -1,0 +1,398 @@
+//! Checks on values: names, CIDRs, Fargate sizes, paths, AWS name limits.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use ipnet::Ipv4Net;
+use marked_yaml::{Marker, Node};
+
+use super::error::Issues;
+use super::file::{ServiceFile, StackFile};
+use super::model::{Network, Service, Source, Stack, Token};
+use crate::names::Names;
+
+const DEFAULT_CIDR: &str = "10.42.0.0/16";
+
+pub fn resolve(
+    f: &StackFile,
+    node: &Node,
+    env: &str,
+    dir: &Path,
+    issues: &mut Issues,
+) -> Option<Stack> {
+    let before = issues.list.len();
+    if !is_dns_label(&f.name) {
+        issues.at(
+            f.name.span(),
+            format!("invalid stack name `{}`", *f.name),
+            Some(label_hint()),
+        );
+    }
+    if let Some(region) = &f.region {
+        if !is_region(region) {
+            issues.at(
+                region.span(),
+                format!("invalid region `{}`", **region),
+                Some("a region code such as `us-east-1` or `eu-west-3`".into()),
+            );
+        }
+    }
+    let network = network(f, issues);
+    if f.services.is_empty() {
+        issues.at(
+            f.name.span(),
+            "no services defined",
+            Some("add `services: { api: { build: apps/api, port: 8080 } }`".into()),
+        );
+    }
+    let mut services = BTreeMap::new();
+    for (name, s) in &f.services {
+        let key = super::key_mark(node, Some(&format!("services.{name}")));
+        if let Some(svc) = service(name, key, s, dir, issues) {
+            services.insert(name.clone(), svc);
+        }
+    }
+    let names = Names::new(&f.name, env);
+    let svc_names: Vec<&str> = f.services.keys().map(String::as_str).collect();
+    for limit in names.limits(&svc_names) {
+        if limit.name.len() > limit.max {
+            let over = limit.name.len() - limit.max;
+            issues.at(
+                f.name.span(),
+                format!(
+                    "{} `{}` would be {} characters; AWS allows {}",
+                    limit.what,
+                    limit.name,
+                    limit.name.len(),
+                    limit.max
+                ),
+                Some(format!(
+                    "shorten the stack, environment or service name by {over} character{}",
+                    if over == 1 { "" } else { "s" }
+                )),
+            );
+        }
+    }
+    if issues.list.len() > before {
+        return None;
+    }
+    Some(Stack {
+        name: f.name.to_string(),
+        env: env.into(),
+        region: f.region.as_ref().map(|r| r.to_string()),
+        network: network?,
+        services,
+    })
+}
+
+/// Environment names become part of resource names.
+pub fn env_name(name: &str, root: &Node, issues: &mut Issues) {
+    if is_dns_label(name) {
+        return;
+    }
+    let key = root
+        .as_mapping()
+        .and_then(|m| m.get_mapping("environments"))
+        .and_then(|m| m.keys().find(|k| k.as_str() == name));
+    if let Some(key) = key {
+        issues.at(
+            key.span(),
+            format!("invalid environment name `{name}`"),
+            Some(label_hint()),
+        );
+    }
+}
+
+fn network(f: &StackFile, issues: &mut Issues) -> Option<Network> {
+    let cidr = match &f.network.cidr {
+        None => DEFAULT_CIDR.parse().expect("default CIDR"),
+        Some(c) => match c.parse::<Ipv4Net>() {
+            Ok(net) if net.network() != net.addr() => {
+                let hint = format!("the network address is `{}`", net.trunc());
+                issues.at(c.span(), format!("`{}` has host bits set", **c), Some(hint));
+                return None;
+            }
+            Ok(net) if !(16..=24).contains(&net.prefix_len()) => {
+                issues.at(
+                    c.span(),
+                    format!("VPC CIDR `{}` must be between /16 and /24", **c),
+                    Some("e.g. `10.42.0.0/16`".into()),
+                );
+                return None;
+            }
+            Ok(net) if !is_private(&net) => {
+                issues.at(
+                    c.span(),
+                    format!("`{}` is not a private (RFC 1918) range", **c),
+                    Some(
+                        "use 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, e.g. `10.42.0.0/16`"
+                            .into(),
+                    ),
+                );
+                return None;
+            }
+            Ok(net) => net,
+            Err(_) => {
+                issues.at(
+                    c.span(),
+                    format!("`{}` is not an IPv4 CIDR", **c),
+                    Some("write it as address/prefix, e.g. `10.42.0.0/16`".into()),
+                );
+                return None;
+            }
+        },
+    };
+    let azs = match &f.network.azs {
+        None => 2,
+        Some(n) if (2..=6).contains(&**n) => **n,
+        Some(n) => {
+            issues.at(
+                n.span(),
+                format!("azs is {}; it must be 2 to 6", **n),
+                Some("the load balancer needs subnets in at least 2 availability zones".into()),
+            );
+            return None;
+        }
+    };
+    Some(Network { cidr, azs })
+}
+
+fn service(
+    name: &str,
+    key: Option<Marker>,
+    s: &ServiceFile,
+    dir: &Path,
+    issues: &mut Issues,
+) -> Option<Service> {
+    let before = issues.list.len();
+    if !is_dns_label(name) || name.len() > 20 {
+        issues.at_marker(
+            key,
+            format!("invalid service name `{name}`"),
+            Some(format!("{} and at most 20 characters", label_hint())),
+        );
+    }
+    let source = match (&s.build, &s.image) {
+        (Some(b), None) => {
+            let path = dir.join(&**b);
+            if !path.join("Cargo.toml").is_file() {
+                issues.at(
+                    b.span(),
+                    format!(
+                        "service `{name}`: `{}` is not a Cargo package (no Cargo.toml)",
+                        **b
+                    ),
+                    Some(
+                        "point `build:` at a directory with a Cargo.toml, relative to stack.yaml"
+                            .into(),
+                    ),
+                );
+            }
+            Some(Source::Build(path))
+        }
+        (None, Some(i)) => {
+            if i.trim().is_empty() || i.contains(char::is_whitespace) {
+                issues.at(
+                    i.span(),
+                    format!("service `{name}`: `{}` is not an image reference", **i),
+                    Some("e.g. `public.ecr.aws/nginx/nginx:1.27`".into()),
+                );
+            }
+            Some(Source::Image(i.to_string()))
+        }
+        (Some(b), Some(_)) => {
+            issues.at(
+                b.span(),
+                format!("service `{name}` has both `build` and `image`"),
+                Some("keep one: `build` to build from source, `image` for a prebuilt image".into()),
+            );
+            None
+        }
+        (None, None) => {
+            issues.at_marker(
+                key,
+                format!("service `{name}` has neither `build` nor `image`"),
+                Some("add `build: apps/<name>` or `image: <reference>`".into()),
+            );
+            None
+        }
+    };
+    if *s.port == 0 {
+        issues.at(s.port.span(), "port must be 1 to 65535", None);
+    }
+    let cpu = s.cpu.as_ref().map(|c| **c).unwrap_or(256);
+    let memory = s.memory.as_ref().map(|m| **m).unwrap_or(512);
+    check_fargate(name, cpu, memory, s, issues);
+    let desired = s.desired.as_ref().map(|d| **d).unwrap_or(1);
+    if let Some(d) = s.desired.as_ref().filter(|d| ***d > 100) {
+        issues.at(
+            d.span(),
+            format!(
+                "desired is {}; stackctl allows at most 100 tasks per service",
+                **d
+            ),
+            None,
+        );
+    }
+    let health = s
+        .health
+        .as_ref()
+        .map(|h| h.to_string())
+        .unwrap_or_else(|| "/".into());
+    if let Some(h) = s
+        .health
+        .as_ref()
+        .filter(|h| !h.starts_with('/') || h.contains(char::is_whitespace))
+    {
+        issues.at(
+            h.span(),
+            format!("health path `{}` must start with `/`", **h),
+            Some("e.g. `/status`".into()),
+        );
+    }
+    let token = s.token.as_ref().map(|t| Token {
+        env: t.env.to_string(),
+    });
+    if let Some(t) = &s.token {
+        if !is_env_name(&t.env) {
+            issues.at(
+                t.env.span(),
+                format!("`{}` is not a valid environment variable name", *t.env),
+                Some("use letters, digits and `_`, e.g. `API_TOKEN`".into()),
+            );
+        }
+    }
+    let mut env = BTreeMap::new();
+    for (k, v) in &s.env {
+        if !is_env_name(k) {
+            issues.at(
+                v.span(),
+                format!("`{k}` is not a valid environment variable name"),
+                Some("use letters, digits and `_`".into()),
+            );
+        }
+        if token.as_ref().is_some_and(|t| &t.env == k)
+            || k.ends_with("_PREVIOUS") && token.as_ref().is_some_and(|t| k.starts_with(&t.env))
+        {
+            issues.at(
+                v.span(),
+                format!("`{k}` is the token's variable; secrets never go in `env`"),
+                Some("remove it: stackctl injects the token from SSM Parameter Store".into()),
+            );
+        }
+        env.insert(k.clone(), v.to_string());
+    }
+    if issues.list.len() > before {
+        return None;
+    }
+    Some(Service {
+        name: name.into(),
+        source: source?,
+        port: *s.port,
+        cpu,
+        memory,
+        desired,
+        health,
+        public: s.public,
+        token,
+        env,
+    })
+}
+
+/// Fargate's valid task sizes.
+fn fargate_memory(cpu: u32) -> Option<Vec<u32>> {
+    let (lo, hi, step) = match cpu {
+        256 => return Some(vec![512, 1024, 2048]),
+        512 => (1024, 4096, 1024),
+        1024 => (2048, 8192, 1024),
+        2048 => (4096, 16384, 1024),
+        4096 => (8192, 30720, 1024),
+        8192 => (16384, 61440, 4096),
+        16384 => (32768, 122880, 8192),
+        _ => return None,
+    };
+    Some((lo..=hi).step_by(step as usize).collect())
+}
+
+fn check_fargate(name: &str, cpu: u32, memory: u32, s: &ServiceFile, issues: &mut Issues) {
+    let cpu_span = s
+        .cpu
+        .as_ref()
+        .map(|c| c.span().clone())
+        .unwrap_or_else(|| s.port.span().clone());
+    let Some(valid) = fargate_memory(cpu) else {
+        issues.at(
+            &cpu_span,
+            format!("service `{name}`: cpu {cpu} is not a Fargate size"),
+            Some("use 256, 512, 1024, 2048, 4096, 8192 or 16384".into()),
+        );
+        return;
+    };
+    if !valid.contains(&memory) {
+        let span = s
+            .memory
+            .as_ref()
+            .map(|m| m.span().clone())
+            .unwrap_or(cpu_span);
+        let list = if valid.len() > 6 {
+            format!(
+                "{} to {} in steps of {}",
+                valid[0],
+                valid[valid.len() - 1],
+                valid[1] - valid[0]
+            )
+        } else {
+            valid
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        issues.at(
+            &span,
+            format!("service `{name}`: memory {memory} is not valid with cpu {cpu} on Fargate"),
+            Some(format!("with cpu {cpu}, memory can be {list}")),
+        );
+    }
+}
+
+fn is_dns_label(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b[0].is_ascii_lowercase()
+        && b[b.len() - 1] != b'-'
+        && !s.contains("--")
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+fn label_hint() -> String {
+    "use lowercase letters, digits and single `-`, starting with a letter".into()
+}
+
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|c| c.is_ascii_digit()))
+}
+
+fn is_env_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && !b[0].is_ascii_digit()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
+fn is_private(net: &Ipv4Net) -> bool {
+    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+        .iter()
+        .any(|r| r.parse::<Ipv4Net>().is_ok_and(|r| r.contains(net)))
+}

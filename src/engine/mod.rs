@@ -1,0 +1,9 @@
+//! Observe → diff → apply, wired to AWS. The deciding is in `plan`; the acting in `aws`.
+
+pub mod apply;
+pub mod observe;
+pub mod progress;
+
+pub use apply::{ApplyError, apply};
+pub use observe::{Observation, observe};
+pub use progress::Progress;

@@ -1,0 +1,89 @@
+//! Read everything the stack owns, concurrently, with a bounded number of calls.
+
+use std::collections::BTreeSet;
+
+use crate::aws::{self, Aws, AwsError, Ctx};
+use crate::config::Stack;
+use crate::plan::{Facts, Observed, State, desired};
+
+pub struct Observation {
+    pub facts: Facts,
+    pub resources: Vec<Observed>,
+}
+
+pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> {
+    let names = stack.names();
+    let path = desired::role_path(stack);
+    let identity = async {
+        aws.sts
+            .get_caller_identity()
+            .send()
+            .await
+            .ctx("get", "caller identity")
+    };
+    let (identity, vpcs, subnets, igws, rtbs, sgs, repos, logs, roles, params, clusters) = tokio::try_join!(
+        identity,
+        aws::vpc::find(aws, &names),
+        aws::subnet::find(aws, &names),
+        aws::igw::find(aws, &names),
+        aws::route_table::find(aws, &names),
+        aws::security_group::find(aws, &names),
+        aws::ecr::find(aws, &names),
+        aws::logs::find(aws, &names),
+        aws::iam::find(aws, &names, &path),
+        aws::ssm::find(aws, &names),
+        aws::cluster::find(aws, &names),
+    )?;
+    let arn = identity.arn().unwrap_or("arn:aws:");
+    let facts = Facts {
+        account: identity.account().unwrap_or_default().to_string(),
+        region: aws.region.clone(),
+        partition: arn.split(':').nth(1).unwrap_or("aws").to_string(),
+        zones: zones(aws, stack, &subnets).await?,
+    };
+    let resources = [
+        vpcs, subnets, igws, rtbs, sgs, repos, logs, roles, params, clusters,
+    ]
+    .concat();
+    Ok(Observation { facts, resources })
+}
+
+/// Subnet `i` keeps the zone it is in; missing ones take the next unused zone (one more
+/// call, only when a subnet is missing).
+async fn zones(aws: &Aws, stack: &Stack, subnets: &[Observed]) -> Result<Vec<String>, AwsError> {
+    let wanted = stack.network.azs as usize;
+    let existing: Vec<Option<String>> = (0..wanted)
+        .map(|i| {
+            subnets
+                .iter()
+                .find(|s| s.key == desired::subnet(i))
+                .and_then(|s| match &s.state {
+                    State::Subnet { az, .. } => Some(az.clone()),
+                    _ => None,
+                })
+        })
+        .collect();
+    if existing.iter().all(Option::is_some) {
+        return Ok(existing.into_iter().flatten().collect());
+    }
+    let used: BTreeSet<String> = existing.iter().flatten().cloned().collect();
+    let mut free = aws::subnet::zones(aws)
+        .await?
+        .into_iter()
+        .filter(|z| !used.contains(z));
+    let zones: Vec<String> = existing
+        .into_iter()
+        .map(|z| z.or_else(|| free.next()).unwrap_or_default())
+        .collect();
+    if zones.iter().any(String::is_empty) {
+        return Err(AwsError::new(
+            "place",
+            "subnets",
+            format!(
+                "region {} has fewer than {wanted} availability zones",
+                aws.region
+            ),
+        ));
+    }
+    Ok(zones)
+}

@@ -1,0 +1,170 @@
+//! Every AWS name and tag stackctl makes, in one place. Names are deterministic, so `up`
+//! and `down` find what the stack owns from any machine, with no local state file.
+
+pub const TAG_STACK: &str = "stackctl:stack";
+pub const TAG_ENV: &str = "stackctl:env";
+pub const TAG_RESOURCE: &str = "stackctl:resource";
+pub const TAG_MANAGED_BY: &str = "managed-by";
+pub const MANAGED_BY: &str = "stackctl";
+pub const DEFAULT_ENV: &str = "default";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    pub stack: String,
+    pub env: String,
+}
+
+/// A derived name and the AWS limit it must respect, for validation before any call.
+pub struct Limit {
+    pub what: &'static str,
+    pub name: String,
+    pub max: usize,
+}
+
+impl Names {
+    pub fn new(stack: &str, env: &str) -> Self {
+        Names {
+            stack: stack.to_string(),
+            env: env.to_string(),
+        }
+    }
+
+    fn prefix(&self) -> String {
+        format!("{}-{}", self.stack, self.env)
+    }
+
+    pub fn vpc(&self) -> String {
+        self.prefix()
+    }
+    pub fn subnet(&self, index: usize) -> String {
+        format!("{}-public-{}", self.prefix(), index + 1)
+    }
+    pub fn internet_gateway(&self) -> String {
+        self.prefix()
+    }
+    pub fn route_table(&self) -> String {
+        format!("{}-public", self.prefix())
+    }
+    pub fn alb_security_group(&self) -> String {
+        format!("{}-alb", self.prefix())
+    }
+    pub fn service_security_group(&self, service: &str) -> String {
+        format!("{}-svc-{service}", self.prefix())
+    }
+    pub fn repository(&self, service: &str) -> String {
+        format!("{}/{service}", self.prefix())
+    }
+    pub fn log_group(&self, service: &str) -> String {
+        format!("/stackctl/{}/{}/{service}", self.stack, self.env)
+    }
+    pub fn execution_role(&self) -> String {
+        format!("{}-exec", self.prefix())
+    }
+    pub fn task_role(&self, service: &str) -> String {
+        format!("{}-{service}-task", self.prefix())
+    }
+    /// Inline policy on the execution role: read this stack's own parameters only.
+    pub fn parameters_policy(&self) -> &'static str {
+        "read-own-parameters"
+    }
+    pub fn parameter_prefix(&self) -> String {
+        format!("/stackctl/{}/{}/", self.stack, self.env)
+    }
+    pub fn token_parameter(&self, service: &str) -> String {
+        format!("{}{service}/token", self.parameter_prefix())
+    }
+    pub fn lock_parameter(&self) -> String {
+        format!("{}lock", self.parameter_prefix())
+    }
+    pub fn cluster(&self) -> String {
+        self.prefix()
+    }
+    pub fn load_balancer(&self) -> String {
+        self.prefix()
+    }
+    pub fn target_group(&self, service: &str) -> String {
+        format!("{}-{service}", self.prefix())
+    }
+    pub fn task_family(&self, service: &str) -> String {
+        format!("{}-{service}", self.prefix())
+    }
+    pub fn ecs_service(&self, service: &str) -> String {
+        service.to_string()
+    }
+
+    /// The tags every owned resource carries. `resource` is the logical id (e.g. `subnet/1`).
+    pub fn tags(&self, resource: &str, name: &str) -> Vec<(String, String)> {
+        vec![
+            ("Name".into(), name.into()),
+            (TAG_STACK.into(), self.stack.clone()),
+            (TAG_ENV.into(), self.env.clone()),
+            (TAG_RESOURCE.into(), resource.into()),
+            (TAG_MANAGED_BY.into(), MANAGED_BY.into()),
+        ]
+    }
+
+    /// Derived names with hard AWS length limits, checked when stack.yaml is loaded.
+    pub fn limits(&self, services: &[&str]) -> Vec<Limit> {
+        let mut out = vec![
+            Limit {
+                what: "load balancer name",
+                name: self.load_balancer(),
+                max: 32,
+            },
+            Limit {
+                what: "IAM role name",
+                name: self.execution_role(),
+                max: 64,
+            },
+        ];
+        for s in services {
+            out.push(Limit {
+                what: "target group name",
+                name: self.target_group(s),
+                max: 32,
+            });
+            out.push(Limit {
+                what: "IAM role name",
+                name: self.task_role(s),
+                max: 64,
+            });
+            out.push(Limit {
+                what: "security group name",
+                name: self.service_security_group(s),
+                max: 255,
+            });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_include_stack_and_env() {
+        let n = Names::new("demo", "prod");
+        assert_eq!(n.vpc(), "demo-prod");
+        assert_eq!(n.subnet(0), "demo-prod-public-1");
+        assert_eq!(n.repository("api"), "demo-prod/api");
+        assert_eq!(n.token_parameter("api"), "/stackctl/demo/prod/api/token");
+        assert!(n.token_parameter("api").starts_with(&n.parameter_prefix()));
+        assert_eq!(n.target_group("api"), "demo-prod-api");
+        let tags = n.tags("subnet/1", "x");
+        assert!(tags.contains(&(TAG_STACK.to_string(), "demo".to_string())));
+        assert!(tags.contains(&(TAG_MANAGED_BY.to_string(), "stackctl".to_string())));
+    }
+
+    #[test]
+    fn limits_catch_long_names() {
+        let n = Names::new("a-very-long-stack-name", "staging");
+        let over: Vec<_> = n
+            .limits(&["payments"])
+            .into_iter()
+            .filter(|l| l.name.len() > l.max)
+            .collect();
+        assert_eq!(over.len(), 1);
+        assert_eq!(over[0].what, "target group name");
+    }
+}

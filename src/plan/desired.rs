@@ -1,0 +1,244 @@
+//! Desired state: stack.yaml + facts about the account → the resources the stack should have.
+
+use serde_json::json;
+
+use super::resource::{Desired, Key, Kind, Peer, Rule, Spec};
+use crate::config::{Source, Stack};
+
+/// Facts read from AWS that desired state depends on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
+    pub account: String,
+    pub region: String,
+    pub partition: String,
+    /// Availability zones to place subnets in, in order.
+    pub zones: Vec<String>,
+}
+
+pub const LOG_RETENTION_DAYS: i32 = 30;
+pub const KEEP_IMAGES: u32 = 30;
+pub const EXECUTION_POLICY: &str = "policy/service-role/AmazonECSTaskExecutionRolePolicy";
+
+pub fn vpc() -> Key {
+    Key::new(Kind::Vpc, "main")
+}
+pub fn igw() -> Key {
+    Key::new(Kind::InternetGateway, "main")
+}
+pub fn subnet(i: usize) -> Key {
+    Key::new(Kind::Subnet, &(i + 1).to_string())
+}
+pub fn route_table() -> Key {
+    Key::new(Kind::RouteTable, "public")
+}
+pub fn alb_sg() -> Key {
+    Key::new(Kind::SecurityGroup, "alb")
+}
+pub fn service_sg(svc: &str) -> Key {
+    Key::new(Kind::SecurityGroup, &format!("svc-{svc}"))
+}
+pub fn repository(svc: &str) -> Key {
+    Key::new(Kind::Repository, svc)
+}
+pub fn log_group(svc: &str) -> Key {
+    Key::new(Kind::LogGroup, svc)
+}
+pub fn execution_role() -> Key {
+    Key::new(Kind::Role, "exec")
+}
+pub fn task_role(svc: &str) -> Key {
+    Key::new(Kind::Role, &format!("task-{svc}"))
+}
+pub fn token(svc: &str) -> Key {
+    Key::new(Kind::Parameter, &format!("token-{svc}"))
+}
+pub fn cluster() -> Key {
+    Key::new(Kind::Cluster, "main")
+}
+
+pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
+    let n = stack.names();
+    let mut out = Vec::new();
+    let mut push = |key: Key, name: String, spec: Spec| out.push(Desired { key, name, spec });
+
+    push(
+        vpc(),
+        n.vpc(),
+        Spec::Vpc {
+            cidr: stack.network.cidr.to_string(),
+        },
+    );
+    let cidrs = stack.network.subnet_cidrs();
+    for (i, cidr) in cidrs.iter().enumerate() {
+        let az = facts.zones.get(i).cloned().unwrap_or_default();
+        push(
+            subnet(i),
+            n.subnet(i),
+            Spec::Subnet {
+                cidr: cidr.to_string(),
+                az,
+                vpc: vpc(),
+            },
+        );
+    }
+    push(
+        igw(),
+        n.internet_gateway(),
+        Spec::InternetGateway { vpc: vpc() },
+    );
+    let subnets = (0..cidrs.len()).map(subnet).collect();
+    push(
+        route_table(),
+        n.route_table(),
+        Spec::RouteTable {
+            vpc: vpc(),
+            gateway: igw(),
+            subnets,
+        },
+    );
+
+    let tcp = |port: i32, peer: Peer| Rule {
+        protocol: "tcp".into(),
+        from: port,
+        to: port,
+        peer,
+    };
+    let web = [80, 443]
+        .into_iter()
+        .flat_map(|p| {
+            [
+                tcp(p, Peer::Cidr4("0.0.0.0/0".into())),
+                tcp(p, Peer::Cidr6("::/0".into())),
+            ]
+        })
+        .collect();
+    let describe = |what: &str| format!("stackctl {}/{}: {what}", stack.name, stack.env);
+    push(
+        alb_sg(),
+        n.alb_security_group(),
+        Spec::SecurityGroup {
+            vpc: vpc(),
+            description: describe("load balancer"),
+            ingress: web,
+        },
+    );
+
+    let param_arn = format!(
+        "arn:{}:ssm:{}:{}:parameter{}*",
+        facts.partition,
+        facts.region,
+        facts.account,
+        n.parameter_prefix()
+    );
+    let read_params = json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Effect": "Allow", "Action": ["ssm:GetParameters", "ssm:GetParameter"], "Resource": param_arn }]
+    });
+    push(
+        execution_role(),
+        n.execution_role(),
+        Spec::Role {
+            path: role_path(stack),
+            trust_policy: trust_policy(facts),
+            managed: vec![format!(
+                "arn:{}:iam::aws:{EXECUTION_POLICY}",
+                facts.partition
+            )],
+            inline: vec![(n.parameters_policy().into(), read_params.to_string())],
+        },
+    );
+    push(
+        cluster(),
+        n.cluster(),
+        Spec::Cluster {
+            capacity_providers: vec!["FARGATE".into(), "FARGATE_SPOT".into()],
+        },
+    );
+
+    for (name, svc) in &stack.services {
+        let ingress = if svc.public {
+            vec![tcp(svc.port as i32, Peer::Group(alb_sg()))]
+        } else {
+            vec![]
+        };
+        push(
+            service_sg(name),
+            n.service_security_group(name),
+            Spec::SecurityGroup {
+                vpc: vpc(),
+                description: describe(&format!("service {name}")),
+                ingress,
+            },
+        );
+        if matches!(svc.source, Source::Build(_)) {
+            push(
+                repository(name),
+                n.repository(name),
+                Spec::Repository {
+                    scan_on_push: true,
+                    lifecycle_policy: lifecycle_policy(),
+                },
+            );
+        }
+        push(
+            log_group(name),
+            n.log_group(name),
+            Spec::LogGroup {
+                retention_days: LOG_RETENTION_DAYS,
+            },
+        );
+        push(
+            task_role(name),
+            n.task_role(name),
+            Spec::Role {
+                path: role_path(stack),
+                trust_policy: trust_policy(facts),
+                managed: vec![],
+                inline: vec![],
+            },
+        );
+        if svc.token.is_some() {
+            push(
+                token(name),
+                n.token_parameter(name),
+                Spec::Parameter {
+                    description: format!(
+                        "API token of {}/{}/{name} (managed by stackctl)",
+                        stack.name, stack.env
+                    ),
+                },
+            );
+        }
+    }
+    out
+}
+
+/// IAM path: lets one ListRoles call find every role of the stack.
+pub fn role_path(stack: &Stack) -> String {
+    format!("/stackctl/{}/{}/", stack.name, stack.env)
+}
+
+fn trust_policy(facts: &Facts) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": "ecs-tasks.amazonaws.com" },
+            "Action": "sts:AssumeRole",
+            "Condition": { "StringEquals": { "aws:SourceAccount": facts.account } }
+        }]
+    })
+    .to_string()
+}
+
+fn lifecycle_policy() -> String {
+    json!({
+        "rules": [{
+            "rulePriority": 1,
+            "description": format!("keep the last {KEEP_IMAGES} images"),
+            "selection": { "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": KEEP_IMAGES },
+            "action": { "type": "expire" }
+        }]
+    })
+    .to_string()
+}

@@ -1,0 +1,320 @@
+//! Desired × observed → the exact fixes for one resource. Pure.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::resource::{Desired, Key, Observed, Peer, Rule, Spec, State};
+
+/// One corrective action on an existing resource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum Fix {
+    EnableDnsHostnames,
+    EnableDnsSupport,
+    MapPublicIp,
+    AttachGateway,
+    AddRoute {
+        destination: String,
+    },
+    ReplaceRoute {
+        destination: String,
+    },
+    Associate {
+        subnet: Key,
+    },
+    Disassociate {
+        association: String,
+        subnet_id: String,
+    },
+    Authorize {
+        rule: Rule,
+    },
+    Revoke {
+        rule: Rule,
+    },
+    ScanOnPush,
+    PutLifecyclePolicy {
+        policy: String,
+    },
+    SetRetention {
+        days: i32,
+    },
+    UpdateTrustPolicy {
+        document: String,
+    },
+    AttachPolicy {
+        arn: String,
+    },
+    DetachPolicy {
+        arn: String,
+    },
+    PutInlinePolicy {
+        name: String,
+        document: String,
+    },
+    DeleteInlinePolicy {
+        name: String,
+    },
+    CapacityProviders,
+}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fix::EnableDnsHostnames => write!(f, "enable DNS hostnames"),
+            Fix::EnableDnsSupport => write!(f, "enable DNS support"),
+            Fix::MapPublicIp => write!(f, "assign public IPs on launch"),
+            Fix::AttachGateway => write!(f, "attach to the VPC"),
+            Fix::AddRoute { destination } => {
+                write!(f, "add route {destination} → internet gateway")
+            }
+            Fix::ReplaceRoute { destination } => {
+                write!(f, "point route {destination} at the internet gateway")
+            }
+            Fix::Associate { subnet } => write!(f, "associate {subnet}"),
+            Fix::Disassociate { subnet_id, .. } => write!(f, "disassociate {subnet_id}"),
+            Fix::Authorize { rule } => write!(f, "allow {rule}"),
+            Fix::Revoke { rule } => write!(f, "revoke {rule}"),
+            Fix::ScanOnPush => write!(f, "enable scan on push"),
+            Fix::PutLifecyclePolicy { .. } => write!(f, "set the image lifecycle policy"),
+            Fix::SetRetention { days } => write!(f, "keep logs {days} days"),
+            Fix::UpdateTrustPolicy { .. } => write!(f, "reset the trust policy"),
+            Fix::AttachPolicy { arn } => write!(f, "attach {arn}"),
+            Fix::DetachPolicy { arn } => write!(f, "detach {arn}"),
+            Fix::PutInlinePolicy { name, .. } => write!(f, "set inline policy {name}"),
+            Fix::DeleteInlinePolicy { name } => write!(f, "delete inline policy {name}"),
+            Fix::CapacityProviders => {
+                write!(f, "use the FARGATE and FARGATE_SPOT capacity providers")
+            }
+        }
+    }
+}
+
+/// Ids of the stack's resources as observed (`Key` → AWS id).
+pub type Ids = HashMap<Key, String>;
+
+/// `Ok(fixes)` when the resource can be brought in line in place; `Err(reason)` when it
+/// cannot (an immutable property differs).
+pub fn diff(want: &Desired, have: &Observed, ids: &Ids) -> Result<Vec<Fix>, String> {
+    let mut fixes = Vec::new();
+    let id_of = |k: &Key| ids.get(k).cloned();
+    match (&want.spec, &have.state) {
+        (
+            Spec::Vpc { cidr },
+            State::Vpc {
+                cidr: c,
+                dns_hostnames,
+                dns_support,
+            },
+        ) => {
+            if cidr != c {
+                return Err(format!(
+                    "CIDR is {c}, stack.yaml says {cidr}; a VPC's CIDR cannot change: run `stackctl down` first"
+                ));
+            }
+            if !dns_support {
+                fixes.push(Fix::EnableDnsSupport);
+            }
+            if !dns_hostnames {
+                fixes.push(Fix::EnableDnsHostnames);
+            }
+        }
+        (
+            Spec::Subnet { cidr, az, vpc },
+            State::Subnet {
+                cidr: c,
+                az: a,
+                vpc_id,
+                public_ip_on_launch,
+            },
+        ) => {
+            if cidr != c || (!az.is_empty() && az != a) || id_of(vpc).is_some_and(|v| &v != vpc_id)
+            {
+                return Err(format!(
+                    "subnet is {c} in {a}, stack.yaml wants {cidr} in {az}; subnets cannot move: run `stackctl down` first"
+                ));
+            }
+            if !public_ip_on_launch {
+                fixes.push(Fix::MapPublicIp);
+            }
+        }
+        (Spec::InternetGateway { vpc }, State::InternetGateway { attached_vpc }) => {
+            if attached_vpc.as_ref() != id_of(vpc).as_ref() || attached_vpc.is_none() {
+                fixes.push(Fix::AttachGateway);
+            }
+        }
+        (
+            Spec::RouteTable {
+                gateway, subnets, ..
+            },
+            State::RouteTable {
+                routes,
+                associations,
+                ..
+            },
+        ) => {
+            let gw = id_of(gateway);
+            match routes.iter().find(|(d, _)| d == "0.0.0.0/0") {
+                None => fixes.push(Fix::AddRoute {
+                    destination: "0.0.0.0/0".into(),
+                }),
+                Some((_, target)) if gw.as_ref() != Some(target) => fixes.push(Fix::ReplaceRoute {
+                    destination: "0.0.0.0/0".into(),
+                }),
+                _ => {}
+            }
+            let wanted: Vec<Option<String>> = subnets.iter().map(id_of).collect();
+            for (subnet, id) in subnets.iter().zip(&wanted) {
+                if id
+                    .as_ref()
+                    .is_none_or(|id| !associations.iter().any(|(_, s)| s == id))
+                {
+                    fixes.push(Fix::Associate {
+                        subnet: subnet.clone(),
+                    });
+                }
+            }
+            for (assoc, subnet_id) in associations {
+                if !wanted.iter().flatten().any(|w| w == subnet_id) {
+                    fixes.push(Fix::Disassociate {
+                        association: assoc.clone(),
+                        subnet_id: subnet_id.clone(),
+                    });
+                }
+            }
+        }
+        (
+            Spec::SecurityGroup { ingress, .. },
+            State::SecurityGroup {
+                ingress: have_rules,
+                ..
+            },
+        ) => {
+            let resolve = |r: &Rule| match &r.peer {
+                Peer::Group(k) => id_of(k).map(|id| Rule {
+                    peer: Peer::GroupId(id),
+                    ..r.clone()
+                }),
+                _ => Some(r.clone()),
+            };
+            for rule in ingress {
+                if resolve(rule).is_none_or(|r| !have_rules.contains(&r)) {
+                    fixes.push(Fix::Authorize { rule: rule.clone() });
+                }
+            }
+            let want_resolved: Vec<Rule> = ingress.iter().filter_map(resolve).collect();
+            for rule in have_rules {
+                if !want_resolved.contains(rule) {
+                    fixes.push(Fix::Revoke { rule: rule.clone() });
+                }
+            }
+        }
+        (
+            Spec::Repository {
+                scan_on_push,
+                lifecycle_policy,
+            },
+            State::Repository {
+                scan_on_push: s,
+                lifecycle_policy: l,
+            },
+        ) => {
+            if scan_on_push != s {
+                fixes.push(Fix::ScanOnPush);
+            }
+            if !same_json(Some(lifecycle_policy), l.as_ref()) {
+                fixes.push(Fix::PutLifecyclePolicy {
+                    policy: lifecycle_policy.clone(),
+                });
+            }
+        }
+        (Spec::LogGroup { retention_days }, State::LogGroup { retention_days: r }) => {
+            if Some(*retention_days) != *r {
+                fixes.push(Fix::SetRetention {
+                    days: *retention_days,
+                });
+            }
+        }
+        (
+            Spec::Role {
+                path,
+                trust_policy,
+                managed,
+                inline,
+            },
+            State::Role {
+                path: p,
+                trust_policy: t,
+                managed: m,
+                inline: i,
+            },
+        ) => {
+            if path != p {
+                return Err(format!(
+                    "role path is {p}, expected {path}; IAM paths cannot change: delete the role"
+                ));
+            }
+            if !same_json(Some(trust_policy), Some(t)) {
+                fixes.push(Fix::UpdateTrustPolicy {
+                    document: trust_policy.clone(),
+                });
+            }
+            fixes.extend(
+                managed
+                    .iter()
+                    .filter(|a| !m.contains(a))
+                    .map(|arn| Fix::AttachPolicy { arn: arn.clone() }),
+            );
+            fixes.extend(
+                m.iter()
+                    .filter(|a| !managed.contains(a))
+                    .map(|arn| Fix::DetachPolicy { arn: arn.clone() }),
+            );
+            for (name, doc) in inline {
+                if !i
+                    .iter()
+                    .any(|(n, d)| n == name && same_json(Some(doc), Some(d)))
+                {
+                    fixes.push(Fix::PutInlinePolicy {
+                        name: name.clone(),
+                        document: doc.clone(),
+                    });
+                }
+            }
+            for (name, _) in i {
+                if !inline.iter().any(|(n, _)| n == name) {
+                    fixes.push(Fix::DeleteInlinePolicy { name: name.clone() });
+                }
+            }
+        }
+        (Spec::Parameter { .. }, State::Parameter { .. }) => {}
+        (
+            Spec::Cluster { capacity_providers },
+            State::Cluster {
+                capacity_providers: c,
+                ..
+            },
+        ) => {
+            let mut want = capacity_providers.clone();
+            let mut have = c.clone();
+            want.sort();
+            have.sort();
+            if want != have {
+                fixes.push(Fix::CapacityProviders);
+            }
+        }
+        (spec, state) => return Err(format!("kind mismatch: {spec:?} vs {state:?}")),
+    }
+    Ok(fixes)
+}
+
+/// JSON documents compare by meaning (IAM and ECR reformat what they store).
+fn same_json(a: Option<&String>, b: Option<&String>) -> bool {
+    let parse =
+        |s: Option<&String>| s.and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok());
+    match (parse(a), parse(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}

@@ -1,0 +1,176 @@
+//! The planner: desired × observed → changes, ordered as a dependency graph. No I/O.
+
+pub mod desired;
+mod diff;
+mod render;
+pub mod resource;
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Serialize;
+
+pub use desired::Facts;
+pub use diff::{Fix, Ids};
+pub use resource::{Desired, Key, Kind, Observed, Peer, Rule, Spec, State};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    Create {
+        spec: Spec,
+    },
+    Update {
+        fixes: Vec<Fix>,
+    },
+    /// An immutable property differs; stackctl will not destroy data to fix it.
+    Blocked {
+        reason: String,
+    },
+    Delete {
+        id: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub key: Key,
+    pub kind: Kind,
+    pub name: String,
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+    pub unchanged: usize,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+    pub fn count(&self, f: impl Fn(&Action) -> bool) -> usize {
+        self.changes.iter().filter(|c| f(&c.action)).count()
+    }
+    pub fn blocked(&self) -> impl Iterator<Item = &Change> {
+        self.changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Blocked { .. }))
+    }
+}
+
+/// Ids of every observed resource by key (the first one where duplicates exist).
+pub fn ids(observed: &[Observed]) -> Ids {
+    let mut ids = Ids::new();
+    for o in observed {
+        ids.entry(o.key.clone()).or_insert_with(|| o.id.clone());
+    }
+    ids
+}
+
+/// Compare. Observed resources with no desired counterpart, and duplicates of one key
+/// (left by an interrupted run elsewhere), are deleted.
+pub fn plan(desired: &[Desired], observed: &[Observed]) -> Plan {
+    let ids = ids(observed);
+    let mut plan = Plan::default();
+    let mut seen = BTreeSet::new();
+    for want in desired {
+        let have = observed.iter().find(|o| o.key == want.key);
+        let action = match have {
+            None => Some(Action::Create {
+                spec: want.spec.clone(),
+            }),
+            Some(have) => match diff::diff(want, have, &ids) {
+                Ok(fixes) if fixes.is_empty() => None,
+                Ok(fixes) => Some(Action::Update { fixes }),
+                Err(reason) => Some(Action::Blocked { reason }),
+            },
+        };
+        match action {
+            Some(action) => plan.changes.push(Change {
+                key: want.key.clone(),
+                kind: want.key.kind(),
+                name: want.name.clone(),
+                action,
+            }),
+            None => plan.unchanged += 1,
+        }
+        seen.insert(want.key.clone());
+    }
+    let mut first = BTreeSet::new();
+    for have in observed {
+        let duplicate = !first.insert(have.key.clone());
+        if duplicate || !seen.contains(&have.key) {
+            plan.changes.push(Change {
+                key: have.key.clone(),
+                kind: have.key.kind(),
+                name: have.name.clone(),
+                action: Action::Delete {
+                    id: have.id.clone(),
+                },
+            });
+        }
+    }
+    plan
+}
+
+/// For each change (by index), the indices of the changes that must finish first.
+/// Creates and updates follow resource dependencies; deletes run after them, in reverse
+/// dependency order (AWS refuses to delete what something still uses).
+pub fn order(plan: &Plan, desired: &[Desired]) -> Vec<Vec<usize>> {
+    let index: HashMap<&Key, usize> = plan
+        .changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !is_delete(c))
+        .map(|(i, c)| (&c.key, i))
+        .collect();
+    let forward: Vec<usize> = (0..plan.changes.len())
+        .filter(|i| !is_delete(&plan.changes[*i]))
+        .collect();
+    plan.changes
+        .iter()
+        .map(|c| {
+            if is_delete(c) {
+                let mut deps: Vec<usize> = forward.clone();
+                deps.extend(
+                    plan.changes
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, o)| is_delete(o) && delete_before(&o.key, &c.key))
+                        .map(|(i, _)| i),
+                );
+                deps
+            } else {
+                let want = desired.iter().find(|d| d.key == c.key);
+                want.map(|d| d.deps())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|k| index.get(k).copied())
+                    .collect()
+            }
+        })
+        .collect()
+}
+
+fn is_delete(c: &Change) -> bool {
+    matches!(c.action, Action::Delete { .. })
+}
+
+/// Must `first` be deleted before `then`?
+pub fn delete_before(first: &Key, then: &Key) -> bool {
+    use Kind::*;
+    match (first.kind(), then.kind()) {
+        (Subnet | InternetGateway | RouteTable | SecurityGroup, Vpc) => true,
+        (RouteTable, Subnet | InternetGateway) => true,
+        // Service groups reference the load balancer's group in their rules.
+        (SecurityGroup, SecurityGroup) => then == &desired::alb_sg() && first != then,
+        _ => false,
+    }
+}
+
+pub use render::{render_json, render_text};
+
+#[cfg(test)]
+mod tests;

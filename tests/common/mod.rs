@@ -1,0 +1,144 @@
+//! Shared harness for tests against the local stand-ins started by scripts/test.sh.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use aws_config::{BehaviorVersion, Region};
+use stackctl::aws::Aws;
+
+/// The moto server's URL, or None (the test is skipped) when run outside scripts/test.sh.
+pub fn moto() -> Option<String> {
+    match std::env::var("STACKCTL_TEST_MOTO") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("STACKCTL_TEST_REQUIRE_SERVICES").is_some() => {
+            panic!("STACKCTL_TEST_MOTO is not set: run ./scripts/test.sh")
+        }
+        Err(_) => {
+            eprintln!("skipped: no moto server (run ./scripts/test.sh)");
+            None
+        }
+    }
+}
+
+/// A short unique stack name, so tests share one emulator without seeing each other.
+pub fn unique_name() -> String {
+    use rand::Rng;
+    let n: u32 = rand::rng().random_range(0..u32::MAX);
+    format!("t{n:08x}")
+}
+
+/// A throwaway project directory with a stack.yaml.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    pub name: String,
+    pub endpoint: String,
+}
+
+impl Project {
+    /// `services_yaml` is the `services:` block body; `{name}` in it is replaced.
+    pub fn new(endpoint: &str, extra: &str) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        let name = unique_name();
+        let pkg = dir.path().join("apps/api");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("Cargo.toml"), "[package]\nname = \"api\"\n").unwrap();
+        let yaml = format!(
+            "name: {name}\nregion: us-east-1\nnetwork: {{ cidr: 10.42.0.0/16, azs: 2 }}\nservices:\n  api:\n    build: apps/api\n    port: 8080\n    desired: 2\n    health: /status\n    public: true\n    token: {{ env: API_TOKEN }}\n{extra}"
+        );
+        std::fs::write(dir.path().join("stack.yaml"), yaml).unwrap();
+        Project {
+            dir,
+            name,
+            endpoint: endpoint.to_string(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Run stackctl in the project directory against `endpoint` (moto or a proxy in front).
+    pub fn run_via(&self, endpoint: &str, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_stackctl"))
+            .args(args)
+            .current_dir(self.path())
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("STACKCTL_BACKOFF_SCALE", "0.05")
+            .env_remove("AWS_PROFILE")
+            .env_remove("STACKCTL_ENV")
+            .output()
+            .unwrap();
+        Run::from(out)
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_via(&self.endpoint.clone(), args)
+    }
+
+    pub fn stack_file(&self) -> PathBuf {
+        self.path().join("stack.yaml")
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into(),
+            stderr: String::from_utf8_lossy(&o.stderr).into(),
+        }
+    }
+}
+
+impl Run {
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "stackctl failed:\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+    /// `(reads, writes)` from the "N AWS calls (R reads, W writes)" line.
+    pub fn calls(&self) -> (usize, usize) {
+        let all = self.all();
+        let line = all
+            .lines()
+            .rev()
+            .find(|l| l.contains("AWS calls ("))
+            .unwrap_or_else(|| panic!("no call summary in:\n{all}"));
+        let nums: Vec<usize> = line
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        let n = nums.len();
+        (nums[n - 2], nums[n - 1])
+    }
+}
+
+/// SDK clients for checking what stackctl did, independently of its own observations.
+pub async fn clients(endpoint: &str) -> Aws {
+    let conf = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .load()
+        .await;
+    Aws::from_conf(&conf).unwrap()
+}

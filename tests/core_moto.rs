@@ -1,0 +1,601 @@
+//! The core reconcilers against moto: create from empty, converge with zero writes,
+//! repair drift, delete everything (also after an interrupted `up`).
+
+mod common;
+
+use std::time::Duration;
+
+use aws_sdk_ec2::types::{Filter, VpcAttributeName};
+use common::{Project, clients, moto};
+use faultproxy::{FaultConfig, Proxy, Weights};
+
+fn owner(name: &str) -> Vec<Filter> {
+    vec![
+        Filter::builder()
+            .name("tag:stackctl:stack")
+            .values(name)
+            .build(),
+        Filter::builder()
+            .name("tag:stackctl:env")
+            .values("default")
+            .build(),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_from_empty_creates_every_resource_with_the_right_properties() {
+    let Some(moto) = moto() else { return };
+    let p = Project::new(&moto, "");
+    let run = p.run(&["up"]).ok();
+    let (_, writes) = run.calls();
+    assert!(writes > 0);
+    let aws = clients(&moto).await;
+    let n = &p.name;
+
+    let vpcs = aws
+        .ec2
+        .describe_vpcs()
+        .set_filters(Some(owner(n)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(vpcs.vpcs().len(), 1);
+    let vpc = &vpcs.vpcs()[0];
+    let vpc_id = vpc.vpc_id().unwrap();
+    assert_eq!(vpc.cidr_block(), Some("10.42.0.0/16"));
+    let dns = aws
+        .ec2
+        .describe_vpc_attribute()
+        .vpc_id(vpc_id)
+        .attribute(VpcAttributeName::EnableDnsHostnames)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        dns.enable_dns_hostnames().and_then(|v| v.value()),
+        Some(true)
+    );
+
+    let subnets = aws
+        .ec2
+        .describe_subnets()
+        .set_filters(Some(owner(n)))
+        .send()
+        .await
+        .unwrap();
+    let mut azs: Vec<_> = subnets
+        .subnets()
+        .iter()
+        .map(|s| s.availability_zone().unwrap().to_string())
+        .collect();
+    azs.sort();
+    azs.dedup();
+    assert_eq!(azs.len(), 2, "two distinct AZs");
+    assert!(
+        subnets
+            .subnets()
+            .iter()
+            .all(|s| s.map_public_ip_on_launch() == Some(true) && s.vpc_id() == Some(vpc_id))
+    );
+    let mut cidrs: Vec<_> = subnets
+        .subnets()
+        .iter()
+        .map(|s| s.cidr_block().unwrap())
+        .collect();
+    cidrs.sort();
+    assert_eq!(cidrs, ["10.42.0.0/20", "10.42.16.0/20"]);
+
+    let igws = aws
+        .ec2
+        .describe_internet_gateways()
+        .set_filters(Some(owner(n)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(igws.internet_gateways().len(), 1);
+    let igw = &igws.internet_gateways()[0];
+    assert_eq!(igw.attachments()[0].vpc_id(), Some(vpc_id));
+
+    let rtbs = aws
+        .ec2
+        .describe_route_tables()
+        .set_filters(Some(owner(n)))
+        .send()
+        .await
+        .unwrap();
+    let rtb = &rtbs.route_tables()[0];
+    assert!(
+        rtb.routes()
+            .iter()
+            .any(|r| r.destination_cidr_block() == Some("0.0.0.0/0")
+                && r.gateway_id() == igw.internet_gateway_id())
+    );
+    assert_eq!(
+        rtb.associations()
+            .iter()
+            .filter(|a| a.subnet_id().is_some())
+            .count(),
+        2
+    );
+
+    let sgs = aws
+        .ec2
+        .describe_security_groups()
+        .set_filters(Some(owner(n)))
+        .send()
+        .await
+        .unwrap();
+    let alb = sgs
+        .security_groups()
+        .iter()
+        .find(|g| g.group_name() == Some(&format!("{n}-default-alb")))
+        .expect("ALB group");
+    for port in [80, 443] {
+        let perm = alb
+            .ip_permissions()
+            .iter()
+            .find(|p| p.from_port() == Some(port))
+            .expect("web port open");
+        assert!(
+            perm.ip_ranges()
+                .iter()
+                .any(|r| r.cidr_ip() == Some("0.0.0.0/0"))
+        );
+        assert!(
+            perm.ipv6_ranges()
+                .iter()
+                .any(|r| r.cidr_ipv6() == Some("::/0"))
+        );
+    }
+    let svc = sgs
+        .security_groups()
+        .iter()
+        .find(|g| g.group_name() == Some(&format!("{n}-default-svc-api")))
+        .expect("service group");
+    assert_eq!(svc.ip_permissions().len(), 1);
+    let perm = &svc.ip_permissions()[0];
+    assert_eq!((perm.from_port(), perm.to_port()), (Some(8080), Some(8080)));
+    assert_eq!(
+        perm.user_id_group_pairs()[0].group_id(),
+        alb.group_id(),
+        "service port only from the ALB group"
+    );
+    assert!(perm.ip_ranges().is_empty());
+
+    let repo_name = format!("{n}-default/api");
+    let repos = aws
+        .ecr
+        .describe_repositories()
+        .repository_names(&repo_name)
+        .send()
+        .await
+        .unwrap();
+    let repo = &repos.repositories()[0];
+    assert!(repo.image_scanning_configuration().unwrap().scan_on_push());
+    assert_eq!(
+        repo.encryption_configuration()
+            .unwrap()
+            .encryption_type()
+            .as_str(),
+        "AES256"
+    );
+    let lifecycle = aws
+        .ecr
+        .get_lifecycle_policy()
+        .repository_name(&repo_name)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        lifecycle
+            .lifecycle_policy_text()
+            .unwrap()
+            .contains("imageCountMoreThan")
+    );
+
+    let groups = aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/stackctl/{n}/default/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(groups.log_groups().len(), 1);
+    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(30));
+
+    let exec = format!("{n}-default-exec");
+    let attached = aws
+        .iam
+        .list_attached_role_policies()
+        .role_name(&exec)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        attached
+            .attached_policies()
+            .iter()
+            .any(|p| p.policy_name() == Some("AmazonECSTaskExecutionRolePolicy"))
+    );
+    let inline = aws
+        .iam
+        .get_role_policy()
+        .role_name(&exec)
+        .policy_name("read-own-parameters")
+        .send()
+        .await
+        .unwrap();
+    let doc = inline
+        .policy_document()
+        .replace("%2F", "/")
+        .replace("%3A", ":")
+        .replace("%2A", "*");
+    assert!(
+        doc.contains(&format!("parameter/stackctl/{n}/default/*")),
+        "{doc}"
+    );
+    aws.iam
+        .get_role()
+        .role_name(format!("{n}-default-api-task"))
+        .send()
+        .await
+        .expect("task role");
+
+    let param = aws
+        .ssm
+        .get_parameter()
+        .name(format!("/stackctl/{n}/default/api/token"))
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap();
+    let param = param.parameter().unwrap();
+    assert_eq!(param.r#type().map(|t| t.as_str()), Some("SecureString"));
+    let token = param.value().unwrap();
+    assert_eq!(token.len(), 43, "32 random bytes, URL-safe base64");
+    assert!(!run.all().contains(token), "the token is never printed");
+
+    let clusters = aws
+        .ecs
+        .describe_clusters()
+        .clusters(format!("{n}-default"))
+        .send()
+        .await
+        .unwrap();
+    let cluster = &clusters.clusters()[0];
+    assert_eq!(cluster.status(), Some("ACTIVE"));
+    assert_eq!(cluster.capacity_providers(), ["FARGATE", "FARGATE_SPOT"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn converged_up_makes_zero_mutating_calls() {
+    let Some(moto) = moto() else { return };
+    let p = Project::new(&moto, "");
+    p.run(&["up"]).ok();
+    // Counted twice: by stackctl's own SDK interceptor, and by a proxy on the wire.
+    let proxy = Proxy::start(FaultConfig::new(url::Url::parse(&moto).unwrap(), 0, 0.0))
+        .await
+        .unwrap();
+    let run = p.run_via(&proxy.url(), &["up"]).ok();
+    assert!(run.stdout.contains("No changes"), "{}", run.stdout);
+    let (reads, writes) = run.calls();
+    assert_eq!(writes, 0, "{}", run.all());
+    assert!(reads <= 30, "{reads} reads");
+    let wire = proxy.stats();
+    let mutating: Vec<_> = wire
+        .calls
+        .iter()
+        .filter(|(k, _)| {
+            let action = k.rsplit(':').next().unwrap();
+            !["Describe", "Get", "List"]
+                .iter()
+                .any(|p| action.starts_with(p))
+        })
+        .collect();
+    assert!(
+        mutating.is_empty(),
+        "mutating calls on the wire: {mutating:?}"
+    );
+    assert_eq!(
+        wire.total_calls as usize, reads,
+        "the wire saw what the interceptor counted: {:?}",
+        wire.calls
+    );
+    eprintln!("converged up: {reads} reads, 0 writes");
+    proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_reports_changes_with_exit_codes_and_json() {
+    let Some(moto) = moto() else { return };
+    let p = Project::new(&moto, "");
+    let before = p.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(before.code, 2, "{}", before.all());
+    assert!(
+        before
+            .stdout
+            .contains("Plan: 13 to add, 0 to change, 0 to destroy"),
+        "{}",
+        before.stdout
+    );
+    assert_eq!(
+        p.run(&["plan"]).code,
+        0,
+        "without the flag, pending changes are not an error"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&p.run(&["plan", "--output", "json"]).ok().stdout).unwrap();
+    assert_eq!(json["summary"]["add"], 13);
+    p.run(&["up"]).ok();
+    let after = p.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(after.code, 0, "{}", after.all());
+    assert!(after.stdout.contains("No changes"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_is_repaired_by_the_next_up() {
+    let Some(moto) = moto() else { return };
+    let p = Project::new(&moto, "");
+    p.run(&["up"]).ok();
+    let aws = clients(&moto).await;
+    let n = &p.name;
+    let sgs = aws
+        .ec2
+        .describe_security_groups()
+        .set_filters(Some(owner(n)))
+        .send()
+        .await
+        .unwrap();
+    let alb = sgs
+        .security_groups()
+        .iter()
+        .find(|g| g.group_name() == Some(&format!("{n}-default-alb")))
+        .unwrap();
+    let alb_id = alb.group_id().unwrap();
+    let https = alb
+        .ip_permissions()
+        .iter()
+        .find(|p| p.from_port() == Some(443))
+        .unwrap()
+        .clone();
+    aws.ec2
+        .revoke_security_group_ingress()
+        .group_id(alb_id)
+        .ip_permissions(https)
+        .send()
+        .await
+        .unwrap();
+    let vpc_id = aws
+        .ec2
+        .describe_vpcs()
+        .set_filters(Some(owner(n)))
+        .send()
+        .await
+        .unwrap()
+        .vpcs()[0]
+        .vpc_id()
+        .unwrap()
+        .to_string();
+    let off = aws_sdk_ec2::types::AttributeBooleanValue::builder()
+        .value(false)
+        .build();
+    aws.ec2
+        .modify_vpc_attribute()
+        .vpc_id(&vpc_id)
+        .enable_dns_hostnames(off)
+        .send()
+        .await
+        .unwrap();
+    aws.logs
+        .delete_log_group()
+        .log_group_name(format!("/stackctl/{n}/default/api"))
+        .send()
+        .await
+        .unwrap();
+    let exec = format!("{n}-default-exec");
+    aws.iam
+        .detach_role_policy()
+        .role_name(&exec)
+        .policy_arn("arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")
+        .send()
+        .await
+        .unwrap();
+
+    let plan = p.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    for expected in [
+        "allow tcp/443 from 0.0.0.0/0",
+        "allow tcp/443 from ::/0",
+        "enable DNS hostnames",
+        "+ log group",
+        "attach arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "plan lacks `{expected}`:\n{}",
+            plan.stdout
+        );
+    }
+    p.run(&["up"]).ok();
+    let again = p.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "converged after repair:\n{}", again.all());
+}
+
+async fn assert_nothing_left(moto: &str, n: &str) {
+    let aws = clients(moto).await;
+    assert!(
+        aws.ec2
+            .describe_vpcs()
+            .set_filters(Some(owner(n)))
+            .send()
+            .await
+            .unwrap()
+            .vpcs()
+            .is_empty(),
+        "VPC left"
+    );
+    assert!(
+        aws.ec2
+            .describe_subnets()
+            .set_filters(Some(owner(n)))
+            .send()
+            .await
+            .unwrap()
+            .subnets()
+            .is_empty(),
+        "subnet left"
+    );
+    assert!(
+        aws.ec2
+            .describe_internet_gateways()
+            .set_filters(Some(owner(n)))
+            .send()
+            .await
+            .unwrap()
+            .internet_gateways()
+            .is_empty(),
+        "IGW left"
+    );
+    assert!(
+        aws.ec2
+            .describe_route_tables()
+            .set_filters(Some(owner(n)))
+            .send()
+            .await
+            .unwrap()
+            .route_tables()
+            .is_empty(),
+        "route table left"
+    );
+    assert!(
+        aws.ec2
+            .describe_security_groups()
+            .set_filters(Some(owner(n)))
+            .send()
+            .await
+            .unwrap()
+            .security_groups()
+            .is_empty(),
+        "security group left"
+    );
+    let repo = aws
+        .ecr
+        .describe_repositories()
+        .repository_names(format!("{n}-default/api"))
+        .send()
+        .await;
+    assert!(repo.is_err(), "ECR repository left");
+    let logs = aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/stackctl/{n}/"))
+        .send()
+        .await
+        .unwrap();
+    assert!(logs.log_groups().is_empty(), "log group left");
+    for role in [format!("{n}-default-exec"), format!("{n}-default-api-task")] {
+        assert!(
+            aws.iam.get_role().role_name(&role).send().await.is_err(),
+            "role {role} left"
+        );
+    }
+    assert!(
+        aws.ssm
+            .get_parameter()
+            .name(format!("/stackctl/{n}/default/api/token"))
+            .send()
+            .await
+            .is_err(),
+        "parameter left"
+    );
+    let clusters = aws
+        .ecs
+        .describe_clusters()
+        .clusters(format!("{n}-default"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        clusters
+            .clusters()
+            .iter()
+            .all(|c| c.status() != Some("ACTIVE")),
+        "cluster left"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn down_leaves_nothing_and_runs_twice() {
+    let Some(moto) = moto() else { return };
+    let p = Project::new(&moto, "");
+    p.run(&["up"]).ok();
+    let refused = p.run(&["down"]);
+    assert_eq!(refused.code, 2, "no --yes and no terminal: refuse");
+    assert!(refused.stderr.contains("--yes"));
+    let down = p.run(&["down", "--yes"]).ok();
+    assert!(
+        down.stdout.contains("Deleted everything"),
+        "{}",
+        down.stdout
+    );
+    assert_nothing_left(&moto, &p.name).await;
+    let again = p.run(&["down", "--yes"]).ok();
+    assert!(
+        again.stdout.contains("Nothing to delete"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn down_after_an_interrupted_up_leaves_nothing() {
+    let Some(moto) = moto() else { return };
+    let p = Project::new(&moto, "");
+    // Every response slowed down, so the kill lands in the middle of the run.
+    let mut cfg = FaultConfig::new(url::Url::parse(&moto).unwrap(), 7, 1.0);
+    cfg.weights = Weights {
+        slow: 1,
+        ..Weights::none()
+    };
+    cfg.slow = (Duration::from_millis(150), Duration::from_millis(150));
+    cfg.situational_off();
+    let proxy = Proxy::start(cfg).await.unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stackctl"))
+        .arg("up")
+        .current_dir(p.path())
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until something exists, then kill mid-way.
+    let aws = clients(&moto).await;
+    for _ in 0..100 {
+        if !aws
+            .ec2
+            .describe_vpcs()
+            .set_filters(Some(owner(&p.name)))
+            .send()
+            .await
+            .unwrap()
+            .vpcs()
+            .is_empty()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "up was interrupted");
+    proxy.shutdown().await;
+    let plan = p.run(&["plan"]).ok();
+    assert!(
+        plan.stdout.contains("to add"),
+        "the interrupted up left work to do:\n{}",
+        plan.stdout
+    );
+    p.run(&["down", "--yes"]).ok();
+    assert_nothing_left(&moto, &p.name).await;
+}

@@ -1,0 +1,353 @@
+//! One request: classify, maybe inject, forward, learn, maybe rewrite.
+
+use crate::classify::{Call, Protocol, classify};
+use crate::config::FaultConfig;
+use crate::decide::{self, Dice, Generic};
+use crate::stats::{FaultKind, FaultRecord, Recorder};
+use crate::wire::{self, AwsError, Body, render};
+use crate::world::{Ctx, World};
+use crate::{alb, consistency, dependency, deploy, roles};
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, HOST};
+use http::{HeaderMap, HeaderName, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+pub struct Shared {
+    cfg: FaultConfig,
+    client: Client<HttpConnector, Full<Bytes>>,
+    /// `http://host:port` of the upstream.
+    base: String,
+    authority: String,
+    recorder: Mutex<Recorder>,
+    world: Mutex<World>,
+}
+
+/// The service's error: hyper closes the connection without a response.
+#[derive(Debug)]
+pub struct Dropped;
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+impl std::error::Error for Dropped {}
+
+struct Upstream {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Shared {
+    pub fn new(cfg: FaultConfig) -> Self {
+        let host = cfg.upstream.host_str().unwrap_or("127.0.0.1").to_string();
+        let authority = match cfg.upstream.port_or_known_default() {
+            Some(p) => format!("{host}:{p}"),
+            None => host,
+        };
+        let client = Client::builder(TokioExecutor::new()).build_http();
+        Shared {
+            base: format!("http://{authority}"),
+            authority,
+            cfg,
+            client,
+            recorder: Default::default(),
+            world: Default::default(),
+        }
+    }
+    pub fn recorder(&self) -> MutexGuard<'_, Recorder> {
+        self.recorder.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record(&self, seq: u64, call: &Call, n: u64, kind: FaultKind, detail: String) {
+        tracing::warn!(seed = self.cfg.seed, seq, n, call = %call.key(), kind = %kind, detail = %detail, "fault injected");
+        self.recorder().fault(FaultRecord {
+            seq,
+            key: call.key(),
+            n,
+            kind,
+            detail,
+        });
+    }
+
+    async fn forward(&self, parts: &http::request::Parts, body: Bytes) -> Result<Upstream, String> {
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let mut req = Request::builder()
+            .method(parts.method.clone())
+            .uri(format!("{}{path}", self.base));
+        for (k, v) in &parts.headers {
+            if k != HOST && k != CONTENT_LENGTH && !hop_by_hop(k) {
+                req = req.header(k, v);
+            }
+        }
+        let req = req
+            .header(HOST, &self.authority)
+            .body(Full::new(body))
+            .map_err(|e| e.to_string())?;
+        let resp = self.client.request(req).await.map_err(|e| e.to_string())?;
+        let (p, b) = resp.into_parts();
+        let body = b.collect().await.map_err(|e| e.to_string())?.to_bytes();
+        Ok(Upstream {
+            status: p.status,
+            headers: p.headers,
+            body,
+        })
+    }
+
+    /// Asks the upstream which group references `group` (moto takes any signature).
+    async fn sg_referenced_by(&self, parts: &http::request::Parts, group: &str) -> Option<String> {
+        let mut probe = Request::new(()).into_parts().0;
+        probe.method = http::Method::POST;
+        probe.uri = http::Uri::from_static("/");
+        for name in ["authorization", "x-amz-date", "x-amz-security-token"] {
+            if let Some(v) = parts.headers.get(name) {
+                probe.headers.insert(name, v.clone());
+            }
+        }
+        probe.headers.insert(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8"
+                .parse()
+                .ok()?,
+        );
+        let body = Bytes::from_static(b"Action=DescribeSecurityGroups&Version=2016-11-15");
+        let reply = self.forward(&probe, body).await.ok()?;
+        if !reply.status.is_success() {
+            return None;
+        }
+        dependency::referencing_group(&reply.body, group)
+    }
+}
+
+fn hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "transfer-encoding"
+            | "te"
+            | "trailer"
+            | "upgrade"
+    )
+}
+
+pub async fn handle(
+    shared: Arc<Shared>,
+    reset: Arc<AtomicBool>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Dropped> {
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
+    let call = classify(&parts.headers, parts.uri.path(), &body);
+    let (seq, n) = shared
+        .recorder()
+        .call(&call.key(), &call.service, call.protocol.to_string());
+    tracing::debug!(seq, n, call = %call.key(), protocol = %call.protocol, "request");
+    if call.protocol == Protocol::Other {
+        return Ok(respond(shared.forward(&parts, body).await));
+    }
+    let cfg = &shared.cfg;
+    let (mut gdice, mut rdice) = Dice::for_call(cfg.seed, &call.key(), n);
+    let generic = decide::generic(&mut gdice, cfg);
+    let request_id = gdice.request_id();
+    let p = call.protocol;
+    let reject = |kind: FaultKind, err: AwsError| {
+        shared.record(seq, &call, n, kind, format!("{} {}", err.status, err.code));
+        Ok(render(p, &call.service, &err, &request_id))
+    };
+    match generic {
+        Some(Generic::Error(kind)) => {
+            let err = match kind {
+                FaultKind::Throttle => wire::throttle(p, false),
+                FaultKind::TooManyRequests => wire::throttle(p, true),
+                FaultKind::Unavailable => wire::unavailable(p),
+                _ => wire::internal(p, &call.service),
+            };
+            return reject(kind, err);
+        }
+        Some(Generic::ConnectionReset) => {
+            shared.record(
+                seq,
+                &call,
+                n,
+                FaultKind::ConnectionReset,
+                "reset before forwarding".into(),
+            );
+            reset.store(true, Ordering::SeqCst);
+            return Err(Dropped);
+        }
+        _ => {}
+    }
+
+    // Situational rules, decided before the request can reach the upstream.
+    let now = Instant::now();
+    let (pre, sg, split) = {
+        let world = shared.world();
+        let mut ctx = Ctx {
+            cfg,
+            now,
+            dice: &mut rdice,
+        };
+        let pre = consistency::check(&call, &world, &ctx)
+            .map(|e| (FaultKind::NotFound, e))
+            .or_else(|| roles::check(&call, &world, &ctx).map(|e| (FaultKind::RoleNotAssumable, e)))
+            .or_else(|| {
+                dependency::check_drain(&call, &world, &ctx).map(|e| (FaultKind::EniDrain, e))
+            });
+        let sg = dependency::sg_to_check(&call, &mut ctx);
+        (pre, sg, deploy::split_describe_tasks(&call, &world))
+    };
+    if let Some((kind, err)) = pre {
+        return reject(kind, err);
+    }
+    if let Some(group) = sg
+        && let Some(by) = shared.sg_referenced_by(&parts, group).await
+    {
+        shared.record(
+            seq,
+            &call,
+            n,
+            FaultKind::SgReferenced,
+            format!("400 DependencyViolation: {group} referenced by {by}"),
+        );
+        return Ok(render(
+            p,
+            &call.service,
+            &dependency::sg_referenced(group),
+            &request_id,
+        ));
+    }
+
+    let (forward_body, synthetic) = match split {
+        Some((fwd, tasks)) => (fwd.map(Bytes::from), Some(tasks)),
+        None => (Some(body), None),
+    };
+    let forwarded = forward_body.is_some();
+    let mut up = match forward_body {
+        Some(b) => match shared.forward(&parts, b).await {
+            Ok(up) => up,
+            Err(e) => return Ok(respond(Err(e))),
+        },
+        None => Upstream {
+            status: StatusCode::OK,
+            headers: json_headers(p, &request_id),
+            body: Bytes::new(),
+        },
+    };
+
+    if up.status.is_success() {
+        let mut world = shared.world();
+        let mut ctx = Ctx {
+            cfg,
+            now: Instant::now(),
+            dice: &mut rdice,
+        };
+        consistency::learn(&call, &up.body, &mut world, &mut ctx);
+        roles::learn(&call, &up.body, &mut world, &mut ctx);
+        dependency::learn(&call, &mut world, &mut ctx);
+        alb::learn(&call, &up.body, &mut world, &mut ctx);
+        deploy::learn(&call, &up.body, &mut world, &mut ctx);
+        let mut rewritten = None;
+        if let Some((b, arns)) = alb::rewrite(&call, &up.body, &world, &ctx) {
+            rewritten = Some((
+                FaultKind::AlbProvisioning,
+                b,
+                format!("provisioning: {}", arns.join(",")),
+            ));
+        } else if let Some(b) = deploy::rewrite_services(&call, &up.body, &mut world, &mut ctx) {
+            rewritten = Some((FaultKind::DeploymentFailed, b, "rolloutState FAILED".into()));
+        } else if let Some(b) = deploy::rewrite_list_tasks(&call, &up.body, &world) {
+            rewritten = Some((
+                FaultKind::DeploymentFailed,
+                b,
+                "stopped tasks listed".into(),
+            ));
+        } else if let Some(tasks) = synthetic {
+            let body = forwarded.then_some(&up.body[..]);
+            rewritten = Some((
+                FaultKind::DeploymentFailed,
+                deploy::merge_tasks(body, tasks),
+                "stopped tasks described".into(),
+            ));
+        }
+        drop(world);
+        if let Some((kind, b, detail)) = rewritten {
+            shared.record(seq, &call, n, kind, detail);
+            up.body = Bytes::from(b);
+        }
+    }
+
+    match generic {
+        Some(Generic::ResponseLost) => {
+            shared.record(
+                seq,
+                &call,
+                n,
+                FaultKind::ResponseLost,
+                format!("forwarded ({}), response dropped", up.status.as_u16()),
+            );
+            reset.store(true, Ordering::SeqCst);
+            Err(Dropped)
+        }
+        Some(Generic::Slow(delay)) => {
+            shared.record(
+                seq,
+                &call,
+                n,
+                FaultKind::Slow,
+                format!("delayed {} ms", delay.as_millis()),
+            );
+            tokio::time::sleep(delay).await;
+            Ok(respond(Ok(up)))
+        }
+        _ => Ok(respond(Ok(up))),
+    }
+}
+
+fn json_headers(p: Protocol, request_id: &str) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    if let Ok(v) = request_id.parse() {
+        h.insert("x-amzn-requestid", v);
+    }
+    let ct = if p == (Protocol::AwsJson { minor: 0 }) {
+        "application/x-amz-json-1.0"
+    } else {
+        "application/x-amz-json-1.1"
+    };
+    h.insert("content-type", ct.parse().expect("header"));
+    h
+}
+
+fn respond(up: Result<Upstream, String>) -> Response<Body> {
+    match up {
+        Ok(up) => {
+            let mut resp = Response::new(Full::new(up.body));
+            *resp.status_mut() = up.status;
+            for (k, v) in &up.headers {
+                if k != CONTENT_LENGTH && !hop_by_hop(k) {
+                    resp.headers_mut().append(k, v.clone());
+                }
+            }
+            resp
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "upstream unreachable");
+            let mut resp = Response::new(Full::new(Bytes::from(format!(
+                "faultproxy: upstream error: {e}"
+            ))));
+            *resp.status_mut() = StatusCode::BAD_GATEWAY;
+            resp
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! A seeded fault-injecting HTTP proxy between the AWS SDK and moto, reproducing what real
+//! AWS does and moto does not: throttling, 5xx, resets, slow and lost responses, eventual
+//! consistency, IAM propagation, `DependencyViolation`, ALBs provisioning and failing ECS
+//! deployments. Point `AWS_ENDPOINT_URL` at [`ProxyHandle::url`].
+
+mod alb;
+pub mod classify;
+pub mod config;
+mod consistency;
+mod decide;
+mod dependency;
+mod deploy;
+mod handler;
+mod roles;
+mod server;
+pub mod stats;
+pub mod wire;
+mod world;
+mod xml;
+
+pub use config::{Chance, DeployFailure, FaultConfig, Profile, Rule, Weights};
+pub use server::{Proxy, ProxyHandle};
+pub use stats::{FaultKind, FaultRecord, Stats};
+pub use url::Url;

@@ -1,0 +1,11 @@
+//! Integration tests: the AWS SDK talking to moto through the proxy.
+//! Need `STACKCTL_TEST_MOTO` (set by ./scripts/test.sh); skipped without it unless
+//! `STACKCTL_TEST_REQUIRE_SERVICES=1`, which makes them fail.
+
+mod common;
+mod deployments;
+mod determinism;
+mod passthrough;
+mod protocols;
+mod sdk_faults;
+mod situational;
