@@ -1,0 +1,178 @@
+//! Payment storage: embedded SQLite (default) or PostgreSQL, chosen by `DATABASE_URL`.
+//! Both speak the same SQL here (`$n` parameters, `RETURNING`); only migrations differ.
+
+mod migrate;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+use crate::money::Money;
+use crate::payments::model::{Payment, Status};
+
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+type Row = (i64, String, String, i64);
+
+/// The selected columns, as a literal for `concat!` (sqlx wants `'static` SQL).
+macro_rules! columns {
+    () => {
+        "id, status, data, amount_cents"
+    };
+}
+
+/// Runs the same query on whichever pool backs the store.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            Store::Sqlite($pool) => $body,
+            Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+impl Store {
+    /// Connects (creating a SQLite file if missing) and applies pending migrations.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(opts)
+                .await?;
+            Self::Postgres(pool)
+        } else if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5));
+            let mut pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(5));
+            if url.contains(":memory:") {
+                // Every connection to :memory: is a new database: keep exactly one, forever.
+                pool = pool
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None);
+            }
+            Self::Sqlite(pool.connect_with(opts).await?)
+        } else {
+            return Err(sqlx::Error::Configuration(
+                "DATABASE_URL must start with sqlite: or postgres://".into(),
+            ));
+        };
+        on_pool!(&store, |pool| migrate::run(pool, store.backend()).await)?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        on_pool!(self, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(drop))
+    }
+
+    pub async fn create(&self, data: &str, amount: Money) -> Result<Payment, sqlx::Error> {
+        let sql = concat!(
+            "INSERT INTO payments (status, data, amount_cents) VALUES ($1, $2, $3) RETURNING ",
+            columns!(),
+            ""
+        );
+        let row: Row = on_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(Status::Inserted.as_str())
+            .bind(data)
+            .bind(amount.cents())
+            .fetch_one(pool)
+            .await)?;
+        to_payment(row)
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Option<Payment>, sqlx::Error> {
+        let sql = concat!("SELECT ", columns!(), " FROM payments WHERE id = $1");
+        let row: Option<Row> = on_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        row.map(to_payment).transpose()
+    }
+
+    /// Payments with `id > after`, oldest first.
+    pub async fn list(&self, after: i64, limit: u32) -> Result<Vec<Payment>, sqlx::Error> {
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM payments WHERE id > $1 ORDER BY id LIMIT $2"
+        );
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(to_payment).collect()
+    }
+
+    pub async fn set_status(
+        &self,
+        id: i64,
+        status: Status,
+    ) -> Result<Option<Payment>, sqlx::Error> {
+        let sql = concat!(
+            "UPDATE payments SET status = $1 WHERE id = $2 RETURNING ",
+            columns!(),
+            ""
+        );
+        let row: Option<Row> = on_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(status.as_str())
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        row.map(to_payment).transpose()
+    }
+
+    pub async fn delete(&self, id: i64) -> Result<Option<Payment>, sqlx::Error> {
+        let sql = concat!(
+            "DELETE FROM payments WHERE id = $1 RETURNING ",
+            columns!(),
+            ""
+        );
+        let row: Option<Row> = on_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        row.map(to_payment).transpose()
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+}
+
+fn to_payment((id, status, data, cents): Row) -> Result<Payment, sqlx::Error> {
+    let corrupt = |what: String| sqlx::Error::Decode(what.into());
+    Ok(Payment {
+        id,
+        status: Status::from_db(&status),
+        data: serde_json::value::RawValue::from_string(data)
+            .map_err(|e| corrupt(format!("payment {id}: stored data is not JSON: {e}")))?,
+        payment: Money::from_cents(cents)
+            .map_err(|_| corrupt(format!("payment {id}: stored amount out of range")))?,
+    })
+}
