@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod engine;
+pub mod image;
 pub mod lock;
 pub mod names;
 pub mod plan;

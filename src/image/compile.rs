@@ -1,0 +1,270 @@
+//! Compiling a service's Cargo package into one static, reproducible Linux binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use serde::Deserialize;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+use super::error::{Error, Result};
+use super::platform::Platform;
+
+/// A compiled executable ready to be packed.
+#[derive(Debug, Clone)]
+pub struct CompiledBinary {
+    /// Name of the binary target (also its file name in the image).
+    pub name: String,
+    /// Where cargo wrote it.
+    pub path: PathBuf,
+}
+
+/// What to compile.
+pub struct CompileRequest<'a> {
+    /// Directory holding the package's Cargo.toml.
+    pub package_dir: &'a Path,
+    /// Binary target; `None` picks the package's only (or `default-run`) binary.
+    pub bin: Option<&'a str>,
+    /// Platform to compile for.
+    pub platform: Platform,
+    /// Cargo target directory; `None` uses the workspace's.
+    pub target_dir: Option<&'a Path>,
+    /// Passed to build scripts as `SOURCE_DATE_EPOCH`.
+    pub source_date_epoch: u64,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    packages: Vec<Package>,
+    workspace_root: PathBuf,
+    target_directory: PathBuf,
+}
+
+#[derive(Deserialize)]
+struct Package {
+    name: String,
+    manifest_path: PathBuf,
+    targets: Vec<Target>,
+    default_run: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Target {
+    name: String,
+    kind: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    reason: String,
+    target: Option<Target>,
+    executable: Option<PathBuf>,
+    success: Option<bool>,
+}
+
+/// Builds the binary with `cargo build --release` for the platform's glibc target with
+/// `+crt-static`, streaming cargo's stderr (progress and compiler errors) to `progress`.
+///
+/// Reproducibility: absolute paths (workspace, cargo home, target dir) are remapped so
+/// the binary does not depend on where the source or the build directory live, and
+/// `SOURCE_DATE_EPOCH` is passed to build scripts. Symbols are stripped.
+pub async fn compile(
+    req: &CompileRequest<'_>,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<CompiledBinary> {
+    let package_dir = std::fs::canonicalize(req.package_dir).map_err(|source| Error::Read {
+        path: req.package_dir.to_path_buf(),
+        source,
+    })?;
+    let fail = |detail: String| Error::Compile {
+        package: package_dir.display().to_string(),
+        detail,
+    };
+    req.platform.ensure_available(&package_dir)?;
+    let meta = metadata(&package_dir).await.map_err(fail)?;
+    let manifest = package_dir.join("Cargo.toml");
+    let package = meta
+        .packages
+        .iter()
+        .find(|p| p.manifest_path == manifest)
+        .ok_or_else(|| fail(format!("no package with manifest {}", manifest.display())))?;
+    let bin = pick_bin(package, req.bin).map_err(fail)?;
+    let target_dir = match req.target_dir {
+        Some(dir) => absolute(dir),
+        None => meta.target_directory.clone(),
+    };
+
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(&package_dir)
+        .args([
+            "build",
+            "--release",
+            "--message-format=json-render-diagnostics",
+        ])
+        .args(["--package", &package.name, "--bin", &bin])
+        .args(["--target", req.platform.rust_target()])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env_remove("RUSTFLAGS")
+        .env(
+            "CARGO_ENCODED_RUSTFLAGS",
+            rustflags(&meta.workspace_root, &target_dir).join("\x1f"),
+        )
+        .env("SOURCE_DATE_EPOCH", req.source_date_epoch.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if std::env::var_os("CARGO_PROFILE_RELEASE_STRIP").is_none() {
+        cmd.env("CARGO_PROFILE_RELEASE_STRIP", "symbols");
+    }
+    if let Some(linker) = req.platform.linker_override() {
+        cmd.env(req.platform.linker_env(), linker);
+    }
+    progress(&format!(
+        "compiling {} (bin {bin}) for {}",
+        package.name, req.platform
+    ));
+    let mut child = cmd.spawn().map_err(|e| fail(format!("start cargo: {e}")))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let stderr = child.stderr.take().expect("piped stderr");
+
+    let read_messages = async {
+        let mut executable = None;
+        let mut lines = BufReader::new(stdout).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let Ok(msg) = serde_json::from_str::<Message>(&line) else {
+                continue;
+            };
+            let is_ours = msg
+                .target
+                .as_ref()
+                .is_some_and(|t| t.name == bin && t.kind.iter().any(|k| k == "bin"));
+            if msg.reason == "compiler-artifact" && is_ours {
+                executable = msg.executable.or(executable);
+            } else if msg.reason == "build-finished" && msg.success == Some(false) {
+                executable = None;
+            }
+        }
+        executable
+    };
+    let read_stderr = async {
+        let mut tail = DiagnosticTail::default();
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            progress(&line);
+            tail.push(line);
+        }
+        tail
+    };
+    let (executable, tail) = tokio::join!(read_messages, read_stderr);
+    let status = child
+        .wait()
+        .await
+        .map_err(|e| fail(format!("wait for cargo: {e}")))?;
+    if !status.success() {
+        return Err(fail(format!(
+            "cargo build failed ({status}):\n{}",
+            tail.render()
+        )));
+    }
+    let path = executable.ok_or_else(|| fail(format!("cargo reported no executable for {bin}")))?;
+    Ok(CompiledBinary { name: bin, path })
+}
+
+/// Flags that make the binary static and independent of where things are on disk.
+/// rustc applies the last matching remap, so the most specific prefixes come last.
+fn rustflags(workspace_root: &Path, target_dir: &Path) -> Vec<String> {
+    let mut flags = vec!["-Ctarget-feature=+crt-static".to_string()];
+    let mut remap = |from: &Path, to: &str| {
+        flags.push(format!("--remap-path-prefix={}={to}", from.display()));
+    };
+    if let Some(home) = cargo_home() {
+        remap(&home, "/cargo");
+    }
+    remap(workspace_root, "/src");
+    remap(target_dir, "/target");
+    flags
+}
+
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|p| absolute(&p))
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn pick_bin(package: &Package, wanted: Option<&str>) -> Result<String, String> {
+    let bins: Vec<&str> = package
+        .targets
+        .iter()
+        .filter(|t| t.kind.iter().any(|k| k == "bin"))
+        .map(|t| t.name.as_str())
+        .collect();
+    let chosen = match wanted {
+        Some(w) => bins.iter().copied().find(|b| *b == w),
+        None if bins.len() == 1 => Some(bins[0]),
+        None => package.default_run.as_deref().filter(|d| bins.contains(d)),
+    };
+    chosen.map(str::to_string).ok_or_else(|| match wanted {
+        Some(w) => format!(
+            "package {} has no binary {w} (it has: {bins:?})",
+            package.name
+        ),
+        None => format!(
+            "package {} has binaries {bins:?}; name one with `bin`",
+            package.name
+        ),
+    })
+}
+
+async fn metadata(package_dir: &Path) -> Result<Metadata, String> {
+    let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .current_dir(package_dir)
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .map_err(|e| format!("start cargo metadata: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("parse cargo metadata: {e}"))
+}
+
+/// Keeps cargo's stderr from the first error on (or the last lines when there is no
+/// error line), bounded, for the failure message.
+#[derive(Default)]
+struct DiagnosticTail {
+    lines: Vec<String>,
+    in_error: bool,
+}
+
+impl DiagnosticTail {
+    const MAX: usize = 200;
+
+    fn push(&mut self, line: String) {
+        if !self.in_error && line.trim_start().starts_with("error") {
+            self.in_error = true;
+            self.lines.clear();
+        }
+        if self.in_error && self.lines.len() >= Self::MAX {
+            return;
+        }
+        self.lines.push(line);
+        if !self.in_error && self.lines.len() > 30 {
+            self.lines.remove(0);
+        }
+    }
+
+    fn render(&self) -> String {
+        self.lines.join("\n")
+    }
+}

@@ -1,0 +1,64 @@
+//! Amazon ECR as a push target: registry host and basic-auth credentials from
+//! `GetAuthorizationToken`, with an endpoint override for emulators.
+
+use aws_smithy_types::error::display::DisplayErrorContext;
+use base64::Engine;
+
+use super::error::{Error, Result};
+use super::registry::{RegistryAuth, RegistryTarget};
+
+/// Environment variable replacing the registry endpoint ECR returns, e.g.
+/// `http://127.0.0.1:5000` for a local registry next to an ECR emulator (moto has
+/// ECR's API but no registry). Plain HTTP is accepted only for loopback addresses.
+pub const ENDPOINT_ENV: &str = "STACKCTL_REGISTRY_ENDPOINT";
+
+/// The push target for ECR repository `repository` (which must already exist: ECR
+/// does not create repositories on push), honouring [`ENDPOINT_ENV`].
+pub async fn registry_for(
+    client: &aws_sdk_ecr::Client,
+    repository: &str,
+) -> Result<RegistryTarget> {
+    let endpoint = std::env::var(ENDPOINT_ENV).ok().filter(|e| !e.is_empty());
+    registry_for_endpoint(client, repository, endpoint.as_deref()).await
+}
+
+/// [`registry_for`] with the endpoint override given explicitly instead of read from
+/// the environment.
+pub async fn registry_for_endpoint(
+    client: &aws_sdk_ecr::Client,
+    repository: &str,
+    endpoint_override: Option<&str>,
+) -> Result<RegistryTarget> {
+    let out = client
+        .get_authorization_token()
+        .send()
+        .await
+        .map_err(|e| Error::EcrAuth(DisplayErrorContext(e).to_string()))?;
+    let data = out
+        .authorization_data()
+        .first()
+        .ok_or_else(|| Error::EcrAuth("no authorization data in the response".into()))?;
+    let token = data
+        .authorization_token()
+        .ok_or_else(|| Error::EcrAuth("no authorization token in the response".into()))?;
+    let (username, password) = decode_token(token)?;
+    let endpoint = endpoint_override
+        .or(data.proxy_endpoint())
+        .ok_or_else(|| Error::EcrAuth("no proxy endpoint in the response".into()))?;
+    RegistryTarget::new(
+        endpoint,
+        repository,
+        RegistryAuth::Basic(username, password),
+    )
+}
+
+/// Splits a base64 `user:password` token (for ECR, `AWS:<password>`).
+fn decode_token(token: &str) -> Result<(String, String)> {
+    let bad = |what: &str| Error::EcrAuth(format!("authorization token is not {what}"));
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(token.trim())
+        .map_err(|_| bad("base64"))?;
+    let text = String::from_utf8(raw).map_err(|_| bad("UTF-8"))?;
+    let (user, password) = text.split_once(':').ok_or_else(|| bad("user:password"))?;
+    Ok((user.to_string(), password.to_string()))
+}
