@@ -44,7 +44,7 @@ impl Holder {
         let age = now().saturating_sub(self.since);
         let age = match age {
             s if s < 120 => format!("{s}s"),
-            s if s < 7200 => format!("{}m{:02}s", s / 60, s % 60),
+            s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
             s => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
         };
         format!(
