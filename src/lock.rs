@@ -125,10 +125,10 @@ pub async fn acquire(
         }
         let held = match read(aws, &name).await? {
             Some(h) => h,
-            // Released in between, or not visible yet: try again, a bounded number of times.
-            None if unseen < 10 => {
+            // Released in between, or not visible yet: try again, for a few seconds at most.
+            None if unseen < 20 => {
                 unseen += 1;
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
                 continue;
             }
             None => {
