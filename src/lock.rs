@@ -44,7 +44,7 @@ impl Holder {
         let age = now().saturating_sub(self.since);
         let age = match age {
             s if s < 120 => format!("{s}s"),
-            s if s < 7200 => format!("{}m{:02}s", s / 60, s % 60),
+            s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
             s => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
         };
         format!(
@@ -125,10 +125,10 @@ pub async fn acquire(
         }
         let held = match read(aws, &name).await? {
             Some(h) => h,
-            // Released in between, or not visible yet: try again, a bounded number of times.
-            None if unseen < 10 => {
+            // Released in between, or not visible yet: try again, for a few seconds at most.
+            None if unseen < 20 => {
                 unseen += 1;
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
                 continue;
             }
             None => {

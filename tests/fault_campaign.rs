@@ -194,3 +194,100 @@ async fn up_and_down_survive_seeded_faults() {
         .collect();
     assert!(failures.is_empty(), "{table}\n{}", failures.join("\n\n"));
 }
+
+/// A delete AWS refuses for good (another group's rule references the load balancer's group)
+/// is retried with backoff until its deadline, then fails naming the cause, instead of spinning;
+/// the lock is released, and once the reference is gone `down` finishes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delete_that_can_never_succeed_fails_clearly() {
+    let Some(moto) = moto() else { return };
+    let p = Project::new(&moto, "");
+    p.run(&["up"]).ok();
+    let aws = common::clients(&moto).await;
+    let groups = aws
+        .ec2
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-name")
+                .values(format!("{}-default-alb", p.name))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let alb = &groups.security_groups()[0];
+    let foreign = aws
+        .ec2
+        .create_security_group()
+        .group_name(format!("{}-not-ours", p.name))
+        .description("made by hand, references the stack's group")
+        .vpc_id(alb.vpc_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let foreign = foreign.group_id().unwrap();
+    let from_alb = aws_sdk_ec2::types::IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(8080)
+        .to_port(8080)
+        .user_id_group_pairs(
+            aws_sdk_ec2::types::UserIdGroupPair::builder()
+                .group_id(alb.group_id().unwrap())
+                .build(),
+        )
+        .build();
+    aws.ec2
+        .authorize_security_group_ingress()
+        .group_id(foreign)
+        .ip_permissions(from_alb)
+        .send()
+        .await
+        .unwrap();
+
+    let mut cfg = FaultConfig::new(moto.parse().unwrap(), 1, 0.0);
+    cfg.sg_references = faultproxy::Chance::Fixed(1.0);
+    let proxy = Proxy::start(cfg).await.unwrap();
+    let mut cmd = p.command(&proxy.url(), &["down", "--yes"]);
+    // The 20-minute drain deadline, scaled down to 6 s.
+    cmd.env("STACKCTL_BACKOFF_SCALE", "0.005");
+    let down = tokio::task::spawn_blocking(move || Run::from(cmd.output().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(down.code, 1, "{}", down.all());
+    assert!(
+        down.stderr.contains("DependencyViolation") && down.stderr.contains("still failing after"),
+        "{}",
+        down.all()
+    );
+    assert!(
+        down.stdout.contains("Still present after down"),
+        "{}",
+        down.stdout
+    );
+    assert!(
+        down.stderr
+            .contains("hint: something outside this stack still uses it"),
+        "{}",
+        down.stderr
+    );
+    assert!(
+        proxy.stats().faults_of(FaultKind::SgReferenced) > 1,
+        "it was retried"
+    );
+    proxy.shutdown().await;
+    assert_eq!(
+        census(&moto, &p.name).await["lock"],
+        0,
+        "released on failure"
+    );
+
+    aws.ec2
+        .delete_security_group()
+        .group_id(foreign)
+        .send()
+        .await
+        .unwrap();
+    p.run(&["down", "--yes"]).ok();
+    assert_eq!(census(&moto, &p.name).await, empty());
+}

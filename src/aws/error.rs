@@ -114,6 +114,9 @@ fn hint_for(code: Option<&str>, message: &str) -> Option<String> {
         Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => {
             "the credentials lack a permission: part1.md lists the policy stackctl needs"
         }
+        Some("DependencyViolation") => {
+            "something outside this stack still uses it (a network interface, or a rule in another security group): remove that, then run the command again"
+        }
         Some(c) if c.contains("LimitExceeded") => {
             "an account quota is reached: see Service Quotas in the AWS console, or remove unused resources"
         }
