@@ -62,6 +62,7 @@ impl AwsError {
     pub fn is_already_exists(&self) -> bool {
         let c = self.code();
         c.ends_with(".Duplicate")
+            || c.starts_with("Duplicate")
             || c.contains("AlreadyExists")
             || c == "EntityAlreadyExists"
             || c == "ParameterAlreadyExists"

@@ -83,12 +83,31 @@ pub async fn create(
         .set_tags(Some(elb::tags(names, &key.0, &name)))
         .send()
         .await
-        .ctx("create load balancer", &name)?;
-    out.load_balancers()
-        .first()
-        .and_then(|l| l.load_balancer_arn())
-        .map(str::to_string)
-        .ok_or_else(|| AwsError::new("create load balancer", &name, "no ARN in response"))
+        .ctx("create load balancer", &name);
+    let out = match out {
+        Ok(out) => out
+            .load_balancers()
+            .first()
+            .and_then(|l| l.load_balancer_arn())
+            .map(str::to_string),
+        // A retried create whose first reply was lost: the name is ours, take that one.
+        Err(e) if e.is_already_exists() => {
+            let found = aws
+                .elb
+                .describe_load_balancers()
+                .names(&name)
+                .send()
+                .await
+                .ctx("describe load balancer", &name)?;
+            found
+                .load_balancers()
+                .first()
+                .and_then(|l| l.load_balancer_arn())
+                .map(str::to_string)
+        }
+        Err(e) => return Err(e),
+    };
+    out.ok_or_else(|| AwsError::new("create load balancer", &name, "no ARN in response"))
 }
 
 pub async fn set_subnets(aws: &Aws, arn: &str, subnet_ids: &[String]) -> Result<(), AwsError> {

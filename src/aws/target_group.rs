@@ -107,13 +107,32 @@ pub async fn create(
         .set_tags(Some(elb::tags(names, &key.0, name)))
         .send()
         .await
-        .ctx("create target group", name)?;
-    let arn = out
-        .target_groups()
-        .first()
-        .and_then(|g| g.target_group_arn())
-        .map(str::to_string)
-        .ok_or_else(|| AwsError::new("create target group", name, "no ARN in response"))?;
+        .ctx("create target group", name);
+    let arn = match out {
+        Ok(out) => out
+            .target_groups()
+            .first()
+            .and_then(|g| g.target_group_arn())
+            .map(str::to_string),
+        // A retried create whose first reply was lost: the name is ours, take that group.
+        Err(e) if e.is_already_exists() => {
+            let found = aws
+                .elb
+                .describe_target_groups()
+                .names(name)
+                .send()
+                .await
+                .ctx("describe target group", name)?;
+            found
+                .target_groups()
+                .first()
+                .and_then(|g| g.target_group_arn())
+                .map(str::to_string)
+        }
+        Err(e) => return Err(e),
+    };
+    let arn =
+        arn.ok_or_else(|| AwsError::new("create target group", name, "no ARN in response"))?;
     set_deregistration_delay(aws, &arn, delay).await?;
     Ok(arn)
 }
