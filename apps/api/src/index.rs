@@ -71,7 +71,8 @@ pub fn is_root_alias(path: &str) -> bool {
     while !rest.is_empty() {
         if let Some(r) = rest.strip_prefix('/') {
             rest = r;
-        } else if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case("%2f") {
+        // `get`, not `[..3]`: hyper passes raw UTF-8 in paths, and byte 3 may split a char.
+        } else if rest.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("%2f")) {
             rest = &rest[3..];
         } else {
             return false;
