@@ -59,7 +59,7 @@ pub struct Payment {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPayment {
-    /// Any JSON object.
+    /// Any JSON object, nested at most 64 levels.
     #[schema(value_type = Object)]
     pub data: Box<RawValue>,
     /// Amount: a number (`12.34`) or a string (`"12.34"`), 0.00 to 99999.99, two decimals.
@@ -67,15 +67,45 @@ pub struct NewPayment {
     pub payment: Money,
 }
 
+/// The deepest nesting `data` may have. It is stored and returned verbatim, so deeper data
+/// would make pages (which wrap it in 3 more levels) unreadable to common JSON parsers
+/// (serde_json stops at 128 levels, Ruby at 100).
+pub const MAX_DATA_DEPTH: usize = 64;
+
 impl NewPayment {
-    /// `data` must be a JSON object; the text is kept verbatim.
+    /// `data` must be a JSON object nested at most [`MAX_DATA_DEPTH`] levels; the text is kept
+    /// verbatim.
     pub fn validate(&self) -> Result<(), ApiError> {
-        if self.data.get().starts_with('{') {
-            Ok(())
-        } else {
-            Err(ApiError::Unprocessable("data must be a JSON object".into()))
+        if !self.data.get().starts_with('{') {
+            return Err(ApiError::Unprocessable("data must be a JSON object".into()));
+        }
+        if depth(self.data.get()) > MAX_DATA_DEPTH {
+            return Err(ApiError::Unprocessable(format!(
+                "data must not be nested deeper than {MAX_DATA_DEPTH} levels"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The nesting depth of valid JSON text (`{}` is 1), in one pass without recursion.
+fn depth(json: &str) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for b in json.bytes() {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            _ if in_string => {}
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
         }
     }
+    max
 }
 
 /// Body of a status change.
@@ -126,5 +156,21 @@ pub fn parse_id(raw: &str) -> Result<i64, ApiError> {
         _ => Err(ApiError::BadRequest(format!(
             "invalid payment id {raw:?}: expected a positive integer"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_ignores_brackets_in_strings() {
+        assert_eq!(depth("{}"), 1);
+        assert_eq!(depth(r#"{"a":[1,{"b":[]}],"c":{}}"#), 4);
+        assert_eq!(depth(r#"{"a":"[[[{{{\"[[","b":"\\"}"#), 1);
+        assert_eq!(
+            depth(&format!("{}{}", "[".repeat(100_000), "]".repeat(100_000))),
+            100_000
+        );
     }
 }
