@@ -40,10 +40,16 @@ apt_install() {
 }
 
 # Each file in scripts/services/ installs and starts one stand-in, exports its address
-# and registers its stop command in CLEANUPS.
+# and registers its stop command in CLEANUPS. The ECS emulation proxy goes right after moto,
+# in front of it.
 for svc in scripts/services/*.sh; do
+  if [[ $svc == */ecsproxy.sh ]]; then continue; fi
   # shellcheck source=/dev/null
   source "$svc"
+  if [[ $svc == */moto.sh ]]; then
+    # shellcheck source=scripts/services/ecsproxy.sh
+    source scripts/services/ecsproxy.sh
+  fi
 done
 
 if (($#)); then

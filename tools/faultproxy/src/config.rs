@@ -147,6 +147,13 @@ pub struct FaultConfig {
     /// DescribeLoadBalancers shows `provisioning` for `window` after CreateLoadBalancer.
     pub alb_provisioning: Rule,
     pub deploy_failure: DeployFailure,
+    /// ECS data plane emulation (see `ecs.rs`): deployments that roll out, UpdateService
+    /// starting new ones, DeleteService draining, duplicate creates refused, target groups
+    /// getting the service's tasks. Not a fault: on by default, at any rate and profile.
+    pub ecs_emulation: bool,
+    /// How long an emulated ECS deployment takes: tasks start during the first half, are
+    /// healthy in the second, the deployment is COMPLETED after all of it.
+    pub ecs_rollout: Duration,
 }
 
 /// Named presets for the binary and for tests.
@@ -204,6 +211,8 @@ impl FaultConfig {
             sg_references: Chance::Rate,
             alb_provisioning: Rule::new(3 * SECOND, Chance::Rate),
             deploy_failure: DeployFailure::default(),
+            ecs_emulation: true,
+            ecs_rollout: 2 * SECOND,
         }
     }
 

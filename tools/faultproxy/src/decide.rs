@@ -23,6 +23,14 @@ impl Dice {
         (stream(n.wrapping_mul(2)), stream(n.wrapping_mul(2) + 1))
     }
 
+    /// A third stream for the ECS emulation (deployment ids, event ids): not a fault, so it
+    /// must not shift the fault streams.
+    pub fn for_emulation(seed: u64, key: &str, n: u64) -> Dice {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ fnv1a(key.as_bytes()).rotate_left(17));
+        rng.set_stream(!n);
+        Dice(rng)
+    }
+
     pub fn chance(&mut self, p: f64) -> bool {
         // Always draw, so the stream does not depend on `p`.
         let u: f64 = self.0.random();
@@ -39,6 +47,13 @@ impl Dice {
     pub fn hex(&mut self, len: usize) -> String {
         (0..len)
             .map(|_| char::from_digit(self.0.random_range(0..16), 16).unwrap())
+            .collect()
+    }
+
+    /// `len` decimal digits, the first not zero.
+    pub fn digits(&mut self, len: usize) -> String {
+        (0..len)
+            .map(|i| char::from_digit(self.0.random_range(u32::from(i == 0)..10), 10).unwrap())
             .collect()
     }
 

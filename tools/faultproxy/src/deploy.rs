@@ -3,6 +3,7 @@
 
 use crate::classify::Call;
 use crate::decide::Dice;
+use crate::ecs_learn::reply_key;
 use crate::roles::remember_service;
 use crate::world::{Ctx, Failure, World, arn_name, json};
 use serde_json::{Value, json};
@@ -97,6 +98,17 @@ fn start_failure(world: &mut World, name: &str, reason: String, count: usize, di
         .insert(name.to_string(), Failure { task_arns });
 }
 
+/// The test hook: a service with forced failures whose current deployment is not failing yet
+/// fails now.
+pub fn ensure_forced(world: &mut World, name: &str, ctx: &mut Ctx) {
+    if let Some(reason) = world.forced_failures.get(name).cloned()
+        && !world.failing.contains_key(name)
+    {
+        let count = ctx.cfg.deploy_failure.stopped_tasks;
+        start_failure(world, name, reason, count, ctx.dice);
+    }
+}
+
 /// DescribeServices: failing services show a FAILED primary deployment and no running tasks.
 pub fn rewrite_services(
     call: &Call,
@@ -119,26 +131,19 @@ pub fn rewrite_services(
         else {
             continue;
         };
-        if let Some(reason) = world.forced_failures.get(&name).cloned()
-            && !world.failing.contains_key(&name)
-        {
-            start_failure(
-                world,
-                &name,
-                reason,
-                ctx.cfg.deploy_failure.stopped_tasks,
-                ctx.dice,
-            );
-        }
+        ensure_forced(world, &name, ctx);
         let Some(failure) = world.failing.get(&name) else {
             continue;
         };
         let failed = failure.task_arns.len();
+        // The ECS emulation already shows the failure (and a rollback) in its deployments.
+        let emulated = reply_key(&call.region, s).is_some_and(|k| world.ecs.contains_key(&k));
         for d in s
             .get_mut("deployments")
             .and_then(Value::as_array_mut)
             .into_iter()
             .flatten()
+            .filter(|_| !emulated)
         {
             if d.get("status").and_then(Value::as_str) == Some("PRIMARY") {
                 d["rolloutState"] = "FAILED".into();
@@ -149,8 +154,10 @@ pub fn rewrite_services(
                 d["failedTasks"] = failed.into();
             }
         }
-        s["runningCount"] = 0.into();
-        s["pendingCount"] = 0.into();
+        if !emulated {
+            s["runningCount"] = 0.into();
+            s["pendingCount"] = 0.into();
+        }
         let event = json!({
             "id": ctx.dice.request_id(),
             "createdAt": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0),

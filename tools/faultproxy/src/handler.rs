@@ -6,7 +6,7 @@ use crate::decide::{self, Dice, Generic};
 use crate::stats::{FaultKind, FaultRecord, Recorder};
 use crate::wire::{self, AwsError, Body, render};
 use crate::world::{Ctx, World};
-use crate::{alb, consistency, dependency, deploy, roles};
+use crate::{alb, consistency, dependency, deploy, ecs_learn, ecs_view, roles};
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HOST};
 use http::{HeaderMap, HeaderName, Request, Response, StatusCode};
@@ -192,7 +192,7 @@ pub async fn handle(
 
     // Situational rules, decided before the request can reach the upstream.
     let now = Instant::now();
-    let (pre, sg, split) = {
+    let (pre, emulated, sg, split) = {
         let world = shared.world();
         let mut ctx = Ctx {
             cfg,
@@ -205,11 +205,22 @@ pub async fn handle(
             .or_else(|| {
                 dependency::check_drain(&call, &world, &ctx).map(|e| (FaultKind::EniDrain, e))
             });
+        let emulated = ecs_learn::check(&call, &world, &ctx);
         let sg = dependency::sg_to_check(&call, &mut ctx);
-        (pre, sg, deploy::split_describe_tasks(&call, &world))
+        (
+            pre,
+            emulated,
+            sg,
+            deploy::split_describe_tasks(&call, &world),
+        )
     };
     if let Some((kind, err)) = pre {
         return reject(kind, err);
+    }
+    if let Some(err) = emulated {
+        // What real ECS answers (not a fault: the emulation's behaviour).
+        tracing::debug!(seq, call = %call.key(), code = %err.code, "ecs emulation refused");
+        return Ok(render(p, &call.service, &err, &request_id));
     }
     if let Some(group) = sg
         && let Some(by) = shared.sg_referenced_by(&parts, group).await
@@ -253,11 +264,29 @@ pub async fn handle(
             now: Instant::now(),
             dice: &mut rdice,
         };
+        // The ECS emulation draws from its own stream: it shifts no fault decision.
+        let mut edice = Dice::for_emulation(cfg.seed, &call.key(), n);
+        let mut ectx = Ctx {
+            cfg,
+            now: ctx.now,
+            dice: &mut edice,
+        };
         consistency::learn(&call, &up.body, &mut world, &mut ctx);
         roles::learn(&call, &up.body, &mut world, &mut ctx);
         dependency::learn(&call, &mut world, &mut ctx);
         alb::learn(&call, &up.body, &mut world, &mut ctx);
+        // Before `deploy` decides whether the new deployment fails: the emulation first
+        // catches up with the previous one's.
+        ecs_learn::learn(&call, &up.body, &mut world, &mut ectx);
         deploy::learn(&call, &up.body, &mut world, &mut ctx);
+        let synthesized = up.headers.contains_key(ecs_view::SYNTHESIZED);
+        if let Some(b) = ecs_view::rewrite(&call, &up.body, synthesized, &mut world, &mut ectx) {
+            up.body = Bytes::from(b);
+            if call.is("elasticloadbalancing", "DescribeTargetHealth") {
+                up.headers
+                    .insert(ecs_view::SYNTHESIZED, "targets".parse().expect("header"));
+            }
+        }
         let mut rewritten = None;
         if let Some((b, arns)) = alb::rewrite(&call, &up.body, &world, &ctx) {
             rewritten = Some((

@@ -1,7 +1,8 @@
 //! A seeded fault-injecting HTTP proxy between the AWS SDK and moto, reproducing what real
 //! AWS does and moto does not: throttling, 5xx, resets, slow and lost responses, eventual
 //! consistency, IAM propagation, `DependencyViolation`, ALBs provisioning and failing ECS
-//! deployments. Point `AWS_ENDPOINT_URL` at [`ProxyHandle::url`].
+//! deployments. It also emulates the ECS data plane moto lacks (rollouts, draining, target
+//! health). Point `AWS_ENDPOINT_URL` at [`ProxyHandle::url`].
 
 mod alb;
 pub mod classify;
@@ -10,6 +11,9 @@ mod consistency;
 mod decide;
 mod dependency;
 mod deploy;
+mod ecs;
+mod ecs_learn;
+mod ecs_view;
 mod handler;
 mod roles;
 mod server;

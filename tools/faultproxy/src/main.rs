@@ -1,4 +1,5 @@
 //! `faultproxy --upstream URL --seed N --rate 0.2 [--port P] [--profile NAME]`
+//! `[--ecs-rollout-secs S] [--no-ecs-emulation]`
 
 use clap::Parser;
 use faultproxy::{FaultConfig, Profile, Proxy, Url};
@@ -28,6 +29,13 @@ struct Args {
     /// provisioning), in seconds.
     #[arg(long)]
     window_secs: Option<f64>,
+    /// Turn off the ECS data plane emulation (rollouts, draining, target health), which is
+    /// on at any rate and profile.
+    #[arg(long)]
+    no_ecs_emulation: bool,
+    /// How long an emulated ECS deployment takes to complete, in seconds.
+    #[arg(long, default_value_t = 2.0)]
+    ecs_rollout_secs: f64,
     /// Print the statistics every N seconds (0: only at exit).
     #[arg(long, default_value_t = 0)]
     stats_every: u64,
@@ -54,6 +62,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let mut cfg = FaultConfig::new(args.upstream, args.seed, args.rate).with_profile(args.profile);
     cfg.port = args.port;
+    cfg.ecs_emulation = !args.no_ecs_emulation;
+    cfg.ecs_rollout = Duration::try_from_secs_f64(args.ecs_rollout_secs)
+        .map_err(|e| format!("--ecs-rollout-secs: {e}"))?;
     if let Some(w) = args.window_secs {
         let w = Duration::from_secs_f64(w);
         for rule in [

@@ -26,6 +26,8 @@ pub struct World {
     pub failing: HashMap<String, Failure>,
     /// Synthesized stopped tasks by ARN.
     pub synthetic_tasks: HashMap<String, Value>,
+    /// The ECS data plane emulation's services.
+    pub ecs: HashMap<crate::ecs::Key, crate::ecs::EcsService>,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -5,6 +5,8 @@
 mod common;
 mod deployments;
 mod determinism;
+mod ecs_emulation;
+mod ecs_targets;
 mod passthrough;
 mod protocols;
 mod sdk_faults;
