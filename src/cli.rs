@@ -37,8 +37,18 @@ pub struct Cli {
 pub enum Command {
     /// Show what `up` would change. Exit 0; with --detailed-exitcode 0 = no changes, 2 = changes, 1 = error.
     Plan(PlanArgs),
-    /// Create or update everything the stack declares.
+    /// Create or update everything the stack declares, deploy the images, wait until healthy.
     Up(UpArgs),
+    /// Build service images without Docker (and with --push, push them to ECR).
+    Build(BuildArgs),
+    /// Every resource, the services' deployments, target health and the URL.
+    Status(StatusArgs),
+    /// Print (or follow) a service's logs.
+    Logs(LogsArgs),
+    /// Change a service's API token and roll the service with no failed requests.
+    RotateToken(RotateArgs),
+    /// Print a service's current API token (decrypted from SSM).
+    Token(TokenArgs),
     /// Delete everything the stack owns.
     Down(DownArgs),
     /// Check stack.yaml without calling AWS.
@@ -60,6 +70,88 @@ pub struct PlanArgs {
 pub struct UpArgs {
     #[command(flatten)]
     pub lock: LockArgs,
+    /// Give up waiting for a healthy rollout after this long (e.g. 90s, 15m, 1h); the
+    /// service is put back on its last healthy revision.
+    #[arg(long, default_value = "15m")]
+    pub timeout: Timeout,
+}
+
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    /// Only this service (default: all).
+    pub service: Option<String>,
+    /// Also push to the service's ECR repository (which `up` creates).
+    #[arg(long)]
+    pub push: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    #[arg(long, short = 'o', value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    /// The service (may be omitted when the stack has one).
+    pub service: Option<String>,
+    /// Keep printing new lines as they arrive (Ctrl-C to stop).
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Start this long ago (e.g. 30s, 10m, 2h).
+    #[arg(long, default_value = "10m")]
+    pub since: Timeout,
+}
+
+#[derive(Args, Debug)]
+pub struct RotateArgs {
+    /// The service (may be omitted when the stack has one service with a token).
+    pub service: Option<String>,
+    /// Print the new token on standard output (once).
+    #[arg(long, conflicts_with = "output_file")]
+    pub show: bool,
+    /// Write the new token to this file (created with mode 600; must not exist).
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Read the new token from standard input instead of generating one.
+    #[arg(long)]
+    pub value_from_stdin: bool,
+    /// Stop accepting the previous token (for a leaked token): only the new one works.
+    #[arg(long)]
+    pub revoke_previous: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// Give up waiting for the rollout after this long.
+    #[arg(long, default_value = "15m")]
+    pub timeout: Timeout,
+}
+
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    /// The service (may be omitted when the stack has one service with a token).
+    pub service: Option<String>,
+}
+
+/// A duration written as `90s`, `15m`, `1h` or plain seconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Timeout(pub std::time::Duration);
+
+impl std::str::FromStr for Timeout {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+        let n: u64 = num
+            .parse()
+            .map_err(|_| format!("`{s}` is not a duration: use e.g. 90s, 15m or 1h"))?;
+        let secs = match unit {
+            "" | "s" => n,
+            "m" => n * 60,
+            "h" => n * 3600,
+            _ => return Err(format!("`{s}`: unknown unit `{unit}` (use s, m or h)")),
+        };
+        Ok(Timeout(std::time::Duration::from_secs(secs)))
+    }
 }
 
 #[derive(Args, Debug)]

@@ -11,6 +11,11 @@ async fn main() -> ExitCode {
         Command::Plan(args) => commands::plan::run(&cli, args).await,
         Command::Up(args) => commands::up::run(&cli, args).await,
         Command::Down(args) => commands::down::run(&cli, args).await,
+        Command::Build(args) => commands::build::run(&cli, args).await,
+        Command::Status(args) => commands::status::run(&cli, args).await,
+        Command::Logs(args) => commands::logs::run(&cli, args).await,
+        Command::RotateToken(args) => commands::token::rotate(&cli, args).await,
+        Command::Token(args) => commands::token::show(&cli, args).await,
         Command::Validate => commands::load(&cli).map(|s| {
             println!(
                 "{}: valid (stack {}, env {}, {} services)",

@@ -70,8 +70,16 @@ impl Names {
     pub fn parameter_prefix(&self) -> String {
         format!("/stackctl/{}/{}/", self.stack, self.env)
     }
-    pub fn token_parameter(&self, service: &str) -> String {
-        format!("{}{service}/token", self.parameter_prefix())
+    /// One parameter per token generation: a task definition revision names exactly the
+    /// generations it accepts, so rolling back to it cannot bring back a deleted token.
+    pub fn token_parameter(&self, service: &str, generation: u32) -> String {
+        format!("{}{service}/token/{generation}", self.parameter_prefix())
+    }
+    /// `(service, generation)` of a token parameter name of this stack.
+    pub fn parse_token_parameter(&self, name: &str) -> Option<(String, u32)> {
+        let rest = name.strip_prefix(&self.parameter_prefix())?;
+        let (service, generation) = rest.split_once("/token/")?;
+        Some((service.to_string(), generation.parse().ok()?))
     }
     pub fn lock_parameter(&self) -> String {
         format!("{}lock", self.parameter_prefix())
@@ -89,7 +97,7 @@ impl Names {
         format!("{}-{service}", self.prefix())
     }
     pub fn ecs_service(&self, service: &str) -> String {
-        service.to_string()
+        format!("{}-{service}", self.prefix())
     }
 
     /// The tags every owned resource carries. `resource` is the logical id (e.g. `subnet/1`).
@@ -148,8 +156,19 @@ mod tests {
         assert_eq!(n.vpc(), "demo-prod");
         assert_eq!(n.subnet(0), "demo-prod-public-1");
         assert_eq!(n.repository("api"), "demo-prod/api");
-        assert_eq!(n.token_parameter("api"), "/stackctl/demo/prod/api/token");
-        assert!(n.token_parameter("api").starts_with(&n.parameter_prefix()));
+        assert_eq!(
+            n.token_parameter("api", 3),
+            "/stackctl/demo/prod/api/token/3"
+        );
+        assert_eq!(
+            n.parse_token_parameter(&n.token_parameter("api", 12)),
+            Some(("api".into(), 12))
+        );
+        assert_eq!(n.parse_token_parameter("/stackctl/demo/prod/lock"), None);
+        assert_eq!(
+            n.parse_token_parameter("/stackctl/demo/prod/api/token/x"),
+            None
+        );
         assert_eq!(n.target_group("api"), "demo-prod-api");
         let tags = n.tags("subnet/1", "x");
         assert!(tags.contains(&(TAG_STACK.to_string(), "demo".to_string())));

@@ -144,3 +144,19 @@ pub async fn delete(aws: &Aws, arn: &str) -> Result<(), AwsError> {
     })
     .await
 }
+
+/// The DNS name clients use, once AWS reports it.
+pub async fn dns_name(aws: &Aws, arn: &str) -> Result<Option<String>, AwsError> {
+    let out = aws
+        .elb
+        .describe_load_balancers()
+        .load_balancer_arns(arn)
+        .send()
+        .await
+        .ctx("describe load balancer", arn)?;
+    Ok(out
+        .load_balancers()
+        .first()
+        .and_then(|l| l.dns_name())
+        .map(str::to_string))
+}

@@ -75,3 +75,57 @@ pub async fn delete(aws: &Aws, name: &str) -> Result<(), AwsError> {
         _ => Ok(()),
     }
 }
+
+/// The last `n` lines of one log stream (oldest first); empty if the stream does not exist.
+pub async fn tail(aws: &Aws, group: &str, stream: &str, n: i32) -> Result<Vec<String>, AwsError> {
+    let out = aws
+        .logs
+        .get_log_events()
+        .log_group_name(group)
+        .log_stream_name(stream)
+        .limit(n)
+        .start_from_head(false)
+        .send()
+        .await
+        .ctx("read log stream", stream);
+    match out {
+        Ok(o) => Ok(o
+            .events()
+            .iter()
+            .filter_map(|e| e.message().map(str::to_string))
+            .collect()),
+        Err(e) if e.is_not_found() => Ok(vec![]),
+        Err(e) => Err(e),
+    }
+}
+
+/// One page of events of the whole group from `start` (ms since the epoch), interleaved
+/// across streams; with the token to continue from.
+pub async fn events(
+    aws: &Aws,
+    group: &str,
+    start: i64,
+    token: Option<String>,
+) -> Result<(Vec<(i64, String, String)>, Option<String>), AwsError> {
+    let out = aws
+        .logs
+        .filter_log_events()
+        .log_group_name(group)
+        .start_time(start)
+        .set_next_token(token)
+        .send()
+        .await
+        .ctx("read log group", group)?;
+    let lines = out
+        .events()
+        .iter()
+        .map(|e| {
+            (
+                e.timestamp().unwrap_or_default(),
+                e.log_stream_name().unwrap_or_default().to_string(),
+                e.message().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    Ok((lines, out.next_token().map(str::to_string)))
+}

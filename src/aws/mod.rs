@@ -15,9 +15,12 @@ pub mod load_balancer;
 pub mod logs;
 pub mod route_table;
 pub mod security_group;
+pub mod service;
 pub mod ssm;
 pub mod subnet;
 pub mod target_group;
+pub mod task;
+pub mod task_definition;
 pub mod vpc;
 
 use aws_config::retry::RetryConfig;

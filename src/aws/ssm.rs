@@ -1,5 +1,7 @@
-//! SSM parameters: each service's API token as a SecureString. The value is generated
+//! SSM parameters: each service's API token as a SecureString, one parameter per generation. The value is generated
 //! here (32 random bytes, URL-safe base64) and never printed.
+
+use std::collections::BTreeMap;
 
 use aws_sdk_ssm::types::{ParameterStringFilter, ParameterTier, ParameterType, Tag};
 use base64::Engine;
@@ -7,7 +9,7 @@ use rand::TryRngCore;
 
 use super::{Aws, AwsError, Ctx};
 use crate::names::Names;
-use crate::plan::{Key, Kind, Observed, State};
+use crate::plan::{Generations, Key, Observed, State};
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     let prefix = names.parameter_prefix();
@@ -17,7 +19,7 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
         .values(&prefix)
         .build()
         .map_err(|e| AwsError::new("describe", "SSM parameters", e.to_string()))?;
-    let mut found = Vec::new();
+    let mut tokens: BTreeMap<String, Vec<(u32, String, i64)>> = BTreeMap::new();
     let mut pages = aws
         .ssm
         .describe_parameters()
@@ -27,23 +29,94 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     while let Some(page) = pages.next().await {
         for p in page.ctx("describe", "SSM parameters")?.parameters() {
             let Some(name) = p.name() else { continue };
-            let Some(service) = name
-                .strip_prefix(&prefix)
-                .and_then(|s| s.strip_suffix("/token"))
-            else {
-                continue;
-            };
+            if let Some((service, generation)) = names.parse_token_parameter(name) {
+                tokens
+                    .entry(service)
+                    .or_default()
+                    .push((generation, name.into(), p.version()));
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for (service, list) in tokens {
+        let existing: Vec<u32> = list.iter().map(|(g, ..)| *g).collect();
+        let Some(generations) = Generations::of(&existing) else {
+            continue;
+        };
+        for (generation, name, version) in list {
             found.push(Observed {
-                key: Key::new(Kind::Parameter, &format!("token-{service}")),
-                id: name.into(),
-                name: name.into(),
+                key: generations.key(&service, generation),
+                id: name.clone(),
+                name,
                 state: State::Parameter {
-                    version: p.version(),
+                    version,
+                    generation,
                 },
             });
         }
     }
     Ok(found)
+}
+
+/// The token generations of each service, from observed parameters.
+pub fn generations(names: &Names, observed: &[Observed]) -> BTreeMap<String, Generations> {
+    let mut by_service: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for o in observed {
+        if let Some((service, generation)) = names.parse_token_parameter(&o.name) {
+            by_service.entry(service).or_default().push(generation);
+        }
+    }
+    by_service
+        .into_iter()
+        .filter_map(|(s, g)| Some((s, Generations::of(&g)?)))
+        .collect()
+}
+
+/// Stores `value` as a new token generation; fails if that generation exists.
+pub async fn put_generation(
+    aws: &Aws,
+    names: &Names,
+    key: &Key,
+    name: &str,
+    description: &str,
+    value: &str,
+) -> Result<(), AwsError> {
+    let tags = names
+        .tags(&key.0, name)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>();
+    let tags = tags.map_err(|e| AwsError::new("create SSM parameter", name, e.to_string()))?;
+    aws.ssm
+        .put_parameter()
+        .name(name)
+        .description(description)
+        .r#type(ParameterType::SecureString)
+        .tier(ParameterTier::Standard)
+        .value(value)
+        .overwrite(false)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .ctx("create SSM parameter", name)?;
+    Ok(())
+}
+
+/// The decrypted value of a parameter. Callers must never print it unless asked to.
+pub async fn read(aws: &Aws, name: &str) -> Result<String, AwsError> {
+    let out = aws
+        .ssm
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .ctx("read SSM parameter", name)?;
+    Ok(out
+        .parameter()
+        .and_then(|p| p.value())
+        .unwrap_or_default()
+        .to_string())
 }
 
 /// A new random token: 32 bytes from the OS's CSPRNG, URL-safe base64 (43 characters).
@@ -63,25 +136,7 @@ pub async fn create(
     name: &str,
     description: &str,
 ) -> Result<String, AwsError> {
-    let tags = names
-        .tags(&key.0, name)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>();
-    let tags = tags.map_err(|e| AwsError::new("create SSM parameter", name, e.to_string()))?;
-    let created = aws
-        .ssm
-        .put_parameter()
-        .name(name)
-        .description(description)
-        .r#type(ParameterType::SecureString)
-        .tier(ParameterTier::Standard)
-        .value(generate_token())
-        .overwrite(false)
-        .set_tags(Some(tags))
-        .send()
-        .await
-        .ctx("create SSM parameter", name);
+    let created = put_generation(aws, names, key, name, description, &generate_token()).await;
     match created {
         Err(e) if !e.is_already_exists() => Err(e),
         _ => Ok(name.into()),

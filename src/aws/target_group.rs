@@ -179,3 +179,35 @@ pub async fn delete(aws: &Aws, arn: &str) -> Result<(), AwsError> {
     })
     .await
 }
+
+/// Target health of a group: `(healthy, total, reasons of the others)`.
+pub async fn health(aws: &Aws, arn: &str) -> Result<(usize, usize, Vec<String>), AwsError> {
+    let out = aws
+        .elb
+        .describe_target_health()
+        .target_group_arn(arn)
+        .send()
+        .await
+        .ctx("describe target health of", arn)?;
+    let all = out.target_health_descriptions();
+    let state = |d: &aws_sdk_elasticloadbalancingv2::types::TargetHealthDescription| {
+        d.target_health()
+            .and_then(|h| h.state())
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default()
+    };
+    let healthy = all.iter().filter(|d| state(d) == "healthy").count();
+    let reasons = all
+        .iter()
+        .filter(|d| state(d) != "healthy")
+        .map(|d| {
+            let target = d.target().and_then(|t| t.id()).unwrap_or("?");
+            let why = d
+                .target_health()
+                .and_then(|h| h.description().or(h.reason().map(|r| r.as_str())))
+                .unwrap_or("");
+            format!("{target} {}: {why}", state(d))
+        })
+        .collect();
+    Ok((healthy, all.len(), reasons))
+}

@@ -54,7 +54,17 @@ pub async fn run(cli: &Cli, args: &DownArgs) -> Result<ExitCode, Failure> {
 async fn delete_all(aws: &Aws, stack: &Stack, progress: &Progress) -> Result<(), Failure> {
     let seen = observe(aws, stack).await?;
     let plan = plan::plan(&[], &seen.resources);
-    let result = apply(aws, &stack.names(), &[], &seen.resources, &plan, progress).await;
+    let result = apply(
+        aws,
+        &stack.names(),
+        &[],
+        &seen.resources,
+        &plan,
+        crate::plan::ids(&seen.resources),
+        progress,
+    )
+    .await
+    .map(|_| ());
     let left = observe(aws, stack).await?.resources;
     if !left.is_empty() {
         progress.say("Still present after down:");

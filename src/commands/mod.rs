@@ -1,7 +1,11 @@
 //! Each command: load, observe, decide, act, report. Errors get their context here.
 
+pub mod build;
 pub mod down;
+pub mod logs;
 pub mod plan;
+pub mod status;
+pub mod token;
 pub mod up;
 
 use std::process::ExitCode;
@@ -10,6 +14,7 @@ use crate::aws::{Aws, AwsError};
 use crate::cli::Cli;
 use crate::config::{self, ConfigError, Stack};
 use crate::engine::ApplyError;
+use crate::engine::rollout::RolloutError;
 
 /// Exit codes: 0 ok, 1 failure, 2 invalid usage or stack.yaml.
 pub const EXIT_FAILURE: u8 = 1;
@@ -23,6 +28,8 @@ pub enum Failure {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Apply(#[from] ApplyError),
+    #[error(transparent)]
+    Rollout(#[from] RolloutError),
     #[error("{0}")]
     Usage(String),
     #[error("{message}")]
@@ -67,6 +74,13 @@ impl Failure {
                 eprintln!(
                     "hint: fix the cause and run the command again: it resumes where this run stopped"
                 );
+            }
+            Failure::Rollout(e) => {
+                eprintln!("error: {e}");
+                for line in &e.details {
+                    eprintln!("  {line}");
+                }
+                eprintln!("hint: {}", e.hint);
             }
             Failure::Usage(m) => eprintln!("error: {m}"),
             Failure::Other { message, hint } => {

@@ -22,6 +22,7 @@ pub struct ApplyError {
 struct Run<'a> {
     aws: &'a Aws,
     names: &'a Names,
+    desired: &'a [Desired],
     observed: &'a [Observed],
     ids: Mutex<Ids>,
 }
@@ -32,14 +33,16 @@ pub async fn apply(
     desired: &[Desired],
     observed: &[Observed],
     plan: &plan::Plan,
+    ids: Ids,
     progress: &Progress,
-) -> Result<(), ApplyError> {
+) -> Result<Ids, ApplyError> {
     let deps = plan::order(plan, desired);
     let run = Run {
         aws,
         names,
+        desired,
         observed,
-        ids: Mutex::new(plan::ids(observed)),
+        ids: Mutex::new(ids),
     };
     let n = plan.changes.len();
     let mut state = vec![Status::Waiting; n];
@@ -82,8 +85,9 @@ pub async fn apply(
         .filter(|i| state[*i] == Status::Skipped)
         .map(|i| plan.changes[i].key.0.clone())
         .collect();
+    drop(running);
     if failed.is_empty() && skipped.is_empty() {
-        Ok(())
+        Ok(run.ids.into_inner().expect("ids"))
     } else {
         Err(ApplyError {
             failed,
@@ -260,6 +264,13 @@ impl Run<'_> {
                 )
                 .await
             }
+            Spec::TaskDefinition { def } => {
+                aws::task_definition::register(aws, names, key, name, def).await
+            }
+            Spec::Service(s) => {
+                let settings = self.settings(s)?;
+                aws::service::create(aws, names, key, name, &settings).await
+            }
             Spec::Listener {
                 load_balancer,
                 target_group,
@@ -274,6 +285,30 @@ impl Run<'_> {
                 .await
             }
         }
+    }
+
+    fn settings<'s>(
+        &self,
+        s: &'s plan::ServiceSpec,
+    ) -> Result<aws::service::Settings<'s>, AwsError> {
+        Ok(aws::service::Settings {
+            task_definition: self.id(&s.task_definition)?,
+            desired: s.desired,
+            subnets: s
+                .subnets
+                .iter()
+                .map(|k| self.id(k))
+                .collect::<Result<_, _>>()?,
+            security_group: self.id(&s.security_group)?,
+            target_group: s
+                .target_group
+                .as_ref()
+                .map(|(tg, _)| self.id(tg))
+                .transpose()?,
+            container: &s.container,
+            port: s.port,
+            grace_seconds: s.grace_seconds,
+        })
     }
 
     fn permission(&self, rule: &plan::Rule) -> Result<aws_sdk_ec2::types::IpPermission, AwsError> {
@@ -366,6 +401,30 @@ impl Run<'_> {
             Fix::SetListenerTarget { target_group } => {
                 aws::listener::set_target(aws, id, &self.id(target_group)?).await
             }
+            Fix::RegisterRevision { .. } => {
+                let Some(Desired {
+                    spec: Spec::TaskDefinition { def },
+                    ..
+                }) = self.desired.iter().find(|d| d.key == have.key)
+                else {
+                    return Err(AwsError::new("register", &have.key, "not desired"));
+                };
+                let arn =
+                    aws::task_definition::register(aws, self.names, &have.key, &have.name, def)
+                        .await?;
+                self.ids.lock().expect("ids").insert(have.key.clone(), arn);
+                Ok(())
+            }
+            Fix::UpdateService { .. } => {
+                let Some(Desired {
+                    spec: Spec::Service(s),
+                    ..
+                }) = self.desired.iter().find(|d| d.key == have.key)
+                else {
+                    return Err(AwsError::new("update", &have.key, "not desired"));
+                };
+                aws::service::update(aws, self.names, id, &self.settings(s)?).await
+            }
         }
     }
 
@@ -391,6 +450,8 @@ impl Run<'_> {
             State::LoadBalancer { .. } => aws::load_balancer::delete(aws, id).await,
             State::TargetGroup { .. } => aws::target_group::delete(aws, id).await,
             State::Listener { .. } => aws::listener::delete(aws, id).await,
+            State::TaskDefinition { .. } => aws::task_definition::delete(aws, &have.name).await,
+            State::Service(_) => aws::service::delete(aws, self.names, id).await,
         }
     }
 }

@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod observe;
 pub mod progress;
+pub mod rollout;
 
 pub use apply::{ApplyError, apply};
 pub use observe::{Observation, observe};

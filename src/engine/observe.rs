@@ -41,6 +41,8 @@ pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> 
         clusters,
         balancing,
         groups,
+        task_defs,
+        services,
     ) = tokio::try_join!(
         identity,
         aws::vpc::find(aws, &names),
@@ -55,6 +57,8 @@ pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> 
         aws::cluster::find(aws, &names),
         balancing,
         aws::target_group::find(aws, &names),
+        aws::task_definition::find(aws, &names),
+        aws::service::find(aws, &names),
     )?;
     let arn = identity.arn().unwrap_or("arn:aws:");
     let facts = Facts {
@@ -62,9 +66,12 @@ pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> 
         region: aws.region.clone(),
         partition: arn.split(':').nth(1).unwrap_or("aws").to_string(),
         zones: zones(aws, stack, &subnets).await?,
+        images: Default::default(),
+        tokens: aws::ssm::generations(&names, &params),
     };
     let resources = [
         vpcs, subnets, igws, rtbs, sgs, repos, logs, roles, params, clusters, balancing, groups,
+        task_defs, services,
     ]
     .concat();
     Ok(Observation { facts, resources })

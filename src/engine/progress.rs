@@ -8,6 +8,14 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 pub struct Progress {
     start: Instant,
     bars: Option<MultiProgress>,
+    /// Plain lines go to stderr (stdout is kept for what the user asked to see).
+    stderr: bool,
+}
+
+macro_rules! line {
+    ($self:expr, $($arg:tt)*) => {
+        if $self.stderr { eprintln!($($arg)*) } else { println!($($arg)*) }
+    };
 }
 
 pub struct Task {
@@ -28,6 +36,17 @@ impl Progress {
         Progress {
             start: Instant::now(),
             bars: tty.then(MultiProgress::new),
+            stderr: false,
+        }
+    }
+
+    /// Progress on stderr only, for commands whose stdout is data (a token).
+    pub fn on_stderr() -> Progress {
+        let tty = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        Progress {
+            start: Instant::now(),
+            bars: tty.then(MultiProgress::new),
+            stderr: true,
         }
     }
 
@@ -41,7 +60,7 @@ impl Progress {
             Some(m) => {
                 let _ = m.println(line);
             }
-            None => println!("{line}"),
+            None => line!(self, "{line}"),
         }
     }
 
@@ -56,12 +75,25 @@ impl Progress {
             bar
         });
         if bar.is_none() {
-            println!("  {label} ...");
+            line!(self, "  {label} ...");
         }
         Task {
             label,
             started: Instant::now(),
             bar,
+        }
+    }
+
+    /// What a long task is doing now: on the spinner, or (plain output) a line per change.
+    pub fn update(&self, task: &Task, status: &str) {
+        match &task.bar {
+            Some(bar) => bar.set_message(format!("{}: {status}", task.label)),
+            None => line!(
+                self,
+                "  {}: {status} ({:.0}s)",
+                task.label,
+                task.started.elapsed().as_secs_f64()
+            ),
         }
     }
 
@@ -81,7 +113,7 @@ impl Progress {
                 bar.set_style(ProgressStyle::with_template("{msg}").expect("template"));
                 bar.finish_with_message(line);
             }
-            None => println!("{line}"),
+            None => line!(self, "{line}"),
         }
     }
 }

@@ -1,9 +1,11 @@
 //! Desired state: stack.yaml + facts about the account → the resources the stack should have.
 
+use std::collections::BTreeMap;
+
 use serde_json::json;
 
-use super::resource::{Desired, HealthCheck, Key, Kind, Peer, Rule, Spec};
-use crate::config::{Source, Stack};
+use super::resource::{Desired, HealthCheck, Key, Kind, Peer, Rule, ServiceSpec, Spec, TaskDef};
+use crate::config::{Service, Source, Stack};
 
 /// Facts read from AWS that desired state depends on.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +15,54 @@ pub struct Facts {
     pub partition: String,
     /// Availability zones to place subnets in, in order.
     pub zones: Vec<String>,
+    /// Images to deploy, by service: known once built and pushed (or resolved).
+    pub images: BTreeMap<String, Image>,
+    /// Token generations found in SSM, by service.
+    pub tokens: BTreeMap<String, Generations>,
+}
+
+/// A deployable image: pinned by digest, with the command that probes its health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub reference: String,
+    pub health_command: Option<Vec<String>>,
+}
+
+/// A service's token generations: the one in use, the one before (still accepted), and
+/// the one before that (kept so a rollback one revision back still starts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Generations {
+    pub current: u32,
+    pub previous: Option<u32>,
+    pub retired: Option<u32>,
+}
+
+impl Generations {
+    /// Rank the generations that exist: only consecutive ones are kept; anything else (left
+    /// behind by a revocation or an interrupted rotation) is `None` and gets deleted.
+    pub fn of(existing: &[u32]) -> Option<Generations> {
+        let current = *existing.iter().max()?;
+        let has = |g: u32| g > 0 && existing.contains(&g);
+        let previous = has(current.wrapping_sub(1)).then(|| current - 1);
+        let retired = previous.and_then(|p| has(p.wrapping_sub(1)).then(|| p - 1));
+        Some(Generations {
+            current,
+            previous,
+            retired,
+        })
+    }
+    /// The logical key of generation `g`, by its rank.
+    pub fn key(&self, service: &str, g: u32) -> Key {
+        if g == self.current {
+            token(service)
+        } else if Some(g) == self.previous {
+            token_previous(service)
+        } else if Some(g) == self.retired {
+            Key::new(Kind::Parameter, &format!("token-{service}-retired"))
+        } else {
+            Key::new(Kind::Parameter, &format!("token-{service}-old-{g}"))
+        }
+    }
 }
 
 pub const LOG_RETENTION_DAYS: i32 = 30;
@@ -52,6 +102,15 @@ pub fn task_role(svc: &str) -> Key {
 pub fn token(svc: &str) -> Key {
     Key::new(Kind::Parameter, &format!("token-{svc}"))
 }
+pub fn token_previous(svc: &str) -> Key {
+    Key::new(Kind::Parameter, &format!("token-{svc}-previous"))
+}
+pub fn task_definition(svc: &str) -> Key {
+    Key::new(Kind::TaskDefinition, svc)
+}
+pub fn service(svc: &str) -> Key {
+    Key::new(Kind::Service, svc)
+}
 pub fn cluster() -> Key {
     Key::new(Kind::Cluster, "main")
 }
@@ -77,6 +136,12 @@ pub fn health_check(path: &str) -> HealthCheck {
 }
 /// Seconds a target keeps draining in-flight requests after it is deregistered.
 pub const DEREGISTRATION_DELAY: i32 = 5;
+/// Seconds between SIGTERM and SIGKILL: in-flight requests finish (the API drains in ~1 s).
+pub const STOP_TIMEOUT: i32 = 30;
+/// Seconds ECS ignores failing load balancer health checks of a new task.
+pub const GRACE_SECONDS: i32 = 30;
+/// The non-root user of images stackctl builds.
+pub const APP_USER: &str = "65532:65532";
 
 pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
     let n = stack.names();
@@ -145,13 +210,7 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
         },
     );
 
-    let param_arn = format!(
-        "arn:{}:ssm:{}:{}:parameter{}*",
-        facts.partition,
-        facts.region,
-        facts.account,
-        n.parameter_prefix()
-    );
+    let param_arn = format!("{}*", parameter_arn(facts, &n.parameter_prefix()));
     let read_params = json!({
         "Version": "2012-10-17",
         "Statement": [{ "Effect": "Allow", "Action": ["ssm:GetParameters", "ssm:GetParameter"], "Resource": param_arn }]
@@ -250,19 +309,127 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
             },
         );
         if svc.token.is_some() {
-            push(
-                token(name),
-                n.token_parameter(name),
-                Spec::Parameter {
-                    description: format!(
-                        "API token of {}/{}/{name} (managed by stackctl)",
-                        stack.name, stack.env
-                    ),
-                },
+            let generations = facts.tokens.get(name).copied().unwrap_or(Generations {
+                current: 1,
+                ..Default::default()
+            });
+            let description = format!(
+                "API token of {}/{}/{name} (managed by stackctl)",
+                stack.name, stack.env
             );
+            let kept = [
+                Some(generations.current),
+                generations.previous,
+                generations.retired,
+            ];
+            for g in kept.into_iter().flatten() {
+                push(
+                    generations.key(name, g),
+                    n.token_parameter(name, g),
+                    Spec::Parameter {
+                        description: description.clone(),
+                    },
+                );
+            }
         }
+        push(
+            task_definition(name),
+            n.task_family(name),
+            Spec::TaskDefinition {
+                def: task_def(stack, facts, svc),
+            },
+        );
+        let cidrs = stack.network.subnet_cidrs().len();
+        push(
+            service(name),
+            n.ecs_service(name),
+            Spec::Service(ServiceSpec {
+                cluster: cluster(),
+                task_definition: task_definition(name),
+                desired: svc.desired as i32,
+                subnets: (0..cidrs).map(subnet).collect(),
+                security_group: service_sg(name),
+                target_group: svc.public.then(|| (target_group(name), listener())),
+                container: name.clone(),
+                port: svc.port as i32,
+                grace_seconds: GRACE_SECONDS,
+            }),
+        );
     }
     out
+}
+
+/// The ARN of an SSM parameter of this account and region (`name` starts with `/`).
+pub fn parameter_arn(facts: &Facts, name: &str) -> String {
+    format!(
+        "arn:{}:ssm:{}:{}:parameter{name}",
+        facts.partition, facts.region, facts.account
+    )
+}
+
+fn role_arn(stack: &Stack, facts: &Facts, name: &str) -> String {
+    format!(
+        "arn:{}:iam::{}:role{}{name}",
+        facts.partition,
+        facts.account,
+        role_path(stack)
+    )
+}
+
+/// The task definition of a service: image by digest, the token from SSM by ARN (the
+/// current generation, and the previous one while clients move over), logs to its group.
+fn task_def(stack: &Stack, facts: &Facts, svc: &Service) -> TaskDef {
+    let n = stack.names();
+    let name = &svc.name;
+    let mut environment = svc.env.clone();
+    environment.insert("PORT".into(), svc.port.to_string());
+    if svc.public {
+        // Behind the load balancer the client is the last X-Forwarded-For hop.
+        environment.insert("RATE_LIMIT_TRUST_FORWARDED_FOR".into(), "true".into());
+    }
+    let mut secrets = BTreeMap::new();
+    if let Some(token) = &svc.token {
+        let g = facts.tokens.get(name).copied().unwrap_or(Generations {
+            current: 1,
+            ..Default::default()
+        });
+        let arn = |g| parameter_arn(facts, &n.token_parameter(name, g));
+        secrets.insert(token.env.clone(), arn(g.current));
+        if let Some(p) = g.previous {
+            secrets.insert(format!("{}_PREVIOUS", token.env), arn(p));
+        }
+    }
+    let built = matches!(svc.source, Source::Build(_));
+    let image = facts.images.get(name);
+    TaskDef {
+        cpu: svc.cpu,
+        memory: svc.memory,
+        execution_role: role_arn(stack, facts, &n.execution_role()),
+        task_role: role_arn(stack, facts, &n.task_role(name)),
+        image: image.map(|i| i.reference.clone()),
+        port: svc.port,
+        environment,
+        secrets,
+        log_group: n.log_group(name),
+        log_region: facts.region.clone(),
+        health_command: image.map(|i| i.health_command.clone().unwrap_or_default()),
+        stop_timeout: STOP_TIMEOUT,
+        // Images stackctl builds have a non-root user and need only /tmp and /data writable.
+        user: if built {
+            APP_USER.into()
+        } else {
+            String::new()
+        },
+        read_only_root: built,
+        volumes: if built {
+            BTreeMap::from([
+                ("tmp".to_string(), "/tmp".to_string()),
+                ("data".to_string(), "/data".to_string()),
+            ])
+        } else {
+            BTreeMap::new()
+        },
+    }
 }
 
 /// IAM path: lets one ListRoles call find every role of the stack.

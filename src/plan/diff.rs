@@ -72,6 +72,14 @@ pub enum Fix {
     SetListenerTarget {
         target_group: Key,
     },
+    /// Register a new task definition revision (ECS revisions are immutable).
+    RegisterRevision {
+        changed: Vec<String>,
+    },
+    /// One UpdateService call bringing every setting in line (a new deployment).
+    UpdateService {
+        changed: Vec<String>,
+    },
 }
 
 impl std::fmt::Display for Fix {
@@ -109,6 +117,10 @@ impl std::fmt::Display for Fix {
             }
             Fix::SetDeregistrationDelay { seconds } => write!(f, "deregistration delay {seconds}s"),
             Fix::SetListenerTarget { target_group } => write!(f, "forward to {target_group}"),
+            Fix::RegisterRevision { changed } => {
+                write!(f, "register a new revision ({})", changed.join(", "))
+            }
+            Fix::UpdateService { changed } => write!(f, "deploy ({})", changed.join(", ")),
         }
     }
 }
@@ -393,6 +405,18 @@ pub fn diff(want: &Desired, have: &Observed, ids: &Ids) -> Result<Vec<Fix>, Stri
                 fixes.push(Fix::SetListenerTarget {
                     target_group: target_group.clone(),
                 });
+            }
+        }
+        (Spec::TaskDefinition { def }, State::TaskDefinition { def: d, .. }) => {
+            let changed = super::deploy::task_def_changes(def, d);
+            if !changed.is_empty() {
+                fixes.push(Fix::RegisterRevision { changed });
+            }
+        }
+        (Spec::Service(want), State::Service(have)) => {
+            let changed = super::deploy::service_changes(want, have, ids);
+            if !changed.is_empty() {
+                fixes.push(Fix::UpdateService { changed });
             }
         }
         (spec, state) => return Err(format!("kind mismatch: {spec:?} vs {state:?}")),

@@ -1,5 +1,6 @@
 //! The planner: desired × observed → changes, ordered as a dependency graph. No I/O.
 
+mod deploy;
 pub mod desired;
 mod diff;
 mod render;
@@ -9,9 +10,13 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
-pub use desired::Facts;
+pub use deploy::{MAX_PERCENT, MIN_PERCENT};
+pub use desired::{Facts, Generations, Image};
 pub use diff::{Fix, Ids};
-pub use resource::{Desired, HealthCheck, Key, Kind, Observed, Peer, Rule, Spec, State};
+pub use resource::{
+    Deployment, Desired, HealthCheck, Key, Kind, Observed, Peer, Rule, ServiceSpec, ServiceState,
+    Spec, State, TaskDef,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
@@ -112,6 +117,7 @@ pub fn plan(desired: &[Desired], observed: &[Observed]) -> Plan {
             });
         }
     }
+    deploy::mark_deploys(&mut plan, desired);
     plan
 }
 
@@ -162,6 +168,8 @@ fn is_delete(c: &Change) -> bool {
 pub fn delete_before(first: &Key, then: &Key) -> bool {
     use Kind::*;
     match (first.kind(), then.kind()) {
+        // Its tasks use everything else; stopping them frees the network interfaces.
+        (Service, other) => other != Service,
         (Subnet | InternetGateway | RouteTable | SecurityGroup | TargetGroup, Vpc) => true,
         (RouteTable, Subnet | InternetGateway) => true,
         (Listener, LoadBalancer | TargetGroup) => true,

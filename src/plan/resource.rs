@@ -1,5 +1,7 @@
 //! Pure data: what a resource should be (`Spec`) and what AWS says it is (`Observed`).
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 /// Logical id of a resource within a stack, e.g. `subnet/1`, `sg/alb`, `role/exec`.
@@ -42,10 +44,12 @@ pub enum Kind {
     LoadBalancer,
     TargetGroup,
     Listener,
+    TaskDefinition,
+    Service,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -59,6 +63,8 @@ impl Kind {
         Kind::LoadBalancer,
         Kind::TargetGroup,
         Kind::Listener,
+        Kind::TaskDefinition,
+        Kind::Service,
     ];
     pub fn prefix(self) -> &'static str {
         match self {
@@ -75,6 +81,8 @@ impl Kind {
             Kind::LoadBalancer => "alb",
             Kind::TargetGroup => "tg",
             Kind::Listener => "listener",
+            Kind::TaskDefinition => "taskdef",
+            Kind::Service => "service",
         }
     }
     /// Human label used in plans and progress.
@@ -93,6 +101,8 @@ impl Kind {
             Kind::LoadBalancer => "load balancer",
             Kind::TargetGroup => "target group",
             Kind::Listener => "listener",
+            Kind::TaskDefinition => "task definition",
+            Kind::Service => "ECS service",
         }
     }
 }
@@ -190,6 +200,85 @@ pub enum Spec {
         load_balancer: Key,
         target_group: Key,
     },
+    TaskDefinition {
+        def: TaskDef,
+    },
+    Service(ServiceSpec),
+}
+
+/// A task definition's content, normalized so desired and observed compare as equal when
+/// registering it again would change nothing. Other resources appear by ARN or name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskDef {
+    pub cpu: u32,
+    pub memory: u32,
+    pub execution_role: String,
+    pub task_role: String,
+    /// `repo@sha256:…`; `None` while not built yet (plan), which compares as unchanged.
+    pub image: Option<String>,
+    pub port: u16,
+    pub environment: BTreeMap<String, String>,
+    /// Variable → SSM parameter ARN. Values never appear in a task definition.
+    pub secrets: BTreeMap<String, String>,
+    pub log_group: String,
+    pub log_region: String,
+    /// The container's own health probe (`CMD`, …); empty: none. Unknown until built.
+    pub health_command: Option<Vec<String>>,
+    pub stop_timeout: i32,
+    pub user: String,
+    pub read_only_root: bool,
+    /// Writable scratch volumes: name → mount path.
+    pub volumes: BTreeMap<String, String>,
+}
+
+/// An ECS service on Fargate, behind the load balancer when public.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceSpec {
+    pub cluster: Key,
+    pub task_definition: Key,
+    pub desired: i32,
+    pub subnets: Vec<Key>,
+    pub security_group: Key,
+    /// Target group and the listener that must exist before ECS accepts it.
+    pub target_group: Option<(Key, Key)>,
+    pub container: String,
+    pub port: i32,
+    pub grace_seconds: i32,
+}
+
+/// What DescribeServices says, reduced to what the diff and the rollout watcher need.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceState {
+    pub status: String,
+    pub task_definition: String,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub public_ip: bool,
+    pub target_group: Option<String>,
+    pub container: Option<String>,
+    pub port: Option<i32>,
+    pub grace_seconds: i32,
+    pub min_percent: i32,
+    pub max_percent: i32,
+    pub circuit_breaker: bool,
+    pub rollback: bool,
+    pub deployments: Vec<Deployment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deployment {
+    pub id: String,
+    pub status: String,
+    pub task_definition: String,
+    pub rollout: String,
+    pub rollout_reason: String,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+    pub failed: i32,
 }
 
 /// A target group's health check.
@@ -246,6 +335,18 @@ impl Desired {
                 load_balancer,
                 target_group,
             } => vec![load_balancer.clone(), target_group.clone()],
+            Spec::Service(s) => {
+                let mut d = vec![
+                    s.cluster.clone(),
+                    s.task_definition.clone(),
+                    s.security_group.clone(),
+                ];
+                d.extend(s.subnets.iter().cloned());
+                if let Some((tg, listener)) = &s.target_group {
+                    d.extend([tg.clone(), listener.clone()]);
+                }
+                d
+            }
             _ => vec![],
         }
     }
@@ -293,6 +394,7 @@ pub enum State {
     },
     Parameter {
         version: i64,
+        generation: u32,
     },
     Cluster {
         status: String,
@@ -315,6 +417,11 @@ pub enum State {
         port: i32,
         target_group: Option<String>,
     },
+    TaskDefinition {
+        revision: i32,
+        def: TaskDef,
+    },
+    Service(ServiceState),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

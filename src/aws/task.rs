@@ -1,0 +1,77 @@
+//! ECS tasks of a service: only read, to explain why a rollout fails.
+
+use aws_sdk_ecs::types::DesiredStatus;
+
+use super::{Aws, AwsError, Ctx};
+use crate::names::Names;
+
+/// A task that stopped, with what ECS says about why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stopped {
+    pub id: String,
+    pub task_definition: String,
+    pub reason: String,
+    /// `container: exit code / reason` for each container that says something.
+    pub containers: Vec<String>,
+    /// The essential container's name (its log stream is `ecs/<name>/<id>`).
+    pub container: Option<String>,
+    pub stopped_at: Option<f64>,
+}
+
+/// Stopped tasks of `service` (ECS keeps them for about an hour), newest first.
+pub async fn stopped(aws: &Aws, names: &Names, service: &str) -> Result<Vec<Stopped>, AwsError> {
+    let cluster = names.cluster();
+    let list = aws
+        .ecs
+        .list_tasks()
+        .cluster(&cluster)
+        .service_name(service)
+        .desired_status(DesiredStatus::Stopped)
+        .send()
+        .await
+        .ctx("list stopped tasks of service", service)?;
+    let arns: Vec<String> = list.task_arns().iter().take(100).cloned().collect();
+    let mut out = Vec::new();
+    for chunk in arns.chunks(100) {
+        let tasks = aws
+            .ecs
+            .describe_tasks()
+            .cluster(&cluster)
+            .set_tasks(Some(chunk.to_vec()))
+            .send()
+            .await
+            .ctx("describe stopped tasks of service", service)?;
+        for t in tasks.tasks() {
+            let arn = t.task_arn().unwrap_or_default();
+            out.push(Stopped {
+                id: arn.rsplit('/').next().unwrap_or(arn).into(),
+                task_definition: t.task_definition_arn().unwrap_or_default().into(),
+                reason: t.stopped_reason().unwrap_or("no reason given").into(),
+                containers: t
+                    .containers()
+                    .iter()
+                    .filter_map(|c| {
+                        let what = match (c.exit_code(), c.reason()) {
+                            (_, Some(r)) => r.to_string(),
+                            (Some(code), None) => format!("exit code {code}"),
+                            (None, None) => return None,
+                        };
+                        Some(format!("{}: {what}", c.name().unwrap_or("?")))
+                    })
+                    .collect(),
+                container: t
+                    .containers()
+                    .first()
+                    .and_then(|c| c.name())
+                    .map(str::to_string),
+                stopped_at: t.stopped_at().map(|d| d.as_secs_f64()),
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        b.stopped_at
+            .partial_cmp(&a.stopped_at)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    Ok(out)
+}

@@ -1,0 +1,312 @@
+//! Task definitions: one family per service. Revisions are immutable, so "update" is
+//! "register a new revision"; observing reads the family's latest ACTIVE revision.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ecs::types::{
+    Compatibility, ContainerDefinition, CpuArchitecture, HealthCheck, KeyValuePair,
+    LogConfiguration, LogDriver, MountPoint, NetworkMode, OsFamily, PortMapping, RuntimePlatform,
+    Secret, Tag, TaskDefinition, TaskDefinitionFamilyStatus, TaskDefinitionField,
+    TaskDefinitionStatus, TransportProtocol, Volume,
+};
+use futures::future::try_join_all;
+
+use super::retry::{Backoff, retry};
+use super::{Aws, AwsError, Ctx};
+use crate::names::{Names, TAG_ENV, TAG_RESOURCE, TAG_STACK};
+use crate::plan::{Key, Observed, State, TaskDef};
+
+pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
+    let prefix = names.task_family("");
+    let mut families = Vec::new();
+    let mut pages = aws
+        .ecs
+        .list_task_definition_families()
+        .family_prefix(&prefix)
+        .status(TaskDefinitionFamilyStatus::Active)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        families.extend(
+            page.ctx("list", "task definition families")?
+                .families()
+                .iter()
+                .filter(|f| f.starts_with(&prefix))
+                .cloned(),
+        );
+    }
+    let found = try_join_all(families.iter().map(|f| describe(aws, names, f))).await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// The latest ACTIVE revision of `family`, if it is this stack's.
+async fn describe(aws: &Aws, names: &Names, family: &str) -> Result<Option<Observed>, AwsError> {
+    let out = aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(family)
+        .include(TaskDefinitionField::Tags)
+        .send()
+        .await
+        .ctx("describe task definition", family);
+    let out = match out {
+        Ok(o) => o,
+        // Every revision deregistered since it was listed.
+        Err(e) if e.code() == "ClientException" => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let tag = |k: &str| {
+        out.tags()
+            .iter()
+            .find(|t| t.key() == Some(k))
+            .and_then(|t| t.value())
+    };
+    if tag(TAG_STACK) != Some(&names.stack) || tag(TAG_ENV) != Some(&names.env) {
+        return Ok(None);
+    }
+    let (Some(td), Some(key)) = (out.task_definition(), tag(TAG_RESOURCE)) else {
+        return Ok(None);
+    };
+    Ok(Some(Observed {
+        key: Key(key.to_string()),
+        id: td.task_definition_arn().unwrap_or_default().into(),
+        name: family.into(),
+        state: State::TaskDefinition {
+            revision: td.revision(),
+            def: parse(td),
+        },
+    }))
+}
+
+fn parse(td: &TaskDefinition) -> TaskDef {
+    let c = td.container_definitions().first();
+    let pairs = |v: &[KeyValuePair]| -> BTreeMap<String, String> {
+        v.iter()
+            .filter_map(|p| Some((p.name()?.to_string(), p.value()?.to_string())))
+            .collect()
+    };
+    let log = c
+        .and_then(|c| c.log_configuration())
+        .and_then(|l| l.options());
+    let log_option = |k: &str| log.and_then(|o| o.get(k)).cloned().unwrap_or_default();
+    TaskDef {
+        cpu: td.cpu().and_then(|v| v.parse().ok()).unwrap_or_default(),
+        memory: td.memory().and_then(|v| v.parse().ok()).unwrap_or_default(),
+        execution_role: td.execution_role_arn().unwrap_or_default().into(),
+        task_role: td.task_role_arn().unwrap_or_default().into(),
+        image: c.and_then(|c| c.image()).map(str::to_string),
+        port: c
+            .and_then(|c| c.port_mappings().first())
+            .and_then(|p| p.container_port())
+            .unwrap_or_default() as u16,
+        environment: c.map(|c| pairs(c.environment())).unwrap_or_default(),
+        secrets: c
+            .map(|c| {
+                c.secrets()
+                    .iter()
+                    .map(|s| (s.name().to_string(), s.value_from().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        log_group: log_option("awslogs-group"),
+        log_region: log_option("awslogs-region"),
+        health_command: Some(
+            c.and_then(|c| c.health_check())
+                .map(|h| h.command().to_vec())
+                .unwrap_or_default(),
+        ),
+        stop_timeout: c.and_then(|c| c.stop_timeout()).unwrap_or_default(),
+        user: c.and_then(|c| c.user()).unwrap_or_default().into(),
+        read_only_root: c
+            .and_then(|c| c.readonly_root_filesystem())
+            .unwrap_or(false),
+        volumes: c
+            .map(|c| {
+                c.mount_points()
+                    .iter()
+                    .filter_map(|m| Some((m.source_volume()?.into(), m.container_path()?.into())))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// Prefix of the log streams: `ecs/<container>/<task id>`.
+pub const LOG_STREAM_PREFIX: &str = "ecs";
+
+/// Registers a revision of `family` with `def`; returns its ARN. The container is named
+/// after the service (the key's name), which the service's load balancer entry refers to.
+pub async fn register(
+    aws: &Aws,
+    names: &Names,
+    key: &Key,
+    family: &str,
+    def: &TaskDef,
+) -> Result<String, AwsError> {
+    let container = key.0.split_once('/').map_or(key.0.as_str(), |(_, n)| n);
+    let image = def
+        .image
+        .as_deref()
+        .ok_or_else(|| AwsError::new("register task definition", family, "no image built"))?;
+    let pairs = |m: &BTreeMap<String, String>| {
+        m.iter()
+            .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())
+            .collect::<Vec<_>>()
+    };
+    let secrets = def
+        .secrets
+        .iter()
+        .map(|(k, v)| Secret::builder().name(k).value_from(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| AwsError::new("register task definition", family, e.to_string()))?;
+    let log = LogConfiguration::builder()
+        .log_driver(LogDriver::Awslogs)
+        .options("awslogs-group", &def.log_group)
+        .options("awslogs-region", &def.log_region)
+        .options("awslogs-stream-prefix", LOG_STREAM_PREFIX)
+        .build()
+        .map_err(|e| AwsError::new("register task definition", family, e.to_string()))?;
+    let mut c = ContainerDefinition::builder()
+        .name(container)
+        .image(image)
+        .essential(true)
+        .port_mappings(
+            PortMapping::builder()
+                .container_port(def.port.into())
+                .protocol(TransportProtocol::Tcp)
+                .build(),
+        )
+        .set_environment(Some(pairs(&def.environment)))
+        .set_secrets(Some(secrets))
+        .log_configuration(log)
+        .stop_timeout(def.stop_timeout)
+        .readonly_root_filesystem(def.read_only_root);
+    if !def.user.is_empty() {
+        c = c.user(&def.user);
+    }
+    if let Some(cmd) = def.health_command.as_ref().filter(|c| !c.is_empty()) {
+        let check = HealthCheck::builder()
+            .set_command(Some(cmd.clone()))
+            .interval(10)
+            .timeout(5)
+            .retries(3)
+            .start_period(10)
+            .build()
+            .map_err(|e| AwsError::new("register task definition", family, e.to_string()))?;
+        c = c.health_check(check);
+    }
+    for (volume, path) in &def.volumes {
+        c = c.mount_points(
+            MountPoint::builder()
+                .source_volume(volume)
+                .container_path(path)
+                .read_only(false)
+                .build(),
+        );
+    }
+    let volumes: Vec<Volume> = def
+        .volumes
+        .keys()
+        .map(|v| Volume::builder().name(v).build())
+        .collect();
+    let tags: Vec<Tag> = names
+        .tags(&key.0, family)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    let container = c.build();
+    let send = || {
+        aws.ecs
+            .register_task_definition()
+            .family(family)
+            .requires_compatibilities(Compatibility::Fargate)
+            .network_mode(NetworkMode::Awsvpc)
+            .cpu(def.cpu.to_string())
+            .memory(def.memory.to_string())
+            .runtime_platform(
+                RuntimePlatform::builder()
+                    .cpu_architecture(CpuArchitecture::X8664)
+                    .operating_system_family(OsFamily::Linux)
+                    .build(),
+            )
+            .execution_role_arn(&def.execution_role)
+            .task_role_arn(&def.task_role)
+            .container_definitions(container.clone())
+            .set_volumes(Some(volumes.clone()))
+            .set_tags(Some(tags.clone()))
+    };
+    // A role created moments ago may not be assumable by ECS yet.
+    let out = retry(Backoff::PROPAGATION, is_role_propagation, || async {
+        send().send().await.ctx("register task definition", family)
+    })
+    .await?;
+    Ok(out
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .unwrap_or_default()
+        .to_string())
+}
+
+/// ECS's refusal while a new IAM role has not reached it yet.
+pub fn is_role_propagation(e: &AwsError) -> bool {
+    e.message.contains("unable to assume the role")
+}
+
+/// Deregisters every ACTIVE revision of `family`, then deletes them (they would otherwise
+/// stay listed as INACTIVE).
+pub async fn delete(aws: &Aws, family: &str) -> Result<(), AwsError> {
+    let mut arns = Vec::new();
+    let mut pages = aws
+        .ecs
+        .list_task_definitions()
+        .family_prefix(family)
+        .status(TaskDefinitionStatus::Active)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        arns.extend(
+            page.ctx("list revisions of task definition", family)?
+                .task_definition_arns()
+                .iter()
+                // The prefix also matches `family-x`; keep `…:task-definition/family:N`.
+                .filter(|a| {
+                    a.rsplit_once(':')
+                        .is_some_and(|(f, _)| f.ends_with(&format!("/{family}")))
+                })
+                .cloned(),
+        );
+    }
+    for arn in &arns {
+        let out = aws
+            .ecs
+            .deregister_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+            .ctx("deregister task definition", arn);
+        match out {
+            Err(e) if !e.is_not_found() && e.code() != "ClientException" => return Err(e),
+            _ => {}
+        }
+    }
+    for chunk in arns.chunks(10) {
+        let out = aws
+            .ecs
+            .delete_task_definitions()
+            .set_task_definitions(Some(chunk.to_vec()))
+            .send()
+            .await
+            .ctx("delete task definitions", family);
+        // Older endpoints (and emulators) without DeleteTaskDefinitions: INACTIVE is enough.
+        if let Err(e) = out
+            && !matches!(
+                e.code(),
+                "UnknownOperationException" | "InvalidAction" | "ClientException" | ""
+            )
+            && !e.message.contains("not yet implemented")
+        {
+            return Err(e);
+        }
+    }
+    Ok(())
+}

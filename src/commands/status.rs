@@ -1,0 +1,124 @@
+//! `stackctl status`: every resource the stack has, its services' deployments and target
+//! health, and the URL. Reads only.
+
+use std::process::ExitCode;
+
+use serde_json::json;
+
+use super::{Failure, connect, load, up};
+use crate::aws;
+use crate::cli::{Cli, Output, StatusArgs};
+use crate::engine::observe;
+use crate::plan::{self, State, desired::desired};
+
+pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
+    let stack = load(cli)?;
+    let aws = connect(cli, &stack).await?;
+    let seen = observe(&aws, &stack).await?;
+    let mut facts = seen.facts.clone();
+    facts.images = super::build::deployed(&seen.resources);
+    let plan = plan::plan(&desired(&stack, &facts), &seen.resources);
+    let mut health = Vec::new();
+    for o in &seen.resources {
+        if let State::TargetGroup { .. } = o.state {
+            let h = aws::target_group::health(&aws, &o.id).await?;
+            health.push((o.key.clone(), h));
+        }
+    }
+    let url = up::url_of(&seen.resources);
+    if args.output == Output::Json {
+        let out = json!({
+            "stack": stack.name,
+            "env": stack.env,
+            "region": aws.region,
+            "url": url,
+            "resources": seen.resources,
+            "targets": health.iter().map(|(k, (healthy, total, others))| json!({
+                "target_group": k, "healthy": healthy, "total": total, "others": others,
+            })).collect::<Vec<_>>(),
+            "pending_changes": plan.changes.len(),
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).expect("serializes")
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "stack {} (env {}) in {}: {} resources",
+        stack.name,
+        stack.env,
+        aws.region,
+        seen.resources.len()
+    );
+    for o in &seen.resources {
+        println!(
+            "  {:<16} {:<34} {}",
+            o.key.kind().label(),
+            o.name,
+            summary(&o.state)
+        );
+        if let State::Service(s) = &o.state {
+            for d in &s.deployments {
+                println!(
+                    "      deployment {} {:<8} {} {}: {} running, {} pending of {}{}",
+                    d.id,
+                    d.status,
+                    d.task_definition.rsplit('/').next().unwrap_or(""),
+                    if d.rollout.is_empty() {
+                        "-"
+                    } else {
+                        &d.rollout
+                    },
+                    d.running,
+                    d.pending,
+                    d.desired,
+                    if d.failed > 0 {
+                        format!(", {} failed", d.failed)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+    }
+    for (key, (healthy, total, others)) in &health {
+        println!("  targets of {key}: {healthy} healthy of {total}");
+        for o in others {
+            println!("      {o}");
+        }
+    }
+    match plan.changes.len() {
+        0 => println!("In sync with {}.", cli.file.display()),
+        n => println!(
+            "{n} changes pending: run `stackctl plan` to see them, `stackctl up` to apply."
+        ),
+    }
+    if let Some(url) = url {
+        println!("URL: {url}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary(state: &State) -> String {
+    match state {
+        State::Vpc { cidr, .. } => cidr.clone(),
+        State::Subnet { cidr, az, .. } => format!("{cidr} in {az}"),
+        State::LoadBalancer {
+            state, dns_name, ..
+        } => format!("{state} {dns_name}"),
+        State::TaskDefinition { revision, def } => format!(
+            "revision {revision}, {} cpu / {} MiB, {}",
+            def.cpu,
+            def.memory,
+            def.image.as_deref().unwrap_or("no image")
+        ),
+        State::Service(s) => format!(
+            "{}: {} running, {} pending of {}",
+            s.status, s.running, s.pending, s.desired
+        ),
+        State::Parameter { generation, .. } => format!("token generation {generation}"),
+        State::Cluster { status, .. } => status.clone(),
+        _ => String::new(),
+    }
+}

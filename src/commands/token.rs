@@ -1,0 +1,196 @@
+//! `stackctl token` and `stackctl rotate-token`.
+//!
+//! Each token generation is its own SSM parameter (`…/<service>/token/<n>`), and a task
+//! definition revision names the generations it accepts (ECS cannot pin a parameter
+//! version). Rotating writes generation n+1, registers a revision accepting n+1 (as the
+//! token) and n (as the previous one), and rolls the service: old tasks accept n, new ones
+//! both, so no request fails. `--revoke-previous` deletes n and everything older first: a
+//! rollback to a revision that refers to them fails to start (fails closed) instead of
+//! accepting a revoked token again.
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use super::{Failure, build, connect, load, up};
+use crate::aws::{self, Aws, ssm};
+use crate::cli::{Cli, RotateArgs, TokenArgs};
+use crate::config::Stack;
+use crate::engine::Progress;
+use crate::lock;
+use crate::plan::desired;
+
+/// The service meant: the one named, or the only one with a token.
+fn pick(stack: &Stack, named: Option<&str>) -> Result<String, Failure> {
+    let with_token: Vec<&String> = stack
+        .services
+        .iter()
+        .filter(|(_, s)| s.token.is_some())
+        .map(|(n, _)| n)
+        .collect();
+    match named {
+        Some(n) if !stack.services.contains_key(n) => Err(build::unknown_service(stack, n)),
+        Some(n) if stack.services[n].token.is_none() => Err(Failure::Usage(format!(
+            "service `{n}` has no token (add `token: {{ env: API_TOKEN }}` to it in stack.yaml)"
+        ))),
+        Some(n) => Ok(n.to_string()),
+        None if with_token.len() == 1 => Ok(with_token[0].clone()),
+        None => Err(Failure::Usage(format!(
+            "name the service: {}",
+            with_token
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+pub async fn show(cli: &Cli, args: &TokenArgs) -> Result<ExitCode, Failure> {
+    let stack = load(cli)?;
+    let svc = pick(&stack, args.service.as_deref())?;
+    let aws = connect(cli, &stack).await?;
+    let names = stack.names();
+    let found = ssm::find(&aws, &names).await?;
+    let Some(g) = ssm::generations(&names, &found).remove(&svc) else {
+        return Err(no_token(&svc));
+    };
+    let value = ssm::read(&aws, &names.token_parameter(&svc, g.current)).await?;
+    println!("{value}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn no_token(svc: &str) -> Failure {
+    Failure::Other {
+        message: format!("service `{svc}` has no token yet"),
+        hint: Some("run `stackctl up` first: it creates the token".into()),
+    }
+}
+
+/// A token must be usable in an `Authorization: Token <value>` header as is.
+pub fn check_value(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Err("the token is empty".into());
+    }
+    if let Some(c) = value.chars().find(|c| !c.is_ascii_graphic()) {
+        return Err(format!(
+            "the token contains {c:?}: use visible ASCII characters only (no spaces)"
+        ));
+    }
+    if value.len() > 4096 {
+        return Err("the token is longer than 4096 characters (the SSM limit)".into());
+    }
+    Ok(())
+}
+
+pub async fn rotate(cli: &Cli, args: &RotateArgs) -> Result<ExitCode, Failure> {
+    let stack = load(cli)?;
+    let svc = pick(&stack, args.service.as_deref())?;
+    let value = if args.value_from_stdin {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Failure::Usage(format!("read the token from standard input: {e}")))?;
+        let s = s.trim_end_matches(['\n', '\r']).to_string();
+        check_value(&s).map_err(|e| Failure::Usage(format!("--value-from-stdin: {e}")))?;
+        s
+    } else {
+        ssm::generate_token()
+    };
+    // Written before anything changes, so a token in use is never one nobody has.
+    if let Some(path) = &args.output_file {
+        write_secret(path, &value)?;
+    }
+    let progress = Progress::on_stderr();
+    let aws = connect(cli, &stack).await?;
+    let names = stack.names();
+    let lock = lock::acquire(&aws, &names, "rotate-token", &args.lock, |l| {
+        progress.say(l)
+    })
+    .await?;
+    let work = async {
+        rotate_locked(&aws, &stack, &svc, &value, args.revoke_previous, &progress).await?;
+        up::converge(&aws, &stack, None, &progress, args.timeout.0).await
+    };
+    let result = lock.run(&aws, work).await;
+    if args.show {
+        // Once, on stdout, and only because it was asked for; stored even if the roll failed.
+        println!("{value}");
+        let _ = std::io::stdout().flush();
+    }
+    result?;
+    progress.say(&format!(
+        "Token of {svc} rotated in {:.1}s, {}.",
+        progress.elapsed().as_secs_f64(),
+        aws.calls.summary()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn rotate_locked(
+    aws: &Aws,
+    stack: &Stack,
+    svc: &str,
+    value: &str,
+    revoke: bool,
+    progress: &Progress,
+) -> Result<(), Failure> {
+    let names = stack.names();
+    let found = ssm::find(aws, &names).await?;
+    let Some(g) = ssm::generations(&names, &found).remove(svc) else {
+        return Err(no_token(svc));
+    };
+    let deployed = aws::task_definition::find(aws, &names).await?;
+    if !deployed
+        .iter()
+        .any(|o| o.key == desired::task_definition(svc))
+    {
+        return Err(Failure::Other {
+            message: format!("service `{svc}` is not deployed"),
+            hint: Some("run `stackctl up` first".into()),
+        });
+    }
+    let next = g.current + 1;
+    let name = names.token_parameter(svc, next);
+    let description = format!(
+        "API token of {}/{}/{svc} (managed by stackctl)",
+        stack.name, stack.env
+    );
+    ssm::put_generation(
+        aws,
+        &names,
+        &desired::token(svc),
+        &name,
+        &description,
+        value,
+    )
+    .await?;
+    progress.say(&format!("stored token generation {next} of {svc}"));
+    if revoke {
+        for o in &found {
+            if let Some((s, gen_)) = names.parse_token_parameter(&o.name)
+                && s == svc
+                && gen_ <= g.current
+            {
+                ssm::delete(aws, &o.name).await?;
+                progress.say(&format!("revoked token generation {gen_} of {svc}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Creates `path` for the token: new file only, readable by its owner only.
+fn write_secret(path: &std::path::Path, value: &str) -> Result<(), Failure> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path).map_err(|e| {
+        Failure::Usage(format!(
+            "--output-file {}: {e} (it must not exist yet)",
+            path.display()
+        ))
+    })?;
+    writeln!(f, "{value}").map_err(|e| Failure::Usage(format!("write {}: {e}", path.display())))?;
+    Ok(())
+}

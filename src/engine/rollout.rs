@@ -1,0 +1,259 @@
+//! The rollout watcher: a deploy is done when the service's PRIMARY deployment runs the
+//! revision we registered, ECS calls it COMPLETED with every task running, and the load
+//! balancer sees the targets healthy. Never waits forever: stopped tasks fail it fast, a
+//! circuit-breaker rollback is a failure, and a client-side deadline bounds it all.
+
+use std::time::{Duration, Instant};
+
+use super::progress::Progress;
+use crate::aws::{self, Aws, AwsError, retry::Backoff, task::Stopped};
+use crate::names::Names;
+use crate::plan::{ServiceState, State};
+
+/// What to watch.
+pub struct Rollout {
+    /// Logical service name (`api`) and its ECS ARN.
+    pub service: String,
+    pub arn: String,
+    /// The revision this deploy must end on, and the one to return to if it fails.
+    pub task_definition: String,
+    pub previous: Option<String>,
+    pub target_group: Option<String>,
+    pub log_group: String,
+}
+
+/// Stopped tasks of the new revision after which we stop waiting for ECS's verdict.
+const FAIL_FAST_STOPPED: usize = 3;
+const LOG_LINES: i32 = 20;
+
+#[derive(Debug, thiserror::Error)]
+#[error("rollout of {service} failed: {why}")]
+pub struct RolloutError {
+    pub service: String,
+    pub why: String,
+    /// Stopped tasks' reasons, and the failed container's last log lines.
+    pub details: Vec<String>,
+    pub hint: String,
+}
+
+pub async fn watch(
+    aws: &Aws,
+    names: &Names,
+    r: &Rollout,
+    timeout: Duration,
+    progress: &Progress,
+) -> Result<(), RolloutError> {
+    let started = Instant::now();
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
+        - 5.0;
+    let poll = Duration::from_secs(3).mul_f64(Backoff::scaled());
+    let task = progress.start(format!("roll out {}", r.service));
+    let mut last = String::new();
+    let mut ours_seen = false;
+    let outcome = loop {
+        match step(aws, names, r, since, &mut ours_seen).await {
+            Ok(Step::Done(summary)) => break Ok(summary),
+            Ok(Step::Failed(why, stopped)) => break Err((why, stopped)),
+            Ok(Step::Waiting(status)) => {
+                if status != last {
+                    progress.update(&task, &status);
+                    last = status;
+                }
+            }
+            // A failed read is not a failed rollout: try again until the deadline.
+            Err(e) => progress.update(&task, &format!("(retrying: {e})")),
+        }
+        if started.elapsed() >= timeout {
+            break Err((
+                format!(
+                    "not healthy after {}s (last seen: {last})",
+                    started.elapsed().as_secs()
+                ),
+                vec![],
+            ));
+        }
+        tokio::time::sleep(poll).await;
+    };
+    match outcome {
+        Ok(summary) => {
+            progress.finish(task, &summary);
+            Ok(())
+        }
+        Err((why, stopped)) => {
+            progress.finish(task, &format!("failed: {why}"));
+            Err(fail(aws, names, r, why, stopped).await)
+        }
+    }
+}
+
+enum Step {
+    Waiting(String),
+    Done(String),
+    Failed(String, Vec<Stopped>),
+}
+
+async fn step(
+    aws: &Aws,
+    names: &Names,
+    r: &Rollout,
+    since: f64,
+    ours_seen: &mut bool,
+) -> Result<Step, AwsError> {
+    let found = aws::service::describe(aws, names, std::slice::from_ref(&r.arn)).await?;
+    let Some(State::Service(s)) = found.into_iter().next().map(|o| o.state) else {
+        return Ok(Step::Failed("the service no longer exists".into(), vec![]));
+    };
+    let ours = s
+        .deployments
+        .iter()
+        .find(|d| d.task_definition == r.task_definition);
+    let primary = s.deployments.iter().find(|d| d.status == "PRIMARY");
+    if ours.is_some() {
+        *ours_seen = true;
+    }
+    if let Some(d) = ours
+        && d.rollout == "FAILED"
+    {
+        let stopped = stopped_of(aws, names, r, since).await;
+        return Ok(Step::Failed(reason_of(d.rollout_reason.as_str()), stopped));
+    }
+    if let Some(p) = primary
+        && p.task_definition != r.task_definition
+        && *ours_seen
+    {
+        let stopped = stopped_of(aws, names, r, since).await;
+        return Ok(Step::Failed(
+            format!(
+                "ECS rolled back to {} (deployment circuit breaker)",
+                short(&p.task_definition)
+            ),
+            stopped,
+        ));
+    }
+    let stopped = stopped_of(aws, names, r, since).await;
+    if stopped.len() >= FAIL_FAST_STOPPED {
+        return Ok(Step::Failed(
+            format!("{} tasks of the new revision stopped", stopped.len()),
+            stopped,
+        ));
+    }
+    let Some(p) = primary.filter(|p| p.task_definition == r.task_definition) else {
+        return Ok(Step::Waiting("waiting for the new deployment".into()));
+    };
+    let status = deployment_line(&s, p.rollout.as_str(), p.running, p.pending, p.desired);
+    if p.rollout != "COMPLETED" || p.running < p.desired || s.deployments.len() > 1 {
+        return Ok(Step::Waiting(status));
+    }
+    let Some(tg) = &r.target_group else {
+        return Ok(Step::Done(status));
+    };
+    let (healthy, total, others) = aws::target_group::health(aws, tg).await?;
+    let targets = format!("targets {healthy} healthy of {total}");
+    if healthy as i32 >= p.desired && healthy == total {
+        Ok(Step::Done(format!("{status}, {targets}")))
+    } else {
+        let mut line = format!("{status}, {targets}");
+        if let Some(o) = others.first() {
+            line.push_str(&format!(" ({o})"));
+        }
+        Ok(Step::Waiting(line))
+    }
+}
+
+fn deployment_line(
+    s: &ServiceState,
+    rollout: &str,
+    running: i32,
+    pending: i32,
+    desired: i32,
+) -> String {
+    let rollout = if rollout.is_empty() {
+        "IN_PROGRESS"
+    } else {
+        rollout
+    };
+    format!(
+        "{rollout}: {running} running, {pending} pending of {desired}{}",
+        if s.deployments.len() > 1 {
+            format!(", {} deployments", s.deployments.len())
+        } else {
+            String::new()
+        }
+    )
+}
+
+fn reason_of(reason: &str) -> String {
+    if reason.is_empty() {
+        "the deployment failed".into()
+    } else {
+        reason.into()
+    }
+}
+
+fn short(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// Tasks of the new revision that stopped since the watch began.
+async fn stopped_of(aws: &Aws, names: &Names, r: &Rollout, since: f64) -> Vec<Stopped> {
+    let name = names.ecs_service(&r.service);
+    aws::task::stopped(aws, names, &name)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| t.task_definition == r.task_definition)
+        .filter(|t| t.stopped_at.is_none_or(|at| at >= since))
+        .collect()
+}
+
+/// Explain the failure and put the service back on the last good revision.
+async fn fail(
+    aws: &Aws,
+    names: &Names,
+    r: &Rollout,
+    why: String,
+    stopped: Vec<Stopped>,
+) -> RolloutError {
+    let mut details = Vec::new();
+    for t in stopped.iter().take(3) {
+        details.push(format!("task {} stopped: {}", t.id, t.reason));
+        details.extend(t.containers.iter().map(|c| format!("  {c}")));
+    }
+    if let Some(t) = stopped.first()
+        && let Some(container) = &t.container
+    {
+        let stream = format!(
+            "{}/{container}/{}",
+            aws::task_definition::LOG_STREAM_PREFIX,
+            t.id
+        );
+        if let Ok(lines) = aws::logs::tail(aws, &r.log_group, &stream, LOG_LINES).await
+            && !lines.is_empty()
+        {
+            details.push(format!("last log lines of {container} in task {}:", t.id));
+            details.extend(lines.into_iter().map(|l| format!("  | {l}")));
+        }
+    }
+    let hint = match &r.previous {
+        Some(prev) => match aws::service::roll_back(aws, names, &r.arn, prev).await {
+            Ok(()) => format!(
+                "the service was put back on {}; fix the cause (see above) and run `stackctl up` again",
+                short(prev)
+            ),
+            Err(e) => format!(
+                "could not put the service back on {} ({e}); run `stackctl up` again once the cause is fixed",
+                short(prev)
+            ),
+        },
+        None => "the service has no earlier healthy revision; fix the cause (see above) and run `stackctl up` again, or `stackctl logs` to see more".into(),
+    };
+    RolloutError {
+        service: r.service.clone(),
+        why,
+        details,
+        hint,
+    }
+}
