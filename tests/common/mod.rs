@@ -43,11 +43,11 @@ impl Project {
     pub fn new(endpoint: &str, extra: &str) -> Project {
         let dir = tempfile::tempdir().unwrap();
         let name = unique_name();
-        let pkg = dir.path().join("apps/api");
-        std::fs::create_dir_all(&pkg).unwrap();
-        std::fs::write(pkg.join("Cargo.toml"), "[package]\nname = \"api\"\n").unwrap();
+        // The real API: `up` builds it (a no-op for cargo once built) and deploys it.
+        let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("apps/api");
         let yaml = format!(
-            "name: {name}\nregion: us-east-1\nnetwork: {{ cidr: 10.42.0.0/16, azs: 2 }}\nservices:\n  api:\n    build: apps/api\n    port: 8080\n    desired: 2\n    health: /status\n    public: true\n    token: {{ env: API_TOKEN }}\n{extra}"
+            "name: {name}\nregion: us-east-1\nnetwork: {{ cidr: 10.42.0.0/16, azs: 2 }}\nservices:\n  api:\n    build: {}\n    port: 8080\n    desired: 2\n    health: /status\n    public: true\n    token: {{ env: API_TOKEN }}\n{extra}",
+            api.display()
         );
         std::fs::write(dir.path().join("stack.yaml"), yaml).unwrap();
         Project {
@@ -76,6 +76,13 @@ impl Project {
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_REGION", "us-east-1")
             .env("STACKCTL_BACKOFF_SCALE", "0.05")
+            // moto has ECR's API but no registry: images go to the local one.
+            .env(
+                "STACKCTL_REGISTRY_ENDPOINT",
+                std::env::var("STACKCTL_TEST_REGISTRY")
+                    .map(|r| format!("http://{r}"))
+                    .unwrap_or_default(),
+            )
             .env_remove("AWS_PROFILE")
             .env_remove("STACKCTL_ENV");
         cmd
