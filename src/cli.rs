@@ -14,7 +14,6 @@ pub struct Cli {
     /// The stack file.
     #[arg(
         long,
-        short = 'f',
         global = true,
         default_value = "stack.yaml",
         env = "STACKCTL_FILE"

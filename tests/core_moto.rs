@@ -244,7 +244,7 @@ async fn up_from_empty_creates_every_resource_with_the_right_properties() {
     let param = aws
         .ssm
         .get_parameter()
-        .name(format!("/stackctl/{n}/default/api/token"))
+        .name(format!("/stackctl/{n}/default/api/token/1"))
         .with_decryption(true)
         .send()
         .await
@@ -329,10 +329,11 @@ async fn converged_up_makes_zero_mutating_calls() {
     let Some(moto) = moto() else { return };
     let p = Project::new(&moto, "");
     p.run(&["up"]).ok();
-    // Counted twice: by stackctl's own SDK interceptor, and by a proxy on the wire.
-    let proxy = Proxy::start(FaultConfig::new(url::Url::parse(&moto).unwrap(), 0, 0.0))
-        .await
-        .unwrap();
+    // Counted twice: by stackctl's own SDK interceptor, and by a proxy on the wire (a plain
+    // counting one, in front of the shared ECS emulation that knows the service).
+    let mut cfg = FaultConfig::new(moto.parse().unwrap(), 0, 0.0);
+    cfg.ecs_emulation = false;
+    let proxy = Proxy::start(cfg).await.unwrap();
     let run = p.run_via(&proxy.url(), &["up"]).ok();
     assert!(run.stdout.contains("No changes"), "{}", run.stdout);
     let (reads, writes) = run.calls();
@@ -371,7 +372,7 @@ async fn plan_reports_changes_with_exit_codes_and_json() {
     assert!(
         before
             .stdout
-            .contains("Plan: 16 to add, 0 to change, 0 to destroy"),
+            .contains("Plan: 18 to add, 0 to change, 0 to destroy"),
         "{}",
         before.stdout
     );
@@ -382,7 +383,7 @@ async fn plan_reports_changes_with_exit_codes_and_json() {
     );
     let json: serde_json::Value =
         serde_json::from_str(&p.run(&["plan", "--output", "json"]).ok().stdout).unwrap();
-    assert_eq!(json["summary"]["add"], 16);
+    assert_eq!(json["summary"]["add"], 18);
     p.run(&["up"]).ok();
     let after = p.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(after.code, 0, "{}", after.all());
@@ -559,7 +560,7 @@ async fn assert_nothing_left(moto: &str, n: &str) {
     assert!(
         aws.ssm
             .get_parameter()
-            .name(format!("/stackctl/{n}/default/api/token"))
+            .name(format!("/stackctl/{n}/default/api/token/1"))
             .send()
             .await
             .is_err(),
@@ -623,7 +624,7 @@ async fn down_after_an_interrupted_up_leaves_nothing() {
     let Some(moto) = moto() else { return };
     let p = Project::new(&moto, "");
     // Every response slowed down, so the kill lands in the middle of the run.
-    let mut cfg = FaultConfig::new(url::Url::parse(&moto).unwrap(), 7, 1.0);
+    let mut cfg = common::faults(&moto, 7, 1.0);
     cfg.weights = Weights {
         slow: 1,
         ..Weights::none()

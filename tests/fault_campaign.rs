@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use common::census::{census, duplicates, empty, expected, short};
 use common::{Project, Run, moto};
-use faultproxy::{FaultConfig, FaultKind, Profile, Proxy};
+use faultproxy::{FaultKind, Profile, Proxy};
 use futures::StreamExt;
 
 const RATE: f64 = 0.2;
@@ -51,7 +51,7 @@ fn tail(run: &Run) -> String {
 
 async fn one(moto: &str, seed: u64) -> Outcome {
     let p = Project::new(moto, "");
-    let cfg = FaultConfig::new(moto.parse().unwrap(), seed, RATE).with_profile(Profile::Realistic);
+    let cfg = common::faults(&moto, seed, RATE).with_profile(Profile::Realistic);
     let proxy = Proxy::start(cfg).await.unwrap();
     let mut problems = Vec::new();
 
@@ -245,7 +245,7 @@ async fn a_delete_that_can_never_succeed_fails_clearly() {
         .await
         .unwrap();
 
-    let mut cfg = FaultConfig::new(moto.parse().unwrap(), 1, 0.0);
+    let mut cfg = common::faults(&moto, 1, 0.0);
     cfg.sg_references = faultproxy::Chance::Fixed(1.0);
     let proxy = Proxy::start(cfg).await.unwrap();
     let mut cmd = p.command(&proxy.url(), &["down", "--yes"]);

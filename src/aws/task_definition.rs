@@ -23,7 +23,8 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
         .ecs
         .list_task_definition_families()
         .family_prefix(&prefix)
-        .status(TaskDefinitionFamilyStatus::Active)
+        // Also families with only deregistered revisions: `down` deletes those too.
+        .status(TaskDefinitionFamilyStatus::All)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
@@ -35,11 +36,31 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
                 .cloned(),
         );
     }
-    let found = try_join_all(families.iter().map(|f| describe(aws, names, f))).await?;
+    let found = try_join_all(families.iter().map(|f| observe_family(aws, names, f))).await?;
     Ok(found.into_iter().flatten().collect())
 }
 
-/// The latest ACTIVE revision of `family`, if it is this stack's.
+/// Suffix of the key of a family that has only deregistered revisions left (a `down` was
+/// interrupted between deregistering and deleting them): never desired, so deleted.
+const LEFTOVER: &str = "-deregistered";
+
+async fn observe_family(
+    aws: &Aws,
+    names: &Names,
+    family: &str,
+) -> Result<Option<Observed>, AwsError> {
+    if let Some(latest) = describe(aws, names, family).await? {
+        return Ok(Some(latest));
+    }
+    let inactive = revisions(aws, family, TaskDefinitionStatus::Inactive).await?;
+    let Some(arn) = inactive.last() else {
+        return Ok(None);
+    };
+    describe(aws, names, arn).await
+}
+
+/// A revision (`family` alone: the latest), if it is this stack's. Deregistered revisions
+/// get the leftover key.
 async fn describe(aws: &Aws, names: &Names, family: &str) -> Result<Option<Observed>, AwsError> {
     let out = aws
         .ecs
@@ -51,7 +72,7 @@ async fn describe(aws: &Aws, names: &Names, family: &str) -> Result<Option<Obser
         .ctx("describe task definition", family);
     let out = match out {
         Ok(o) => o,
-        // Every revision deregistered since it was listed.
+        // No ACTIVE revision left.
         Err(e) if e.code() == "ClientException" => return Ok(None),
         Err(e) => return Err(e),
     };
@@ -67,10 +88,14 @@ async fn describe(aws: &Aws, names: &Names, family: &str) -> Result<Option<Obser
     let (Some(td), Some(key)) = (out.task_definition(), tag(TAG_RESOURCE)) else {
         return Ok(None);
     };
+    let key = match td.status() {
+        Some(TaskDefinitionStatus::Active) | None => key.to_string(),
+        _ => format!("{key}{LEFTOVER}"),
+    };
     Ok(Some(Observed {
-        key: Key(key.to_string()),
+        key: Key(key),
         id: td.task_definition_arn().unwrap_or_default().into(),
-        name: family.into(),
+        name: td.family().unwrap_or(family).into(),
         state: State::TaskDefinition {
             revision: td.revision(),
             def: parse(td),
@@ -252,15 +277,18 @@ pub fn is_role_propagation(e: &AwsError) -> bool {
     e.message.contains("unable to assume the role")
 }
 
-/// Deregisters every ACTIVE revision of `family`, then deletes them (they would otherwise
-/// stay listed as INACTIVE).
-pub async fn delete(aws: &Aws, family: &str) -> Result<(), AwsError> {
+/// Revisions of exactly `family` with `status`, oldest first.
+async fn revisions(
+    aws: &Aws,
+    family: &str,
+    status: TaskDefinitionStatus,
+) -> Result<Vec<String>, AwsError> {
     let mut arns = Vec::new();
     let mut pages = aws
         .ecs
         .list_task_definitions()
         .family_prefix(family)
-        .status(TaskDefinitionStatus::Active)
+        .status(status)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
@@ -276,7 +304,18 @@ pub async fn delete(aws: &Aws, family: &str) -> Result<(), AwsError> {
                 .cloned(),
         );
     }
-    for arn in &arns {
+    Ok(arns)
+}
+
+/// Deregisters every ACTIVE revision of `family` (unless `only_deregistered`), then deletes
+/// the deregistered ones (they would otherwise stay listed as INACTIVE).
+pub async fn delete(aws: &Aws, family: &str, only_deregistered: bool) -> Result<(), AwsError> {
+    let active = if only_deregistered {
+        vec![]
+    } else {
+        revisions(aws, family, TaskDefinitionStatus::Active).await?
+    };
+    for arn in &active {
         let out = aws
             .ecs
             .deregister_task_definition()
@@ -289,7 +328,8 @@ pub async fn delete(aws: &Aws, family: &str) -> Result<(), AwsError> {
             _ => {}
         }
     }
-    for chunk in arns.chunks(10) {
+    let all = revisions(aws, family, TaskDefinitionStatus::Inactive).await?;
+    for chunk in all.chunks(10) {
         let out = aws
             .ecs
             .delete_task_definitions()
@@ -297,16 +337,20 @@ pub async fn delete(aws: &Aws, family: &str) -> Result<(), AwsError> {
             .send()
             .await
             .ctx("delete task definitions", family);
-        // Older endpoints (and emulators) without DeleteTaskDefinitions: INACTIVE is enough.
+        // Endpoints without DeleteTaskDefinitions: INACTIVE is as far as it goes.
         if let Err(e) = out
             && !matches!(
                 e.code(),
                 "UnknownOperationException" | "InvalidAction" | "ClientException" | ""
             )
-            && !e.message.contains("not yet implemented")
         {
             return Err(e);
         }
     }
     Ok(())
+}
+
+/// Whether an observed task definition is only the deregistered leftovers of a family.
+pub fn is_leftover(key: &Key) -> bool {
+    key.0.ends_with(LEFTOVER)
 }

@@ -32,6 +32,9 @@ pub async fn run(cli: &Cli, args: &BuildArgs) -> Result<ExitCode, Failure> {
     if args.push {
         let aws = connect(cli, &stack).await?;
         for (svc, local) in &locals {
+            if matches!(local, Local::Built(_)) {
+                ensure_repository(&aws, &stack.names().repository(svc)).await?;
+            }
             let reference = push(&aws, &stack, svc, local, &progress).await?;
             println!("{svc}: {reference}");
         }
@@ -49,6 +52,26 @@ pub async fn run(cli: &Cli, args: &BuildArgs) -> Result<ExitCode, Failure> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// ECR does not create repositories on push; `up` creates them.
+async fn ensure_repository(aws: &Aws, name: &str) -> Result<(), Failure> {
+    use crate::aws::Ctx;
+    let found = aws
+        .ecr
+        .describe_repositories()
+        .repository_names(name)
+        .send()
+        .await
+        .ctx("describe ECR repository", name);
+    match found {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Err(Failure::Other {
+            message: format!("ECR repository {name} does not exist"),
+            hint: Some("run `stackctl up` once: it creates the repository (and deploys)".into()),
+        }),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub fn unknown_service(stack: &Stack, s: &str) -> Failure {

@@ -16,6 +16,15 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<ExitCode, Failure> {
     match args.output {
         Output::Text => {
             print!("{}", plan::render_text(&plan));
+            if stack
+                .services
+                .values()
+                .any(|s| matches!(s.source, crate::config::Source::Build(_)))
+            {
+                println!(
+                    "Images are built by `up` (or `stackctl build`): a source change shows there as a new task definition revision."
+                );
+            }
             eprintln!("{}", aws.calls.summary());
         }
         Output::Json => println!(

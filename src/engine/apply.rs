@@ -9,7 +9,7 @@ use futures::stream::FuturesUnordered;
 use super::progress::Progress;
 use crate::aws::{self, Aws, AwsError};
 use crate::names::Names;
-use crate::plan::{self, Action, Change, Desired, Fix, Ids, Observed, Peer, Spec, State};
+use crate::plan::{self, Action, Change, Desired, Ids, Observed, Peer, Spec, State};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{} of {} changes failed", failed.len(), total)]
@@ -19,12 +19,12 @@ pub struct ApplyError {
     pub total: usize,
 }
 
-struct Run<'a> {
-    aws: &'a Aws,
-    names: &'a Names,
-    desired: &'a [Desired],
-    observed: &'a [Observed],
-    ids: Mutex<Ids>,
+pub(super) struct Run<'a> {
+    pub(super) aws: &'a Aws,
+    pub(super) names: &'a Names,
+    pub(super) desired: &'a [Desired],
+    pub(super) observed: &'a [Observed],
+    pub(super) ids: Mutex<Ids>,
 }
 
 pub async fn apply(
@@ -117,7 +117,7 @@ fn label(c: &Change) -> String {
 }
 
 impl Run<'_> {
-    fn id(&self, key: &plan::Key) -> Result<String, AwsError> {
+    pub(super) fn id(&self, key: &plan::Key) -> Result<String, AwsError> {
         self.ids
             .lock()
             .expect("ids")
@@ -287,7 +287,7 @@ impl Run<'_> {
         }
     }
 
-    fn settings<'s>(
+    pub(super) fn settings<'s>(
         &self,
         s: &'s plan::ServiceSpec,
     ) -> Result<aws::service::Settings<'s>, AwsError> {
@@ -311,121 +311,15 @@ impl Run<'_> {
         })
     }
 
-    fn permission(&self, rule: &plan::Rule) -> Result<aws_sdk_ec2::types::IpPermission, AwsError> {
+    pub(super) fn permission(
+        &self,
+        rule: &plan::Rule,
+    ) -> Result<aws_sdk_ec2::types::IpPermission, AwsError> {
         let group = match &rule.peer {
             Peer::Group(k) => Some(self.id(k)?),
             _ => None,
         };
         Ok(aws::security_group::permission(rule, group.as_deref()))
-    }
-
-    async fn fix(&self, have: &Observed, fix: &Fix) -> Result<(), AwsError> {
-        let aws = self.aws;
-        let id = have.id.as_str();
-        match fix {
-            Fix::EnableDnsHostnames => {
-                aws::vpc::enable(
-                    aws,
-                    id,
-                    aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames,
-                )
-                .await
-            }
-            Fix::EnableDnsSupport => {
-                aws::vpc::enable(
-                    aws,
-                    id,
-                    aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport,
-                )
-                .await
-            }
-            Fix::MapPublicIp => aws::subnet::map_public_ip(aws, id).await,
-            Fix::AttachGateway => {
-                let current = match &have.state {
-                    State::InternetGateway { attached_vpc } => attached_vpc.clone(),
-                    _ => None,
-                };
-                aws::igw::attach(
-                    aws,
-                    id,
-                    current.as_deref(),
-                    &self.id(&plan::desired::vpc())?,
-                )
-                .await
-            }
-            Fix::AddRoute { .. } => {
-                aws::route_table::add_route(aws, id, &self.id(&plan::desired::igw())?, false).await
-            }
-            Fix::ReplaceRoute { .. } => {
-                aws::route_table::add_route(aws, id, &self.id(&plan::desired::igw())?, true).await
-            }
-            Fix::Associate { subnet } => {
-                aws::route_table::associate(aws, id, &self.id(subnet)?).await
-            }
-            Fix::Disassociate { association, .. } => {
-                aws::route_table::disassociate(aws, association).await
-            }
-            Fix::Authorize { rule } => {
-                aws::security_group::authorize(aws, id, vec![self.permission(rule)?]).await
-            }
-            Fix::Revoke { rule } => {
-                aws::security_group::revoke(aws, id, vec![self.permission(rule)?]).await
-            }
-            Fix::ScanOnPush => aws::ecr::scan_on_push(aws, id).await,
-            Fix::PutLifecyclePolicy { policy } => aws::ecr::put_lifecycle(aws, id, policy).await,
-            Fix::SetRetention { days } => aws::logs::set_retention(aws, id, *days).await,
-            Fix::UpdateTrustPolicy { document } => aws::iam::update_trust(aws, id, document).await,
-            Fix::PutInlinePolicy { name, document } => {
-                aws::iam::put_inline(aws, id, name, document).await
-            }
-            Fix::AttachPolicy { arn } => aws::iam::attach(aws, id, arn).await,
-            Fix::DetachPolicy { arn } => aws::iam::detach(aws, id, arn).await,
-            Fix::DeleteInlinePolicy { name } => aws::iam::delete_inline(aws, id, name).await,
-            Fix::CapacityProviders => aws::cluster::set_capacity_providers(aws, self.names).await,
-            Fix::SetSubnets { subnets } => {
-                let subnets = subnets
-                    .iter()
-                    .map(|s| self.id(s))
-                    .collect::<Result<Vec<_>, _>>()?;
-                aws::load_balancer::set_subnets(aws, id, &subnets).await
-            }
-            Fix::SetSecurityGroup { group } => {
-                aws::load_balancer::set_security_group(aws, id, &self.id(group)?).await
-            }
-            Fix::SetHealthCheck { health } => {
-                aws::target_group::set_health_check(aws, id, health).await
-            }
-            Fix::SetDeregistrationDelay { seconds } => {
-                aws::target_group::set_deregistration_delay(aws, id, *seconds).await
-            }
-            Fix::SetListenerTarget { target_group } => {
-                aws::listener::set_target(aws, id, &self.id(target_group)?).await
-            }
-            Fix::RegisterRevision { .. } => {
-                let Some(Desired {
-                    spec: Spec::TaskDefinition { def },
-                    ..
-                }) = self.desired.iter().find(|d| d.key == have.key)
-                else {
-                    return Err(AwsError::new("register", &have.key, "not desired"));
-                };
-                let arn =
-                    aws::task_definition::register(aws, self.names, &have.key, &have.name, def)
-                        .await?;
-                self.ids.lock().expect("ids").insert(have.key.clone(), arn);
-                Ok(())
-            }
-            Fix::UpdateService { .. } => {
-                let Some(Desired {
-                    spec: Spec::Service(s),
-                    ..
-                }) = self.desired.iter().find(|d| d.key == have.key)
-                else {
-                    return Err(AwsError::new("update", &have.key, "not desired"));
-                };
-                aws::service::update(aws, self.names, id, &self.settings(s)?).await
-            }
-        }
     }
 
     async fn delete(&self, have: &Observed) -> Result<(), AwsError> {
@@ -450,7 +344,10 @@ impl Run<'_> {
             State::LoadBalancer { .. } => aws::load_balancer::delete(aws, id).await,
             State::TargetGroup { .. } => aws::target_group::delete(aws, id).await,
             State::Listener { .. } => aws::listener::delete(aws, id).await,
-            State::TaskDefinition { .. } => aws::task_definition::delete(aws, &have.name).await,
+            State::TaskDefinition { .. } => {
+                let leftover = aws::task_definition::is_leftover(&have.key);
+                aws::task_definition::delete(aws, &have.name, leftover).await
+            }
             State::Service(_) => aws::service::delete(aws, self.names, id).await,
         }
     }

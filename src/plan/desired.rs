@@ -4,8 +4,10 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::resource::{Desired, HealthCheck, Key, Kind, Peer, Rule, ServiceSpec, Spec, TaskDef};
-use crate::config::{Service, Source, Stack};
+pub use super::ecs::{Generations, Image};
+use super::resource::{Desired, HealthCheck, Key, Kind, Peer, Rule, ServiceSpec, Spec};
+use super::task_def::task_def;
+use crate::config::{Source, Stack};
 
 /// Facts read from AWS that desired state depends on.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,50 +21,6 @@ pub struct Facts {
     pub images: BTreeMap<String, Image>,
     /// Token generations found in SSM, by service.
     pub tokens: BTreeMap<String, Generations>,
-}
-
-/// A deployable image: pinned by digest, with the command that probes its health.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Image {
-    pub reference: String,
-    pub health_command: Option<Vec<String>>,
-}
-
-/// A service's token generations: the one in use, the one before (still accepted), and
-/// the one before that (kept so a rollback one revision back still starts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Generations {
-    pub current: u32,
-    pub previous: Option<u32>,
-    pub retired: Option<u32>,
-}
-
-impl Generations {
-    /// Rank the generations that exist: only consecutive ones are kept; anything else (left
-    /// behind by a revocation or an interrupted rotation) is `None` and gets deleted.
-    pub fn of(existing: &[u32]) -> Option<Generations> {
-        let current = *existing.iter().max()?;
-        let has = |g: u32| g > 0 && existing.contains(&g);
-        let previous = has(current.wrapping_sub(1)).then(|| current - 1);
-        let retired = previous.and_then(|p| has(p.wrapping_sub(1)).then(|| p - 1));
-        Some(Generations {
-            current,
-            previous,
-            retired,
-        })
-    }
-    /// The logical key of generation `g`, by its rank.
-    pub fn key(&self, service: &str, g: u32) -> Key {
-        if g == self.current {
-            token(service)
-        } else if Some(g) == self.previous {
-            token_previous(service)
-        } else if Some(g) == self.retired {
-            Key::new(Kind::Parameter, &format!("token-{service}-retired"))
-        } else {
-            Key::new(Kind::Parameter, &format!("token-{service}-old-{g}"))
-        }
-    }
 }
 
 pub const LOG_RETENTION_DAYS: i32 = 30;
@@ -365,71 +323,6 @@ pub fn parameter_arn(facts: &Facts, name: &str) -> String {
         "arn:{}:ssm:{}:{}:parameter{name}",
         facts.partition, facts.region, facts.account
     )
-}
-
-fn role_arn(stack: &Stack, facts: &Facts, name: &str) -> String {
-    format!(
-        "arn:{}:iam::{}:role{}{name}",
-        facts.partition,
-        facts.account,
-        role_path(stack)
-    )
-}
-
-/// The task definition of a service: image by digest, the token from SSM by ARN (the
-/// current generation, and the previous one while clients move over), logs to its group.
-fn task_def(stack: &Stack, facts: &Facts, svc: &Service) -> TaskDef {
-    let n = stack.names();
-    let name = &svc.name;
-    let mut environment = svc.env.clone();
-    environment.insert("PORT".into(), svc.port.to_string());
-    if svc.public {
-        // Behind the load balancer the client is the last X-Forwarded-For hop.
-        environment.insert("RATE_LIMIT_TRUST_FORWARDED_FOR".into(), "true".into());
-    }
-    let mut secrets = BTreeMap::new();
-    if let Some(token) = &svc.token {
-        let g = facts.tokens.get(name).copied().unwrap_or(Generations {
-            current: 1,
-            ..Default::default()
-        });
-        let arn = |g| parameter_arn(facts, &n.token_parameter(name, g));
-        secrets.insert(token.env.clone(), arn(g.current));
-        if let Some(p) = g.previous {
-            secrets.insert(format!("{}_PREVIOUS", token.env), arn(p));
-        }
-    }
-    let built = matches!(svc.source, Source::Build(_));
-    let image = facts.images.get(name);
-    TaskDef {
-        cpu: svc.cpu,
-        memory: svc.memory,
-        execution_role: role_arn(stack, facts, &n.execution_role()),
-        task_role: role_arn(stack, facts, &n.task_role(name)),
-        image: image.map(|i| i.reference.clone()),
-        port: svc.port,
-        environment,
-        secrets,
-        log_group: n.log_group(name),
-        log_region: facts.region.clone(),
-        health_command: image.map(|i| i.health_command.clone().unwrap_or_default()),
-        stop_timeout: STOP_TIMEOUT,
-        // Images stackctl builds have a non-root user and need only /tmp and /data writable.
-        user: if built {
-            APP_USER.into()
-        } else {
-            String::new()
-        },
-        read_only_root: built,
-        volumes: if built {
-            BTreeMap::from([
-                ("tmp".to_string(), "/tmp".to_string()),
-                ("data".to_string(), "/data".to_string()),
-            ])
-        } else {
-            BTreeMap::new()
-        },
-    }
 }
 
 /// IAM path: lets one ListRoles call find every role of the stack.

@@ -3,8 +3,11 @@
 mod deploy;
 pub mod desired;
 mod diff;
+mod ecs;
+mod fix;
 mod render;
 pub mod resource;
+mod task_def;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -184,4 +187,8 @@ pub fn delete_before(first: &Key, then: &Key) -> bool {
 pub use render::{render_json, render_text};
 
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_deploy;

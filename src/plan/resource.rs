@@ -1,8 +1,8 @@
 //! Pure data: what a resource should be (`Spec`) and what AWS says it is (`Observed`).
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
+
+pub use super::ecs::{Deployment, ServiceSpec, ServiceState, TaskDef};
 
 /// Logical id of a resource within a stack, e.g. `subnet/1`, `sg/alb`, `role/exec`.
 /// It is also the value of the `stackctl:resource` tag.
@@ -204,81 +204,6 @@ pub enum Spec {
         def: TaskDef,
     },
     Service(ServiceSpec),
-}
-
-/// A task definition's content, normalized so desired and observed compare as equal when
-/// registering it again would change nothing. Other resources appear by ARN or name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TaskDef {
-    pub cpu: u32,
-    pub memory: u32,
-    pub execution_role: String,
-    pub task_role: String,
-    /// `repo@sha256:…`; `None` while not built yet (plan), which compares as unchanged.
-    pub image: Option<String>,
-    pub port: u16,
-    pub environment: BTreeMap<String, String>,
-    /// Variable → SSM parameter ARN. Values never appear in a task definition.
-    pub secrets: BTreeMap<String, String>,
-    pub log_group: String,
-    pub log_region: String,
-    /// The container's own health probe (`CMD`, …); empty: none. Unknown until built.
-    pub health_command: Option<Vec<String>>,
-    pub stop_timeout: i32,
-    pub user: String,
-    pub read_only_root: bool,
-    /// Writable scratch volumes: name → mount path.
-    pub volumes: BTreeMap<String, String>,
-}
-
-/// An ECS service on Fargate, behind the load balancer when public.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ServiceSpec {
-    pub cluster: Key,
-    pub task_definition: Key,
-    pub desired: i32,
-    pub subnets: Vec<Key>,
-    pub security_group: Key,
-    /// Target group and the listener that must exist before ECS accepts it.
-    pub target_group: Option<(Key, Key)>,
-    pub container: String,
-    pub port: i32,
-    pub grace_seconds: i32,
-}
-
-/// What DescribeServices says, reduced to what the diff and the rollout watcher need.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ServiceState {
-    pub status: String,
-    pub task_definition: String,
-    pub desired: i32,
-    pub running: i32,
-    pub pending: i32,
-    pub subnets: Vec<String>,
-    pub security_groups: Vec<String>,
-    pub public_ip: bool,
-    pub target_group: Option<String>,
-    pub container: Option<String>,
-    pub port: Option<i32>,
-    pub grace_seconds: i32,
-    pub min_percent: i32,
-    pub max_percent: i32,
-    pub circuit_breaker: bool,
-    pub rollback: bool,
-    pub deployments: Vec<Deployment>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Deployment {
-    pub id: String,
-    pub status: String,
-    pub task_definition: String,
-    pub rollout: String,
-    pub rollout_reason: String,
-    pub desired: i32,
-    pub running: i32,
-    pub pending: i32,
-    pub failed: i32,
 }
 
 /// A target group's health check.

@@ -24,6 +24,11 @@ pub fn expected() -> Census {
         ("parameter", 1),
         ("lock", 0),
         ("cluster", 1),
+        ("load-balancer", 1),
+        ("target-group", 1),
+        ("listener", 1),
+        ("task-definition", 1),
+        ("service", 1),
     ]
     .into_iter()
     .collect()
@@ -40,7 +45,9 @@ fn owner(name: &str) -> Vec<Filter> {
 
 /// Counts per kind of what stack `name` (env `default`) owns.
 pub async fn census(endpoint: &str, name: &str) -> Census {
-    let aws = clients(endpoint).await;
+    // The emulator itself is the ground truth, not a proxy's view of it.
+    let direct = std::env::var("STACKCTL_TEST_MOTO_DIRECT").ok();
+    let aws = clients(direct.as_deref().unwrap_or(endpoint)).await;
     let ec2 = &aws.ec2;
     let mut c = Census::new();
     let o = || Some(owner(name));
@@ -125,7 +132,77 @@ pub async fn census(endpoint: &str, name: &str) -> Census {
         "cluster",
         active.filter(|c| c.status() == Some("ACTIVE")).count(),
     );
+    balancing(&aws, name, &mut c).await;
+    deployment(&aws, name, &mut c).await;
     c
+}
+
+async fn balancing(aws: &stackctl::aws::Aws, name: &str, c: &mut Census) {
+    let prefix = format!("{name}-default");
+    let lbs = aws.elb.describe_load_balancers().send().await.unwrap();
+    let ours: Vec<_> = lbs
+        .load_balancers()
+        .iter()
+        .filter(|l| l.load_balancer_name() == Some(prefix.as_str()))
+        .collect();
+    c.insert("load-balancer", ours.len());
+    let mut listeners = 0;
+    for lb in &ours {
+        let l = aws
+            .elb
+            .describe_listeners()
+            .load_balancer_arn(lb.load_balancer_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        listeners += l.listeners().len();
+    }
+    c.insert("listener", listeners);
+    let tgs = aws.elb.describe_target_groups().send().await.unwrap();
+    let tg_prefix = format!("{prefix}-");
+    c.insert(
+        "target-group",
+        tgs.target_groups()
+            .iter()
+            .filter(|g| {
+                g.target_group_name()
+                    .is_some_and(|n| n.starts_with(&tg_prefix))
+            })
+            .count(),
+    );
+}
+
+/// Task definition families with an ACTIVE revision (deregistered ones are not the stack's
+/// any more), and services that are not deleted.
+async fn deployment(aws: &stackctl::aws::Aws, name: &str, c: &mut Census) {
+    use aws_sdk_ecs::types::TaskDefinitionStatus;
+    let family = format!("{name}-default-api");
+    let defs = aws
+        .ecs
+        .list_task_definitions()
+        .family_prefix(&family)
+        .status(TaskDefinitionStatus::Active)
+        .send()
+        .await
+        .unwrap();
+    c.insert(
+        "task-definition",
+        usize::from(!defs.task_definition_arns().is_empty()),
+    );
+    let services = aws
+        .ecs
+        .describe_services()
+        .cluster(format!("{name}-default"))
+        .services(format!("{name}-default-api"))
+        .send()
+        .await;
+    let live = services.map_or(0, |s| {
+        s.services()
+            .iter()
+            .filter(|s| matches!(s.status(), Some("ACTIVE" | "DRAINING")))
+            .count()
+    });
+    c.insert("service", live);
 }
 
 /// Kinds with more resources than one `up` makes (the lock is one name: never two).

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod census;
+pub mod dataplane;
 pub mod gate;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,23 @@ pub fn moto() -> Option<String> {
             None
         }
     }
+}
+
+/// Where a test's own fault proxy forwards to: moto itself, not the shared ECS emulation in
+/// front of it (the test's proxy emulates ECS too, and two emulations would disagree).
+pub fn upstream(moto: &str) -> url::Url {
+    std::env::var("STACKCTL_TEST_MOTO_DIRECT")
+        .unwrap_or_else(|_| moto.to_string())
+        .parse()
+        .unwrap()
+}
+
+/// A fault proxy in front of the shared ECS emulation (so every client of the test sees the
+/// same ECS), injecting faults only.
+pub fn faults(moto: &str, seed: u64, rate: f64) -> faultproxy::FaultConfig {
+    let mut cfg = faultproxy::FaultConfig::new(moto.parse().unwrap(), seed, rate);
+    cfg.ecs_emulation = false;
+    cfg
 }
 
 /// A short unique stack name, so tests share one emulator without seeing each other.
@@ -154,4 +172,13 @@ pub async fn clients(endpoint: &str) -> Aws {
         .load()
         .await;
     Aws::from_conf(&conf).unwrap()
+}
+
+/// An unused loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

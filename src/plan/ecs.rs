@@ -1,0 +1,128 @@
+//! Pure data for the deploy resources: a task definition's content, an ECS service's
+//! settings and what DescribeServices reports.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::desired::{token, token_previous};
+use super::resource::{Key, Kind};
+
+/// A task definition's content, normalized so desired and observed compare as equal when
+/// registering it again would change nothing. Other resources appear by ARN or name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskDef {
+    pub cpu: u32,
+    pub memory: u32,
+    pub execution_role: String,
+    pub task_role: String,
+    /// `repo@sha256:…`; `None` while not built yet (plan), which compares as unchanged.
+    pub image: Option<String>,
+    pub port: u16,
+    pub environment: BTreeMap<String, String>,
+    /// Variable → SSM parameter ARN. Values never appear in a task definition.
+    pub secrets: BTreeMap<String, String>,
+    pub log_group: String,
+    pub log_region: String,
+    /// The container's own health probe (`CMD`, …); empty: none. Unknown until built.
+    pub health_command: Option<Vec<String>>,
+    pub stop_timeout: i32,
+    pub user: String,
+    pub read_only_root: bool,
+    /// Writable scratch volumes: name → mount path.
+    pub volumes: BTreeMap<String, String>,
+}
+
+/// An ECS service on Fargate, behind the load balancer when public.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceSpec {
+    pub cluster: Key,
+    pub task_definition: Key,
+    pub desired: i32,
+    pub subnets: Vec<Key>,
+    pub security_group: Key,
+    /// Target group and the listener that must exist before ECS accepts it.
+    pub target_group: Option<(Key, Key)>,
+    pub container: String,
+    pub port: i32,
+    pub grace_seconds: i32,
+}
+
+/// What DescribeServices says, reduced to what the diff and the rollout watcher need.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceState {
+    pub status: String,
+    pub task_definition: String,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub public_ip: bool,
+    pub target_group: Option<String>,
+    pub container: Option<String>,
+    pub port: Option<i32>,
+    pub grace_seconds: i32,
+    pub min_percent: i32,
+    pub max_percent: i32,
+    pub circuit_breaker: bool,
+    pub rollback: bool,
+    pub deployments: Vec<Deployment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deployment {
+    pub id: String,
+    pub status: String,
+    pub task_definition: String,
+    pub rollout: String,
+    pub rollout_reason: String,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+    pub failed: i32,
+}
+
+/// A deployable image: pinned by digest, with the command that probes its health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub reference: String,
+    pub health_command: Option<Vec<String>>,
+}
+
+/// A service's token generations: the one in use, the one before (still accepted), and
+/// the one before that (kept so a rollback one revision back still starts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Generations {
+    pub current: u32,
+    pub previous: Option<u32>,
+    pub retired: Option<u32>,
+}
+
+impl Generations {
+    /// Rank the generations that exist: only consecutive ones are kept; anything else (left
+    /// behind by a revocation or an interrupted rotation) is `None` and gets deleted.
+    pub fn of(existing: &[u32]) -> Option<Generations> {
+        let current = *existing.iter().max()?;
+        let has = |g: u32| g > 0 && existing.contains(&g);
+        let previous = has(current.wrapping_sub(1)).then(|| current - 1);
+        let retired = previous.and_then(|p| has(p.wrapping_sub(1)).then(|| p - 1));
+        Some(Generations {
+            current,
+            previous,
+            retired,
+        })
+    }
+    /// The logical key of generation `g`, by its rank.
+    pub fn key(&self, service: &str, g: u32) -> Key {
+        if g == self.current {
+            token(service)
+        } else if Some(g) == self.previous {
+            token_previous(service)
+        } else if Some(g) == self.retired {
+            Key::new(Kind::Parameter, &format!("token-{service}-retired"))
+        } else {
+            Key::new(Kind::Parameter, &format!("token-{service}-old-{g}"))
+        }
+    }
+}
