@@ -132,7 +132,7 @@ pub struct TokenArgs {
 }
 
 /// A duration written as `90s`, `15m`, `1h` or plain seconds.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub struct Timeout(pub std::time::Duration);
 
 impl std::str::FromStr for Timeout {
@@ -165,9 +165,9 @@ pub struct DownArgs {
 /// The run lock (an SSM parameter): one `up` or `down` of a stack at a time.
 #[derive(Args, Debug, Clone, Default)]
 pub struct LockArgs {
-    /// Wait up to SECS for another run's lock before giving up (0: give up at once).
-    #[arg(long, value_name = "SECS", default_value_t = 0)]
-    pub lock_timeout: u64,
+    /// Wait this long for another run's lock before giving up (e.g. 90s, 10m; 0: at once).
+    #[arg(long, value_name = "DURATION", default_value = "0")]
+    pub lock_timeout: Timeout,
     /// Break the lock left by a run that crashed or was killed (says whose lock it broke).
     #[arg(long)]
     pub force_unlock: bool,

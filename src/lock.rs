@@ -115,7 +115,7 @@ pub async fn acquire(
     let name = names.lock_parameter();
     let me = Holder::me(command);
     let start = Instant::now();
-    let timeout = Duration::from_secs(args.lock_timeout);
+    let timeout = args.lock_timeout.0;
     let (mut force, mut announced, mut unseen) = (args.force_unlock, false, 0);
     loop {
         match put(aws, names, &name, &me).await {
@@ -158,7 +158,7 @@ pub async fn acquire(
         if !announced {
             say(&format!(
                 "Waiting up to {}s for the lock of stack {} (env {}), held by {}.",
-                args.lock_timeout,
+                args.lock_timeout.0.as_secs(),
                 names.stack,
                 names.env,
                 held.describe()
@@ -170,8 +170,8 @@ pub async fn acquire(
 }
 
 fn held_failure(names: &Names, held: &Holder, args: &LockArgs) -> Failure {
-    let waited = if args.lock_timeout > 0 {
-        format!(" (waited {}s)", args.lock_timeout)
+    let waited = if args.lock_timeout.0.as_secs() > 0 {
+        format!(" (waited {}s)", args.lock_timeout.0.as_secs())
     } else {
         String::new()
     };
