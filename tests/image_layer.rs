@@ -307,3 +307,24 @@ fn missing_platform_support_says_what_to_install() {
         );
     }
 }
+
+#[test]
+fn a_cached_layer_is_the_layer_pack_makes_and_a_corrupt_one_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries = layer::app_entries(b"\x7fELF not really".to_vec(), "api", true);
+    let fresh = layer::pack(&entries, 0).unwrap();
+    let first = layer::pack_cached(&entries, 0, Some(dir.path())).unwrap();
+    let cached = dir.path().join(format!("{}.tar.gz", &fresh.diff_id[7..]));
+    assert!(cached.is_file(), "the layer was cached");
+    let second = layer::pack_cached(&entries, 0, Some(dir.path())).unwrap();
+    for l in [&first, &second] {
+        assert_eq!(
+            (&l.digest, &l.diff_id, &l.data),
+            (&fresh.digest, &fresh.diff_id, &fresh.data)
+        );
+    }
+    std::fs::write(&cached, b"garbage").unwrap();
+    let repaired = layer::pack_cached(&entries, 0, Some(dir.path())).unwrap();
+    assert_eq!(repaired.digest, fresh.digest);
+    assert_eq!(std::fs::read(&cached).unwrap(), fresh.data.to_vec());
+}

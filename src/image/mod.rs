@@ -178,9 +178,11 @@ pub async fn build(spec: &BuildSpec, progress: &(dyn Fn(&str) + Sync)) -> Result
     progress(&format!("packing {} ({binary_size} bytes)", binary.name));
     let entries = layer::app_entries(bytes, &binary.name, base.is_none());
     let epoch = spec.source_date_epoch;
-    let app_layer = tokio::task::spawn_blocking(move || layer::pack(&entries, epoch))
-        .await
-        .map_err(|e| Error::Layer(std::io::Error::other(e)))??;
+    let cache = binary.path.parent().map(|d| d.join("stackctl-layers"));
+    let app_layer =
+        tokio::task::spawn_blocking(move || layer::pack_cached(&entries, epoch, cache.as_deref()))
+            .await
+            .map_err(|e| Error::Layer(std::io::Error::other(e)))??;
 
     let settings = settings(spec, &binary.name, base.is_none());
     let config = Blob::new(
