@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use stackctl::cli::{Cli, Command};
-use stackctl::commands::{self, Failure, finish};
+use stackctl::commands::{self, finish};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -37,7 +37,7 @@ async fn main() -> ExitCode {
     };
     let failed_plan =
         matches!(&cli.command, Command::Plan(a) if a.detailed_exitcode) && result.is_err();
-    let code = finish(result.map_err(Failure::from));
+    let code = finish(result);
     // With --detailed-exitcode, 2 means "changes"; every error is 1.
     if failed_plan {
         ExitCode::from(commands::EXIT_FAILURE)

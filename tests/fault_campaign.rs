@@ -51,7 +51,7 @@ fn tail(run: &Run) -> String {
 
 async fn one(moto: &str, seed: u64) -> Outcome {
     let p = Project::new(moto, "");
-    let cfg = common::faults(&moto, seed, RATE).with_profile(Profile::Realistic);
+    let cfg = common::faults(moto, seed, RATE).with_profile(Profile::Realistic);
     let proxy = Proxy::start(cfg).await.unwrap();
     let mut problems = Vec::new();
 

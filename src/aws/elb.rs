@@ -61,11 +61,11 @@ pub async fn owned(
                 .find(|t| t.key() == Some(k))
                 .and_then(|t| t.value())
         };
-        if get(TAG_STACK) == Some(names.stack.as_str()) && get(TAG_ENV) == Some(names.env.as_str())
+        if get(TAG_STACK) == Some(names.stack.as_str())
+            && get(TAG_ENV) == Some(names.env.as_str())
+            && let (Some(arn), Some(key)) = (d.resource_arn(), get(TAG_RESOURCE))
         {
-            if let (Some(arn), Some(key)) = (d.resource_arn(), get(TAG_RESOURCE)) {
-                out.push((arn.to_string(), key.to_string()));
-            }
+            out.push((arn.to_string(), key.to_string()));
         }
     }
     Ok(out)

@@ -79,6 +79,7 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     Ok(found)
 }
 
+#[allow(clippy::too_many_arguments)] // each is one field of the CreateTargetGroup call
 pub async fn create(
     aws: &Aws,
     names: &Names,

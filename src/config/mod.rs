@@ -85,10 +85,10 @@ pub fn parse(path: &Path, text: &str, dir: &Path, env: Option<&str>) -> Result<S
 
     let mut chosen = None;
     let wanted = env.unwrap_or(DEFAULT_ENV);
-    if let Some(stack) = validate::resolve(&base, &root, DEFAULT_ENV, dir, &mut issues) {
-        if wanted == DEFAULT_ENV {
-            chosen = Some(stack);
-        }
+    if let Some(stack) = validate::resolve(&base, &root, DEFAULT_ENV, dir, &mut issues)
+        && wanted == DEFAULT_ENV
+    {
+        chosen = Some(stack);
     }
     for name in &envs {
         validate::env_name(name, &root, &mut issues);
@@ -98,10 +98,10 @@ pub fn parse(path: &Path, text: &str, dir: &Path, env: Option<&str>) -> Result<S
         let Some(file) = typed(&merged, &mut issues) else {
             continue;
         };
-        if let Some(stack) = validate::resolve(&file, &merged, name, dir, &mut issues) {
-            if wanted == name {
-                chosen = Some(stack);
-            }
+        if let Some(stack) = validate::resolve(&file, &merged, name, dir, &mut issues)
+            && wanted == name
+        {
+            chosen = Some(stack);
         }
     }
     match chosen {

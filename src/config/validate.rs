@@ -28,14 +28,14 @@ pub fn resolve(
             Some(label_hint()),
         );
     }
-    if let Some(region) = &f.region {
-        if !is_region(region) {
-            issues.at(
-                region.span(),
-                format!("invalid region `{}`", **region),
-                Some("a region code such as `us-east-1` or `eu-west-3`".into()),
-            );
-        }
+    if let Some(region) = &f.region
+        && !is_region(region)
+    {
+        issues.at(
+            region.span(),
+            format!("invalid region `{}`", **region),
+            Some("a region code such as `us-east-1` or `eu-west-3`".into()),
+        );
     }
     let network = network(f, issues);
     if f.services.is_empty() {
@@ -269,14 +269,14 @@ fn service(
     let token = s.token.as_ref().map(|t| Token {
         env: t.env.to_string(),
     });
-    if let Some(t) = &s.token {
-        if !is_env_name(&t.env) {
-            issues.at(
-                t.env.span(),
-                format!("`{}` is not a valid environment variable name", *t.env),
-                Some("use letters, digits and `_`, e.g. `API_TOKEN`".into()),
-            );
-        }
+    if let Some(t) = &s.token
+        && !is_env_name(&t.env)
+    {
+        issues.at(
+            t.env.span(),
+            format!("`{}` is not a valid environment variable name", *t.env),
+            Some("use letters, digits and `_`, e.g. `API_TOKEN`".into()),
+        );
     }
     let mut env = BTreeMap::new();
     for (k, v) in &s.env {
@@ -334,8 +334,8 @@ fn check_fargate(name: &str, cpu: u32, memory: u32, s: &ServiceFile, issues: &mu
     let cpu_span = s
         .cpu
         .as_ref()
-        .map(|c| c.span().clone())
-        .unwrap_or_else(|| s.port.span().clone());
+        .map(|c| *c.span())
+        .unwrap_or_else(|| *s.port.span());
     let Some(valid) = fargate_memory(cpu) else {
         issues.at(
             &cpu_span,
@@ -345,11 +345,7 @@ fn check_fargate(name: &str, cpu: u32, memory: u32, s: &ServiceFile, issues: &mu
         return;
     };
     if !valid.contains(&memory) {
-        let span = s
-            .memory
-            .as_ref()
-            .map(|m| m.span().clone())
-            .unwrap_or(cpu_span);
+        let span = s.memory.as_ref().map(|m| *m.span()).unwrap_or(cpu_span);
         let list = if valid.len() > 6 {
             format!(
                 "{} to {} in steps of {}",

@@ -21,6 +21,8 @@ pub use resource::{
     Spec, State, TaskDef,
 };
 
+// A plan holds a few dozen changes: boxing the spec would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Action {
