@@ -2,7 +2,8 @@
 //! k, then run again: it ends exactly where an uninterrupted run does (plan: no changes; one of
 //! each resource, never two). Then `down` is killed after one of its steps, and `down` again
 //! leaves nothing. A gate between stackctl and moto holds every write after the k-th, so the
-//! kill lands at an exact step; the matrix is printed.
+//! kill lands at an exact step; the matrix is printed. Also: the reply to each write is lost
+//! (committed, then retried), which must never make a duplicate.
 
 mod common;
 
@@ -173,6 +174,99 @@ async fn killed_at_every_step_up_and_down_resume_without_duplicates() {
                 .err()
                 .map(|e| format!("up k={}: {e}", r.k));
             let down = (r.down_outcome.as_ref().err()).map(|e| format!("down k={}: {e}", r.down_k));
+            up.into_iter().chain(down)
+        })
+        .collect();
+    assert!(failures.is_empty(), "{table}\n{}", failures.join("\n\n"));
+}
+
+/// Each write's `(action, n-th call of it)`, so every kind of write is hit whatever the order.
+fn targets(mut writes: Vec<String>) -> Vec<(String, usize)> {
+    writes.sort();
+    (0..writes.len())
+        .map(|i| {
+            let n = writes[..i].iter().filter(|x| **x == writes[i]).count() + 1;
+            (writes[i].clone(), n)
+        })
+        .collect()
+}
+
+/// The reply to each write of `up` in turn (each action, each of its calls) is lost after
+/// the write committed, so it is retried: `up` still succeeds, with one of each resource.
+/// Then the same for `down` (cycled over the up cases): it still leaves nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_reply_to_any_write_never_duplicates() {
+    let Some(moto) = moto() else { return };
+    let reference = Project::new(&moto, "");
+    let ups = targets(writes_of(&reference, &moto, &["up"]).await);
+    let downs = targets(writes_of(&reference, &moto, &["down", "--yes"]).await);
+    let cases = (0..ups.len().max(downs.len()))
+        .map(|i| (ups[i % ups.len()].clone(), downs[i % downs.len()].clone()));
+    let rows = futures::stream::iter(cases).map(|((up_action, up_n), (down_action, down_n))| {
+        let moto = moto.clone();
+        async move {
+            let p = Project::new(&moto, "");
+            let gate = Gate::losing_reply(&moto, &up_action, up_n).await;
+            let up = run(&p, &gate.url(), &["up"]).await;
+            let plan = run(&p, &moto, &["plan", "--detailed-exitcode"]).await;
+            let made = census(&moto, &p.name).await;
+            let up_outcome = if up.code != 0 {
+                Err(format!("up failed:\n{}", up.all()))
+            } else if plan.code != 0 || made != expected() {
+                Err(format!("{}\n{}", short(&made), plan.stdout))
+            } else {
+                Ok(())
+            };
+            let gate = Gate::losing_reply(&moto, &down_action, down_n).await;
+            let down = run(&p, &gate.url(), &["down", "--yes", "--force-unlock"]).await;
+            let left = census(&moto, &p.name).await;
+            let down_outcome = if down.code != 0 || left != empty() {
+                Err(format!("left {}:\n{}", short(&left), down.all()))
+            } else {
+                Ok(())
+            };
+            Row {
+                k: 0,
+                up: format!("{} #{up_n}", step(&up_action)),
+                up_outcome,
+                down_k: 0,
+                down: format!("{} #{down_n}", step(&down_action)),
+                down_outcome,
+            }
+        }
+    });
+    let rows: Vec<Row> = rows.buffer_unordered(3).collect().await;
+    let ok = |o: &Result<(), String>| if o.is_ok() { "ok" } else { "FAIL" };
+    let mut lines: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let (u, d) = (ok(&r.up_outcome), ok(&r.down_outcome));
+            format!("{:<36} {u:<4}  {:<30} {d}", r.up, r.down)
+        })
+        .collect();
+    lines.sort();
+    let table = format!(
+        "{:<36} {:<4}  {:<30} {}\n{}\n",
+        "up: reply lost of",
+        "up",
+        "down: reply lost of",
+        "down",
+        lines.join("\n")
+    );
+    eprintln!("{table}");
+    let failures: Vec<String> = rows
+        .iter()
+        .flat_map(|r| {
+            let up = r
+                .up_outcome
+                .as_ref()
+                .err()
+                .map(|e| format!("{}: {e}", r.up));
+            let down = r
+                .down_outcome
+                .as_ref()
+                .err()
+                .map(|e| format!("{}: {e}", r.down));
             up.into_iter().chain(down)
         })
         .collect();

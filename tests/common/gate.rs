@@ -1,6 +1,7 @@
 //! A gate between stackctl and moto for crash and lock tests: it forwards every call, counts
 //! the mutating ones, and holds (never forwards) every mutating call after the `limit`-th,
-//! until released. A test can then kill the client at an exact step.
+//! until released. A test can then kill the client at an exact step. It can also forward one
+//! write and drop its reply (the request committed, the client never hears: it retries).
 
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +22,8 @@ struct State {
     upstream: String,
     client: Client<HttpConnector, Full<Bytes>>,
     limit: u64,
+    /// `(service:Action, n)`: the reply to that action's n-th call is dropped.
+    lose: Option<(String, usize)>,
     /// Forwarded mutating calls, `service:Action`, in order.
     writes: Mutex<Vec<String>>,
     held: Mutex<Vec<String>>,
@@ -36,12 +39,22 @@ pub struct Gate {
 impl Gate {
     /// `limit`: how many mutating calls go through before the gate closes (None: all).
     pub async fn start(upstream: &str, limit: Option<u64>) -> Gate {
+        Gate::with(upstream, limit, None).await
+    }
+
+    /// Forwards everything, but drops the reply to the `n`-th call of `action`.
+    pub async fn losing_reply(upstream: &str, action: &str, n: usize) -> Gate {
+        Gate::with(upstream, None, Some((action.to_string(), n))).await
+    }
+
+    async fn with(upstream: &str, limit: Option<u64>, lose: Option<(String, usize)>) -> Gate {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(State {
             upstream: upstream.trim_end_matches('/').to_string(),
             client: Client::builder(TokioExecutor::new()).build_http(),
             limit: limit.unwrap_or(u64::MAX),
+            lose,
             writes: Mutex::default(),
             held: Mutex::default(),
             open: watch::channel(false).0,
@@ -91,12 +104,16 @@ async fn handle(
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
     let call = faultproxy::classify::classify(&parts.headers, parts.uri.path(), &body);
+    let mut lose = false;
     if call.mutating {
         let pass = {
             let mut writes = state.writes.lock().unwrap();
             let pass = (writes.len() as u64) < state.limit || *state.open.borrow();
             if pass {
-                writes.push(call.key());
+                let key = call.key();
+                let nth = writes.iter().filter(|w| **w == key).count() + 1;
+                lose = state.lose.as_ref() == Some(&(key.clone(), nth));
+                writes.push(key);
             }
             pass
         };
@@ -120,6 +137,9 @@ async fn handle(
     let resp = state.client.request(fwd).await.map_err(|e| e.to_string())?;
     let (p, b) = resp.into_parts();
     let body = b.collect().await.map_err(|e| e.to_string())?.to_bytes();
+    if lose {
+        return Err("reply dropped".into());
+    }
     let mut out = Response::new(Full::new(body));
     *out.status_mut() = p.status;
     for (k, v) in &p.headers {
