@@ -177,6 +177,32 @@ async fn up_rotate_down_against_the_emulator_and_a_real_container() {
     }
     drop((task, task2, task3));
 
+    // A prebuilt image (`image:`) is resolved to its digest and deployed as is: no build,
+    // no ECR repository of its own.
+    let tagged = c.image().unwrap().split('@').next().unwrap().to_string();
+    let digest = c.image().unwrap().split('@').nth(1).unwrap().to_string();
+    let q = Project::new(&moto, "");
+    std::fs::write(
+        q.stack_file(),
+        format!(
+            "name: {}\nregion: us-east-1\nnetwork: {{ cidr: 10.43.0.0/16, azs: 2 }}\nservices:\n  api:\n    image: {tagged}@{digest}\n    port: 8080\n    health: /status\n    public: true\n",
+            q.name
+        ),
+    )
+    .unwrap();
+    let prebuilt = q.run(&["up"]).ok();
+    assert!(
+        !prebuilt.all().contains("build image api: compiling"),
+        "{}",
+        prebuilt.all()
+    );
+    let qtd = latest(&aws, &format!("{}-default-api", q.name)).await;
+    let qc = &qtd.container_definitions()[0];
+    assert_eq!(qc.image(), Some(format!("{tagged}@{digest}").as_str()));
+    assert!(qc.secrets().is_empty(), "no token configured");
+    assert_eq!(census(&moto, &q.name).await["ecr"], 0);
+    q.run(&["down", "--yes"]).ok();
+
     timed(&p, &["down", "--yes"]);
     assert_eq!(census(&moto, &p.name).await, empty());
 }

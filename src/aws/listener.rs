@@ -3,7 +3,7 @@
 
 use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum};
 
-use super::{Aws, AwsError, Ctx, elb};
+use super::{Aws, AwsError, Ctx, elb, once};
 use crate::names::Names;
 use crate::plan::{Key, Observed, State, desired};
 
@@ -60,22 +60,33 @@ pub async fn create(
     target_group_arn: &str,
 ) -> Result<String, AwsError> {
     let name = format!("{}:80", names.load_balancer());
-    let out = aws
+    let req = aws
         .elb
         .create_listener()
         .load_balancer_arn(load_balancer_arn)
         .protocol(ProtocolEnum::Http)
         .port(80)
         .default_actions(forward(target_group_arn))
-        .set_tags(Some(elb::tags(names, &key.0, &name)))
-        .send()
-        .await
-        .ctx("create listener", &name)?;
-    out.listeners()
-        .first()
-        .and_then(|l| l.listener_arn())
-        .map(str::to_string)
-        .ok_or_else(|| AwsError::new("create listener", &name, "no ARN in response"))
+        .set_tags(Some(elb::tags(names, &key.0, &name)));
+    once::create(
+        "create listener",
+        &name,
+        key,
+        || {
+            req.clone()
+                .customize()
+                .config_override(once::elb_no_retry())
+                .send()
+        },
+        |out| {
+            out.listeners()
+                .first()
+                .and_then(|l| l.listener_arn())
+                .map(str::to_string)
+        },
+        || find(aws, names, Some(load_balancer_arn)),
+    )
+    .await
 }
 
 pub async fn set_target(aws: &Aws, arn: &str, target_group_arn: &str) -> Result<(), AwsError> {

@@ -6,7 +6,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 
 use super::retry::delete_draining;
-use super::{Aws, AwsError, Ctx, elb};
+use super::{Aws, AwsError, Ctx, elb, once};
 use crate::names::Names;
 use crate::plan::{Key, Observed, State};
 
@@ -71,7 +71,7 @@ pub async fn create(
     group_id: &str,
 ) -> Result<String, AwsError> {
     let name = names.load_balancer();
-    let out = aws
+    let req = aws
         .elb
         .create_load_balancer()
         .name(&name)
@@ -80,34 +80,27 @@ pub async fn create(
         .ip_address_type(IpAddressType::Ipv4)
         .set_subnets(Some(subnet_ids.to_vec()))
         .security_groups(group_id)
-        .set_tags(Some(elb::tags(names, &key.0, &name)))
-        .send()
-        .await
-        .ctx("create load balancer", &name);
-    let out = match out {
-        Ok(out) => out
-            .load_balancers()
-            .first()
-            .and_then(|l| l.load_balancer_arn())
-            .map(str::to_string),
-        // A retried create whose first reply was lost: the name is ours, take that one.
-        Err(e) if e.is_already_exists() => {
-            let found = aws
-                .elb
-                .describe_load_balancers()
-                .names(&name)
+        .set_tags(Some(elb::tags(names, &key.0, &name)));
+    // A retry after a lost reply first looks for the load balancer that reply was about.
+    once::create(
+        "create load balancer",
+        &name,
+        key,
+        || {
+            req.clone()
+                .customize()
+                .config_override(once::elb_no_retry())
                 .send()
-                .await
-                .ctx("describe load balancer", &name)?;
-            found
-                .load_balancers()
+        },
+        |out| {
+            out.load_balancers()
                 .first()
                 .and_then(|l| l.load_balancer_arn())
                 .map(str::to_string)
-        }
-        Err(e) => return Err(e),
-    };
-    out.ok_or_else(|| AwsError::new("create load balancer", &name, "no ARN in response"))
+        },
+        || find(aws, names),
+    )
+    .await
 }
 
 pub async fn set_subnets(aws: &Aws, arn: &str, subnet_ids: &[String]) -> Result<(), AwsError> {

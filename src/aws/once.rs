@@ -24,6 +24,13 @@ pub fn ec2_no_retry() -> aws_sdk_ec2::config::Builder {
     aws_sdk_ec2::config::Builder::default().retry_config(RetryConfig::disabled())
 }
 
+/// Per-operation ELB config: no SDK retries. AWS makes CreateLoadBalancer and
+/// CreateListener idempotent for identical settings, but an emulator may not: looking before
+/// retrying is correct everywhere.
+pub fn elb_no_retry() -> aws_sdk_elasticloadbalancingv2::config::Builder {
+    aws_sdk_elasticloadbalancingv2::config::Builder::default().retry_config(RetryConfig::disabled())
+}
+
 /// Error codes that mean "slow down", not "no".
 const THROTTLING: &[&str] = &[
     "Throttling",
