@@ -22,37 +22,11 @@ pub async fn find(aws: &Aws, names: &Names, path: &str) -> Result<Vec<Observed>,
             let Some(key) = key_of(names, name) else {
                 continue;
             };
-            let managed = aws
-                .iam
-                .list_attached_role_policies()
-                .role_name(name)
-                .send()
-                .await
-                .ctx("list policies of role", name)?;
-            let managed = managed
-                .attached_policies()
-                .iter()
-                .filter_map(|p| p.policy_arn().map(str::to_string))
-                .collect();
-            let inline_names = aws
-                .iam
-                .list_role_policies()
-                .role_name(name)
-                .send()
-                .await
-                .ctx("list inline policies of role", name)?;
-            let mut inline = Vec::new();
-            for policy in inline_names.policy_names() {
-                let doc = aws
-                    .iam
-                    .get_role_policy()
-                    .role_name(name)
-                    .policy_name(policy)
-                    .send()
-                    .await
-                    .ctx("get inline policy of role", name)?;
-                inline.push((policy.clone(), decode(doc.policy_document())));
-            }
+            // Deleted since it was listed (a `down` elsewhere, or one killed mid-way): gone.
+            let (managed, inline) = match policies(aws, name).await {
+                Err(e) if e.is_not_found() => continue,
+                other => other?,
+            };
             found.push(Observed {
                 key,
                 id: name.into(),
@@ -67,6 +41,42 @@ pub async fn find(aws: &Aws, names: &Names, path: &str) -> Result<Vec<Observed>,
         }
     }
     Ok(found)
+}
+
+/// A role's managed policy ARNs and inline policies (name, document).
+async fn policies(aws: &Aws, name: &str) -> Result<(Vec<String>, Vec<(String, String)>), AwsError> {
+    let managed = aws
+        .iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .ctx("list policies of role", name)?;
+    let managed = managed
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_string))
+        .collect();
+    let inline_names = aws
+        .iam
+        .list_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .ctx("list inline policies of role", name)?;
+    let mut inline = Vec::new();
+    for policy in inline_names.policy_names() {
+        let doc = aws
+            .iam
+            .get_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .send()
+            .await
+            .ctx("get inline policy of role", name)?;
+        inline.push((policy.clone(), decode(doc.policy_document())));
+    }
+    Ok((managed, inline))
 }
 
 /// Which role of the stack a role name is (the inverse of `Names`).

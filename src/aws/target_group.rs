@@ -47,7 +47,12 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
             .target_group_arn(arn)
             .send()
             .await
-            .ctx("describe attributes of target group", arn)?;
+            .ctx("describe attributes of target group", arn);
+        // Deleted since it was listed: gone.
+        let attrs = match attrs {
+            Err(e) if e.is_not_found() => continue,
+            other => other?,
+        };
         let delay = attrs
             .attributes()
             .iter()
