@@ -2,6 +2,7 @@
 //! any AWS call. Every environment in the file is validated, not just the chosen one.
 
 mod error;
+mod fargate;
 mod file;
 mod merge;
 mod model;

@@ -194,3 +194,5 @@ mod test_support;
 mod tests;
 #[cfg(test)]
 mod tests_deploy;
+#[cfg(test)]
+mod tests_order;

@@ -38,7 +38,8 @@ pub fn empty() -> Census {
     expected().into_keys().map(|k| (k, 0)).collect()
 }
 
-fn owner(name: &str) -> Vec<Filter> {
+/// EC2 filters selecting what stack `name` (env `default`) owns, by its tags.
+pub fn owner(name: &str) -> Vec<Filter> {
     let f = |k: &str, v: &str| Filter::builder().name(format!("tag:{k}")).values(v).build();
     vec![f("stackctl:stack", name), f("stackctl:env", "default")]
 }

@@ -1,0 +1,55 @@
+//! The planner's ordering: what `down` must delete before what.
+
+use super::test_support::{converged, facts, stack};
+use super::*;
+
+#[test]
+fn down_deletes_in_an_order_aws_accepts() {
+    let want = desired::desired(&stack(), &facts());
+    let have = converged(&want);
+    let plan = plan(&[], &have);
+    assert_eq!(plan.changes.len(), have.len());
+    let deps = order(&plan, &[]);
+    let pos = |k: &Key| plan.changes.iter().position(|c| &c.key == k).unwrap();
+    let waits_for = |a: Key, b: Key| deps[pos(&a)].contains(&pos(&b));
+    assert!(waits_for(desired::vpc(), desired::subnet(0)));
+    assert!(waits_for(desired::vpc(), desired::igw()));
+    assert!(waits_for(desired::vpc(), desired::alb_sg()));
+    assert!(
+        waits_for(desired::subnet(0), desired::route_table()),
+        "route tables are disassociated before subnets go"
+    );
+    assert!(
+        waits_for(desired::alb_sg(), desired::service_sg("api")),
+        "the group others reference goes last"
+    );
+    assert!(!waits_for(desired::service_sg("api"), desired::alb_sg()));
+    assert_eq!(
+        deps[pos(&desired::cluster())],
+        [pos(&desired::service("api"))],
+        "the cluster waits only for its service"
+    );
+    assert!(
+        deps[pos(&desired::service("api"))].is_empty(),
+        "the service goes first"
+    );
+    for k in [
+        desired::subnet(0),
+        desired::service_sg("api"),
+        desired::target_group("api"),
+    ] {
+        assert!(waits_for(k, desired::service("api")), "its tasks hold them");
+    }
+    assert!(
+        waits_for(desired::subnet(0), desired::load_balancer()),
+        "the load balancer's interfaces leave the subnets first"
+    );
+    assert!(waits_for(desired::alb_sg(), desired::load_balancer()));
+    assert!(waits_for(desired::target_group("api"), desired::listener()));
+    assert!(
+        waits_for(desired::subnet(0), desired::load_balancer()),
+        "the load balancer's interfaces leave the subnets first"
+    );
+    assert!(waits_for(desired::alb_sg(), desired::load_balancer()));
+    assert!(waits_for(desired::target_group("api"), desired::listener()));
+}

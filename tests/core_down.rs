@@ -1,0 +1,212 @@
+//! `down` against moto: it deletes everything, runs twice, and cleans up after an
+//! interrupted `up`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::census::owner;
+use common::{Project, clients, moto};
+use faultproxy::{Proxy, Weights};
+
+async fn assert_nothing_left(moto: &str, n: &str) {
+    let aws = clients(moto).await;
+    assert!(
+        aws.ec2
+            .describe_vpcs()
+            .set_filters(Some(owner(n)))
+            .send()
+            .await
+            .unwrap()
+            .vpcs()
+            .is_empty(),
+        "VPC left"
+    );
+    assert!(
+        aws.ec2
+            .describe_subnets()
+            .set_filters(Some(owner(n)))
+            .send()
+            .await
+            .unwrap()
+            .subnets()
+            .is_empty(),
+        "subnet left"
+    );
+    assert!(
+        aws.ec2
+            .describe_internet_gateways()
+            .set_filters(Some(owner(n)))
+            .send()
+            .await
+            .unwrap()
+            .internet_gateways()
+            .is_empty(),
+        "IGW left"
+    );
+    assert!(
+        aws.ec2
+            .describe_route_tables()
+            .set_filters(Some(owner(n)))
+            .send()
+            .await
+            .unwrap()
+            .route_tables()
+            .is_empty(),
+        "route table left"
+    );
+    assert!(
+        aws.ec2
+            .describe_security_groups()
+            .set_filters(Some(owner(n)))
+            .send()
+            .await
+            .unwrap()
+            .security_groups()
+            .is_empty(),
+        "security group left"
+    );
+    let repo = aws
+        .ecr
+        .describe_repositories()
+        .repository_names(format!("{n}-default/api"))
+        .send()
+        .await;
+    assert!(repo.is_err(), "ECR repository left");
+    let logs = aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/stackctl/{n}/"))
+        .send()
+        .await
+        .unwrap();
+    assert!(logs.log_groups().is_empty(), "log group left");
+    for role in [format!("{n}-default-exec"), format!("{n}-default-api-task")] {
+        assert!(
+            aws.iam.get_role().role_name(&role).send().await.is_err(),
+            "role {role} left"
+        );
+    }
+    assert!(
+        aws.ssm
+            .get_parameter()
+            .name(format!("/stackctl/{n}/default/api/token/1"))
+            .send()
+            .await
+            .is_err(),
+        "parameter left"
+    );
+    let clusters = aws
+        .ecs
+        .describe_clusters()
+        .clusters(format!("{n}-default"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        clusters
+            .clusters()
+            .iter()
+            .all(|c| c.status() != Some("ACTIVE")),
+        "cluster left"
+    );
+    let lb = aws
+        .elb
+        .describe_load_balancers()
+        .names(format!("{n}-default"))
+        .send()
+        .await;
+    assert!(lb.is_err(), "load balancer left");
+    let tg = aws
+        .elb
+        .describe_target_groups()
+        .names(format!("{n}-default-api"))
+        .send()
+        .await;
+    assert!(tg.is_err(), "target group left");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn down_leaves_nothing_and_runs_twice() {
+    let Some(moto) = moto() else { return };
+    let p = Project::new(&moto, "");
+    p.run(&["up"]).ok();
+    let refused = p.run(&["down"]);
+    assert_eq!(refused.code, 2, "no --yes and no terminal: refuse");
+    assert!(refused.stderr.contains("--yes"));
+    let down = p.run(&["down", "--yes"]).ok();
+    assert!(
+        down.stdout.contains("Deleted everything"),
+        "{}",
+        down.stdout
+    );
+    assert_nothing_left(&moto, &p.name).await;
+    let again = p.run(&["down", "--yes"]).ok();
+    assert!(
+        again.stdout.contains("Nothing to delete"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn down_after_an_interrupted_up_leaves_nothing() {
+    let Some(moto) = moto() else { return };
+    let p = Project::new(&moto, "");
+    // Every response slowed down, so the kill lands in the middle of the run.
+    let mut cfg = common::faults(&moto, 7, 1.0);
+    cfg.weights = Weights {
+        slow: 1,
+        ..Weights::none()
+    };
+    cfg.slow = (Duration::from_millis(150), Duration::from_millis(150));
+    cfg.situational_off();
+    let proxy = Proxy::start(cfg).await.unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stackctl"))
+        .arg("up")
+        .current_dir(p.path())
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until something exists, then kill mid-way.
+    let aws = clients(&moto).await;
+    for _ in 0..100 {
+        if !aws
+            .ec2
+            .describe_vpcs()
+            .set_filters(Some(owner(&p.name)))
+            .send()
+            .await
+            .unwrap()
+            .vpcs()
+            .is_empty()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "up was interrupted");
+    proxy.shutdown().await;
+    let plan = p.run(&["plan"]).ok();
+    assert!(
+        plan.stdout.contains("to add"),
+        "the interrupted up left work to do:\n{}",
+        plan.stdout
+    );
+    // The killed run still holds the lock: breaking it is explicit.
+    let locked = p.run(&["down", "--yes"]);
+    assert_eq!(locked.code, 1, "{}", locked.all());
+    assert!(
+        locked.stderr.contains("is locked by `up`"),
+        "{}",
+        locked.all()
+    );
+    let down = p.run(&["down", "--yes", "--force-unlock"]).ok();
+    assert!(down.stdout.contains("Breaking the lock"), "{}", down.stdout);
+    assert_nothing_left(&moto, &p.name).await;
+}
