@@ -162,30 +162,35 @@ async fn down_after_an_interrupted_up_leaves_nothing() {
     cfg.slow = (Duration::from_millis(150), Duration::from_millis(150));
     cfg.situational_off();
     let proxy = Proxy::start(cfg).await.unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stackctl"))
-        .arg("up")
-        .current_dir(p.path())
-        .env("AWS_ENDPOINT_URL", proxy.url())
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
+    let mut child = p
+        .command(&proxy.url(), &["up"])
         .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(p.path().join("up.err")).unwrap())
         .spawn()
         .unwrap();
-    // Wait until something exists, then kill mid-way.
+    // Wait until something exists, then kill mid-way. `up` builds the image before
+    // its first AWS call, and on a clean checkout that build takes minutes.
     let aws = clients(&moto).await;
-    for _ in 0..100 {
-        if !aws
+    let started = std::time::Instant::now();
+    loop {
+        let vpcs = aws
             .ec2
             .describe_vpcs()
             .set_filters(Some(owner(&p.name)))
             .send()
             .await
-            .unwrap()
-            .vpcs()
-            .is_empty()
-        {
+            .unwrap();
+        if !vpcs.vpcs().is_empty() {
             break;
         }
+        if let Some(status) = child.try_wait().unwrap() {
+            let err = std::fs::read_to_string(p.path().join("up.err")).unwrap();
+            panic!("up ended ({status}) before making a VPC:\n{err}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(900),
+            "up made no VPC in 15 minutes"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     child.kill().unwrap();
