@@ -5,13 +5,13 @@
 # the ceiling. Load: wrk -t1 -c32, loopback only, bounded in time (about
 # ROUNDS*2*(WARMUP+DURATION) + 2*(WARMUP+DURATION) plus the build).
 #
-#   ./scripts/bench/api.sh                        # DURATION=10s WARMUP=2s ROUNDS=3
+#   ./scripts/bench/api.sh                        # DURATION=10s WARMUP=2s ROUNDS=5
 #   DURATION=30s ROUNDS=5 ./scripts/bench/api.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 TOKEN=bench-token-$RANDOM$RANDOM
 STATE=${STACKCTL_BENCH_STATE:-$PWD/.stackctl-test/bench}
 VENV=${STACKCTL_BENCH_VENV:-$HOME/.cache/stackctl/bench-venv}
@@ -74,10 +74,14 @@ API_TOKEN=$TOKEN PORT=$api_port RUST_LOG=info DATABASE_URL="sqlite://$STATE/benc
   RATE_LIMIT_PER_SECOND=100000000 "$BIN/api" >"$STATE/api.log" 2>&1 & PIDS+=($!)
 api_pid=$!
 wait_up "$hello_port" && wait_up "$api_port"
-for _ in $(seq "$ROUNDS"); do
-  load hello "$hello_port"
-  load api "$api_port"
+# Each round measures both back to back (first one, then the other, swapping every round),
+# so a round's api/hello ratio compares the two under the same machine conditions.
+for i in $(seq "$ROUNDS"); do
+  if ((i % 2)); then load hello "$hello_port"; load api "$api_port"
+  else load api "$api_port"; load hello "$hello_port"; fi
 done
+ratios=$(paste -d' ' "$STATE/hello.runs" "$STATE/api.runs" | awk '{ printf "%.3f\n", $4 / $1 }')
+ratio=$(sort -n <<<"$ratios" | awk '{ a[NR] = $1 } END { printf "%.2f", a[int((NR + 1) / 2)] }')
 row hello "axum hello (ceiling)" "$hello_pid"
 row api "api (auth+logs+metrics)" "$api_pid"
 kill "$hello_pid" "$api_pid"
@@ -103,11 +107,14 @@ row gunicorn "flask + gunicorn -w 2" "$gunicorn_pid" $(children "$gunicorn_pid")
 ceiling=$(cut -d'|' -f2 <<<"${ROWS[0]}")
 echo
 echo "authenticated GET /: wrk -t1 -c32 -d$DURATION on 127.0.0.1, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "(hello and api alternated $ROUNDS times: medians; peak RSS = VmHWM, summed over gunicorn's processes)"
+echo "(hello and api measured back to back in $ROUNDS rounds: medians; api's \"vs hello\" is the median"
+echo " of the per-round ratios; peak RSS = VmHWM, summed over gunicorn's processes)"
 printf '%-26s %10s %10s %10s %9s %8s\n' server req/s "p99 (ms)" "peak RSS" "vs hello" non-2xx
 for r in "${ROWS[@]}"; do
   IFS='|' read -r label rps p99 rss errors runs <<<"$r"
-  printf '%-26s %10s %10s %7s MB %9s %8s\n' "$label" "$rps" "$p99" "$rss" \
-    "$(awk -v a="$rps" -v b="$ceiling" 'BEGIN { printf "%.2fx", a / b }')" "$errors"
+  vs=$(awk -v a="$rps" -v b="$ceiling" 'BEGIN { printf "%.2fx", a / b }')
+  [[ $label == api* ]] && vs="${ratio}x"
+  printf '%-26s %10s %10s %7s MB %9s %8s\n' "$label" "$rps" "$p99" "$rss" "$vs" "$errors"
 done
+echo "api/hello per round: $(tr '\n' ' ' <<<"$ratios")(target >= 0.85)"
 echo "api access-log lines written: $api_lines (logs: $STATE/api.log; wrk output: $STATE/*.wrk)"

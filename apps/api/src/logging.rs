@@ -124,15 +124,19 @@ pub struct JsonLayer {
 
 impl<S: Subscriber> Layer<S> for JsonLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        thread_local! {
-            static LINE: RefCell<String> = RefCell::new(String::with_capacity(512));
-        }
-        // Reuse this thread's buffer; a fresh one if an event fires while formatting another.
-        let _ = LINE.try_with(|cell| match cell.try_borrow_mut() {
-            Ok(mut line) => self.write_event(&mut line, event),
-            Err(_) => self.write_event(&mut String::new(), event),
-        });
+        with_line(|line| self.write_event(line, event));
     }
+}
+
+/// Runs `f` with this thread's line buffer (a fresh one if a line is already being formatted).
+fn with_line(f: impl FnOnce(&mut String)) {
+    thread_local! {
+        static LINE: RefCell<String> = RefCell::new(String::with_capacity(512));
+    }
+    let _ = LINE.try_with(|cell| match cell.try_borrow_mut() {
+        Ok(mut line) => f(&mut line),
+        Err(_) => f(&mut String::new()),
+    });
 }
 
 impl JsonLayer {
@@ -149,6 +153,56 @@ impl JsonLayer {
         line.push_str("}\n");
         self.sink.push(line.as_bytes());
         line.shrink_to(4096);
+    }
+
+    /// The access line, byte for byte what the same `tracing` event would give, without the
+    /// field visitors: it is written once per request.
+    fn write_access(&self, line: &mut String, access: &Access<'_>) {
+        line.clear();
+        line.push_str("{\"ts\":\"");
+        write_timestamp(line, SystemTime::now());
+        line.push_str("\",\"level\":\"INFO\",\"target\":\"api::access\",\"method\":");
+        json_str(line, access.method);
+        line.push_str(",\"path\":");
+        json_str(line, access.path);
+        line.push_str(",\"status\":");
+        push_u64(line, u64::from(access.status));
+        line.push_str(",\"latency_us\":");
+        push_u64(line, access.latency_us);
+        line.push_str("}\n");
+        self.sink.push(line.as_bytes());
+        line.shrink_to(4096);
+    }
+}
+
+/// One request, as the access log records it.
+pub struct Access<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub status: u16,
+    pub latency_us: u64,
+}
+
+/// Logs `access` at INFO under the `api::access` target, as `RUST_LOG` allows. Straight into the
+/// JSON layer when it is the current subscriber's; otherwise as an ordinary `tracing` event.
+pub fn access(access: &Access<'_>) {
+    if !tracing::enabled!(target: "api::access", tracing::Level::INFO) {
+        return;
+    }
+    // Found first, used after: an event dispatched inside `get_default` would go nowhere.
+    let layer = tracing::dispatcher::get_default(|d| {
+        d.downcast_ref::<JsonLayer>()
+            .map(|l| JsonLayer { sink: l.sink })
+    });
+    match layer {
+        Some(layer) => with_line(|line| layer.write_access(line, access)),
+        None => tracing::info!(
+            target: "api::access",
+            method = access.method,
+            path = access.path,
+            status = u64::from(access.status),
+            latency_us = access.latency_us,
+        ),
     }
 }
 
@@ -339,5 +393,72 @@ mod tests {
         assert_eq!(v["status"], 200);
         assert_eq!(v["ok"], true);
         assert_eq!(v["msg"], "done");
+    }
+
+    fn without_ts(line: &str) -> serde_json::Value {
+        let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+        v.as_object_mut().unwrap().remove("ts");
+        v
+    }
+
+    const ODD: Access<'static> = Access {
+        method: "GET",
+        path: "/a\"b\\c",
+        status: 404,
+        latency_us: 1234,
+    };
+
+    #[test]
+    fn the_access_line_is_the_event_it_replaces() {
+        let sink: &'static Sink = Box::leak(Box::default());
+        let subscriber = tracing_subscriber::registry().with(JsonLayer { sink });
+        tracing::subscriber::with_default(subscriber, || {
+            // The fast path is taken: the layer is found in the subscriber.
+            assert!(tracing::dispatcher::get_default(|d| d.is::<JsonLayer>()));
+            access(&ODD);
+            tracing::info!(
+                target: "api::access",
+                method = ODD.method,
+                path = ODD.path,
+                status = u64::from(ODD.status),
+                latency_us = ODD.latency_us,
+            );
+        });
+        let out = String::from_utf8(sink.take(Duration::ZERO)).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        assert_eq!(without_ts(lines[0]), without_ts(lines[1]));
+        // Same bytes after the timestamp, so same field order too.
+        assert_eq!(
+            lines[0].split_once("\",").unwrap().1,
+            lines[1].split_once("\",").unwrap().1
+        );
+        assert_eq!(without_ts(lines[0])["path"], ODD.path);
+    }
+
+    #[test]
+    fn the_access_line_obeys_the_filter() {
+        let sink: &'static Sink = Box::leak(Box::default());
+        let subscriber = tracing_subscriber::registry()
+            .with(EnvFilter::new("info,api::access=off"))
+            .with(JsonLayer { sink });
+        tracing::subscriber::with_default(subscriber, || access(&ODD));
+        assert!(sink.take(Duration::ZERO).is_empty());
+    }
+
+    #[test]
+    fn without_the_json_layer_the_access_line_is_an_event() {
+        struct Count(&'static AtomicU64);
+        impl<S: Subscriber> Layer<S> for Count {
+            fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+                if event.metadata().target() == "api::access" {
+                    self.0.fetch_add(1, Relaxed);
+                }
+            }
+        }
+        let seen: &'static AtomicU64 = Box::leak(Box::default());
+        let subscriber = tracing_subscriber::registry().with(Count(seen));
+        tracing::subscriber::with_default(subscriber, || access(&ODD));
+        assert_eq!(seen.load(Relaxed), 1);
     }
 }

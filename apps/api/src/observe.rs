@@ -127,11 +127,10 @@ fn record(state: &AppState, seen: &Seen, res: &Response) {
     state
         .metrics
         .observe(seen.method.as_str(), seen.route, status, latency);
-    tracing::info!(
-        target: "api::access",
-        method = seen.method.as_str(),
-        path = seen.uri.path(),
-        status = u64::from(status),
-        latency_us = latency.as_micros() as u64,
-    );
+    crate::logging::access(&crate::logging::Access {
+        method: seen.method.as_str(),
+        path: seen.uri.path(),
+        status,
+        latency_us: latency.as_micros() as u64,
+    });
 }
