@@ -101,6 +101,13 @@ fn py_space(b: u8) -> bool {
 
 /// The credentials of a `Token` authorization header value, exactly as Flask-HTTPAuth finds them.
 pub fn token_from_header(value: &[u8]) -> Option<&[u8]> {
+    // The usual `Token <credentials>`: the same answer as the general split below, sooner.
+    if let Some((scheme, rest)) = value.split_at_checked(6)
+        && scheme.eq_ignore_ascii_case(b"token ")
+        && rest.first().is_some_and(|&b| !py_space(b))
+    {
+        return Some(rest);
+    }
     let start = value.iter().position(|&b| !py_space(b))?;
     let value = &value[start..];
     let end = value.iter().position(|&b| py_space(b))?;
@@ -111,13 +118,24 @@ pub fn token_from_header(value: &[u8]) -> Option<&[u8]> {
         .then_some(&rest[cred_start..])
 }
 
-/// Compares in time that depends only on the lengths.
+/// Compares in time that depends only on the lengths: every byte of the longer input is
+/// looked at, eight at a time, the shorter one padded with zeros.
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= usize::from(x ^ y);
+    fn word(s: &[u8], i: usize) -> u64 {
+        match s.get(i..i + 8) {
+            Some(w) => u64::from_le_bytes(w.try_into().unwrap_or_default()),
+            None => {
+                let mut w = [0u8; 8];
+                for (j, &byte) in s.iter().skip(i).take(8).enumerate() {
+                    w[j] = byte;
+                }
+                u64::from_le_bytes(w)
+            }
+        }
+    }
+    let mut diff = (a.len() ^ b.len()) as u64;
+    for i in (0..a.len().max(b.len())).step_by(8) {
+        diff |= word(a, i) ^ word(b, i);
     }
     std::hint::black_box(diff) == 0
 }
@@ -158,6 +176,11 @@ mod tests {
         assert_eq!(t(b""), None);
         assert_eq!(t(b"Bearer abc"), None);
         assert_eq!(t(b"Tokenabc"), None);
+        assert_eq!(t(b"Token  abc"), Some(b"abc".to_vec()));
+        assert_eq!(t(b"Token \xa0abc"), Some(b"abc".to_vec()));
+        assert_eq!(t(b"token x"), Some(b"x".to_vec()));
+        assert_eq!(t(b"Token "), None);
+        assert_eq!(t(b" Token abc"), Some(b"abc".to_vec()));
     }
 
     #[test]
@@ -167,6 +190,20 @@ mod tests {
         assert!(!ct_eq(b"abc", b"abcd"));
         assert!(!ct_eq(b"", b"a"));
         assert!(ct_eq(b"", b""));
+        // Across the eight-byte words and their zero padding.
+        let long = b"0123456789abcdefXYZ";
+        for n in 0..=long.len() {
+            assert!(ct_eq(&long[..n], &long[..n]));
+            for m in 0..=long.len() {
+                assert_eq!(ct_eq(&long[..n], &long[..m]), n == m, "{n} {m}");
+            }
+            let mut other = long[..n].to_vec();
+            if let Some(last) = other.last_mut() {
+                *last ^= 1;
+                assert!(!ct_eq(&long[..n], &other));
+            }
+        }
+        assert!(!ct_eq(b"ab\0", b"ab"), "padding is not equality");
     }
 
     #[test]

@@ -5,7 +5,6 @@
 //! dropped and counted rather than growing memory.
 
 use std::cell::{Cell, RefCell};
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Condvar, Mutex, OnceLock};
@@ -129,48 +128,48 @@ impl<S: Subscriber> Layer<S> for JsonLayer {
 }
 
 /// Runs `f` with this thread's line buffer (a fresh one if a line is already being formatted).
-fn with_line(f: impl FnOnce(&mut String)) {
+fn with_line(f: impl FnOnce(&mut Vec<u8>)) {
     thread_local! {
-        static LINE: RefCell<String> = RefCell::new(String::with_capacity(512));
+        static LINE: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
     }
     let _ = LINE.try_with(|cell| match cell.try_borrow_mut() {
         Ok(mut line) => f(&mut line),
-        Err(_) => f(&mut String::new()),
+        Err(_) => f(&mut Vec::new()),
     });
 }
 
 impl JsonLayer {
-    fn write_event(&self, line: &mut String, event: &Event<'_>) {
+    fn write_event(&self, line: &mut Vec<u8>, event: &Event<'_>) {
         let meta = event.metadata();
         line.clear();
-        line.push_str("{\"ts\":\"");
+        line.extend_from_slice(b"{\"ts\":\"");
         write_timestamp(line, SystemTime::now());
-        line.push_str("\",\"level\":\"");
-        line.push_str(meta.level().as_str());
-        line.push_str("\",\"target\":");
+        line.extend_from_slice(b"\",\"level\":\"");
+        line.extend_from_slice(meta.level().as_str().as_bytes());
+        line.extend_from_slice(b"\",\"target\":");
         json_str(line, meta.target());
         event.record(&mut JsonFields(line));
-        line.push_str("}\n");
-        self.sink.push(line.as_bytes());
+        line.extend_from_slice(b"}\n");
+        self.sink.push(line);
         line.shrink_to(4096);
     }
 
     /// The access line, byte for byte what the same `tracing` event would give, without the
     /// field visitors: it is written once per request.
-    fn write_access(&self, line: &mut String, access: &Access<'_>) {
+    fn write_access(&self, line: &mut Vec<u8>, access: &Access<'_>) {
         line.clear();
-        line.push_str("{\"ts\":\"");
+        line.extend_from_slice(b"{\"ts\":\"");
         write_timestamp(line, SystemTime::now());
-        line.push_str("\",\"level\":\"INFO\",\"target\":\"api::access\",\"method\":");
+        line.extend_from_slice(b"\",\"level\":\"INFO\",\"target\":\"api::access\",\"method\":");
         json_str(line, access.method);
-        line.push_str(",\"path\":");
+        line.extend_from_slice(b",\"path\":");
         json_str(line, access.path);
-        line.push_str(",\"status\":");
+        line.extend_from_slice(b",\"status\":");
         push_u64(line, u64::from(access.status));
-        line.push_str(",\"latency_us\":");
+        line.extend_from_slice(b",\"latency_us\":");
         push_u64(line, access.latency_us);
-        line.push_str("}\n");
-        self.sink.push(line.as_bytes());
+        line.extend_from_slice(b"}\n");
+        self.sink.push(line);
         line.shrink_to(4096);
     }
 }
@@ -206,11 +205,11 @@ pub fn access(access: &Access<'_>) {
     }
 }
 
-struct JsonFields<'a>(&'a mut String);
+struct JsonFields<'a>(&'a mut Vec<u8>);
 
 impl JsonFields<'_> {
     fn key(&mut self, field: &Field) {
-        self.0.push(',');
+        self.0.push(b',');
         json_str(
             self.0,
             if field.name() == "message" {
@@ -219,7 +218,7 @@ impl JsonFields<'_> {
                 field.name()
             },
         );
-        self.0.push(':');
+        self.0.push(b':');
     }
 }
 
@@ -234,18 +233,20 @@ impl Visit for JsonFields<'_> {
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.key(field);
-        let _ = write!(self.0, "{value}");
+        self.0
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.key(field);
-        self.0.push_str(if value { "true" } else { "false" });
+        self.0
+            .extend_from_slice(if value { b"true" } else { b"false" });
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
         self.key(field);
         if value.is_finite() {
             let _ = write!(self.0, "{value}");
         } else {
-            self.0.push_str("null");
+            self.0.extend_from_slice(b"null");
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
@@ -255,47 +256,38 @@ impl Visit for JsonFields<'_> {
 }
 
 /// Appends `n` in decimal, without the `fmt` machinery.
-fn push_u64(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or("0"));
+fn push_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// Appends `s` as a JSON string literal.
-pub fn json_str(out: &mut String, s: &str) {
-    out.push('"');
+pub fn json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
     if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
-        out.push_str(s);
-        out.push('"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
         return;
     }
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+    for b in s.bytes() {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b if b < 0x20 => {
+                let _ = write!(out, "\\u{b:04x}");
             }
-            c => out.push(c),
+            // Bytes of multi-byte characters are copied as they are.
+            b => out.push(b),
         }
     }
-    out.push('"');
+    out.push(b'"');
 }
 
 /// RFC 3339 UTC with milliseconds, e.g. `2026-11-21T05:06:59.123Z`. The part up to the
 /// seconds is cached per thread: it changes once a second.
-pub fn write_timestamp(out: &mut String, t: SystemTime) {
+pub fn write_timestamp(out: &mut Vec<u8>, t: SystemTime) {
     thread_local! {
         static SECOND: Cell<(u64, [u8; 19])> = const { Cell::new((u64::MAX, [0; 19])) };
     }
@@ -303,25 +295,24 @@ pub fn write_timestamp(out: &mut String, t: SystemTime) {
     let secs = d.as_secs();
     let (cached, mut prefix) = SECOND.with(Cell::get);
     if cached != secs {
-        let mut s = String::with_capacity(24);
+        let mut s = Vec::with_capacity(24);
         write_seconds(&mut s, secs);
-        prefix.copy_from_slice(&s.as_bytes()[..19]);
+        prefix.copy_from_slice(&s[..19]);
         SECOND.with(|c| c.set((secs, prefix)));
     }
-    out.push_str(std::str::from_utf8(&prefix).unwrap_or("1970-01-01T00:00:00"));
+    out.extend_from_slice(&prefix);
     let ms = d.subsec_millis();
-    let frac = [
+    out.extend_from_slice(&[
         b'.',
         b'0' + (ms / 100) as u8,
         b'0' + (ms / 10 % 10) as u8,
         b'0' + (ms % 10) as u8,
         b'Z',
-    ];
-    out.push_str(std::str::from_utf8(&frac).unwrap_or(".000Z"));
+    ]);
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` for seconds since the epoch.
-fn write_seconds(out: &mut String, secs: u64) {
+fn write_seconds(out: &mut Vec<u8>, secs: u64) {
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     // Howard Hinnant's civil_from_days.
     let z = days + 719_468;
@@ -348,32 +339,32 @@ mod tests {
 
     #[test]
     fn timestamps() {
-        let mut s = String::new();
+        let mut s = Vec::new();
         write_timestamp(
             &mut s,
             UNIX_EPOCH + Duration::from_millis(1_795_237_619_123),
         );
-        assert_eq!(s, "2026-11-21T05:06:59.123Z");
+        assert_eq!(String::from_utf8_lossy(&s), "2026-11-21T05:06:59.123Z");
         s.clear();
         write_timestamp(&mut s, UNIX_EPOCH + Duration::from_secs(951_782_400));
-        assert_eq!(s, "2000-02-29T00:00:00.000Z");
+        assert_eq!(String::from_utf8_lossy(&s), "2000-02-29T00:00:00.000Z");
         s.clear();
         write_timestamp(&mut s, UNIX_EPOCH + Duration::from_millis(951_782_400_007));
-        assert_eq!(s, "2000-02-29T00:00:00.007Z");
+        assert_eq!(String::from_utf8_lossy(&s), "2000-02-29T00:00:00.007Z");
     }
 
     #[test]
     fn escapes() {
-        let mut s = String::new();
+        let mut s = Vec::new();
         json_str(&mut s, "a\"b\\c\nd\u{1}é");
-        assert_eq!(s, r#""a\"b\\c\nd\u0001é""#);
+        assert_eq!(String::from_utf8_lossy(&s), r#""a\"b\\c\nd\u0001é""#);
         s.clear();
         json_str(&mut s, "/v1/payments");
-        assert_eq!(s, r#""/v1/payments""#);
+        assert_eq!(String::from_utf8_lossy(&s), r#""/v1/payments""#);
         for n in [0, 7, 10, 12345, u64::MAX] {
             s.clear();
             push_u64(&mut s, n);
-            assert_eq!(s, n.to_string());
+            assert_eq!(String::from_utf8_lossy(&s), n.to_string());
         }
     }
 
