@@ -61,60 +61,45 @@ pub fn flush() {
     }
 }
 
+#[derive(Clone, Copy)]
 pub struct JsonLayer {
     pub sink: &'static Sink,
 }
 
 impl<S: Subscriber> Layer<S> for JsonLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        with_line(|line| self.write_event(line, event));
+        let meta = event.metadata();
+        self.write_line(meta.level().as_str(), meta.target(), |line| {
+            event.record(&mut JsonFields(line));
+        });
     }
-}
-
-/// Runs `f` with this thread's line buffer (a fresh one if a line is already being formatted).
-fn with_line(f: impl FnOnce(&mut Vec<u8>)) {
-    thread_local! {
-        static LINE: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
-    }
-    let _ = LINE.try_with(|cell| match cell.try_borrow_mut() {
-        Ok(mut line) => f(&mut line),
-        Err(_) => f(&mut Vec::new()),
-    });
 }
 
 impl JsonLayer {
-    fn write_event(&self, line: &mut Vec<u8>, event: &Event<'_>) {
-        let meta = event.metadata();
-        line.clear();
-        line.extend_from_slice(b"{\"ts\":\"");
-        write_timestamp(line, SystemTime::now());
-        line.extend_from_slice(b"\",\"level\":\"");
-        line.extend_from_slice(meta.level().as_str().as_bytes());
-        line.extend_from_slice(b"\",\"target\":");
-        json_str(line, meta.target());
-        event.record(&mut JsonFields(line));
-        line.extend_from_slice(b"}\n");
-        self.sink.push(line);
-        line.shrink_to(4096);
-    }
-
-    /// The access line, byte for byte what the same `tracing` event would give, without the
-    /// field visitors: it is written once per request.
-    fn write_access(&self, line: &mut Vec<u8>, access: &Access<'_>) {
-        line.clear();
-        line.extend_from_slice(b"{\"ts\":\"");
-        write_timestamp(line, SystemTime::now());
-        line.extend_from_slice(b"\",\"level\":\"INFO\",\"target\":\"api::access\",\"method\":");
-        json_str(line, access.method);
-        line.extend_from_slice(b",\"path\":");
-        json_str(line, access.path);
-        line.extend_from_slice(b",\"status\":");
-        push_u64(line, u64::from(access.status));
-        line.extend_from_slice(b",\"latency_us\":");
-        push_u64(line, access.latency_us);
-        line.extend_from_slice(b"}\n");
-        self.sink.push(line);
-        line.shrink_to(4096);
+    /// Formats `{"ts":…,"level":…,"target":…`, then what `fields` appends, then `}` and a
+    /// newline, in this thread's buffer (a fresh one if a line is already being formatted),
+    /// and hands the line to the sink.
+    fn write_line(&self, level: &str, target: &str, fields: impl FnOnce(&mut Vec<u8>)) {
+        thread_local! {
+            static LINE: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
+        }
+        let write = |line: &mut Vec<u8>| {
+            line.clear();
+            line.extend_from_slice(b"{\"ts\":\"");
+            write_timestamp(line, SystemTime::now());
+            line.extend_from_slice(b"\",\"level\":\"");
+            line.extend_from_slice(level.as_bytes());
+            line.extend_from_slice(b"\",\"target\":");
+            json_str(line, target);
+            fields(line);
+            line.extend_from_slice(b"}\n");
+            self.sink.push(line);
+            line.shrink_to(4096);
+        };
+        let _ = LINE.try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut line) => write(&mut line),
+            Err(_) => write(&mut Vec::new()),
+        });
     }
 }
 
@@ -133,12 +118,20 @@ pub fn access(access: &Access<'_>) {
         return;
     }
     // Found first, used after: an event dispatched inside `get_default` would go nowhere.
-    let layer = tracing::dispatcher::get_default(|d| {
-        d.downcast_ref::<JsonLayer>()
-            .map(|l| JsonLayer { sink: l.sink })
-    });
+    let layer = tracing::dispatcher::get_default(|d| d.downcast_ref::<JsonLayer>().copied());
     match layer {
-        Some(layer) => with_line(|line| layer.write_access(line, access)),
+        // The same bytes as the event below would give, without the field visitors: this
+        // runs once per request.
+        Some(layer) => layer.write_line("INFO", "api::access", |line| {
+            line.extend_from_slice(b",\"method\":");
+            json_str(line, access.method);
+            line.extend_from_slice(b",\"path\":");
+            json_str(line, access.path);
+            line.extend_from_slice(b",\"status\":");
+            push_u64(line, u64::from(access.status));
+            line.extend_from_slice(b",\"latency_us\":");
+            push_u64(line, access.latency_us);
+        }),
         None => tracing::info!(
             target: "api::access",
             method = access.method,
