@@ -20,9 +20,9 @@ TARGET=x86_64-unknown-linux-gnu
 rm -rf "$STATE" && mkdir -p "$STATE"
 
 # --- tools: wrk (Debian), a venv with the pinned Flask stack, the release binaries --------
-if ! command -v wrk >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
-fi
+# shellcheck source=scripts/lib/helpers.sh
+source scripts/lib/helpers.sh
+apt_install wrk
 if ! "$VENV/bin/python" -c 'import flask, flask_httpauth, gunicorn' 2>/dev/null; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q -r scripts/bench/requirements.txt
@@ -32,9 +32,6 @@ RUSTFLAGS='-C target-feature=+crt-static' \
 BIN="$CARGO_TARGET_DIR/$TARGET/release"
 
 # --- helpers ---------------------------------------------------------------------------------
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { # PORT: wait until / answers (any status)
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done
   echo "server on port $1 did not start" >&2; return 1
@@ -67,11 +64,11 @@ children() { pgrep -P "$1" | tr '\n' ' '; }
 
 # --- the ceiling and the API, alternated ROUNDS times (the machine may be shared) ----------
 hello_port=$(free_port)
-PORT=$hello_port "$BIN/examples/hello" >/dev/null 2>&1 & PIDS+=($!)
+PORT=$hello_port "$BIN/examples/hello" >/dev/null 2>&1 & CLEANUPS+=("kill $! 2>/dev/null")
 hello_pid=$!
 api_port=$(free_port)
 API_TOKEN=$TOKEN PORT=$api_port RUST_LOG=info DATABASE_URL="sqlite://$STATE/bench.db" \
-  RATE_LIMIT_PER_SECOND=100000000 "$BIN/api" >"$STATE/api.log" 2>&1 & PIDS+=($!)
+  RATE_LIMIT_PER_SECOND=100000000 "$BIN/api" >"$STATE/api.log" 2>&1 & CLEANUPS+=("kill $! 2>/dev/null")
 api_pid=$!
 wait_up "$hello_port" && wait_up "$api_port"
 # Each round measures both back to back (first one, then the other, swapping every round),
@@ -90,14 +87,14 @@ api_lines=$(grep -c '"target":"api::access"' "$STATE/api.log" || true)
 
 # --- the original app ------------------------------------------------------------------------
 port=$(free_port)
-(cd scripts/bench && API_TOKEN=$TOKEN exec "$VENV/bin/python" flask_app.py "$port") >"$STATE/flask.log" 2>&1 & PIDS+=($!)
+(cd scripts/bench && API_TOKEN=$TOKEN exec "$VENV/bin/python" flask_app.py "$port") >"$STATE/flask.log" 2>&1 & CLEANUPS+=("kill $! 2>/dev/null")
 flask_pid=$!
 wait_up "$port" && load flask "$port" && row flask "flask dev server" "$flask_pid"
 kill "$flask_pid"
 
 port=$(free_port)
 (cd scripts/bench && API_TOKEN=$TOKEN exec "$VENV/bin/gunicorn" -w 2 -b "127.0.0.1:$port" flask_app:app) \
-  >"$STATE/gunicorn.log" 2>&1 & PIDS+=($!)
+  >"$STATE/gunicorn.log" 2>&1 & CLEANUPS+=("kill $! 2>/dev/null")
 gunicorn_pid=$!
 wait_up "$port" && sleep 1 && load gunicorn "$port"
 # shellcheck disable=SC2046

@@ -15,11 +15,9 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/stackctl/target}
 TARGET=x86_64-unknown-linux-gnu
 rm -rf "$STATE" && mkdir -p "$STATE"
 
-for tool in valgrind wrk; do
-  command -v "$tool" >/dev/null || {
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$tool" >/dev/null
-  }
-done
+# shellcheck source=scripts/lib/helpers.sh
+source scripts/lib/helpers.sh
+apt_install valgrind wrk
 # STACKCTL_BENCH_BIN: a directory with prebuilt `api` and `examples/hello` (e.g. a build with
 # symbols, to read the dumps with callgrind_annotate); otherwise the release build.
 BIN=${STACKCTL_BENCH_BIN:-}
@@ -29,16 +27,14 @@ if [[ -z $BIN ]]; then
   BIN="$CARGO_TARGET_DIR/$TARGET/release"
 fi
 
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 AUTH=(-H "Authorization: Token $TOKEN")
 
 measure() { # NAME PORT CMD...: prints "instructions requests" for DURATION of load
   local name=$1 port=$2 pid out requests
   shift 2
+  trap cleanup EXIT # a subshell: the server is stopped even if this fails half-way
   PORT=$port valgrind -q --tool=callgrind --callgrind-out-file="$STATE/$name.%p" "$@" \
-    >"$STATE/$name.log" 2>&1 & PIDS+=($!)
+    >"$STATE/$name.log" 2>&1 & CLEANUPS+=("kill $! 2>/dev/null")
   pid=$!
   for _ in $(seq 300); do
     [[ $(curl -s "${AUTH[@]}" "http://127.0.0.1:$port/" || true) == "devops test server flying!!" ]] && break

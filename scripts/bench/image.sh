@@ -14,24 +14,8 @@ export STACKCTL_TEST_STATE="${STACKCTL_TEST_STATE:-$ROOT/.stackctl-test}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/stackctl/target}"
 mkdir -p "$STACKCTL_TEST_STATE"
 
-CLEANUPS=()
-cleanup() { for ((i=${#CLEANUPS[@]}-1; i>=0; i--)); do eval "${CLEANUPS[i]}" || true; done; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() {
-  local url=$1 deadline=$((SECONDS + ${2:-60}))
-  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
-    ((SECONDS < deadline)) || { echo "timed out waiting for $url" >&2; return 1; }
-    sleep 0.2
-  done
-}
-apt_install() {
-  local missing=()
-  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  ((${#missing[@]})) || return 0
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
+# shellcheck source=scripts/lib/helpers.sh
+source scripts/lib/helpers.sh
 # shellcheck source=scripts/services/registry.sh
 source scripts/services/registry.sh
 

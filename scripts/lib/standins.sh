@@ -18,28 +18,8 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Tests that need a stand-in fail (instead of skipping) when it is missing.
 export STACKCTL_TEST_REQUIRE_SERVICES=1
 
-CLEANUPS=()
-cleanup() { for ((i=${#CLEANUPS[@]}-1; i>=0; i--)); do eval "${CLEANUPS[i]}" || true; done; }
-trap cleanup EXIT
-
-# free_port: ask the kernel for an unused loopback port.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# wait_http URL [seconds]: poll until URL answers.
-wait_http() {
-  local url=$1 deadline=$((SECONDS + ${2:-60}))
-  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
-    ((SECONDS < deadline)) || { echo "timed out waiting for $url" >&2; return 1; }
-    sleep 0.2
-  done
-}
-APT_UPDATED=0
-apt_install() {
-  local missing=()
-  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  ((${#missing[@]})) || return 0
-  ((APT_UPDATED)) || { apt-get update -qq; APT_UPDATED=1; }
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
+# shellcheck source=scripts/lib/helpers.sh
+source "$ROOT/scripts/lib/helpers.sh"
 
 # Each file in scripts/services/ installs and starts one stand-in, exports its address
 # and registers its stop command in CLEANUPS. The ECS emulation proxy goes right after moto,
