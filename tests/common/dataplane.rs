@@ -6,6 +6,7 @@
 use std::process::Command;
 use std::time::Duration;
 
+use aws_sdk_ecs::types::ContainerDefinition;
 use stackctl::aws::Aws;
 
 /// A running task; removed when dropped.
@@ -53,6 +54,11 @@ impl Task {
 /// The values ECS would inject for the task definition's `secrets` (Err: a parameter is
 /// gone, so ECS could not start the task).
 pub async fn secrets(aws: &Aws, task_definition: &str) -> Result<Vec<(String, String)>, String> {
+    resolve(aws, &container(aws, task_definition).await).await
+}
+
+/// The task definition's (only) container.
+async fn container(aws: &Aws, task_definition: &str) -> ContainerDefinition {
     let td = aws
         .ecs
         .describe_task_definition()
@@ -60,7 +66,11 @@ pub async fn secrets(aws: &Aws, task_definition: &str) -> Result<Vec<(String, St
         .send()
         .await
         .unwrap();
-    let c = &td.task_definition().unwrap().container_definitions()[0];
+    td.task_definition().unwrap().container_definitions()[0].clone()
+}
+
+/// Resolves the container's `secrets` from SSM, as ECS does when a task starts.
+async fn resolve(aws: &Aws, c: &ContainerDefinition) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for s in c.secrets() {
         let name = s
@@ -84,15 +94,7 @@ pub async fn secrets(aws: &Aws, task_definition: &str) -> Result<Vec<(String, St
 
 /// Starts a task of `task_definition` and waits until it answers.
 pub async fn run_task(aws: &Aws, task_definition: &str) -> Task {
-    let td = aws
-        .ecs
-        .describe_task_definition()
-        .task_definition(task_definition)
-        .send()
-        .await
-        .unwrap();
-    let td = td.task_definition().unwrap();
-    let c = &td.container_definitions()[0];
+    let c = &container(aws, task_definition).await;
     let port = super::free_port();
     let name = format!("stackctl-task-{}-{port}", std::process::id());
     let mut cmd = Command::new("podman");
@@ -105,7 +107,7 @@ pub async fn run_task(aws: &Aws, task_definition: &str) -> Task {
         }
     }
     cmd.env("PORT", port.to_string()).args(["--env", "PORT"]);
-    let secrets = secrets(aws, task_definition).await.unwrap();
+    let secrets = resolve(aws, c).await.unwrap();
     for (k, v) in &secrets {
         cmd.env(k, v).args(["--env", k]);
     }
