@@ -5,125 +5,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::census::owner;
+use common::census::{census, empty, owner};
 use common::{Project, clients, moto};
 use faultproxy::{Proxy, Weights};
 
+/// Nothing of the stack left, counted kind by kind in the emulator by the census.
 async fn assert_nothing_left(moto: &str, n: &str) {
-    let aws = clients(moto).await;
-    assert!(
-        aws.ec2
-            .describe_vpcs()
-            .set_filters(Some(owner(n)))
-            .send()
-            .await
-            .unwrap()
-            .vpcs()
-            .is_empty(),
-        "VPC left"
-    );
-    assert!(
-        aws.ec2
-            .describe_subnets()
-            .set_filters(Some(owner(n)))
-            .send()
-            .await
-            .unwrap()
-            .subnets()
-            .is_empty(),
-        "subnet left"
-    );
-    assert!(
-        aws.ec2
-            .describe_internet_gateways()
-            .set_filters(Some(owner(n)))
-            .send()
-            .await
-            .unwrap()
-            .internet_gateways()
-            .is_empty(),
-        "IGW left"
-    );
-    assert!(
-        aws.ec2
-            .describe_route_tables()
-            .set_filters(Some(owner(n)))
-            .send()
-            .await
-            .unwrap()
-            .route_tables()
-            .is_empty(),
-        "route table left"
-    );
-    assert!(
-        aws.ec2
-            .describe_security_groups()
-            .set_filters(Some(owner(n)))
-            .send()
-            .await
-            .unwrap()
-            .security_groups()
-            .is_empty(),
-        "security group left"
-    );
-    let repo = aws
-        .ecr
-        .describe_repositories()
-        .repository_names(format!("{n}-default/api"))
-        .send()
-        .await;
-    assert!(repo.is_err(), "ECR repository left");
-    let logs = aws
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(format!("/stackctl/{n}/"))
-        .send()
-        .await
-        .unwrap();
-    assert!(logs.log_groups().is_empty(), "log group left");
-    for role in [format!("{n}-default-exec"), format!("{n}-default-api-task")] {
-        assert!(
-            aws.iam.get_role().role_name(&role).send().await.is_err(),
-            "role {role} left"
-        );
-    }
-    assert!(
-        aws.ssm
-            .get_parameter()
-            .name(format!("/stackctl/{n}/default/api/token/1"))
-            .send()
-            .await
-            .is_err(),
-        "parameter left"
-    );
-    let clusters = aws
-        .ecs
-        .describe_clusters()
-        .clusters(format!("{n}-default"))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        clusters
-            .clusters()
-            .iter()
-            .all(|c| c.status() != Some("ACTIVE")),
-        "cluster left"
-    );
-    let lb = aws
-        .elb
-        .describe_load_balancers()
-        .names(format!("{n}-default"))
-        .send()
-        .await;
-    assert!(lb.is_err(), "load balancer left");
-    let tg = aws
-        .elb
-        .describe_target_groups()
-        .names(format!("{n}-default-api"))
-        .send()
-        .await;
-    assert!(tg.is_err(), "target group left");
+    assert_eq!(census(moto, n).await, empty(), "left behind");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -84,7 +84,8 @@ pub async fn census(endpoint: &str, name: &str) -> Census {
     let logs = aws
         .logs
         .describe_log_groups()
-        .log_group_name_prefix(format!("/stackctl/{name}/default/"))
+        // Any environment's: "nothing left" must not miss one.
+        .log_group_name_prefix(format!("/stackctl/{name}/"))
         .send()
         .await
         .unwrap();
