@@ -51,6 +51,22 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     Ok(found)
 }
 
+/// Whether repository `name` exists (ECR does not create one on push).
+pub async fn exists(aws: &Aws, name: &str) -> Result<bool, AwsError> {
+    let found = aws
+        .ecr
+        .describe_repositories()
+        .repository_names(name)
+        .send()
+        .await
+        .ctx("describe ECR repository", name);
+    match found {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn create(
     aws: &Aws,
     names: &Names,

@@ -56,22 +56,13 @@ pub async fn run(cli: &Cli, args: &BuildArgs) -> Result<ExitCode, Failure> {
 
 /// ECR does not create repositories on push; `up` creates them.
 async fn ensure_repository(aws: &Aws, name: &str) -> Result<(), Failure> {
-    use crate::aws::Ctx;
-    let found = aws
-        .ecr
-        .describe_repositories()
-        .repository_names(name)
-        .send()
-        .await
-        .ctx("describe ECR repository", name);
-    match found {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Err(Failure::Other {
-            message: format!("ECR repository {name} does not exist"),
-            hint: Some("run `stackctl up` once: it creates the repository (and deploys)".into()),
-        }),
-        Err(e) => Err(e.into()),
+    if crate::aws::ecr::exists(aws, name).await? {
+        return Ok(());
     }
+    Err(Failure::Other {
+        message: format!("ECR repository {name} does not exist"),
+        hint: Some("run `stackctl up` once: it creates the repository (and deploys)".into()),
+    })
 }
 
 pub fn unknown_service(stack: &Stack, s: &str) -> Failure {
