@@ -375,3 +375,19 @@ async fn plan_reports_changes_with_exit_codes_and_json() {
     assert_eq!(after.code, 0, "{}", after.all());
     assert!(after.stdout.contains("No changes"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn build_push_before_any_up_names_the_missing_repository() {
+    let Some(moto) = moto() else { return };
+    let p = Project::new(&moto, "");
+    let r = p.run(&["build", "--push"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains(&format!(
+            "ECR repository {}-default/api does not exist",
+            p.name
+        )) && r.stderr.contains("run `stackctl up` once"),
+        "{}",
+        r.all()
+    );
+}
