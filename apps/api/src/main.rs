@@ -4,6 +4,9 @@ use std::time::Duration;
 use api::config::Config;
 use api::{healthcheck, logging, server};
 
+/// How long the runtime's leftover tasks get once the server has stopped.
+const RUNTIME_STOP: Duration = Duration::from_secs(1);
+
 const USAGE: &str =
     "usage: api [serve]      run the server (settings from the environment, see README)
        api healthcheck  probe the local server's /healthz (exit 0 when healthy)
@@ -38,7 +41,7 @@ fn main() -> ExitCode {
 }
 
 fn serve() -> ExitCode {
-    logging::init();
+    let logs = logging::init();
     let code = match Config::from_env() {
         Err(e) => {
             tracing::error!(error = %e, "refusing to start");
@@ -50,17 +53,24 @@ fn serve() -> ExitCode {
                 eprintln!("api: cannot start the runtime: {e}");
                 ExitCode::FAILURE
             }
-            Ok(rt) => match rt.block_on(server::run(config)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    tracing::error!(error = %e, "exiting");
-                    eprintln!("api: {e}");
-                    ExitCode::FAILURE
+            Ok(rt) => {
+                let result = rt.block_on(server::run(config));
+                // Connections still open after the drain timeout are dropped here; dropping
+                // the runtime instead would wait for blocking tasks without a bound.
+                rt.shutdown_timeout(RUNTIME_STOP);
+                match result {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        tracing::error!(error = %e, "exiting");
+                        eprintln!("api: {e}");
+                        ExitCode::FAILURE
+                    }
                 }
-            },
+            }
         },
     };
-    logging::flush();
+    // The writer thread drains what is queued, flushes and stops (bounded), then we exit.
+    drop(logs);
     code
 }
 

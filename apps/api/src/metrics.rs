@@ -1,13 +1,16 @@
-//! Prometheus metrics: request counts and latency histograms by method, route and status.
-//! The hot path is a read-locked map lookup and a few relaxed atomic adds.
+//! Prometheus metrics (`prometheus-client`): request counts and latency histograms by method,
+//! route template and status, in the OpenMetrics text format.
 
-use std::collections::HashMap;
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, RwLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use foldhash::fast::RandomState;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::TypedMetric;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 /// Histogram upper bounds, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -18,44 +21,58 @@ const METHODS: [&str; 10] = [
 ];
 /// The route label of requests that matched no route (keeps label cardinality bounded).
 pub const UNMATCHED: &str = "unmatched";
+/// The `Content-Type` of [`Metrics::render`]'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-#[derive(Default)]
-struct Series {
-    /// Per-bucket (non-cumulative) counts; the last slot is +Inf.
-    buckets: [AtomicU64; BUCKETS.len() + 1],
-    sum_nanos: AtomicU64,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct Key {
-    route: u16,
-    method: u8,
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Labels {
+    method: &'static str,
+    route: &'static str,
     status: u16,
 }
 
+type Histograms = Family<Labels, Histogram, fn() -> Histogram>;
+
 pub struct Metrics {
-    routes: Vec<String>,
-    /// Path to route index, matched like the router does (0 = unmatched).
+    /// Route templates by index (0 = unmatched).
+    routes: Vec<&'static str>,
+    /// Path to route index, matched like the router does.
     matcher: matchit::Router<u16>,
-    series: RwLock<HashMap<Key, Arc<Series>, RandomState>>,
-    log_dropped: fn() -> u64,
+    requests: Family<Labels, Counter>,
+    durations: Histograms,
+    registry: Registry,
 }
 
 impl Metrics {
     /// `routes` are the router's path templates; anything else is counted as `unmatched`.
     pub fn new(routes: impl IntoIterator<Item = String>, log_dropped: fn() -> u64) -> Self {
-        let mut all = vec![UNMATCHED.to_string()];
-        all.extend(routes);
+        let mut all = vec![UNMATCHED];
+        all.extend(routes.into_iter().map(|r| intern(&r)));
         let mut matcher = matchit::Router::new();
         for (i, route) in all.iter().enumerate().skip(1) {
             // The templates come from the router itself, so they are valid and distinct.
-            let _ = matcher.insert(route.as_str(), i as u16);
+            let _ = matcher.insert(*route, i as u16);
         }
+        let requests = Family::<Labels, Counter>::default();
+        let durations = Histograms::new_with_constructor(|| Histogram::new(BUCKETS));
+        let mut registry = Registry::default();
+        registry.register(
+            "http_requests",
+            "Requests handled, by method, route template and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to produce the response head",
+            durations.clone(),
+        );
+        registry.register_collector(Box::new(LogDropped(log_dropped)));
         Self {
             routes: all,
             matcher,
-            series: RwLock::default(),
-            log_dropped,
+            requests,
+            durations,
+            registry,
         }
     }
 
@@ -65,75 +82,59 @@ impl Metrics {
     }
 
     pub fn observe(&self, method: &str, route: u16, status: u16, latency: Duration) {
-        let key = Key {
-            route,
+        let labels = Labels {
             method: METHODS
                 .iter()
-                .position(|m| *m == method)
-                .unwrap_or(METHODS.len() - 1) as u8,
+                .find(|m| **m == method)
+                .unwrap_or(&METHODS[METHODS.len() - 1]),
+            route: self.routes[usize::from(route)],
             status,
         };
-        let existing = self
-            .series
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .cloned();
-        let series = existing.unwrap_or_else(|| {
-            let mut map = self.series.write().unwrap_or_else(|e| e.into_inner());
-            map.entry(key).or_default().clone()
-        });
-        let secs = latency.as_secs_f64();
-        let bucket = BUCKETS
-            .iter()
-            .position(|b| secs <= *b)
-            .unwrap_or(BUCKETS.len());
-        series.buckets[bucket].fetch_add(1, Relaxed);
-        series
-            .sum_nanos
-            .fetch_add(latency.as_nanos() as u64, Relaxed);
+        self.requests.get_or_create(&labels).inc();
+        self.durations
+            .get_or_create(&labels)
+            .observe(latency.as_secs_f64());
     }
 
-    /// The Prometheus text exposition format (version 0.0.4).
+    /// The OpenMetrics text exposition format.
     pub fn render(&self) -> String {
-        let mut entries: Vec<(Key, Arc<Series>)> = {
-            let map = self.series.read().unwrap_or_else(|e| e.into_inner());
-            map.iter().map(|(k, s)| (*k, s.clone())).collect()
-        };
-        entries.sort_by_key(|(k, _)| *k);
-        let mut counts = String::new();
-        let mut hist = String::new();
-        for (key, s) in &entries {
-            let labels = format!(
-                "method=\"{}\",route=\"{}\",status=\"{}\"",
-                METHODS[key.method as usize], self.routes[key.route as usize], key.status
-            );
-            let mut cumulative = 0;
-            for (i, b) in s.buckets.iter().enumerate() {
-                cumulative += b.load(Relaxed);
-                let le = BUCKETS.get(i).map_or("+Inf".to_string(), |b| b.to_string());
-                let _ = writeln!(
-                    hist,
-                    "http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}"
-                );
-            }
-            let sum = s.sum_nanos.load(Relaxed) as f64 / 1e9;
-            let _ = writeln!(hist, "http_request_duration_seconds_sum{{{labels}}} {sum}");
-            let _ = writeln!(
-                hist,
-                "http_request_duration_seconds_count{{{labels}}} {cumulative}"
-            );
-            let _ = writeln!(counts, "http_requests_total{{{labels}}} {cumulative}");
-        }
-        format!(
-            "# HELP http_requests_total Requests handled, by method, route template and status.\n\
-             # TYPE http_requests_total counter\n{counts}\
-             # HELP http_request_duration_seconds Time to produce the response head.\n\
-             # TYPE http_request_duration_seconds histogram\n{hist}\
-             # HELP api_log_lines_dropped_total Log lines dropped because the log writer fell behind.\n\
-             # TYPE api_log_lines_dropped_total counter\napi_log_lines_dropped_total {}\n",
-            (self.log_dropped)()
-        )
+        let mut out = String::new();
+        // Writing to a String does not fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// A route template as a `&'static str` label. The router's templates are the same few
+/// strings for every app built in the process, so this leaks each distinct one once.
+fn intern(route: &str) -> &'static str {
+    static SEEN: OnceLock<Mutex<Vec<&'static str>>> = OnceLock::new();
+    let mut seen = SEEN
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = seen.iter().find(|s| **s == route) {
+        return s;
+    }
+    let s: &'static str = Box::leak(route.into());
+    seen.push(s);
+    s
+}
+
+/// `api_log_lines_dropped_total`, read from the logger at each scrape.
+#[derive(Debug)]
+struct LogDropped(fn() -> u64);
+
+impl Collector for LogDropped {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let counter = ConstCounter::new((self.0)());
+        let metric = encoder.encode_descriptor(
+            "api_log_lines_dropped",
+            "Log lines dropped because the log writer fell behind",
+            None,
+            ConstCounter::<u64>::TYPE,
+        )?;
+        counter.encode(metric)
     }
 }
 
@@ -155,13 +156,22 @@ mod tests {
             text.contains("http_requests_total{method=\"GET\",route=\"/list\",status=\"200\"} 2\n"),
             "{text}"
         );
-        assert!(text.contains("route=\"/list\",status=\"200\",le=\"0.0005\"} 1\n"));
-        assert!(text.contains("route=\"/list\",status=\"200\",le=\"0.005\"} 2\n"));
-        assert!(text.contains(
-            "http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"404\"} 1\n"
-        ));
-        assert!(text.contains("route=\"unmatched\",status=\"404\",le=\"5\"} 0\n"));
-        assert!(text.contains("route=\"unmatched\",status=\"404\",le=\"+Inf\"} 1\n"));
+        let bucket = |le: &str, labels: &str, n: u64| {
+            format!("http_request_duration_seconds_bucket{{le=\"{le}\",{labels}}} {n}\n")
+        };
+        let list = "method=\"GET\",route=\"/list\",status=\"200\"";
+        let other = "method=\"OTHER\",route=\"unmatched\",status=\"404\"";
+        for line in [
+            bucket("0.0005", list, 1),
+            bucket("0.005", list, 2),
+            format!("http_requests_total{{{other}}} 1\n"),
+            bucket("5.0", other, 0),
+            bucket("+Inf", other, 1),
+            format!("http_request_duration_seconds_count{{{list}}} 2\n"),
+        ] {
+            assert!(text.contains(&line), "no {line:?} in\n{text}");
+        }
         assert!(text.contains("api_log_lines_dropped_total 7\n"));
+        assert!(text.ends_with("# EOF\n"));
     }
 }

@@ -48,12 +48,12 @@ pub async fn openapi_json(_: RequireToken, State(state): State<AppState>) -> imp
     )
 }
 
-/// Prometheus metrics: request counts and latency histograms by method, route and status.
+/// Prometheus metrics (OpenMetrics text): request counts and latency histograms by method, route and status.
 #[utoipa::path(get, path = "/metrics", tag = "meta", security(("token" = [])),
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain; version=0.0.4")))]
+    responses((status = 200, description = "Prometheus text format", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8")))]
 pub async fn metrics(_: RequireToken, State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         state.metrics.render(),
     )
 }

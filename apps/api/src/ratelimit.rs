@@ -1,17 +1,20 @@
-//! Per-client rate limiting (GCRA, i.e. a token bucket without a timer): each client may make
-//! `burst` requests at once, refilled at `per_second`. Over the limit: 429 with `Retry-After`.
+//! Per-client rate limiting (GCRA, `governor`'s keyed limiter): each client may make `burst`
+//! requests at once, refilled at `per_second`. Over the limit: 429 with `Retry-After`.
 
-use std::collections::HashMap;
-use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Mutex;
-use std::time::Instant;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use axum::http::HeaderMap;
 use foldhash::fast::RandomState;
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DashMapStateStore;
+use governor::{Quota, RateLimiter as Gcra};
 
-const SHARDS: usize = 16;
-/// A shard this large is swept of clients whose bucket is full again (they equal absent ones).
+/// Every this many checks, clients whose bucket is full again (they equal absent ones) are
+/// swept out once there are more than `SWEEP_AT`: the map stays bounded by recent clients.
+const SWEEP_EVERY: u32 = 4096;
 const SWEEP_AT: usize = 4096;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,52 +26,59 @@ pub struct RateLimitConfig {
     pub trust_forwarded_for: bool,
 }
 
-pub struct RateLimiter {
+type Keyed<C> =
+    Gcra<IpAddr, DashMapStateStore<IpAddr, RandomState>, C, NoOpMiddleware<<C as Clock>::Instant>>;
+
+pub struct RateLimiter<C: Clock = DefaultClock> {
     config: RateLimitConfig,
-    /// Nanoseconds between two requests at the sustained rate.
-    interval: u64,
-    /// How far ahead of now a client's theoretical arrival time may run.
-    tolerance: u64,
-    epoch: Instant,
-    hasher: RandomState,
-    shards: Vec<Mutex<HashMap<IpAddr, u64, RandomState>>>,
+    clock: C,
+    /// None when limiting is off.
+    keyed: Option<Keyed<C>>,
+    checks: AtomicU32,
 }
 
 impl RateLimiter {
     pub fn new(config: RateLimitConfig) -> Self {
-        let interval = 1_000_000_000 / u64::from(config.per_second.max(1));
+        Self::with_clock(config, DefaultClock::default())
+    }
+}
+
+impl<C: Clock + Clone> RateLimiter<C> {
+    pub fn with_clock(config: RateLimitConfig, clock: C) -> Self {
+        let keyed = NonZeroU32::new(config.per_second).map(|rate| {
+            let burst = NonZeroU32::new(config.burst).unwrap_or(NonZeroU32::MIN);
+            Gcra::dashmap_with_clock_and_hasher(
+                Quota::per_second(rate).allow_burst(burst),
+                clock.clone(),
+                RandomState::default(),
+            )
+        });
         Self {
             config,
-            interval,
-            tolerance: interval * u64::from(config.burst.max(1)),
-            epoch: Instant::now(),
-            hasher: RandomState::default(),
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            clock,
+            keyed,
+            checks: AtomicU32::new(0),
         }
     }
 
     pub fn enabled(&self) -> bool {
-        self.config.per_second > 0
+        self.keyed.is_some()
     }
 
-    /// `Ok(())` if the client may proceed, else `Err(seconds to wait)`.
+    /// `Ok(())` if the client may proceed, else `Err(seconds to wait)`, at least 1.
     pub fn check(&self, client: IpAddr) -> Result<(), u64> {
-        self.check_at(client, self.epoch.elapsed().as_nanos() as u64)
-    }
-
-    fn check_at(&self, client: IpAddr, now: u64) -> Result<(), u64> {
-        let shard = &self.shards[self.hasher.hash_one(client) as usize % SHARDS];
-        let mut map = shard.lock().unwrap_or_else(|e| e.into_inner());
-        let tat = map.get(&client).copied().unwrap_or(0).max(now) + self.interval;
-        if tat - now > self.tolerance {
-            let wait = tat - now - self.tolerance;
-            return Err(wait.div_ceil(1_000_000_000).max(1));
+        let Some(keyed) = &self.keyed else {
+            return Ok(());
+        };
+        if self.checks.fetch_add(1, Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1
+            && keyed.len() > SWEEP_AT
+        {
+            keyed.retain_recent();
         }
-        if map.len() >= SWEEP_AT && !map.contains_key(&client) {
-            map.retain(|_, t| *t > now);
-        }
-        map.insert(client, tat);
-        Ok(())
+        keyed.check_key(&client).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            wait.as_nanos().div_ceil(1_000_000_000).max(1) as u64
+        })
     }
 
     /// The client's address: the TCP peer, or the last `X-Forwarded-For` hop when trusted.
@@ -91,54 +101,77 @@ impl RateLimiter {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use governor::clock::FakeRelativeClock;
+
     use super::*;
 
-    const SEC: u64 = 1_000_000_000;
-
-    fn limiter(per_second: u32, burst: u32) -> RateLimiter {
-        RateLimiter::new(RateLimitConfig {
+    fn limiter(per_second: u32, burst: u32) -> (RateLimiter<FakeRelativeClock>, FakeRelativeClock) {
+        let clock = FakeRelativeClock::default();
+        let config = RateLimitConfig {
             per_second,
             burst,
             trust_forwarded_for: true,
-        })
+        };
+        (RateLimiter::with_clock(config, clock.clone()), clock)
     }
 
     #[test]
     fn burst_then_refill() {
-        let l = limiter(2, 3);
+        let (l, clock) = limiter(2, 3);
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         for _ in 0..3 {
-            assert_eq!(l.check_at(ip, 10 * SEC), Ok(()));
+            assert_eq!(l.check(ip), Ok(()));
         }
-        assert_eq!(l.check_at(ip, 10 * SEC), Err(1));
-        assert_eq!(l.check_at("10.0.0.2".parse().unwrap(), 10 * SEC), Ok(()));
+        assert_eq!(l.check(ip), Err(1));
+        assert_eq!(l.check("10.0.0.2".parse().unwrap()), Ok(()));
         // One request's worth refills in half a second.
-        assert_eq!(l.check_at(ip, 10 * SEC + SEC / 2), Ok(()));
-        assert!(l.check_at(ip, 10 * SEC + SEC / 2).is_err());
+        clock.advance(Duration::from_millis(500));
+        assert_eq!(l.check(ip), Ok(()));
+        assert!(l.check(ip).is_err());
     }
 
     #[test]
     fn retry_after_rounds_up() {
-        let l = limiter(1, 1);
+        let (l, _) = limiter(1, 1);
         let ip: IpAddr = "::1".parse().unwrap();
-        assert_eq!(l.check_at(ip, SEC), Ok(()));
-        assert_eq!(l.check_at(ip, SEC), Err(1));
-        let slow = limiter(1, 5);
+        assert_eq!(l.check(ip), Ok(()));
+        assert_eq!(l.check(ip), Err(1));
+        let (slow, _) = limiter(1, 5);
         for _ in 0..5 {
-            slow.check_at(ip, 0).unwrap();
+            slow.check(ip).unwrap();
         }
-        assert_eq!(slow.check_at(ip, 0), Err(1));
+        assert_eq!(slow.check(ip), Err(1));
+        // 0.8 s to wait is said as 1 s.
+        let (l, clock) = limiter(1, 1);
+        l.check(ip).unwrap();
+        clock.advance(Duration::from_millis(200));
+        assert_eq!(l.check(ip), Err(1));
+    }
+
+    #[test]
+    fn off_when_the_rate_is_zero() {
+        let (l, _) = limiter(0, 0);
+        assert!(!l.enabled());
+        for _ in 0..1000 {
+            assert_eq!(l.check("10.0.0.1".parse().unwrap()), Ok(()));
+        }
     }
 
     #[test]
     fn sweeps_idle_clients() {
-        let l = limiter(1000, 1);
-        for i in 0..(SWEEP_AT as u32 * SHARDS as u32 * 2) {
-            l.check_at(IpAddr::V4(i.into()), u64::from(i) * SEC)
-                .unwrap();
+        let (l, clock) = limiter(1000, 1);
+        for i in 0..(SWEEP_EVERY * 8) {
+            l.check(IpAddr::V4(i.into())).unwrap();
+            clock.advance(Duration::from_millis(10));
         }
-        let total: usize = l.shards.iter().map(|s| s.lock().unwrap().len()).sum();
-        assert!(total <= SWEEP_AT * SHARDS, "{total}");
+        let keyed = l.keyed.as_ref().unwrap();
+        assert!(
+            keyed.len() <= SWEEP_AT + SWEEP_EVERY as usize,
+            "{}",
+            keyed.len()
+        );
     }
 
     #[test]
@@ -147,7 +180,7 @@ mod tests {
         headers.insert("x-forwarded-for", "1.2.3.4, 5.6.7.8".parse().unwrap());
         let peer = SocketAddr::from(([127, 0, 0, 1], 9));
         assert_eq!(
-            limiter(1, 1).client_of(&headers, Some(peer)).to_string(),
+            limiter(1, 1).0.client_of(&headers, Some(peer)).to_string(),
             "5.6.7.8"
         );
         let untrusted = RateLimiter::new(RateLimitConfig {

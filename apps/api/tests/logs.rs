@@ -3,16 +3,14 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "current_thread")]
 async fn one_json_log_line_per_request_without_secrets() {
     use tracing_subscriber::layer::SubscriberExt;
-    let sink: &'static api::logging::Sink = Box::leak(Box::default());
-    let subscriber = tracing_subscriber::registry().with(api::logging::JsonLayer { sink });
+    let (layer, captured) = api::logging::JsonLayer::in_memory();
+    let subscriber = tracing_subscriber::registry().with(layer);
     let _guard = tracing::subscriber::set_default(subscriber);
     let app = sqlite_app().await;
     Req::get("/?token=query-secret").authed().send(&app).await;
@@ -21,7 +19,7 @@ async fn one_json_log_line_per_request_without_secrets() {
         .json(json!({}))
         .send(&app)
         .await;
-    let out = String::from_utf8(sink.take(Duration::ZERO)).unwrap();
+    let out = captured.finish();
     let lines: Vec<Value> = out
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())

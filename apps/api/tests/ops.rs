@@ -128,10 +128,10 @@ async fn metrics_count_by_route_and_status() {
     Req::get("/no/such/path").send(&app).await;
     let res = Req::get("/metrics").authed().send(&app).await;
     assert_eq!(res.status, 200);
-    assert_eq!(content_type(&res), Some("text/plain; version=0.0.4"));
+    assert_eq!(content_type(&res), Some(api::metrics::CONTENT_TYPE));
     let text = res.text();
     for line in [
-        "# TYPE http_requests_total counter",
+        "# TYPE http_requests counter",
         "# TYPE http_request_duration_seconds histogram",
         "http_requests_total{method=\"GET\",route=\"/\",status=\"200\"} 1",
         "http_requests_total{method=\"GET\",route=\"/\",status=\"401\"} 1",
@@ -140,13 +140,14 @@ async fn metrics_count_by_route_and_status() {
         "http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1",
         "http_request_duration_seconds_count{method=\"GET\",route=\"/\",status=\"200\"} 1",
         "api_log_lines_dropped_total 0",
+        "# EOF",
     ] {
         assert!(
             text.lines().any(|l| l == line),
             "missing {line:?} in\n{text}"
         );
     }
-    assert!(text.contains("http_request_duration_seconds_bucket{method=\"GET\",route=\"/\",status=\"200\",le=\"+Inf\"} 1"));
+    assert!(text.contains("http_request_duration_seconds_bucket{le=\"+Inf\",method=\"GET\",route=\"/\",status=\"200\"} 1"));
 }
 
 fn limited_app(store: api::store::Store, trust_forwarded_for: bool) -> api::app::App {

@@ -3,42 +3,15 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpStream;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::process::{Server, finish_slow_request, free_port, output_within, start_slow_request};
 use common::*;
 
-const BODY: &str = r#"{"data": {"slow": true}, "payment": "7.00"}"#;
-
-/// Sends a request's head and the first half of its body, leaving it in flight.
-fn start_slow_request(addr: SocketAddr) -> TcpStream {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let head = format!(
-        "POST /create HTTP/1.1\r\nHost: x\r\nAuthorization: Token {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        BODY.len()
-    );
-    s.write_all(head.as_bytes()).unwrap();
-    s.write_all(&BODY.as_bytes()[..10]).unwrap();
-    s
-}
-
-/// Sends the rest of the body and returns the status line and body.
-fn finish_slow_request(mut s: TcpStream) -> (String, String) {
-    s.write_all(&BODY.as_bytes()[10..]).unwrap();
-    let mut out = String::new();
-    let mut buf = [0u8; 4096];
-    while !out.contains("\"payment\"") {
-        match s.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => out.push_str(&String::from_utf8_lossy(&buf[..n])),
-        }
-    }
-    let status = out.lines().next().unwrap_or_default().to_string();
-    (status, out)
-}
+/// Far longer than any stop takes (see shutdown_loop.rs): only a hang reaches it.
+const EXIT_LIMIT: Duration = Duration::from_secs(15);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_flight_requests_finish_after_shutdown_starts() {
@@ -107,93 +80,18 @@ async fn drain_gives_up_after_the_timeout() {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn_server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_api"))
-        .env_clear()
-        .env("API_TOKEN", TOKEN)
-        .env("PORT", port.to_string())
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/api.db", dir.path().display()),
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while api::healthcheck::probe(port, Duration::from_secs(1)).is_err() {
-        assert!(Instant::now() < deadline, "server did not become healthy");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server {
-        child,
-        port,
-        _dir: dir,
-    }
-}
-
-fn kill(server: &Server, signal: &str) {
-    let ok = Command::new("kill")
-        .args([signal, &server.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-}
-
-fn wait_exit(mut server: Server) -> (std::process::ExitStatus, String) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            let mut out = String::new();
-            server
-                .child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_string(&mut out)
-                .unwrap();
-            return (status, out);
-        }
-        assert!(Instant::now() < deadline, "server did not exit");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn sigterm_lets_in_flight_requests_finish_then_exits_0() {
-    let server = spawn_server();
-    let addr = SocketAddr::from(([127, 0, 0, 1], server.port));
-    let conn = start_slow_request(addr);
+    let server = Server::start(&[]);
+    let conn = start_slow_request(server.addr());
     std::thread::sleep(Duration::from_millis(200));
-    kill(&server, "-TERM");
+    server.signal("TERM");
     std::thread::sleep(Duration::from_millis(200));
     let (status, body) = finish_slow_request(conn);
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
-    let (exit, logs) = wait_exit(server);
-    assert!(exit.success(), "{exit:?}\n{logs}");
+    let exit = server.wait_exit(EXIT_LIMIT).unwrap();
+    let logs = exit.stdout;
+    assert!(exit.status.success(), "{:?}\n{logs}", exit.status);
     assert!(logs.contains("\"signal\":\"SIGTERM\""), "{logs}");
     assert!(
         logs.contains("\"path\":\"/create\",\"status\":200"),
@@ -204,16 +102,20 @@ fn sigterm_lets_in_flight_requests_finish_then_exits_0() {
 
 #[test]
 fn sigint_exits_0() {
-    let server = spawn_server();
-    kill(&server, "-INT");
-    let (exit, logs) = wait_exit(server);
-    assert!(exit.success(), "{exit:?}");
-    assert!(logs.contains("\"signal\":\"SIGINT\""), "{logs}");
+    let server = Server::start(&[]);
+    server.signal("INT");
+    let exit = server.wait_exit(EXIT_LIMIT).unwrap();
+    assert!(exit.status.success(), "{:?}", exit.status);
+    assert!(
+        exit.stdout.contains("\"signal\":\"SIGINT\""),
+        "{}",
+        exit.stdout
+    );
 }
 
 #[test]
 fn healthcheck_subcommand() {
-    let server = spawn_server();
+    let server = Server::start(&[]);
     let run = |port: u16| {
         Command::new(env!("CARGO_BIN_EXE_api"))
             .arg("healthcheck")
@@ -238,7 +140,7 @@ fn refuses_to_start_without_a_token() {
         if let Some(t) = token {
             cmd.env("API_TOKEN", t);
         }
-        let out = cmd.output().unwrap();
+        let out = output_within(&mut cmd, EXIT_LIMIT).unwrap();
         assert_eq!(out.status.code(), Some(2), "{token:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("refusing to start"), "{stderr}");

@@ -1,69 +1,104 @@
 //! Structured logs: one JSON object per line on stdout, filtered by `RUST_LOG`.
 //!
-//! Events are formatted on the calling thread into a shared buffer that a background thread
-//! writes out, so a request never waits on stdout. If the writer falls behind, lines are
-//! dropped and counted rather than growing memory.
+//! Events are formatted on the calling thread and queued to `tracing-appender`'s non-blocking
+//! writer, whose `log-writer` thread writes them out in batches, so a request never waits on
+//! stdout. If the writer falls behind, lines are dropped and counted rather than growing memory.
+//! Shutdown is the guard's drop: it tells the writer to stop, waits (about a second at most)
+//! while it drains the queue and flushes, and returns.
 
 mod json;
-mod sink;
 
 use std::cell::RefCell;
-use std::io::Write as _;
+use std::io::{BufWriter, Write};
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
+use tracing_appender::non_blocking::{ErrorCounter, NonBlocking, NonBlockingBuilder};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
 use json::push_u64;
 pub use json::{json_str, write_timestamp};
-pub use sink::Sink;
+pub use tracing_appender::non_blocking::WorkerGuard;
 
-static SINK: OnceLock<Sink> = OnceLock::new();
+/// What the writer thread batches into one write to stdout.
+const OUT_BUFFER: usize = 64 * 1024;
 
-fn global() -> &'static Sink {
-    SINK.get_or_init(Sink::default)
-}
+static DROPPED: OnceLock<ErrorCounter> = OnceLock::new();
 
-/// Lines dropped so far by the global sink (for `/metrics`).
+/// Lines dropped so far by the process's logger (for `/metrics`).
 pub fn dropped() -> u64 {
-    SINK.get().map_or(0, Sink::dropped)
+    DROPPED.get().map_or(0, |c| c.dropped_lines() as u64)
 }
 
-/// Installs the JSON logger with `RUST_LOG` filtering (default `info`) and starts the writer.
-pub fn init() {
+/// Installs the JSON logger on stdout with `RUST_LOG` filtering (default `info`). Keep the
+/// guard until the process exits: dropping it writes out what is still queued.
+pub fn init() -> WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let sink = global();
-    let started = std::thread::Builder::new()
-        .name("log-writer".into())
-        .spawn(move || {
-            let mut spare = Vec::new();
-            loop {
-                sink.write_out(Duration::from_millis(50), &mut spare);
-            }
-        });
-    if started.is_err() {
-        eprintln!("api: cannot start the log writer thread");
-    }
+    let (layer, guard) = JsonLayer::new(BufWriter::with_capacity(OUT_BUFFER, std::io::stdout()));
+    let _ = DROPPED.set(layer.writer.error_counter());
     let _ = tracing_subscriber::registry()
         .with(filter)
-        .with(JsonLayer { sink })
+        .with(layer)
         .try_init();
+    guard
 }
 
-/// Writes out whatever is buffered (call before exiting).
-pub fn flush() {
-    if let Some(sink) = SINK.get() {
-        sink.write_out(Duration::ZERO, &mut Vec::new());
+/// Formats events as JSON lines and queues them to a writer thread.
+#[derive(Clone)]
+pub struct JsonLayer {
+    writer: NonBlocking,
+}
+
+impl JsonLayer {
+    /// A layer whose lines `out` receives on a `log-writer` thread; the guard drains and
+    /// flushes them when dropped.
+    pub fn new(out: impl Write + Send + 'static) -> (Self, WorkerGuard) {
+        let (writer, guard) = NonBlockingBuilder::default()
+            .lossy(true)
+            .thread_name("log-writer")
+            .finish(out);
+        (Self { writer }, guard)
+    }
+
+    /// A layer whose lines stay in memory, for reading the log in-process (tests).
+    pub fn in_memory() -> (Self, Captured) {
+        let buf = Memory::default();
+        let (layer, guard) = Self::new(buf.clone());
+        (layer, Captured { buf, guard })
     }
 }
 
-#[derive(Clone, Copy)]
-pub struct JsonLayer {
-    pub sink: &'static Sink,
+/// The lines an [`JsonLayer::in_memory`] layer wrote.
+pub struct Captured {
+    buf: Memory,
+    guard: WorkerGuard,
+}
+
+impl Captured {
+    /// Everything logged so far, once the writer has drained (it stops then).
+    pub fn finish(self) -> String {
+        drop(self.guard);
+        let bytes = self.buf.0.lock().unwrap_or_else(|e| e.into_inner());
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+#[derive(Clone, Default)]
+struct Memory(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Write for Memory {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut out = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl<S: Subscriber> Layer<S> for JsonLayer {
@@ -78,7 +113,7 @@ impl<S: Subscriber> Layer<S> for JsonLayer {
 impl JsonLayer {
     /// Formats `{"ts":…,"level":…,"target":…`, then what `fields` appends, then `}` and a
     /// newline, in this thread's buffer (a fresh one if a line is already being formatted),
-    /// and hands the line to the sink.
+    /// and queues the line to the writer thread.
     fn write_line(&self, level: &str, target: &str, fields: impl FnOnce(&mut Vec<u8>)) {
         thread_local! {
             static LINE: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
@@ -93,7 +128,8 @@ impl JsonLayer {
             json_str(line, target);
             fields(line);
             line.extend_from_slice(b"}\n");
-            self.sink.push(line);
+            // Lossy: a full queue counts the line as dropped instead of failing.
+            let _ = self.writer.clone().write_all(line);
             line.shrink_to(4096);
         };
         let _ = LINE.try_with(|cell| match cell.try_borrow_mut() {
@@ -117,28 +153,32 @@ pub fn access(access: &Access<'_>) {
     if !tracing::enabled!(target: "api::access", tracing::Level::INFO) {
         return;
     }
-    // Found first, used after: an event dispatched inside `get_default` would go nowhere.
-    let layer = tracing::dispatcher::get_default(|d| d.downcast_ref::<JsonLayer>().copied());
-    match layer {
-        // The same bytes as the event below would give, without the field visitors: this
-        // runs once per request.
-        Some(layer) => layer.write_line("INFO", "api::access", |line| {
-            line.extend_from_slice(b",\"method\":");
-            json_str(line, access.method);
-            line.extend_from_slice(b",\"path\":");
-            json_str(line, access.path);
-            line.extend_from_slice(b",\"status\":");
-            push_u64(line, u64::from(access.status));
-            line.extend_from_slice(b",\"latency_us\":");
-            push_u64(line, access.latency_us);
-        }),
-        None => tracing::info!(
+    // The same bytes as the event below would give, without the field visitors: this runs
+    // once per request. (No event may be dispatched inside `get_default`: it would go nowhere.)
+    let written = tracing::dispatcher::get_default(|d| {
+        let layer = d.downcast_ref::<JsonLayer>();
+        if let Some(layer) = layer {
+            layer.write_line("INFO", "api::access", |line| {
+                line.extend_from_slice(b",\"method\":");
+                json_str(line, access.method);
+                line.extend_from_slice(b",\"path\":");
+                json_str(line, access.path);
+                line.extend_from_slice(b",\"status\":");
+                push_u64(line, u64::from(access.status));
+                line.extend_from_slice(b",\"latency_us\":");
+                push_u64(line, access.latency_us);
+            });
+        }
+        layer.is_some()
+    });
+    if !written {
+        tracing::info!(
             target: "api::access",
             method = access.method,
             path = access.path,
             status = u64::from(access.status),
             latency_us = access.latency_us,
-        ),
+        );
     }
 }
 
@@ -200,12 +240,12 @@ mod tests {
 
     #[test]
     fn events_become_json_lines() {
-        let sink: &'static Sink = Box::leak(Box::default());
-        let subscriber = tracing_subscriber::registry().with(JsonLayer { sink });
+        let (layer, captured) = JsonLayer::in_memory();
+        let subscriber = tracing_subscriber::registry().with(layer);
         tracing::subscriber::with_default(subscriber, || {
             tracing::info!(target: "api::access", method = "GET", status = 200u64, ok = true, "done");
         });
-        let out = String::from_utf8(sink.take(Duration::ZERO)).unwrap();
+        let out = captured.finish();
         assert!(out.ends_with("}\n") && out.lines().count() == 1, "{out}");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["level"], "INFO");
@@ -231,8 +271,8 @@ mod tests {
 
     #[test]
     fn the_access_line_is_the_event_it_replaces() {
-        let sink: &'static Sink = Box::leak(Box::default());
-        let subscriber = tracing_subscriber::registry().with(JsonLayer { sink });
+        let (layer, captured) = JsonLayer::in_memory();
+        let subscriber = tracing_subscriber::registry().with(layer);
         tracing::subscriber::with_default(subscriber, || {
             // The fast path is taken: the layer is found in the subscriber.
             assert!(tracing::dispatcher::get_default(|d| d.is::<JsonLayer>()));
@@ -245,7 +285,7 @@ mod tests {
                 latency_us = ODD.latency_us,
             );
         });
-        let out = String::from_utf8(sink.take(Duration::ZERO)).unwrap();
+        let out = captured.finish();
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 2, "{out}");
         assert_eq!(without_ts(lines[0]), without_ts(lines[1]));
@@ -259,12 +299,12 @@ mod tests {
 
     #[test]
     fn the_access_line_obeys_the_filter() {
-        let sink: &'static Sink = Box::leak(Box::default());
+        let (layer, captured) = JsonLayer::in_memory();
         let subscriber = tracing_subscriber::registry()
             .with(EnvFilter::new("info,api::access=off"))
-            .with(JsonLayer { sink });
+            .with(layer);
         tracing::subscriber::with_default(subscriber, || access(&ODD));
-        assert!(sink.take(Duration::ZERO).is_empty());
+        assert!(captured.finish().is_empty());
     }
 
     #[test]

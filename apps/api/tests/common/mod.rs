@@ -1,6 +1,8 @@
 //! Shared helpers: build the app on a fresh store, send requests in-process, read answers.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 
