@@ -28,6 +28,9 @@ pub struct Cli {
     /// AWS region (else stack.yaml's `region:`, AWS_REGION or the profile's).
     #[arg(long, global = true)]
     pub region: Option<String>,
+    /// On errors, also print the AWS SDK's whole error chain.
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -37,7 +37,7 @@ async fn main() -> ExitCode {
     };
     let failed_plan =
         matches!(&cli.command, Command::Plan(a) if a.detailed_exitcode) && result.is_err();
-    let code = finish(result);
+    let code = finish(result, cli.verbose);
     // With --detailed-exitcode, 2 means "changes"; every error is 1.
     if failed_plan {
         ExitCode::from(commands::EXIT_FAILURE)

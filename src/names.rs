@@ -144,6 +144,23 @@ impl Names {
         }
         out
     }
+
+    /// Derived names that would begin with a prefix AWS refuses: `sg-` for security groups
+    /// (EC2 CreateSecurityGroup), `internal-` for load balancers (ELB CreateLoadBalancer, the
+    /// prefix of internal load balancers' DNS names). `(what, name, prefix)`.
+    pub fn refused_prefixes(&self, services: &[&str]) -> Vec<(&'static str, String, &'static str)> {
+        let mut named = vec![
+            ("security group name", self.alb_security_group(), "sg-"),
+            ("load balancer name", self.load_balancer(), "internal-"),
+        ];
+        for s in services {
+            named.push(("security group name", self.service_security_group(s), "sg-"));
+        }
+        named
+            .into_iter()
+            .filter(|(_, name, prefix)| name.starts_with(prefix))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -173,6 +190,27 @@ mod tests {
         let tags = n.tags("subnet/1", "x");
         assert!(tags.contains(&(TAG_STACK.to_string(), "demo".to_string())));
         assert!(tags.contains(&(TAG_MANAGED_BY.to_string(), "stackctl".to_string())));
+    }
+
+    #[test]
+    fn prefixes_aws_refuses_are_caught() {
+        let refused = |stack: &str| {
+            Names::new(stack, "default")
+                .refused_prefixes(&["api"])
+                .into_iter()
+                .map(|(what, name, _)| format!("{what} {name}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            refused("sg"),
+            [
+                "security group name sg-default-alb",
+                "security group name sg-default-svc-api"
+            ]
+        );
+        assert_eq!(refused("internal"), ["load balancer name internal-default"]);
+        assert!(refused("demo").is_empty());
+        assert!(refused("sgx").is_empty());
     }
 
     #[test]

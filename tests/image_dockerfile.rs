@@ -1,5 +1,5 @@
 //! `apps/api/Dockerfile` and the daemonless image must start the service the same way:
-//! same entrypoint (and command), same exposed port, same user.
+//! same entrypoint (and command), same exposed port, same user, same declared volumes.
 
 mod image_support;
 
@@ -17,6 +17,7 @@ struct FinalStage {
     expose: BTreeSet<String>,
     user: Option<String>,
     env: Vec<(String, String)>,
+    volumes: BTreeSet<String>,
 }
 
 /// Joins continuation lines, drops comments, and keeps the instructions after the
@@ -60,6 +61,10 @@ fn parse_final_stage(dockerfile: &str) -> FinalStage {
                 }
             })),
             "USER" => stage.user = Some(args.to_string()),
+            "VOLUME" => stage.volumes.extend(
+                serde_json::from_str::<Vec<String>>(args)
+                    .unwrap_or_else(|_| args.split_whitespace().map(String::from).collect()),
+            ),
             "ENV" if args.contains('=') => stage.env.extend(args.split_whitespace().map(|kv| {
                 let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
                 (k.to_string(), v.trim_matches('"').to_string())
@@ -107,7 +112,7 @@ fn the_parser_reads_the_final_stage() {
     let stage = parse_final_stage(
         "FROM rust AS build\nUSER builder\nEXPOSE 1\n# comment\nFROM scratch\n\
          COPY --from=build /a /usr/local/bin/api\nEXPOSE 8080\nUSER 65532:65532\n\
-         ENV PORT=8080 A=\"b\"\nENV C d e\n\
+         ENV PORT=8080 A=\"b\"\nENV C d e\nVOLUME [\"/tmp\", \"/data\"]\nVOLUME /x\n\
          ENTRYPOINT [\"/usr/local/bin/api\"]\nCMD \\\n  [\"serve\"]\n",
     );
     assert_eq!(stage.entrypoint, ["/usr/local/bin/api"]);
@@ -118,6 +123,10 @@ fn the_parser_reads_the_final_stage() {
     assert_eq!(
         stage.env,
         [env("PORT", "8080"), env("A", "b"), env("C", "d e")]
+    );
+    assert_eq!(
+        stage.volumes,
+        BTreeSet::from(["/tmp".into(), "/data".into(), "/x".into()])
     );
     assert_eq!(numeric_user("nonroot", "nonroot:x:7:8:::\n", ""), "7:8");
 }
@@ -167,4 +176,13 @@ async fn dockerfile_and_daemonless_image_start_the_api_the_same_way() {
         numeric_user(dockerfile_user, &passwd, &group),
     );
     assert_ne!(cfg["User"], "0:0");
+    // Under a read-only root the service writes only there (Fargate mounts them, see
+    // stackctl::image::layer::WRITABLE).
+    let volumes: BTreeSet<String> = cfg["Volumes"]
+        .as_object()
+        .expect("the image declares volumes")
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(volumes, stage.volumes);
 }

@@ -42,9 +42,27 @@ fn unpack(gz: &[u8]) -> Vec<Unpacked> {
         .collect()
 }
 
+fn writable() -> Vec<String> {
+    layer::WRITABLE.map(String::from).to_vec()
+}
+
+#[test]
+fn nested_writable_directories_have_root_parents() {
+    let entries = layer::app_entries(b"bin".to_vec(), "api", false, &["/var/lib/app/".into()]);
+    let owner = |p: &str| {
+        entries
+            .iter()
+            .find(|e| e.path == p)
+            .map(|e| (e.owner, e.mode))
+    };
+    assert_eq!(owner("var/"), Some((0, 0o755)));
+    assert_eq!(owner("var/lib/"), Some((0, 0o755)));
+    assert_eq!(owner("var/lib/app/"), Some((APP_UID, 0o755)));
+}
+
 #[test]
 fn layer_is_byte_for_byte_deterministic_with_fixed_metadata() {
-    let entries = || layer::app_entries(b"\x7fELF fake".to_vec(), "api", true);
+    let entries = || layer::app_entries(b"\x7fELF fake".to_vec(), "api", true, &writable());
     let a = layer::pack(&entries(), 1_700_000_000).unwrap();
     let b = layer::pack(&entries(), 1_700_000_000).unwrap();
     assert_eq!(a.data, b.data);
@@ -62,7 +80,7 @@ fn layer_is_byte_for_byte_deterministic_with_fixed_metadata() {
     assert_eq!(paths, sorted, "entries are sorted");
     for (path, mode, uid, gid, mtime, _, _) in &unpacked {
         assert_eq!(*mtime, 1_700_000_000, "{path}");
-        let owner = if path.starts_with("home/nonroot") {
+        let owner = if path.starts_with("home/nonroot") || *path == "data/" {
             u64::from(APP_UID)
         } else {
             0
@@ -86,6 +104,12 @@ fn layer_is_byte_for_byte_deterministic_with_fixed_metadata() {
     );
     let tmp = find("tmp");
     assert_eq!((tmp.1, tmp.5), (0o1777, tar::EntryType::Directory));
+    // Copied with its owner into the task's bind mount (layer::WRITABLE).
+    let data = find("data");
+    assert_eq!(
+        (data.1, data.2, data.5),
+        (0o755, u64::from(APP_UID), tar::EntryType::Directory)
+    );
     let passwd = String::from_utf8(find("etc/passwd").6.clone()).unwrap();
     assert!(passwd.contains("nonroot:x:65532:65532:"), "{passwd}");
     let group = String::from_utf8(find("etc/group").6.clone()).unwrap();
@@ -96,7 +120,7 @@ fn layer_is_byte_for_byte_deterministic_with_fixed_metadata() {
 
 #[test]
 fn source_date_epoch_sets_every_timestamp() {
-    let entries = layer::app_entries(b"bin".to_vec(), "api", true);
+    let entries = layer::app_entries(b"bin".to_vec(), "api", true, &writable());
     let a = layer::pack(&entries, 0).unwrap();
     let b = layer::pack(&entries, 86_400).unwrap();
     assert_ne!(a.digest, b.digest);
@@ -106,7 +130,7 @@ fn source_date_epoch_sets_every_timestamp() {
 
 #[test]
 fn over_a_base_the_layer_leaves_etc_and_tmp_to_the_base() {
-    let entries = layer::app_entries(b"bin".to_vec(), "api", false);
+    let entries = layer::app_entries(b"bin".to_vec(), "api", false, &writable());
     let paths: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
     assert!(paths.contains(&"api"));
     assert!(
@@ -133,6 +157,7 @@ fn settings() -> ImageSettings {
             "PORT=8080".into(),
         ],
         labels: BTreeMap::from([("org.opencontainers.image.revision".into(), "abc".into())]),
+        volumes: writable(),
         created: oci::rfc3339(0),
     }
 }
@@ -148,6 +173,7 @@ fn config_over_scratch_has_runtime_settings_and_one_diff_id() {
     assert_eq!(cfg["config"]["User"], "65532:65532");
     assert_eq!(cfg["config"]["ExposedPorts"], json!({"8080/tcp": {}}));
     assert_eq!(cfg["config"]["WorkingDir"], "/");
+    assert_eq!(cfg["config"]["Volumes"], json!({"/tmp": {}, "/data": {}}));
     assert_eq!(
         cfg["config"]["Labels"]["org.opencontainers.image.revision"],
         "abc"
@@ -311,7 +337,7 @@ fn missing_platform_support_says_what_to_install() {
 #[test]
 fn a_cached_layer_is_the_layer_pack_makes_and_a_corrupt_one_is_replaced() {
     let dir = tempfile::tempdir().unwrap();
-    let entries = layer::app_entries(b"\x7fELF not really".to_vec(), "api", true);
+    let entries = layer::app_entries(b"\x7fELF not really".to_vec(), "api", true, &writable());
     let fresh = layer::pack(&entries, 0).unwrap();
     let first = layer::pack_cached(&entries, 0, Some(dir.path())).unwrap();
     let cached = dir.path().join(format!("{}.tar.gz", &fresh.diff_id[7..]));

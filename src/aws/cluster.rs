@@ -2,6 +2,8 @@
 
 use aws_sdk_ecs::types::{CapacityProviderStrategyItem, Tag};
 
+use super::iam;
+use super::retry::{Backoff, delete_draining, retry};
 use super::{Aws, AwsError, Ctx};
 use crate::names::Names;
 use crate::plan::{Observed, State, desired};
@@ -44,21 +46,30 @@ fn strategy() -> CapacityProviderStrategyItem {
 
 pub async fn create(aws: &Aws, names: &Names, key: &crate::plan::Key) -> Result<String, AwsError> {
     let name = names.cluster();
-    let tags = names
+    let tags: Vec<Tag> = names
         .tags(&key.0, &name)
         .into_iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect();
-    let out = aws
-        .ecs
-        .create_cluster()
-        .cluster_name(&name)
-        .set_capacity_providers(Some(PROVIDERS.map(String::from).to_vec()))
-        .default_capacity_provider_strategy(strategy())
-        .set_tags(Some(tags))
-        .send()
-        .await
-        .ctx("create ECS cluster", &name)?;
+    iam::ensure_service_linked_role(aws, iam::ECS_SERVICE).await?;
+    // A role created moments ago takes a while to be usable by ECS. CreateCluster with the
+    // same name and settings returns the existing cluster, so retrying is safe.
+    let out = retry(
+        Backoff::PROPAGATION,
+        iam::is_service_linked_role_pending,
+        || async {
+            aws.ecs
+                .create_cluster()
+                .cluster_name(&name)
+                .set_capacity_providers(Some(PROVIDERS.map(String::from).to_vec()))
+                .default_capacity_provider_strategy(strategy())
+                .set_tags(Some(tags.clone()))
+                .send()
+                .await
+                .ctx("create ECS cluster", &name)
+        },
+    )
+    .await?;
     Ok(out
         .cluster()
         .and_then(|c| c.cluster_arn())
@@ -79,16 +90,17 @@ pub async fn set_capacity_providers(aws: &Aws, names: &Names) -> Result<(), AwsE
     Ok(())
 }
 
+/// Deletes the cluster. ECS refuses (`ClusterContainsTasksException`) while the tasks of a
+/// service deleted moments ago are still stopping, which takes up to their stop timeout and
+/// load balancer deregistration: retried like any draining dependency.
 pub async fn delete(aws: &Aws, arn: &str) -> Result<(), AwsError> {
-    match aws
-        .ecs
-        .delete_cluster()
-        .cluster(arn)
-        .send()
-        .await
-        .ctx("delete ECS cluster", arn)
-    {
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
+    delete_draining(|| async {
+        aws.ecs
+            .delete_cluster()
+            .cluster(arn)
+            .send()
+            .await
+            .ctx("delete ECS cluster", arn)
+    })
+    .await
 }

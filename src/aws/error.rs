@@ -1,7 +1,9 @@
 //! AWS errors as "verb noun: cause", with the service's error code kept for decisions.
 
+use std::error::Error;
 use std::fmt::Display;
 
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -11,9 +13,12 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 pub struct AwsError {
     pub op: &'static str,
     pub target: String,
-    pub code: Option<String>,
+    pub code: Option<Box<str>>,
+    /// One sentence, never a debug dump.
     pub message: String,
     pub hint: Option<String>,
+    /// The SDK's whole error chain, shown with `--verbose`.
+    pub detail: Option<Box<str>>,
 }
 
 impl AwsError {
@@ -24,6 +29,7 @@ impl AwsError {
             code: None,
             message: message.into(),
             hint: Some(hint.into()),
+            detail: None,
         }
     }
 
@@ -34,6 +40,7 @@ impl AwsError {
             code: None,
             message: message.into(),
             hint: None,
+            detail: None,
         }
     }
 
@@ -55,7 +62,13 @@ impl AwsError {
     pub fn is_dependency_violation(&self) -> bool {
         matches!(
             self.code(),
-            "DependencyViolation" | "ResourceInUse" | "ResourceInUseException" | "DeleteConflict"
+            "DependencyViolation"
+                | "ResourceInUse"
+                | "ResourceInUseException"
+                | "DeleteConflict"
+                // DeleteCluster while a deleted service's tasks are still stopping.
+                | "ClusterContainsTasksException"
+                | "ClusterContainsServicesException"
         )
     }
 
@@ -77,15 +90,20 @@ pub trait Ctx<T> {
 impl<T, E, R> Ctx<T> for Result<T, SdkError<E, R>>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     fn ctx(self, op: &'static str, target: impl Display) -> Result<T, AwsError> {
         self.map_err(|e| {
-            let code = e.code().map(str::to_string);
+            let code: Option<Box<str>> = e.code().map(Into::into);
+            let detail = Some(DisplayErrorContext(&e).to_string().into());
+            if let Some(mut local) = local_failure(&e) {
+                local.detail = detail;
+                return local;
+            }
             let message = match (e.code(), e.message()) {
                 (Some(c), Some(m)) => format!("{c}: {m}"),
                 (Some(c), None) => c.to_string(),
-                _ => DisplayErrorContext(&e).to_string(),
+                _ => format!("{e}: {}", innermost(&e)),
             };
             let hint = hint_for(code.as_deref(), &message);
             AwsError {
@@ -94,9 +112,54 @@ where
                 code,
                 message,
                 hint,
+                detail,
             }
         })
     }
+}
+
+/// The last cause in an error's chain, in its own words.
+fn innermost(e: &(dyn Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// Failures before any request reached AWS that a person fixes on their side: no credentials,
+/// an expired SSO session, a broken AWS configuration. Told as such, whatever call met them.
+pub fn local_failure(e: &(dyn Error + 'static)) -> Option<AwsError> {
+    let mut cur = Some(e);
+    let creds = loop {
+        let err = cur?;
+        if let Some(c) = err.downcast_ref::<CredentialsError>() {
+            break c;
+        }
+        cur = err.source();
+    };
+    let cause = innermost(creds);
+    let found = |message: String, hint: &str| AwsError {
+        hint: Some(hint.into()),
+        ..AwsError::new("load", "AWS credentials", message)
+    };
+    let lower = cause.to_ascii_lowercase();
+    Some(if lower.contains("expired") {
+        found(
+            format!("the session has expired ({cause})"),
+            "sign in again with `aws sso login` (add --profile NAME if you use one), then retry",
+        )
+    } else if matches!(creds, CredentialsError::InvalidConfiguration(_)) {
+        found(
+            format!("the AWS configuration is invalid: {cause}"),
+            "check ~/.aws/config and ~/.aws/credentials, and that AWS_PROFILE (or --profile) names a profile defined there",
+        )
+    } else {
+        found(
+            "none were found; tried environment variables (AWS_ACCESS_KEY_ID), the shared config and credentials files (the profile in AWS_PROFILE or --profile, else `default`), SSO, web identity, and container and instance metadata".into(),
+            "set up a profile with `aws configure sso` (or `aws configure`) and export AWS_PROFILE=NAME, or pass --profile NAME; `aws sts get-caller-identity` checks it",
+        )
+    })
 }
 
 fn hint_for(code: Option<&str>, message: &str) -> Option<String> {

@@ -46,18 +46,26 @@ pub struct Aws {
 
 impl Aws {
     /// The standard AWS configuration chain (env, profiles, SSO, IMDS), `AWS_ENDPOINT_URL`
-    /// included; `profile`/`region` override it.
-    pub async fn connect(profile: Option<&str>, region: Option<&str>) -> Result<Aws, AwsError> {
+    /// included, with `profile` overriding the default one. Its region is the environment's
+    /// or the profile's ([`Ambient`]); [`Aws::with_region`] sets the one to use.
+    pub async fn load(profile: Option<&str>) -> aws_config::SdkConfig {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             // Throttling and 5xx are retried with exponential backoff and jitter.
             .retry_config(RetryConfig::standard().with_max_attempts(8));
         if let Some(p) = profile {
             loader = loader.profile_name(p);
         }
-        if let Some(r) = region {
-            loader = loader.region(Region::new(r.to_string()));
-        }
-        Aws::from_conf(&loader.load().await)
+        loader.load().await
+    }
+
+    /// Clients for `conf` in `region`.
+    pub fn with_region(conf: &aws_config::SdkConfig, region: &str) -> Result<Aws, AwsError> {
+        Aws::from_conf(
+            &conf
+                .to_builder()
+                .region(Region::new(region.to_string()))
+                .build(),
+        )
     }
 
     /// Clients for an already loaded configuration.
@@ -90,6 +98,20 @@ impl Aws {
             region,
         })
     }
+}
+
+/// Where the environment's region came from, to name it in messages.
+pub fn region_source(profile: Option<&str>) -> String {
+    for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        if std::env::var(var).is_ok_and(|v| !v.is_empty()) {
+            return var.to_string();
+        }
+    }
+    let profile = profile
+        .map(str::to_string)
+        .or_else(|| std::env::var("AWS_PROFILE").ok())
+        .unwrap_or_else(|| "default".into());
+    format!("the AWS profile `{profile}`")
 }
 
 /// `(key, value)` tag pairs as EC2 wants them.

@@ -216,11 +216,16 @@ pub async fn create(
             .await
             .ctx("create ECS service", name)
     };
-    // A just-created role may not be assumable yet; a service of the same name still
-    // draining after a `down` blocks the name for a while.
+    // A just-created role (the task's, or the account's service-linked role) may not be
+    // assumable yet; a service of the same name still draining after a `down` blocks the name
+    // for a while.
     let out = retry(
         Backoff::DRAIN,
-        |e| is_role_propagation(e) || e.message.to_lowercase().contains("draining"),
+        |e| {
+            is_role_propagation(e)
+                || super::iam::is_service_linked_role_pending(e)
+                || e.message.to_lowercase().contains("draining")
+        },
         attempt,
     )
     .await;

@@ -5,6 +5,7 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, TagSpecification};
 use super::retry::{Backoff, delete_draining, retry};
 use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags, once};
 use crate::names::Names;
+use crate::plan::zones::Zone;
 use crate::plan::{Key, Observed, State};
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
@@ -44,21 +45,28 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
 }
 
 /// Zones that can host subnets, in name order.
-pub async fn zones(aws: &Aws) -> Result<Vec<String>, AwsError> {
+/// The region's zones, as [`Zone`]s.
+pub async fn zones(aws: &Aws) -> Result<Vec<Zone>, AwsError> {
     let out = aws
         .ec2
         .describe_availability_zones()
         .send()
         .await
         .ctx("describe", "availability zones")?;
-    let mut zones: Vec<String> = out
+    Ok(out
         .availability_zones()
         .iter()
-        .filter(|z| z.zone_type().is_none_or(|t| t == "availability-zone"))
-        .filter_map(|z| z.zone_name().map(str::to_string))
-        .collect();
-    zones.sort();
-    Ok(zones)
+        .filter_map(|z| {
+            Some(Zone {
+                name: z.zone_name()?.to_string(),
+                id: z.zone_id().unwrap_or_default().to_string(),
+                available: z.state().is_none_or(|s| s.as_str() == "available"),
+                standard: z.zone_type().is_none_or(|t| t == "availability-zone")
+                    && z.opt_in_status()
+                        .is_none_or(|o| o.as_str() == "opt-in-not-required"),
+            })
+        })
+        .collect())
 }
 
 pub async fn create(

@@ -139,6 +139,16 @@ pub async fn create(
     };
     let arn =
         arn.ok_or_else(|| AwsError::new("create target group", name, "no ARN in response"))?;
+    // CreateTargetGroup with the name of an existing group and the same settings returns that
+    // group and applies none of the tags given (ELB API reference, CreateTargetGroup): tag it
+    // here, or `up` and `down` would never see it as the stack's.
+    aws.elb
+        .add_tags()
+        .resource_arns(&arn)
+        .set_tags(Some(elb::tags(names, &key.0, name)))
+        .send()
+        .await
+        .ctx("tag target group", name)?;
     set_deregistration_delay(aws, &arn, delay).await?;
     Ok(arn)
 }

@@ -159,20 +159,10 @@ fn parse(td: &TaskDefinition) -> TaskDef {
 /// Prefix of the log streams: `ecs/<container>/<task id>`.
 pub const LOG_STREAM_PREFIX: &str = "ecs";
 
-/// Registers a revision of `family` with `def`; returns its ARN. The container is named
-/// after the service (the key's name), which the service's load balancer entry refers to.
-pub async fn register(
-    aws: &Aws,
-    names: &Names,
-    key: &Key,
-    family: &str,
-    def: &TaskDef,
-) -> Result<String, AwsError> {
-    let container = key.0.split_once('/').map_or(key.0.as_str(), |(_, n)| n);
-    let image = def
-        .image
-        .as_deref()
-        .ok_or_else(|| AwsError::new("register task definition", family, "no image built"))?;
+/// The container of `def`, named `container`, as the task definition holds it (Fargate runs
+/// it from exactly this: image, user, read-only root, mounts, secrets, health check).
+pub fn container_definition(container: &str, def: &TaskDef) -> Result<ContainerDefinition, String> {
+    let image = def.image.as_deref().ok_or("no image built")?;
     let pairs = |m: &BTreeMap<String, String>| {
         m.iter()
             .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())
@@ -183,14 +173,14 @@ pub async fn register(
         .iter()
         .map(|(k, v)| Secret::builder().name(k).value_from(v).build())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| AwsError::new("register task definition", family, e.to_string()))?;
+        .map_err(|e| e.to_string())?;
     let log = LogConfiguration::builder()
         .log_driver(LogDriver::Awslogs)
         .options("awslogs-group", &def.log_group)
         .options("awslogs-region", &def.log_region)
         .options("awslogs-stream-prefix", LOG_STREAM_PREFIX)
         .build()
-        .map_err(|e| AwsError::new("register task definition", family, e.to_string()))?;
+        .map_err(|e| e.to_string())?;
     let mut c = ContainerDefinition::builder()
         .name(container)
         .image(image)
@@ -217,7 +207,7 @@ pub async fn register(
             .retries(3)
             .start_period(10)
             .build()
-            .map_err(|e| AwsError::new("register task definition", family, e.to_string()))?;
+            .map_err(|e| e.to_string())?;
         c = c.health_check(check);
     }
     for (volume, path) in &def.volumes {
@@ -229,6 +219,21 @@ pub async fn register(
                 .build(),
         );
     }
+    Ok(c.build())
+}
+
+/// Registers a revision of `family` with `def`; returns its ARN. The container is named
+/// after the service (the key's name), which the service's load balancer entry refers to.
+pub async fn register(
+    aws: &Aws,
+    names: &Names,
+    key: &Key,
+    family: &str,
+    def: &TaskDef,
+) -> Result<String, AwsError> {
+    let container = key.0.split_once('/').map_or(key.0.as_str(), |(_, n)| n);
+    let container = container_definition(container, def)
+        .map_err(|e| AwsError::new("register task definition", family, e))?;
     let volumes: Vec<Volume> = def
         .volumes
         .keys()
@@ -239,7 +244,6 @@ pub async fn register(
         .into_iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect();
-    let container = c.build();
     let send = || {
         aws.ecs
             .register_task_definition()

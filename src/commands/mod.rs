@@ -10,7 +10,7 @@ pub mod up;
 
 use std::process::ExitCode;
 
-use crate::aws::{Aws, AwsError};
+use crate::aws::{self, Aws, AwsError};
 use crate::cli::Cli;
 use crate::config::{self, ConfigError, Stack};
 use crate::engine::ApplyError;
@@ -32,6 +32,9 @@ pub enum Failure {
     Rollout(#[from] RolloutError),
     #[error("{0}")]
     Usage(String),
+    /// Two settings disagree and neither may be picked silently.
+    #[error("{message}")]
+    Conflict { message: String, hint: String },
     #[error("{message}")]
     Other {
         message: String,
@@ -42,13 +45,18 @@ pub enum Failure {
 impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Failure::Config(_) | Failure::Usage(_) => EXIT_INVALID,
+            Failure::Config(_) | Failure::Usage(_) | Failure::Conflict { .. } => EXIT_INVALID,
             _ => EXIT_FAILURE,
         }
     }
 
-    /// Render for humans, with a hint where there is one.
-    pub fn report(self) {
+    /// Render for humans, with a hint where there is one; `verbose` adds the SDK's error chain.
+    pub fn report(self, verbose: bool) {
+        let detail = |e: &AwsError| {
+            if let Some(d) = e.detail.as_deref().filter(|_| verbose) {
+                eprintln!("detail: {d}");
+            }
+        };
         match self {
             Failure::Config(e) => eprintln!("{:?}", miette::Report::new(e)),
             Failure::Aws(e) => {
@@ -56,6 +64,7 @@ impl Failure {
                 if let Some(h) = &e.hint {
                     eprintln!("hint: {h}");
                 }
+                detail(&e);
             }
             Failure::Apply(e) => {
                 eprintln!("error: {e}");
@@ -64,6 +73,7 @@ impl Failure {
                     if let Some(h) = &err.hint {
                         eprintln!("    hint: {h}");
                     }
+                    detail(err);
                 }
                 if !e.skipped.is_empty() {
                     eprintln!(
@@ -83,6 +93,10 @@ impl Failure {
                 eprintln!("hint: {}", e.hint);
             }
             Failure::Usage(m) => eprintln!("error: {m}"),
+            Failure::Conflict { message, hint } => {
+                eprintln!("error: {message}");
+                eprintln!("hint: {hint}");
+            }
             Failure::Other { message, hint } => {
                 eprintln!("error: {message}");
                 if let Some(h) = hint {
@@ -98,16 +112,46 @@ pub fn load(cli: &Cli) -> Result<Stack, Failure> {
 }
 
 pub async fn connect(cli: &Cli, stack: &Stack) -> Result<Aws, Failure> {
-    let region = cli.region.as_deref().or(stack.region.as_deref());
-    Ok(Aws::connect(cli.profile.as_deref(), region).await?)
+    let conf = Aws::load(cli.profile.as_deref()).await;
+    let ambient = conf.region().map(|r| r.to_string());
+    let source = || aws::region_source(cli.profile.as_deref());
+    let region = choose_region(cli, stack, ambient.as_deref(), source)?;
+    Ok(Aws::with_region(&conf, &region)?)
 }
 
-pub fn finish(result: Result<ExitCode, Failure>) -> ExitCode {
+/// The region to work in: `--region`, else stack.yaml's and the environment's when they agree
+/// (or only one is set). Never one of two that disagree: a stack deployed in the wrong region
+/// is a second stack.
+fn choose_region(
+    cli: &Cli,
+    stack: &Stack,
+    ambient: Option<&str>,
+    source: impl Fn() -> String,
+) -> Result<String, Failure> {
+    match (cli.region.as_deref(), stack.region.as_deref(), ambient) {
+        (Some(r), _, _) => Ok(r.to_string()),
+        (None, Some(file), Some(env)) if file != env => Err(Failure::Conflict {
+            message: format!(
+                "{} says region {file}, but {} says {env}",
+                cli.file.display(),
+                source()
+            ),
+            hint: format!("pass --region {file} (or --region {env}), or make the two agree"),
+        }),
+        (None, Some(r), _) | (None, None, Some(r)) => Ok(r.to_string()),
+        (None, None, None) => Err(Failure::Aws(aws::AwsError::config(
+            "no AWS region configured",
+            "set `region:` in stack.yaml, pass --region, or export AWS_REGION",
+        ))),
+    }
+}
+
+pub fn finish(result: Result<ExitCode, Failure>, verbose: bool) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(f) => {
             let code = f.exit_code();
-            f.report();
+            f.report(verbose);
             ExitCode::from(code)
         }
     }

@@ -24,13 +24,13 @@ fn pick(stack: &Stack, named: Option<&str>) -> Result<String, Failure> {
     let with_token: Vec<&String> = stack
         .services
         .iter()
-        .filter(|(_, s)| s.token.is_some())
+        .filter(|(_, s)| s.token)
         .map(|(n, _)| n)
         .collect();
     match named {
         Some(n) if !stack.services.contains_key(n) => Err(build::unknown_service(stack, n)),
-        Some(n) if stack.services[n].token.is_none() => Err(Failure::Usage(format!(
-            "service `{n}` has no token (add `token: {{ env: API_TOKEN }}` to it in stack.yaml)"
+        Some(n) if !stack.services[n].token => Err(Failure::Usage(format!(
+            "service `{n}` has no token (add `token: true` to it in stack.yaml)"
         ))),
         Some(n) => Ok(n.to_string()),
         None if with_token.len() == 1 => Ok(with_token[0].clone()),

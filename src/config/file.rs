@@ -30,14 +30,19 @@ pub struct StackFile {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkFile {
-    /// IPv4 CIDR of the VPC, /16 to /24. Default 10.42.0.0/16.
+    /// IPv4 CIDR of the VPC, /16 to /23 (its subnets, a sixteenth each, must be /27 or larger for the load balancer). Default 10.42.0.0/16.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub cidr: Option<Spanned<String>>,
-    /// Number of availability zones (public subnets), 2 to 6. Default 2.
+    /// Number of availability zones (public subnets), 2 to 6. Default 2, or as many as `zones`.
     #[serde(default)]
     #[schemars(with = "Option<u8>", range(min = 2, max = 6))]
     pub azs: Option<Spanned<u8>>,
+    /// Pin the availability zones by name (e.g. `[us-east-1a, us-east-1b]`), one subnet each.
+    /// Default: the region's first zones that are available, need no opt-in and run Fargate.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub zones: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -73,8 +78,10 @@ pub struct ServiceFile {
     /// Served by the load balancer.
     #[serde(default)]
     pub public: bool,
-    /// The API token, kept in SSM Parameter Store as a SecureString.
+    /// `true`: the service gets an API token, kept in SSM Parameter Store as a SecureString
+    /// and given to the container as `API_TOKEN` (and `API_TOKEN_PREVIOUS` during a rotation).
     #[serde(default)]
+    #[schemars(with = "Option<TokenSchema>")]
     pub token: Option<TokenFile>,
     /// Plain environment variables (never secrets).
     #[serde(default)]
@@ -82,12 +89,63 @@ pub struct ServiceFile {
     pub env: BTreeMap<String, Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TokenFile {
-    /// Name of the environment variable that carries the token into the container.
-    #[schemars(with = "String")]
-    pub env: Spanned<String>,
+/// `token: true|false`, or the older spelling `token: { env: API_TOKEN }`, whose variable
+/// name was never configurable (the services read `API_TOKEN`): any other name is refused
+/// when validating.
+#[derive(Debug)]
+pub enum TokenFile {
+    On(bool),
+    Named(Spanned<String>),
+}
+
+impl<'de> Deserialize<'de> for TokenFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = TokenFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`true` or `false`")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<TokenFile, E> {
+                Ok(TokenFile::On(v))
+            }
+            // YAML scalars reach `deserialize_any` as text.
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<TokenFile, E> {
+                match v {
+                    "true" => Ok(TokenFile::On(true)),
+                    "false" => Ok(TokenFile::On(false)),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<TokenFile, A::Error> {
+                let mut env = None;
+                while let Some(key) = m.next_key::<String>()? {
+                    if key != "env" || env.is_some() {
+                        return Err(serde::de::Error::unknown_field(&key, &["env"]));
+                    }
+                    env = Some(m.next_value::<Spanned<String>>()?);
+                }
+                env.map(TokenFile::Named)
+                    .ok_or_else(|| serde::de::Error::missing_field("env"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Schema only: what [`TokenFile`] accepts.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum TokenSchema {
+    On(bool),
+    /// Older spelling of `true`; `env` can only be `API_TOKEN`.
+    Named {
+        env: String,
+    },
 }
 
 /// An overlay: any subset of the base file's keys (validated after merging; here only
@@ -119,6 +177,6 @@ pub struct ServiceOverlaySchema {
     desired: Option<u32>,
     health: Option<String>,
     public: Option<bool>,
-    token: Option<TokenFile>,
+    token: Option<TokenSchema>,
     env: Option<BTreeMap<String, String>>,
 }

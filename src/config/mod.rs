@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use marked_yaml::{LoadError, LoaderOptions, Node};
 
 pub use error::{ConfigError, ConfigIssue};
-pub use model::{Network, Service, Source, Stack, Token};
+pub use model::{Network, Service, Source, Stack, TOKEN_ENV};
 
 use crate::names::DEFAULT_ENV;
 use error::{Issues, did_you_mean};

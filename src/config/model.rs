@@ -26,14 +26,20 @@ impl Stack {
 pub struct Network {
     pub cidr: Ipv4Net,
     pub azs: u8,
+    /// Zones pinned by name, one per subnet; empty: chosen from the region's.
+    pub zones: Vec<String>,
 }
 
 impl Network {
-    /// The public subnets' CIDRs: the VPC range split in 16 (at most /28), first `azs` of them.
+    /// The prefix length of the subnets of a VPC range: a sixteenth of it, at most /28.
+    pub fn subnet_prefix(cidr: Ipv4Net) -> u8 {
+        (cidr.prefix_len() + 4).min(28)
+    }
+
+    /// The public subnets' CIDRs: the VPC range split in 16, first `azs` of them.
     pub fn subnet_cidrs(&self) -> Vec<Ipv4Net> {
-        let prefix = (self.cidr.prefix_len() + 4).min(28);
         self.cidr
-            .subnets(prefix)
+            .subnets(Self::subnet_prefix(self.cidr))
             .expect("prefix within range")
             .take(self.azs as usize)
             .collect()
@@ -58,12 +64,11 @@ pub struct Service {
     pub desired: u32,
     pub health: String,
     pub public: bool,
-    pub token: Option<Token>,
+    /// Gets an API token, as [`TOKEN_ENV`].
+    pub token: bool,
     pub env: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Token {
-    /// The variable name the container reads the token from.
-    pub env: String,
-}
+/// The variable a service reads its API token from (and, during a rotation, the previous one
+/// from the same name with `_PREVIOUS`).
+pub const TOKEN_ENV: &str = "API_TOKEN";

@@ -4,15 +4,17 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use ipnet::Ipv4Net;
-use marked_yaml::{Marker, Node};
+use marked_yaml::{Marker, Node, Spanned};
 
 use super::error::Issues;
 use super::fargate::check_fargate;
-use super::file::{ServiceFile, StackFile};
-use super::model::{Network, Service, Source, Stack, Token};
+use super::file::{ServiceFile, StackFile, TokenFile};
+use super::model::{Network, Service, Source, Stack, TOKEN_ENV};
 use crate::names::Names;
 
 const DEFAULT_CIDR: &str = "10.42.0.0/16";
+/// The smallest subnet an Application Load Balancer accepts.
+const MIN_SUBNET_PREFIX: u8 = 27;
 
 pub fn resolve(
     f: &StackFile,
@@ -90,6 +92,16 @@ pub fn resolve(
             );
         }
     }
+    for (what, name, prefix) in names.refused_prefixes(&svc_names) {
+        issues.at(
+            f.name.span(),
+            format!("{what} `{name}` would begin with `{prefix}`, which AWS refuses"),
+            Some(format!(
+                "choose a stack name that does not begin with `{}`",
+                prefix.trim_end_matches('-')
+            )),
+        );
+    }
     if issues.list.len() > before {
         return None;
     }
@@ -137,6 +149,24 @@ fn network(f: &StackFile, issues: &mut Issues) -> Option<Network> {
                 );
                 return None;
             }
+            // Each subnet is a sixteenth of the VPC (Network::subnet_cidrs). A load balancer
+            // needs subnets of at least /27 with 8 free addresses (ALB user guide, "Subnets
+            // for your load balancer"); AWS keeps 5 addresses of every subnet.
+            Ok(net) if Network::subnet_prefix(net) > MIN_SUBNET_PREFIX => {
+                issues.at(
+                    c.span(),
+                    format!(
+                        "VPC CIDR `{}` gives /{} subnets; the load balancer needs at least /{MIN_SUBNET_PREFIX} subnets",
+                        **c,
+                        Network::subnet_prefix(net)
+                    ),
+                    Some(format!(
+                        "use a /{} or larger range, e.g. `10.42.0.0/16`",
+                        MIN_SUBNET_PREFIX - 4
+                    )),
+                );
+                return None;
+            }
             Ok(net) if !is_private(&net) => {
                 issues.at(
                     c.span(),
@@ -159,19 +189,73 @@ fn network(f: &StackFile, issues: &mut Issues) -> Option<Network> {
             }
         },
     };
-    let azs = match &f.network.azs {
-        None => 2,
-        Some(n) if (2..=6).contains(&**n) => **n,
-        Some(n) => {
+    let zones: Vec<&Spanned<String>> = f.network.zones.iter().flatten().collect();
+    for (i, z) in zones.iter().enumerate() {
+        if !is_zone_name(z) {
             issues.at(
-                n.span(),
-                format!("azs is {}; it must be 2 to 6", **n),
-                Some("the load balancer needs subnets in at least 2 availability zones".into()),
+                z.span(),
+                format!("`{}` is not an availability zone name", ***z),
+                Some("zone names are the region and a letter, e.g. `us-east-1a`".into()),
             );
             return None;
         }
+        if zones[..i].iter().any(|o| ***o == ***z) {
+            issues.at(
+                z.span(),
+                format!("zone `{}` is listed twice", ***z),
+                Some("each subnet needs its own zone".into()),
+            );
+            return None;
+        }
+    }
+    let azs = match (&f.network.azs, zones.len()) {
+        (None, 0) => 2,
+        (None, n) => n as u8,
+        (Some(n), z) if z > 0 && usize::from(**n) != z => {
+            issues.at(
+                n.span(),
+                format!("azs is {} but {z} zones are listed", **n),
+                Some("drop `azs:` (it follows `zones:`) or list that many zones".into()),
+            );
+            return None;
+        }
+        (Some(n), _) => **n,
     };
-    Some(Network { cidr, azs })
+    if !(2..=6).contains(&azs) {
+        let (span, what) = match &f.network.azs {
+            Some(n) => (n.span(), format!("azs is {azs}")),
+            None => (zones[0].span(), format!("{azs} zone listed")),
+        };
+        issues.at(
+            span,
+            format!("{what}; it must be 2 to 6"),
+            Some("the load balancer needs subnets in at least 2 availability zones".into()),
+        );
+        return None;
+    }
+    if let Some(region) = &f.region
+        && let Some(z) = zones.iter().find(|z| !z.starts_with(region.as_str()))
+    {
+        issues.at(
+            z.span(),
+            format!("zone `{}` is not in region `{}`", ***z, **region),
+            Some(format!("list zones of {}, e.g. `{}a`", **region, **region)),
+        );
+        return None;
+    }
+    Some(Network {
+        cidr,
+        azs,
+        zones: zones.iter().map(|z| z.to_string()).collect(),
+    })
+}
+
+/// `us-east-1a`: a region code and a letter.
+fn is_zone_name(s: &str) -> bool {
+    let Some((region, letter)) = s.split_at_checked(s.len().saturating_sub(1)) else {
+        return false;
+    };
+    letter.bytes().all(|b| b.is_ascii_lowercase()) && is_region(region)
 }
 
 fn service(
@@ -267,18 +351,22 @@ fn service(
             Some("e.g. `/status`".into()),
         );
     }
-    let token = s.token.as_ref().map(|t| Token {
-        env: t.env.to_string(),
-    });
-    if let Some(t) = &s.token
-        && !is_env_name(&t.env)
-    {
-        issues.at(
-            t.env.span(),
-            format!("`{}` is not a valid environment variable name", *t.env),
-            Some("use letters, digits and `_`, e.g. `API_TOKEN`".into()),
-        );
-    }
+    let token = match &s.token {
+        None | Some(TokenFile::On(false)) => false,
+        Some(TokenFile::On(true)) => true,
+        Some(TokenFile::Named(env)) if env.as_str() == TOKEN_ENV => true,
+        Some(TokenFile::Named(env)) => {
+            issues.at(
+                env.span(),
+                format!(
+                    "the token's variable cannot be `{}`: services read it from `{TOKEN_ENV}`",
+                    **env
+                ),
+                Some("write `token: true`".into()),
+            );
+            true
+        }
+    };
     let mut env = BTreeMap::new();
     for (k, v) in &s.env {
         if !is_env_name(k) {
@@ -288,9 +376,7 @@ fn service(
                 Some("use letters, digits and `_`".into()),
             );
         }
-        if token.as_ref().is_some_and(|t| &t.env == k)
-            || k.ends_with("_PREVIOUS") && token.as_ref().is_some_and(|t| k.starts_with(&t.env))
-        {
+        if token && (k == TOKEN_ENV || *k == format!("{TOKEN_ENV}_PREVIOUS")) {
             issues.at(
                 v.span(),
                 format!("`{k}` is the token's variable; secrets never go in `env`"),

@@ -238,6 +238,7 @@ impl Run<'_> {
             Spec::LoadBalancer {
                 subnets,
                 security_group,
+                ..
             } => {
                 let subnets = subnets
                     .iter()

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use crate::aws::{self, Aws, AwsError, Ctx};
 use crate::config::Stack;
-use crate::plan::{Facts, Observed, State, desired};
+use crate::plan::{Facts, Observed, State, desired, zones};
 
 pub struct Observation {
     pub facts: Facts,
@@ -77,9 +77,33 @@ pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> 
     Ok(Observation { facts, resources })
 }
 
-/// Subnet `i` keeps the zone it is in; missing ones take the next unused zone (one more
-/// call, only when a subnet is missing).
+/// Subnet `i` keeps the zone it is in; missing ones take the next unused zone that is
+/// available, needs no opt-in and runs Fargate (one more call, only when a subnet is missing).
+/// Zones pinned in stack.yaml are checked the same way and used as they are.
 async fn zones(aws: &Aws, stack: &Stack, subnets: &[Observed]) -> Result<Vec<String>, AwsError> {
+    let pinned = &stack.network.zones;
+    if !pinned.is_empty() {
+        let all = aws::subnet::zones(aws).await?;
+        for name in pinned {
+            let why = match all.iter().find(|z| &z.name == name) {
+                None => Some("the region has no such zone"),
+                Some(z) => zones::unusable(&aws.region, z),
+            };
+            if let Some(why) = why {
+                let mut e = AwsError::new(
+                    "place subnets in",
+                    name,
+                    format!("cannot use zone {name}: {why}"),
+                );
+                e.hint = Some(format!(
+                    "change `network.zones` in stack.yaml; usable zones here: {}",
+                    zones::usable(&aws.region, &all).join(", ")
+                ));
+                return Err(e);
+            }
+        }
+        return Ok(pinned.clone());
+    }
     let wanted = stack.network.azs as usize;
     let existing: Vec<Option<String>> = (0..wanted)
         .map(|i| {
@@ -96,8 +120,8 @@ async fn zones(aws: &Aws, stack: &Stack, subnets: &[Observed]) -> Result<Vec<Str
         return Ok(existing.into_iter().flatten().collect());
     }
     let used: BTreeSet<String> = existing.iter().flatten().cloned().collect();
-    let mut free = aws::subnet::zones(aws)
-        .await?
+    let all = aws::subnet::zones(aws).await?;
+    let mut free = zones::usable(&aws.region, &all)
         .into_iter()
         .filter(|z| !used.contains(z));
     let zones: Vec<String> = existing
@@ -109,7 +133,7 @@ async fn zones(aws: &Aws, stack: &Stack, subnets: &[Observed]) -> Result<Vec<Str
             "place",
             "subnets",
             format!(
-                "region {} has fewer than {wanted} availability zones",
+                "region {} has fewer than {wanted} availability zones that are available, need no opt-in and run Fargate",
                 aws.region
             ),
         ));

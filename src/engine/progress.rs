@@ -1,4 +1,9 @@
 //! Live per-resource progress with elapsed time: spinners on a terminal, plain lines otherwise.
+//!
+//! On a terminal only the tasks still running are live spinners; every finished task and
+//! every other line is printed above them as an ordinary line, so the terminal ends with the
+//! same record as a log (a finished spinner left in the live area is redrawn, and erased,
+//! with it).
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -108,12 +113,13 @@ impl Progress {
             task.label,
             task.started.elapsed().as_secs_f64()
         );
-        match task.bar {
-            Some(bar) => {
-                bar.set_style(ProgressStyle::with_template("{msg}").expect("template"));
-                bar.finish_with_message(line);
+        match (task.bar, &self.bars) {
+            (Some(bar), Some(m)) => {
+                bar.finish_and_clear();
+                m.remove(&bar);
+                let _ = m.println(line);
             }
-            None => line!(self, "{line}"),
+            _ => line!(self, "{line}"),
         }
     }
 }

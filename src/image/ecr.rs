@@ -1,7 +1,7 @@
 //! Amazon ECR as a push target: registry host and basic-auth credentials from
 //! `GetAuthorizationToken`, with an endpoint override for emulators.
 
-use aws_smithy_types::error::display::DisplayErrorContext;
+use crate::aws::Ctx;
 use base64::Engine;
 
 use super::error::{Error, Result};
@@ -33,7 +33,8 @@ pub async fn registry_for_endpoint(
         .get_authorization_token()
         .send()
         .await
-        .map_err(|e| Error::EcrAuth(DisplayErrorContext(e).to_string()))?;
+        .ctx("get", "ECR authorization token")
+        .map_err(|e| Error::EcrAuth(e.message))?;
     let data = out
         .authorization_data()
         .first()

@@ -17,6 +17,13 @@ pub const APP_USER: &str = "nonroot";
 pub fn binary_path(bin_name: &str) -> String {
     format!("/{bin_name}")
 }
+/// Directories a service may write under the read-only root filesystem its task runs with.
+/// Fargate (platform 1.4) bind-mounts each task volume as an empty directory owned by root,
+/// mode 0755, unless the image declares that path a `VOLUME`: then ECS copies the image's
+/// directory, owner included, into it (ECS developer guide, "Use bind mounts with Amazon
+/// ECS"; aws/containers-roadmap#938). So the image makes each one writable by the app user
+/// (`/tmp` world-writable with the sticky bit, the others owned by it) and declares them all.
+pub const WRITABLE: [&str; 2] = ["/tmp", "/data"];
 /// CA bundle path (Debian's), also exported as `SSL_CERT_FILE`.
 pub const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
@@ -53,10 +60,16 @@ pub struct Entry {
     pub kind: EntryKind,
 }
 
-/// The entries of the application layer for binary `bin_name`, sorted by path. With
-/// `system_files` (over `scratch`) it also holds `/etc/passwd`, `/etc/group`, the CA
-/// bundle and `/tmp`; over a base image those are the base's.
-pub fn app_entries(binary: Vec<u8>, bin_name: &str, system_files: bool) -> Vec<Entry> {
+/// The entries of the application layer for binary `bin_name`, sorted by path: the binary,
+/// the app user's home and the `writable` directories (see [`WRITABLE`]). With `system_files`
+/// (over `scratch`) it also holds `/etc/passwd`, `/etc/group`, the CA bundle and `/tmp`; over a
+/// base image those are the base's.
+pub fn app_entries(
+    binary: Vec<u8>,
+    bin_name: &str,
+    system_files: bool,
+    writable: &[String],
+) -> Vec<Entry> {
     let dir = |path: &str, mode, owner| Entry {
         path: path.to_string(),
         mode,
@@ -88,6 +101,25 @@ pub fn app_entries(binary: Vec<u8>, bin_name: &str, system_files: bool) -> Vec<E
     ];
     if !system_files {
         entries.retain(|e| !e.path.starts_with("etc/") && e.path != "tmp/");
+    }
+    for path in writable.iter().map(|p| p.trim_matches('/')) {
+        if path.is_empty() || path == "tmp" {
+            continue;
+        }
+        // Parents as root 0755, the directory itself the app user's.
+        let mut parent = String::new();
+        for part in path.split('/') {
+            parent.push_str(part);
+            parent.push('/');
+            if !entries.iter().any(|e| e.path == parent) {
+                let owner = if parent.len() == path.len() + 1 {
+                    APP_UID
+                } else {
+                    0
+                };
+                entries.push(dir(&parent, 0o755, owner));
+            }
+        }
     }
     // Directories precede their children when sorted by path bytes.
     entries.sort_by(|a, b| a.path.cmp(&b.path));

@@ -76,6 +76,9 @@ pub struct BuildSpec {
     pub base_auth: RegistryAuth,
     /// Cargo target directory; `None` uses the workspace's.
     pub target_dir: Option<PathBuf>,
+    /// Directories the service writes, made writable and declared as volumes (default
+    /// [`layer::WRITABLE`], which the task definitions mount).
+    pub writable: Vec<String>,
 }
 
 impl Default for BuildSpec {
@@ -92,6 +95,7 @@ impl Default for BuildSpec {
             base: None,
             base_auth: RegistryAuth::Anonymous,
             target_dir: None,
+            writable: layer::WRITABLE.map(String::from).to_vec(),
         }
     }
 }
@@ -176,7 +180,7 @@ pub async fn build(spec: &BuildSpec, progress: &(dyn Fn(&str) + Sync)) -> Result
         })?;
     let binary_size = bytes.len() as u64;
     progress(&format!("packing {} ({binary_size} bytes)", binary.name));
-    let entries = layer::app_entries(bytes, &binary.name, base.is_none());
+    let entries = layer::app_entries(bytes, &binary.name, base.is_none(), &spec.writable);
     let epoch = spec.source_date_epoch;
     let cache = binary.path.parent().map(|d| d.join("stackctl-layers"));
     let app_layer =
@@ -247,6 +251,7 @@ fn settings(spec: &BuildSpec, bin: &str, scratch: bool) -> oci::ImageSettings {
         port: spec.port,
         env,
         labels,
+        volumes: spec.writable.clone(),
         created,
     }
 }

@@ -61,6 +61,8 @@ pub struct ImageSettings {
     pub env: Vec<String>,
     /// Labels (merged over the base image's).
     pub labels: BTreeMap<String, String>,
+    /// Paths declared as volumes (merged over the base image's), see [`super::layer::WRITABLE`].
+    pub volumes: Vec<String>,
     /// `created` time, RFC 3339.
     pub created: String,
 }
@@ -89,6 +91,10 @@ pub fn config_json(
     for (k, v) in &settings.labels {
         labels.insert(k.clone(), json!(v));
     }
+    let mut volumes = object(cfg.get("Volumes"));
+    for path in &settings.volumes {
+        volumes.insert(path.clone(), json!({}));
+    }
     // Base-image run settings that would change how our binary starts.
     for key in ["Cmd", "Healthcheck", "OnBuild", "Shell"] {
         cfg.remove(key);
@@ -99,6 +105,9 @@ pub fn config_json(
     cfg.insert("Labels".into(), Value::Object(labels));
     cfg.insert("StopSignal".into(), json!("SIGTERM"));
     cfg.insert("User".into(), json!(settings.user));
+    if !volumes.is_empty() {
+        cfg.insert("Volumes".into(), Value::Object(volumes));
+    }
     cfg.insert("WorkingDir".into(), json!("/"));
 
     let mut diff_ids = array(base.pointer("/rootfs/diff_ids"));
@@ -107,7 +116,7 @@ pub fn config_json(
     history.push(json!({
         "created": settings.created,
         "created_by": "stackctl build",
-        "comment": "service binary, CA certificates, passwd, /tmp",
+        "comment": "service binary, CA certificates, passwd, writable directories",
     }));
     let mut doc = Map::new();
     doc.insert(

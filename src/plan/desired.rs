@@ -203,6 +203,7 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
             Spec::LoadBalancer {
                 subnets,
                 security_group: alb_sg(),
+                gateway: igw(),
             },
         );
         push(
@@ -266,7 +267,7 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
                 inline: vec![],
             },
         );
-        if svc.token.is_some() {
+        if svc.token {
             let generations = facts.tokens.get(name).copied().unwrap_or(Generations {
                 current: 1,
                 ..Default::default()

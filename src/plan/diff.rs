@@ -223,6 +223,7 @@ pub fn diff(want: &Desired, have: &Observed, ids: &Ids) -> Result<Vec<Fix>, Stri
             Spec::LoadBalancer {
                 subnets,
                 security_group,
+                ..
             },
             State::LoadBalancer {
                 subnet_ids,

@@ -8,6 +8,7 @@ mod fix;
 mod render;
 pub mod resource;
 mod task_def;
+pub mod zones;
 
 use std::collections::{BTreeSet, HashMap};
 

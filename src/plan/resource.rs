@@ -189,6 +189,9 @@ pub enum Spec {
     LoadBalancer {
         subnets: Vec<Key>,
         security_group: Key,
+        /// An internet-facing load balancer is refused in a VPC without an attached
+        /// internet gateway (`InvalidSubnet`): created after the gateway's attachment.
+        gateway: Key,
     },
     TargetGroup {
         vpc: Key,
@@ -250,9 +253,10 @@ impl Desired {
             Spec::LoadBalancer {
                 subnets,
                 security_group,
+                gateway,
             } => {
                 let mut d = subnets.clone();
-                d.push(security_group.clone());
+                d.extend([security_group.clone(), gateway.clone()]);
                 d
             }
             Spec::TargetGroup { vpc, .. } => vec![vpc.clone()],

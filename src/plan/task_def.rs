@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use super::desired::{APP_USER, Facts, Generations, STOP_TIMEOUT, parameter_arn, role_path};
 use super::resource::TaskDef;
-use crate::config::{Service, Source, Stack};
+use crate::config::{Service, Source, Stack, TOKEN_ENV};
+use crate::image::layer::WRITABLE;
 
 fn role_arn(stack: &Stack, facts: &Facts, name: &str) -> String {
     format!(
@@ -27,15 +28,15 @@ pub fn task_def(stack: &Stack, facts: &Facts, svc: &Service) -> TaskDef {
         environment.insert("RATE_LIMIT_TRUST_FORWARDED_FOR".into(), "true".into());
     }
     let mut secrets = BTreeMap::new();
-    if let Some(token) = &svc.token {
+    if svc.token {
         let g = facts.tokens.get(name).copied().unwrap_or(Generations {
             current: 1,
             ..Default::default()
         });
         let arn = |g| parameter_arn(facts, &n.token_parameter(name, g));
-        secrets.insert(token.env.clone(), arn(g.current));
+        secrets.insert(TOKEN_ENV.to_string(), arn(g.current));
         if let Some(p) = g.previous {
-            secrets.insert(format!("{}_PREVIOUS", token.env), arn(p));
+            secrets.insert(format!("{TOKEN_ENV}_PREVIOUS"), arn(p));
         }
     }
     let built = matches!(svc.source, Source::Build(_));
@@ -53,7 +54,8 @@ pub fn task_def(stack: &Stack, facts: &Facts, svc: &Service) -> TaskDef {
         log_region: facts.region.clone(),
         health_command: image.map(|i| i.health_command.clone().unwrap_or_default()),
         stop_timeout: STOP_TIMEOUT,
-        // Images stackctl builds have a non-root user and need only /tmp and /data writable.
+        // Images stackctl builds run as a non-root user and write only the directories they
+        // declare as volumes (image::layer::WRITABLE), each mounted as a task volume.
         user: if built {
             APP_USER.into()
         } else {
@@ -61,10 +63,10 @@ pub fn task_def(stack: &Stack, facts: &Facts, svc: &Service) -> TaskDef {
         },
         read_only_root: built,
         volumes: if built {
-            BTreeMap::from([
-                ("tmp".to_string(), "/tmp".to_string()),
-                ("data".to_string(), "/data".to_string()),
-            ])
+            WRITABLE
+                .iter()
+                .map(|path| (path.trim_matches('/').replace('/', "-"), path.to_string()))
+                .collect()
         } else {
             BTreeMap::new()
         },

@@ -136,6 +136,7 @@ pub(super) fn converged(desired: &[Desired]) -> Vec<Observed> {
                 Spec::LoadBalancer {
                     subnets,
                     security_group,
+                    ..
                 } => {
                     let mut subnet_ids: Vec<String> = subnets.iter().map(id).collect();
                     subnet_ids.sort();

@@ -53,3 +53,30 @@ fn down_deletes_in_an_order_aws_accepts() {
     assert!(waits_for(desired::alb_sg(), desired::load_balancer()));
     assert!(waits_for(desired::target_group("api"), desired::listener()));
 }
+
+#[test]
+fn the_load_balancer_is_created_after_the_internet_gateway_is_attached() {
+    let want = desired::desired(&stack(), &facts());
+    // From nothing: the gateway's create (which attaches it) comes first.
+    let fresh = plan(&want, &[]);
+    let deps = order(&fresh, &want);
+    let pos = |k: &Key| fresh.changes.iter().position(|c| &c.key == k).unwrap();
+    assert!(deps[pos(&desired::load_balancer())].contains(&pos(&desired::igw())));
+    // A gateway left detached (an interrupted run): its attach is a fix the load balancer
+    // waits for.
+    let mut have = converged(&want);
+    have.retain(|o| o.key != desired::load_balancer() && o.key != desired::listener());
+    for o in &mut have {
+        if let State::InternetGateway { attached_vpc } = &mut o.state {
+            *attached_vpc = None;
+        }
+    }
+    let resumed = plan(&want, &have);
+    let deps = order(&resumed, &want);
+    let pos = |k: &Key| resumed.changes.iter().position(|c| &c.key == k).unwrap();
+    assert!(matches!(
+        resumed.changes[pos(&desired::igw())].action,
+        Action::Update { .. }
+    ));
+    assert!(deps[pos(&desired::load_balancer())].contains(&pos(&desired::igw())));
+}

@@ -1,19 +1,35 @@
 //! The data plane moto does not have: runs a registered task definition's container in
-//! podman as Fargate would (the image by digest from the registry, secrets resolved from
-//! SSM by the ARNs in the task definition, read-only root with its volumes, its user), so
-//! tests can call what stackctl deployed. Host networking: each task gets its own PORT.
+//! podman exactly as Fargate (platform 1.4) would, so that a task definition Fargate cannot
+//! start does not start here either:
+//! - the image by digest from the registry, as the container's `user`;
+//! - a read-only root with nothing writable but the task's volumes (podman's `--read-only`
+//!   alone would add a writable /tmp; Fargate does not);
+//! - each volume an empty directory owned by root, mode 0755, unless the image declares the
+//!   path a `VOLUME`: then the image's directory is copied in, owner and mode included (ECS
+//!   developer guide, "Use bind mounts with Amazon ECS"; aws/containers-roadmap#938);
+//! - environment, and secrets resolved from SSM by the ARNs in the task definition;
+//! - the container health check (`healthy`), and `stopTimeout` between SIGTERM and SIGKILL.
+//!
+//! Host networking: each task gets its own PORT.
 
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use aws_sdk_ecs::types::ContainerDefinition;
 use stackctl::aws::Aws;
 
+/// Fargate's default when the task definition sets none.
+const DEFAULT_STOP_TIMEOUT: i32 = 30;
+
 /// A running task; removed when dropped.
 pub struct Task {
     pub name: String,
     pub port: u16,
     pub health_command: Vec<String>,
+    stop_timeout: i32,
+    _volumes: tempfile::TempDir,
 }
 
 impl Drop for Task {
@@ -38,10 +54,11 @@ impl Task {
             .status()
             .is_ok_and(|s| s.success())
     }
-    /// SIGTERM, as ECS stops a task; waits for a graceful exit. Returns the exit code.
+    /// SIGTERM, as ECS stops a task, then SIGKILL after the task definition's `stopTimeout`.
+    /// Returns the exit code (137: it had to be killed).
     pub fn stop(&self) -> String {
         let _ = Command::new("podman")
-            .args(["stop", "--time", "20", &self.name])
+            .args(["stop", "--time", &self.stop_timeout.to_string(), &self.name])
             .output();
         let out = Command::new("podman")
             .args(["inspect", "--format", "{{.State.ExitCode}}", &self.name])
@@ -95,8 +112,73 @@ async fn resolve(aws: &Aws, c: &ContainerDefinition) -> Result<Vec<(String, Stri
 /// Starts a task of `task_definition` and waits until it answers.
 pub async fn run_task(aws: &Aws, task_definition: &str) -> Task {
     let c = &container(aws, task_definition).await;
+    let secrets = resolve(aws, c).await.unwrap();
+    start(c, &secrets).await.unwrap()
+}
+
+fn podman(args: &[&str]) -> Result<String, String> {
+    let out = Command::new("podman")
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "podman {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Fills `volume` (a fresh root-owned 0755 directory) for `container_path` as Fargate does:
+/// a copy of the image's directory if the image declares the path a volume, else nothing.
+fn fill_volume(image: &str, container_path: &str, volume: &Path) -> Result<(), String> {
+    let declared: serde_json::Value = serde_json::from_str(&podman(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{json .Config.Volumes}}",
+        image,
+    ])?)
+    .unwrap_or_default();
+    if declared.get(container_path).is_none() {
+        return Ok(());
+    }
+    let root = podman(&["image", "mount", image])?;
+    let source = Path::new(&root).join(container_path.trim_start_matches('/'));
+    let copied = (|| {
+        let meta = std::fs::metadata(&source).map_err(|e| format!("{}: {e}", source.display()))?;
+        let ok = Command::new("cp")
+            .arg("-a")
+            .arg(format!("{}/.", source.display()))
+            .arg(volume)
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !ok.success() {
+            return Err(format!("copying {} failed", source.display()));
+        }
+        std::os::unix::fs::chown(volume, Some(meta.uid()), Some(meta.gid()))
+            .map_err(|e| e.to_string())?;
+        std::fs::set_permissions(
+            volume,
+            std::fs::Permissions::from_mode(meta.mode() & 0o7777),
+        )
+        .map_err(|e| e.to_string())
+    })();
+    let _ = podman(&["image", "unmount", image]);
+    copied
+}
+
+/// Starts `c` with `secrets` (name, value) the way Fargate would, and waits until it answers
+/// on `/status`. Err (with the container's output) if it exits instead, as a task whose
+/// container cannot start does.
+pub async fn start(c: &ContainerDefinition, secrets: &[(String, String)]) -> Result<Task, String> {
+    let image = c.image().ok_or("no image")?;
+    podman(&["pull", "--quiet", image])?;
     let port = super::free_port();
     let name = format!("stackctl-task-{}-{port}", std::process::id());
+    let volumes = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut cmd = Command::new("podman");
     cmd.args(["run", "--detach", "--name", &name]);
     // Values go through podman's environment, never its command line.
@@ -107,29 +189,32 @@ pub async fn run_task(aws: &Aws, task_definition: &str) -> Task {
         }
     }
     cmd.env("PORT", port.to_string()).args(["--env", "PORT"]);
-    let secrets = resolve(aws, c).await.unwrap();
-    for (k, v) in &secrets {
+    for (k, v) in secrets {
         cmd.env(k, v).args(["--env", k]);
     }
     if c.readonly_root_filesystem() == Some(true) {
-        cmd.arg("--read-only");
+        cmd.args(["--read-only", "--read-only-tmpfs=false"]);
     }
     for m in c.mount_points() {
-        cmd.args([
-            "--tmpfs",
-            &format!("{}:rw,mode=1777", m.container_path().unwrap()),
-        ]);
+        let (volume, path) = (m.source_volume().unwrap(), m.container_path().unwrap());
+        let dir = volumes.path().join(volume);
+        std::fs::create_dir(&dir).map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| e.to_string())?;
+        fill_volume(image, path, &dir)?;
+        cmd.args(["--volume", &format!("{}:{path}:rw", dir.display())]);
     }
     if let Some(user) = c.user() {
         cmd.args(["--user", user]);
     }
-    cmd.arg(c.image().unwrap());
+    cmd.arg(image);
     let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "podman run: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    if !out.status.success() {
+        return Err(format!(
+            "podman run: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
     let task = Task {
         name,
         port,
@@ -137,6 +222,8 @@ pub async fn run_task(aws: &Aws, task_definition: &str) -> Task {
             .health_check()
             .map(|h| h.command().to_vec())
             .unwrap_or_default(),
+        stop_timeout: c.stop_timeout().unwrap_or(DEFAULT_STOP_TIMEOUT),
+        _volumes: volumes,
     };
     let client = reqwest::Client::new();
     for _ in 0..300 {
@@ -146,7 +233,11 @@ pub async fn run_task(aws: &Aws, task_definition: &str) -> Task {
             .send()
             .await;
         if status.is_ok_and(|r| r.status().is_success()) {
-            return task;
+            return Ok(task);
+        }
+        let running = podman(&["inspect", "--format", "{{.State.Running}}", &task.name]);
+        if running.as_deref() != Ok("true") {
+            break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -154,10 +245,18 @@ pub async fn run_task(aws: &Aws, task_definition: &str) -> Task {
         .args(["logs", &task.name])
         .output()
         .unwrap();
-    panic!(
-        "task never answered:\n{}",
+    Err(format!(
+        "the task never answered ({}):\n{}{}",
+        podman(&[
+            "inspect",
+            "--format",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            &task.name
+        ])
+        .unwrap_or_default(),
+        String::from_utf8_lossy(&logs.stdout),
         String::from_utf8_lossy(&logs.stderr)
-    );
+    ))
 }
 
 /// `GET /` with `Authorization: Token <token>`: (status, body).

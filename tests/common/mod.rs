@@ -64,7 +64,7 @@ impl Project {
         // The real API: `up` builds it (a no-op for cargo once built) and deploys it.
         let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("apps/api");
         let yaml = format!(
-            "name: {name}\nregion: us-east-1\nnetwork: {{ cidr: 10.42.0.0/16, azs: 2 }}\nservices:\n  api:\n    build: {}\n    port: 8080\n    desired: 2\n    health: /status\n    public: true\n    token: {{ env: API_TOKEN }}\n{extra}",
+            "name: {name}\nregion: us-east-1\nnetwork: {{ cidr: 10.42.0.0/16, azs: 2 }}\nservices:\n  api:\n    build: {}\n    port: 8080\n    desired: 2\n    health: /status\n    public: true\n    token: true\n{extra}",
             api.display()
         );
         std::fs::write(dir.path().join("stack.yaml"), yaml).unwrap();

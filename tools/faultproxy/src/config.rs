@@ -154,6 +154,9 @@ pub struct FaultConfig {
     /// How long an emulated ECS deployment takes: tasks start during the first half, are
     /// healthy in the second, the deployment is COMPLETED after all of it.
     pub ecs_rollout: Duration,
+    /// A brand-new account: ECS has no service-linked role until the client creates one, and
+    /// it is usable this long after (see `refusals`). `None`: an account that has it.
+    pub fresh_account: Option<Duration>,
 }
 
 /// Named presets for the binary and for tests.
@@ -213,6 +216,7 @@ impl FaultConfig {
             deploy_failure: DeployFailure::default(),
             ecs_emulation: true,
             ecs_rollout: 2 * SECOND,
+            fresh_account: None,
         }
     }
 

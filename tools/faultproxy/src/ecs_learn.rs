@@ -121,10 +121,14 @@ fn resolve_task_def(world: &World, reference: &str, current: &str) -> String {
 
 /// Before forwarding: what real ECS refuses that moto accepts. CreateService of an ACTIVE
 /// service (unless a retry with its clientToken) or of a DRAINING one, UpdateService of a
-/// service that is not ACTIVE. (DeleteService of a DRAINING service just returns it.)
+/// service that is not ACTIVE, DeleteCluster while a service is active or its tasks are still
+/// stopping. (DeleteService of a DRAINING service just returns it.)
 pub fn check(call: &Call, world: &World, ctx: &Ctx) -> Option<AwsError> {
     if !ctx.cfg.ecs_emulation || call.service != "ecs" {
         return None;
+    }
+    if call.action == "DeleteCluster" {
+        return cluster_in_use(call, world, ctx);
     }
     if !matches!(call.action.as_str(), "CreateService" | "UpdateService") {
         return None;
@@ -150,6 +154,38 @@ pub fn check(call: &Call, world: &World, ctx: &Ctx) -> Option<AwsError> {
         )),
         _ => None,
     }
+}
+
+/// ECS refuses to delete a cluster that still has an active service, or tasks: those of a
+/// deleted service keep the cluster busy while they drain and stop, and for a while after the
+/// service itself is INACTIVE (its tasks are still STOPPING and deprovisioning).
+fn cluster_in_use(call: &Call, world: &World, ctx: &Ctx) -> Option<AwsError> {
+    let cluster = arn_name(call.json_str("/cluster")?);
+    let linger = 2 * ctx.cfg.ecs_rollout;
+    let mut tasks = false;
+    for (_, svc) in world
+        .ecs
+        .iter()
+        .filter(|(k, _)| k.0 == call.region && k.1 == cluster)
+    {
+        match svc.deleted {
+            None => {
+                return Some(AwsError::client(
+                    400,
+                    "ClusterContainsServicesException",
+                    "The Cluster cannot be deleted while Services are active.",
+                ));
+            }
+            Some(t) => tasks |= ctx.now < t + linger,
+        }
+    }
+    tasks.then(|| {
+        AwsError::client(
+            400,
+            "ClusterContainsTasksException",
+            "The Cluster cannot be deleted while Tasks are active.",
+        )
+    })
 }
 
 /// After a successful CreateService/UpdateService/DeleteService: the emulation's side.

@@ -3,6 +3,7 @@
 use crate::classify::{Call, Protocol, classify};
 use crate::config::FaultConfig;
 use crate::decide::{self, Dice, Generic};
+use crate::refusals::{self, Probe};
 use crate::stats::{FaultKind, FaultRecord, Recorder};
 use crate::wire::{self, AwsError, Body, render};
 use crate::world::{Ctx, World};
@@ -85,15 +86,17 @@ impl Shared {
         let mut req = Request::builder()
             .method(parts.method.clone())
             .uri(format!("{}{path}", self.base));
+        // The Host header goes through unchanged: it is part of what SigV4 signs, and moto
+        // checks signatures when it enforces IAM.
         for (k, v) in &parts.headers {
-            if k != HOST && k != CONTENT_LENGTH && !hop_by_hop(k) {
+            if k != CONTENT_LENGTH && !hop_by_hop(k) {
                 req = req.header(k, v);
             }
         }
-        let req = req
-            .header(HOST, &self.authority)
-            .body(Full::new(body))
-            .map_err(|e| e.to_string())?;
+        if !parts.headers.contains_key(HOST) {
+            req = req.header(HOST, &self.authority);
+        }
+        let req = req.body(Full::new(body)).map_err(|e| e.to_string())?;
         let resp = self.client.request(req).await.map_err(|e| e.to_string())?;
         let (p, b) = resp.into_parts();
         let body = b.collect().await.map_err(|e| e.to_string())?.to_bytes();
@@ -104,8 +107,15 @@ impl Shared {
         })
     }
 
-    /// Asks the upstream which group references `group` (moto takes any signature).
-    async fn sg_referenced_by(&self, parts: &http::request::Parts, group: &str) -> Option<String> {
+    /// Asks the upstream a query-protocol question of `service` (`ec2`,
+    /// `elasticloadbalancing`) with the caller's credentials (moto takes any signature; the
+    /// credential scope names the service it routes to). The reply's body, if it succeeded.
+    async fn query(
+        &self,
+        parts: &http::request::Parts,
+        service: &str,
+        body: String,
+    ) -> Option<Bytes> {
         let mut probe = Request::new(()).into_parts().0;
         probe.method = http::Method::POST;
         probe.uri = http::Uri::from_static("/");
@@ -114,18 +124,79 @@ impl Shared {
                 probe.headers.insert(name, v.clone());
             }
         }
+        if let Some(auth) = parts
+            .headers
+            .get("authorization")
+            .and_then(|a| a.to_str().ok())
+        {
+            let scoped = auth
+                .split(',')
+                .map(|part| {
+                    match part
+                        .trim_start()
+                        .strip_prefix("AWS4-HMAC-SHA256 Credential=")
+                    {
+                        Some(cred) => {
+                            let mut fields: Vec<&str> = cred.split('/').collect();
+                            if fields.len() == 5 {
+                                fields[3] = service;
+                            }
+                            format!("AWS4-HMAC-SHA256 Credential={}", fields.join("/"))
+                        }
+                        None => part.to_string(),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(",");
+            probe.headers.insert("authorization", scoped.parse().ok()?);
+        }
         probe.headers.insert(
             "content-type",
             "application/x-www-form-urlencoded; charset=utf-8"
                 .parse()
                 .ok()?,
         );
-        let body = Bytes::from_static(b"Action=DescribeSecurityGroups&Version=2016-11-15");
-        let reply = self.forward(&probe, body).await.ok()?;
-        if !reply.status.is_success() {
-            return None;
+        let reply = self.forward(&probe, Bytes::from(body)).await.ok()?;
+        reply.status.is_success().then_some(reply.body)
+    }
+
+    /// Asks the upstream which group references `group`.
+    async fn sg_referenced_by(&self, parts: &http::request::Parts, group: &str) -> Option<String> {
+        let body = "Action=DescribeSecurityGroups&Version=2016-11-15".to_string();
+        let reply = self.query(parts, "ec2", body).await?;
+        dependency::referencing_group(&reply, group)
+    }
+
+    /// A refusal (or AWS's own answer) that needs the account's state, from the upstream.
+    async fn probed(
+        &self,
+        parts: &http::request::Parts,
+        call: &Call,
+    ) -> Option<Result<Bytes, AwsError>> {
+        let probe = refusals::probe(call)?;
+        let text = |b: &Bytes| String::from_utf8_lossy(b).into_owned();
+        match &probe {
+            Probe::AlbSubnets(_) => {
+                let body = refusals::probe_body(&probe).pop()?;
+                let subnets = refusals::subnets(&text(&self.query(parts, "ec2", body).await?));
+                let mut gateways = std::collections::HashMap::new();
+                for (_, vpc, _, _) in &subnets {
+                    if !gateways.contains_key(vpc) {
+                        let reply = self
+                            .query(parts, "ec2", refusals::gateway_probe(vpc))
+                            .await?;
+                        gateways.insert(vpc.clone(), refusals::has_attached_gateway(&text(&reply)));
+                    }
+                }
+                refusals::alb_subnets_refused(&subnets, |vpc| gateways.get(vpc) == Some(&true))
+                    .map(Err)
+            }
+            Probe::TargetGroup(_) => {
+                let body = refusals::probe_body(&probe).pop()?;
+                let reply = self.query(parts, "elasticloadbalancing", body).await?;
+                refusals::same_target_group(call, &text(&reply)).map(|xml| Ok(Bytes::from(xml)))
+            }
         }
-        dependency::referencing_group(&reply.body, group)
     }
 }
 
@@ -205,7 +276,9 @@ pub async fn handle(
             .or_else(|| {
                 dependency::check_drain(&call, &world, &ctx).map(|e| (FaultKind::EniDrain, e))
             });
-        let emulated = ecs_learn::check(&call, &world, &ctx);
+        // What real AWS answers (not faults: the services' behaviour).
+        let emulated =
+            ecs_learn::check(&call, &world, &ctx).or_else(|| refusals::check(&call, &world, &ctx));
         let sg = dependency::sg_to_check(&call, &mut ctx);
         (
             pre,
@@ -240,6 +313,24 @@ pub async fn handle(
         ));
     }
 
+    match shared.probed(&parts, &call).await {
+        Some(Err(err)) => {
+            tracing::debug!(seq, call = %call.key(), code = %err.code, "refused as AWS would");
+            return Ok(render(p, &call.service, &err, &request_id));
+        }
+        Some(Ok(answer)) => {
+            // AWS's own answer (an existing target group with the same settings).
+            let mut headers = HeaderMap::new();
+            headers.insert("content-type", "text/xml".parse().expect("header"));
+            return Ok(respond(Ok(Upstream {
+                status: StatusCode::OK,
+                headers,
+                body: answer,
+            })));
+        }
+        None => {}
+    }
+
     let (forward_body, synthetic) = match split {
         Some((fwd, tasks)) => (fwd.map(Bytes::from), Some(tasks)),
         None => (Some(body), None),
@@ -257,6 +348,25 @@ pub async fn handle(
         },
     };
 
+    if !up.status.is_success() {
+        let code = crate::xml::leaves(&String::from_utf8_lossy(&up.body))
+            .iter()
+            .find(|l| l.ends_with("Error/Code"))
+            .map(|l| l.text.clone())
+            .unwrap_or_default();
+        let mut world = shared.world();
+        let ctx = Ctx {
+            cfg,
+            now: Instant::now(),
+            dice: &mut rdice,
+        };
+        if refusals::existing_role_is_created(&call, &ctx, &code) {
+            refusals::learn(&call, &mut world, &ctx);
+            if let Some(err) = refusals::check(&call, &world, &ctx) {
+                return Ok(render(p, &call.service, &err, &request_id));
+            }
+        }
+    }
     if up.status.is_success() {
         let mut world = shared.world();
         let mut ctx = Ctx {
@@ -272,6 +382,7 @@ pub async fn handle(
             dice: &mut edice,
         };
         consistency::learn(&call, &up.body, &mut world, &mut ctx);
+        refusals::learn(&call, &mut world, &ctx);
         roles::learn(&call, &up.body, &mut world, &mut ctx);
         dependency::learn(&call, &mut world, &mut ctx);
         alb::learn(&call, &up.body, &mut world, &mut ctx);

@@ -15,6 +15,7 @@ mod ecs;
 mod ecs_learn;
 mod ecs_view;
 mod handler;
+mod refusals;
 mod roles;
 mod server;
 pub mod stats;

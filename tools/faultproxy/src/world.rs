@@ -28,6 +28,8 @@ pub struct World {
     pub synthetic_tasks: HashMap<String, Value>,
     /// The ECS data plane emulation's services.
     pub ecs: HashMap<crate::ecs::Key, crate::ecs::EcsService>,
+    /// In a fresh account: when `AWSServiceRoleForECS` was created.
+    pub ecs_service_linked_role: Option<Instant>,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -9,5 +9,6 @@ mod ecs_emulation;
 mod ecs_targets;
 mod passthrough;
 mod protocols;
+mod refusals;
 mod sdk_faults;
 mod situational;

@@ -12,7 +12,7 @@ use std::time::Duration;
 const ALWAYS: Rule = Rule::new(Duration::from_secs(60), Chance::Fixed(1.0));
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
-async fn vpc(conf: &SdkConfig, cidr: &str) -> String {
+pub async fn vpc(conf: &SdkConfig, cidr: &str) -> String {
     let ec2 = aws_sdk_ec2::Client::new(conf);
     let out = ec2
         .create_vpc()
@@ -23,7 +23,7 @@ async fn vpc(conf: &SdkConfig, cidr: &str) -> String {
     out.vpc().and_then(|v| v.vpc_id()).unwrap().to_string()
 }
 
-async fn subnet(conf: &SdkConfig, vpc: &str, cidr: &str, az: &str) -> String {
+pub async fn subnet(conf: &SdkConfig, vpc: &str, cidr: &str, az: &str) -> String {
     let ec2 = aws_sdk_ec2::Client::new(conf);
     let out = ec2
         .create_subnet()
@@ -37,6 +37,24 @@ async fn subnet(conf: &SdkConfig, vpc: &str, cidr: &str, az: &str) -> String {
         .and_then(|s| s.subnet_id())
         .unwrap()
         .to_string()
+}
+
+/// An internet gateway attached to `vpc` (an internet-facing load balancer needs one).
+pub async fn gateway(conf: &SdkConfig, vpc: &str) -> String {
+    let ec2 = aws_sdk_ec2::Client::new(conf);
+    let out = ec2.create_internet_gateway().send().await.expect("igw");
+    let id = out
+        .internet_gateway()
+        .and_then(|g| g.internet_gateway_id())
+        .unwrap()
+        .to_string();
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(&id)
+        .vpc_id(vpc)
+        .send()
+        .await
+        .expect("attach igw");
+    id
 }
 
 /// A cluster, a task definition (container `web`) and a service with one task.
@@ -287,6 +305,7 @@ async fn a_new_alb_stays_provisioning() {
     .await;
     let conf = sdk(&proxy.url(), 3).await;
     let v = vpc(&conf, "10.23.0.0/16").await;
+    gateway(&conf, &v).await;
     let a = subnet(&conf, &v, "10.23.1.0/24", "us-east-1a").await;
     let b = subnet(&conf, &v, "10.23.2.0/24", "us-east-1b").await;
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
