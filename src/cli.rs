@@ -53,10 +53,19 @@ pub enum Command {
     Token(TokenArgs),
     /// Delete everything the stack owns.
     Down(DownArgs),
+    /// Print the IAM policy a person needs to run stackctl on this stack (no AWS call).
+    Policy(PolicyArgs),
     /// Check stack.yaml without calling AWS.
     Validate,
     /// Print the JSON Schema of stack.yaml (for editors).
     Schema,
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyArgs {
+    /// The account ID to scope resources to (default `*`: any account).
+    #[arg(long)]
+    pub account: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -13,6 +13,7 @@ pub mod igw;
 pub mod listener;
 pub mod load_balancer;
 pub mod logs;
+pub mod permissions;
 pub mod route_table;
 pub mod security_group;
 pub mod service;

@@ -4,6 +4,7 @@ pub mod build;
 pub mod down;
 pub mod logs;
 pub mod plan;
+pub mod policy;
 pub mod status;
 pub mod token;
 pub mod up;
