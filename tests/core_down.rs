@@ -103,3 +103,53 @@ async fn down_after_an_interrupted_up_leaves_nothing() {
     assert!(down.stdout.contains("Breaking the lock"), "{}", down.stdout);
     assert_nothing_left(&moto, &p.name).await;
 }
+
+/// Something carrying the stack's tags that stackctl does not know as its own (made by hand,
+/// or by a newer stackctl): here a parameter outside the stack's prefix. `down` names it and
+/// fails, until it is gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn down_fails_naming_anything_still_tagged_with_the_stack() {
+    use aws_sdk_ssm::types::{ParameterType, Tag};
+    let Some(moto) = moto() else { return };
+    let p = Project::new(&moto, "");
+    p.run(&["up"]).ok();
+    let aws = clients(&moto).await;
+    let name = format!("/elsewhere/{}/note", p.name);
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().unwrap();
+    aws.ssm
+        .put_parameter()
+        .name(&name)
+        .value("made by hand")
+        .r#type(ParameterType::String)
+        .tags(tag("stackctl:stack", &p.name))
+        .tags(tag("stackctl:env", "default"))
+        .send()
+        .await
+        .unwrap();
+    let down = p.run(&["down", "--yes"]);
+    assert_eq!(down.code, 1, "{}", down.all());
+    assert!(
+        down.all().contains("Still tagged with the stack"),
+        "{}",
+        down.all()
+    );
+    assert!(
+        down.all().contains(&format!("parameter{name}")),
+        "names it: {}",
+        down.all()
+    );
+    assert!(
+        down.stderr.contains("still carry the stack's tags"),
+        "{}",
+        down.stderr
+    );
+    // Everything else is gone already.
+    assert_nothing_left(&moto, &p.name).await;
+    aws.ssm.delete_parameter().name(&name).send().await.unwrap();
+    let again = p.run(&["down", "--yes"]).ok();
+    assert!(
+        again.stdout.contains("Nothing to delete"),
+        "{}",
+        again.stdout
+    );
+}

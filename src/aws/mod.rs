@@ -19,6 +19,7 @@ pub mod security_group;
 pub mod service;
 pub mod ssm;
 pub mod subnet;
+pub mod tagging;
 pub mod target_group;
 pub mod task;
 pub mod task_definition;
@@ -41,6 +42,7 @@ pub struct Aws {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub sts: aws_sdk_sts::Client,
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub calls: Calls,
     pub region: String,
 }
@@ -95,6 +97,7 @@ impl Aws {
             logs: client!(aws_sdk_cloudwatchlogs),
             elb: client!(aws_sdk_elasticloadbalancingv2),
             sts: client!(aws_sdk_sts),
+            tagging: client!(aws_sdk_resourcegroupstagging),
             calls,
             region,
         })

@@ -73,6 +73,8 @@ pub const PERMISSIONS: &[(&str, Scope, &[Cmd])] = &[
         Scope::Any,
         &[Up, Build, RotateToken, Token, Status, Logs, Down],
     ),
+    // `down`'s last check for anything still tagged with the stack.
+    ("tag:GetResources", Scope::Any, &[Down]),
     // EC2: generated IDs; creates tag what they make (ec2:CreateTags).
     // Placing subnets: also when observing finds one missing (status, or down after a partial up).
     (

@@ -22,6 +22,12 @@ impl Backoff {
         max: Duration::from_secs(20),
         deadline: Duration::from_secs(20 * 60),
     };
+    /// The Resource Groups Tagging API catching up with deletions: a minute or two.
+    pub const TAGGING: Backoff = Backoff {
+        first: Duration::from_secs(2),
+        max: Duration::from_secs(15),
+        deadline: Duration::from_secs(120),
+    };
     /// IAM changes reaching other services: seconds.
     pub const PROPAGATION: Backoff = Backoff {
         first: Duration::from_millis(500),

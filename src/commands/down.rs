@@ -20,6 +20,7 @@ pub async fn run(cli: &Cli, args: &DownArgs) -> Result<ExitCode, Failure> {
     let seen = observe(&aws, &stack).await?;
     let plan = plan::plan(&[], &seen.resources);
     if plan.is_empty() && lock::peek(&aws, &names).await?.is_none() {
+        still_tagged(&aws, &stack, &progress).await?;
         progress.say(&format!(
             "Nothing to delete: stack {} (env {}) owns no resources in {}.",
             stack.name, stack.env, aws.region
@@ -81,7 +82,27 @@ async fn delete_all(aws: &Aws, stack: &Stack, progress: &Progress) -> Result<(),
             ),
         });
     }
-    Ok(())
+    still_tagged(aws, stack, progress).await
+}
+
+/// Last, anything of any type that still carries the stack's tags (the kinds stackctl knows
+/// are gone by now): made by hand, or by a newer stackctl. Fails naming each.
+async fn still_tagged(aws: &Aws, stack: &Stack, progress: &Progress) -> Result<(), Failure> {
+    let tagged = crate::aws::tagging::until_none_tagged(aws, &stack.names()).await?;
+    if tagged.is_empty() {
+        return Ok(());
+    }
+    progress.say("Still tagged with the stack after down:");
+    for arn in &tagged {
+        progress.say(&format!("  {arn}"));
+    }
+    Err(Failure::Other {
+        message: format!("{} resources still carry the stack's tags", tagged.len()),
+        hint: Some(
+            "delete them (each ARN says what it is and where), then run `stackctl down` again"
+                .into(),
+        ),
+    })
 }
 
 fn confirm(question: &str) -> Result<bool, Failure> {
