@@ -100,3 +100,39 @@ async fn a_target_group_of_the_stacks_name_made_elsewhere_is_adopted_tagged_and_
         "`down` deletes the adopted group"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pinned_zones_are_used_and_a_zone_the_region_lacks_is_named() {
+    let Some(moto) = moto() else { return };
+    let p = Project::new(&moto, "");
+    let original = std::fs::read_to_string(p.stack_file()).unwrap();
+    let pin = |zones: &str| {
+        let yaml = original.replace(
+            "network: { cidr: 10.42.0.0/16, azs: 2 }",
+            &format!("network: {{ cidr: 10.42.0.0/16, zones: [{zones}] }}"),
+        );
+        std::fs::write(p.stack_file(), yaml).unwrap();
+    };
+    pin("us-east-1c, us-east-1z");
+    let bad = p.run(&["plan"]);
+    assert_eq!(bad.code, 1, "{}", bad.all());
+    assert!(
+        bad.stderr
+            .contains("place subnets in zone us-east-1z: the region has no such zone"),
+        "{}",
+        bad.stderr
+    );
+    assert!(
+        bad.stderr.contains("usable zones here: us-east-1a"),
+        "{}",
+        bad.stderr
+    );
+    pin("us-east-1c, us-east-1d");
+    let plan = p.run(&["plan", "-o", "json"]).ok();
+    let azs: Vec<&str> = plan
+        .stdout
+        .match_indices("\"az\": \"")
+        .map(|(i, m)| &plan.stdout[i + m.len()..i + m.len() + 10])
+        .collect();
+    assert_eq!(azs, ["us-east-1c", "us-east-1d"], "{}", plan.stdout);
+}

@@ -90,11 +90,7 @@ async fn zones(aws: &Aws, stack: &Stack, subnets: &[Observed]) -> Result<Vec<Str
                 Some(z) => zones::unusable(&aws.region, z),
             };
             if let Some(why) = why {
-                let mut e = AwsError::new(
-                    "place subnets in",
-                    name,
-                    format!("cannot use zone {name}: {why}"),
-                );
+                let mut e = AwsError::new("place subnets in", format!("zone {name}"), why);
                 e.hint = Some(format!(
                     "change `network.zones` in stack.yaml; usable zones here: {}",
                     zones::usable(&aws.region, &all).join(", ")
