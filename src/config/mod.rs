@@ -6,6 +6,7 @@ mod fargate;
 mod file;
 mod merge;
 mod model;
+mod network;
 mod validate;
 
 use std::path::{Path, PathBuf};

@@ -96,13 +96,23 @@ pub fn learn(call: &Call, world: &mut World, ctx: &Ctx) {
     }
 }
 
-/// moto knows the role already (another client made it): in a fresh account this client's
-/// create is the one that made it.
-pub fn existing_role_is_created(call: &Call, ctx: &Ctx, code: &str) -> bool {
-    ctx.cfg.fresh_account.is_some()
+/// What AWS answers instead of moto's error, if it differs: in a fresh account, moto may know
+/// the ECS service-linked role already (another client made it); this client's create is then
+/// the one that made it, and AWS says its name "has been taken".
+pub fn answer_failure(call: &Call, body: &[u8], world: &mut World, ctx: &Ctx) -> Option<AwsError> {
+    let code = xml::leaves(&String::from_utf8_lossy(body))
+        .iter()
+        .find(|l| l.ends_with("Error/Code"))
+        .map(|l| l.text.clone())?;
+    let made_before = ctx.cfg.fresh_account.is_some()
         && call.is("iam", "CreateServiceLinkedRole")
         && call.param("AWSServiceName") == Some("ecs.amazonaws.com")
-        && code == "EntityAlreadyExists"
+        && code == "EntityAlreadyExists";
+    if !made_before {
+        return None;
+    }
+    learn(call, world, ctx);
+    check(call, world, ctx)
 }
 
 /// Why ELB refuses `name` for a load balancer or target group, if it does.
