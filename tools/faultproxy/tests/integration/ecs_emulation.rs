@@ -372,34 +372,3 @@ async fn a_deleted_service_drains_then_is_inactive_and_unlisted() {
         [arn]
     );
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cluster_is_deleted_only_once_its_services_tasks_have_stopped() {
-    let Some((_proxy, conf)) = proxy(35).await else {
-        return;
-    };
-    let name = unique("fp-emu");
-    let (ecs, td) = cluster(&conf, &name).await;
-    create(&ecs, &name, &td, 1).send().await.unwrap();
-    let delete_cluster = || ecs.delete_cluster().cluster(&name).send();
-    let e = delete_cluster().await.unwrap_err();
-    assert_eq!(e.code(), Some("ClusterContainsServicesException"), "{e:?}");
-    ecs.delete_service()
-        .cluster(&name)
-        .service(&name)
-        .force(true)
-        .send()
-        .await
-        .unwrap();
-    let e = delete_cluster().await.unwrap_err();
-    assert_eq!(e.code(), Some("ClusterContainsTasksException"), "{e:?}");
-    // INACTIVE, yet its tasks are still stopping for a while.
-    settle(1).await;
-    assert_eq!(describe(&ecs, &name).await.status(), Some("INACTIVE"));
-    let e = delete_cluster().await.unwrap_err();
-    assert_eq!(e.code(), Some("ClusterContainsTasksException"), "{e:?}");
-    settle(1).await;
-    delete_cluster()
-        .await
-        .expect("the cluster is free once its tasks stopped");
-}

@@ -1,5 +1,6 @@
 //! The ECS data plane emulation: duplicate creates refused, a service's tasks as targets of
-//! its target groups, and a failing deployment rolled back by the circuit breaker.
+//! its target groups, a failing deployment rolled back by the circuit breaker, and a cluster
+//! that cannot be deleted while its tasks stop.
 
 use crate::common::unique;
 use crate::ecs_emulation::{
@@ -290,4 +291,35 @@ async fn creating_an_existing_service_is_refused_unless_it_is_a_retry() {
         .send()
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_is_deleted_only_once_its_services_tasks_have_stopped() {
+    let Some((_proxy, conf)) = proxy(35).await else {
+        return;
+    };
+    let name = unique("fp-emu");
+    let (ecs, td) = cluster(&conf, &name).await;
+    create(&ecs, &name, &td, 1).send().await.unwrap();
+    let delete_cluster = || ecs.delete_cluster().cluster(&name).send();
+    let e = delete_cluster().await.unwrap_err();
+    assert_eq!(e.code(), Some("ClusterContainsServicesException"), "{e:?}");
+    ecs.delete_service()
+        .cluster(&name)
+        .service(&name)
+        .force(true)
+        .send()
+        .await
+        .unwrap();
+    let e = delete_cluster().await.unwrap_err();
+    assert_eq!(e.code(), Some("ClusterContainsTasksException"), "{e:?}");
+    // INACTIVE, yet its tasks are still stopping for a while.
+    settle(1).await;
+    assert_eq!(describe(&ecs, &name).await.status(), Some("INACTIVE"));
+    let e = delete_cluster().await.unwrap_err();
+    assert_eq!(e.code(), Some("ClusterContainsTasksException"), "{e:?}");
+    settle(1).await;
+    delete_cluster()
+        .await
+        .expect("the cluster is free once its tasks stopped");
 }
