@@ -5,6 +5,7 @@ use std::fmt::Display;
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 
@@ -87,10 +88,9 @@ pub trait Ctx<T> {
     fn ctx(self, op: &'static str, target: impl Display) -> Result<T, AwsError>;
 }
 
-impl<T, E, R> Ctx<T> for Result<T, SdkError<E, R>>
+impl<T, E> Ctx<T> for Result<T, SdkError<E, HttpResponse>>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + 'static,
 {
     fn ctx(self, op: &'static str, target: impl Display) -> Result<T, AwsError> {
         self.map_err(|e| {
@@ -100,12 +100,18 @@ where
                 local.detail = detail;
                 return local;
             }
-            let message = match (e.code(), e.message()) {
-                (Some(c), Some(m)) => format!("{c}: {m}"),
-                (Some(c), None) => c.to_string(),
-                _ => format!("{e}: {}", innermost(&e)),
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            let message = match (e.code(), e.message(), status) {
+                (Some(c), Some(m), _) => format!("{c}: {m}"),
+                (Some(c), None, _) => c.to_string(),
+                // An answer without an AWS error in it (a proxy's page, a gateway): its status.
+                (None, _, Some(status)) => format!("HTTP {status} with no AWS error code"),
+                (None, _, None) => format!("{e}: {}", innermost(&e)),
             };
-            let hint = hint_for(code.as_deref(), &message);
+            let hint = match status {
+                Some(403) if code.is_none() => hint_for(Some("AccessDenied"), &message),
+                _ => hint_for(code.as_deref(), &message),
+            };
             AwsError {
                 op,
                 target: target.to_string(),
@@ -176,7 +182,7 @@ fn hint_for(code: Option<&str>, message: &str) -> Option<String> {
             "your session expired: `aws sso login` (or refresh the credentials) and retry"
         }
         Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => {
-            "the credentials lack a permission: part1.md lists the policy stackctl needs"
+            "the credentials lack a permission: `stackctl policy` prints the IAM policy stackctl needs for this stack"
         }
         Some("DependencyViolation") => {
             "something outside this stack still uses it (a network interface, or a rule in another security group): remove that, then run the command again"
@@ -190,4 +196,49 @@ fn hint_for(code: Option<&str>, message: &str) -> Option<String> {
         _ => return None,
     };
     Some(h.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_iam::operation::list_roles::ListRolesError;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn failed(status: u16, meta: ErrorMetadata) -> AwsError {
+        let raw = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(""));
+        let r: Result<(), _> = Err(SdkError::service_error(ListRolesError::generic(meta), raw));
+        r.ctx("list", "IAM roles").unwrap_err()
+    }
+
+    #[test]
+    fn an_answer_without_an_error_code_is_told_by_its_status_never_as_a_dump() {
+        let e = failed(403, ErrorMetadata::builder().build());
+        assert_eq!(
+            e.to_string(),
+            "list IAM roles: HTTP 403 with no AWS error code"
+        );
+        assert!(e.hint.unwrap().contains("`stackctl policy`"));
+        let e = failed(502, ErrorMetadata::builder().build());
+        assert_eq!(
+            e.to_string(),
+            "list IAM roles: HTTP 502 with no AWS error code"
+        );
+    }
+
+    #[test]
+    fn access_denied_points_at_the_policy_command() {
+        let meta = ErrorMetadata::builder()
+            .code("AccessDenied")
+            .message("User: u is not authorized to perform: iam:ListRoles")
+            .build();
+        let e = failed(403, meta);
+        assert_eq!(
+            e.to_string(),
+            "list IAM roles: AccessDenied: User: u is not authorized to perform: iam:ListRoles"
+        );
+        assert_eq!(e.code(), "AccessDenied");
+        assert!(e.hint.unwrap().contains("`stackctl policy`"));
+    }
 }

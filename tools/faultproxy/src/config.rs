@@ -157,6 +157,9 @@ pub struct FaultConfig {
     /// A brand-new account: ECS has no service-linked role until the client creates one, and
     /// it is usable this long after (see `refusals`). `None`: an account that has it.
     pub fresh_account: Option<Duration>,
+    /// Keep every request (action and parameters) for [`crate::ProxyHandle::journal`]: what a
+    /// test checks against the IAM policy. Off by default (it grows with every call).
+    pub journal: bool,
 }
 
 /// Named presets for the binary and for tests.
@@ -217,6 +220,7 @@ impl FaultConfig {
             ecs_emulation: true,
             ecs_rollout: 2 * SECOND,
             fresh_account: None,
+            journal: false,
         }
     }
 

@@ -133,9 +133,13 @@ pub async fn handle(
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
     let call = classify(&parts.headers, parts.uri.path(), &body);
-    let (seq, n) = shared
-        .recorder()
-        .call(&call.key(), &call.service, call.protocol.to_string());
+    let (seq, n) = {
+        let mut recorder = shared.recorder();
+        if shared.cfg.journal {
+            recorder.journal.push(call.clone());
+        }
+        recorder.call(&call.key(), &call.service, call.protocol.to_string())
+    };
     tracing::debug!(seq, n, call = %call.key(), protocol = %call.protocol, "request");
     if call.protocol == Protocol::Other {
         return Ok(respond(shared.forward(&parts, body).await));
@@ -261,6 +265,9 @@ pub async fn handle(
     };
 
     if !up.status.is_success() {
+        if let Some(err) = wire::moto_auth_error(p, up.status.as_u16(), &up.body) {
+            return Ok(render(p, &call.service, &err, &request_id));
+        }
         let mut world = shared.world();
         let ctx = Ctx {
             cfg,

@@ -149,6 +149,10 @@ impl ProxyHandle {
     pub fn stats(&self) -> Stats {
         self.shared.recorder().stats.clone()
     }
+    /// Every request so far, in order (empty unless `FaultConfig::journal`).
+    pub fn journal(&self) -> Vec<crate::classify::Call> {
+        self.shared.recorder().journal.clone()
+    }
     /// Every fault injected so far, in order.
     pub fn faults(&self) -> Vec<FaultRecord> {
         self.shared.recorder().log.clone()

@@ -102,6 +102,8 @@ impl Stats {
 pub(crate) struct Recorder {
     pub stats: Stats,
     pub log: Vec<FaultRecord>,
+    /// Every request, when `FaultConfig::journal` is on.
+    pub journal: Vec<crate::classify::Call>,
 }
 
 impl Recorder {

@@ -165,6 +165,30 @@ fn cbor_head(out: &mut Vec<u8>, major: u8, len: usize) {
     }
 }
 
+/// moto answers the refusals of its own IAM enforcement (AccessDenied, bad signatures, unknown
+/// keys) in one XML shape whatever the protocol: `<ErrorResponse><Errors><Error>`, which is
+/// neither awsQuery's (`<ErrorResponse><Error>`) nor JSON, so the SDKs cannot read the code.
+/// The error AWS would send instead: JSON services name the codes their own way.
+pub fn moto_auth_error(protocol: Protocol, status: u16, body: &[u8]) -> Option<AwsError> {
+    if !matches!(protocol, Protocol::AwsQuery | Protocol::AwsJson { .. }) {
+        return None;
+    }
+    let text = std::str::from_utf8(body).ok()?;
+    if !text.contains("<ErrorResponse><Errors><Error>") {
+        return None;
+    }
+    let leaves = crate::xml::leaves(text);
+    let code = crate::xml::first(&leaves, "Error/Code")?;
+    let message = crate::xml::first(&leaves, "Error/Message").unwrap_or_default();
+    let code = match (protocol, code) {
+        (Protocol::AwsJson { .. }, "AccessDenied") => "AccessDeniedException",
+        (Protocol::AwsJson { .. }, "SignatureDoesNotMatch") => "InvalidSignatureException",
+        (Protocol::AwsJson { .. }, "InvalidClientTokenId") => "UnrecognizedClientException",
+        (_, code) => code,
+    };
+    Some(AwsError::client(status, code, message))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,5 +240,22 @@ mod tests {
         );
         let long = "x".repeat(30);
         assert_eq!(&cbor_text_map(&[("k", &long)])[3..5], &[0x78, 30]);
+    }
+
+    #[test]
+    fn moto_enforcement_errors_are_told_as_aws_tells_them() {
+        let moto = r#"<?xml version="1.0" encoding="utf-8"?>
+<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>User: u is not authorized to perform: ssm:GetParameter</Message></Error></Errors></ErrorResponse>"#;
+        let json = moto_auth_error(Protocol::AwsJson { minor: 1 }, 400, moto.as_bytes()).unwrap();
+        assert_eq!(json.code, "AccessDeniedException");
+        assert_eq!(
+            json.message,
+            "User: u is not authorized to perform: ssm:GetParameter"
+        );
+        let query = moto_auth_error(Protocol::AwsQuery, 403, moto.as_bytes()).unwrap();
+        assert_eq!((query.status, query.code.as_str()), (403, "AccessDenied"));
+        assert!(moto_auth_error(Protocol::Ec2Query, 403, moto.as_bytes()).is_none());
+        let right = "<ErrorResponse><Error><Code>X</Code></Error></ErrorResponse>";
+        assert!(moto_auth_error(Protocol::AwsQuery, 400, right.as_bytes()).is_none());
     }
 }
