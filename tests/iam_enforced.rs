@@ -218,7 +218,11 @@ async fn up_rotate_down_with_only_the_printed_policy_and_iam_enforced() {
     // A clean run as the deployer: the figures.
     let started = Instant::now();
     let mut calls = 0;
+    let mut ec2 = BTreeMap::new();
     for cmd in ["up", "rotate-token", "down"] {
+        if cmd == "down" {
+            ec2_tags(&step.endpoint, &full, &mut ec2).await;
+        }
         let t = Instant::now();
         let run = step.run(&full, &cmd_args(cmd));
         assert_eq!(run.code, 0, "{cmd} with the printed policy:\n{}", run.all());
@@ -237,6 +241,9 @@ async fn up_rotate_down_with_only_the_printed_policy_and_iam_enforced() {
     // Each user missing one action is refused at the step that needs it, with the hint; the
     // deployer then finishes that step from where it stopped.
     for cmd in ["up", "rotate-token", "down"] {
+        if cmd == "down" {
+            ec2_tags(&step.endpoint, &full, &mut ec2).await;
+        }
         for (action, _) in MUTATIONS.iter().filter(|(_, c)| *c == cmd) {
             let run = step.run(&without[action], &cmd_args(cmd));
             assert_ne!(
@@ -263,7 +270,7 @@ async fn up_rotate_down_with_only_the_printed_policy_and_iam_enforced() {
 
     let journal = proxy.journal();
     proxy.shutdown().await;
-    check_scopes(&journal, &scoped, &p.name);
+    check_scopes(&journal, &scoped, &p.name, &ec2);
 }
 
 fn cmd_args(cmd: &str) -> Vec<&str> {
@@ -307,13 +314,81 @@ fn strings(v: &Value) -> Vec<&str> {
     }
 }
 
-/// Whether some statement of `policy` allows `action` on `arn`.
-fn allowed(policy: &Value, action: &str, arn: &str) -> bool {
+type Tags = BTreeMap<String, String>;
+
+/// Whether some statement of `policy` allows `action` on `arn`, a resource carrying `tags`
+/// (the only conditions on these calls are `StringEquals` on `aws:ResourceTag/...`).
+fn allowed(policy: &Value, action: &str, arn: &str, tags: &Tags) -> bool {
     policy["Statement"].as_array().unwrap().iter().any(|s| {
+        let conditions_hold = || {
+            s["Condition"].as_object().is_none_or(|c| {
+                c.iter().all(|(op, keys)| {
+                    assert_eq!(op, "StringEquals", "a condition this check cannot read");
+                    keys.as_object().unwrap().iter().all(|(key, want)| {
+                        let tag = key
+                            .strip_prefix("aws:ResourceTag/")
+                            .expect("a tag condition");
+                        tags.get(tag).map(String::as_str) == want.as_str()
+                    })
+                })
+            })
+        };
         s["Effect"] == "Allow"
             && strings(&s["Action"]).iter().any(|a| matches(a, action))
             && strings(&s["Resource"]).iter().any(|r| matches(r, arn))
+            && conditions_hold()
     })
+}
+
+/// EC2's IDs and tags, read as the deployer (every ID `down` will delete).
+async fn ec2_tags(endpoint: &str, who: &(String, String), into: &mut BTreeMap<String, Tags>) {
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+            &who.0, &who.1, None, None, "tests",
+        ))
+        .load()
+        .await;
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let tags = |t: &[aws_sdk_ec2::types::Tag]| -> Tags {
+        t.iter()
+            .map(|t| (t.key().unwrap().into(), t.value().unwrap().into()))
+            .collect()
+    };
+    for v in ec2.describe_vpcs().send().await.unwrap().vpcs() {
+        into.insert(v.vpc_id().unwrap().into(), tags(v.tags()));
+    }
+    for x in ec2.describe_subnets().send().await.unwrap().subnets() {
+        into.insert(x.subnet_id().unwrap().into(), tags(x.tags()));
+    }
+    for x in ec2
+        .describe_security_groups()
+        .send()
+        .await
+        .unwrap()
+        .security_groups()
+    {
+        into.insert(x.group_id().unwrap().into(), tags(x.tags()));
+    }
+    for x in ec2
+        .describe_route_tables()
+        .send()
+        .await
+        .unwrap()
+        .route_tables()
+    {
+        into.insert(x.route_table_id().unwrap().into(), tags(x.tags()));
+    }
+    for x in ec2
+        .describe_internet_gateways()
+        .send()
+        .await
+        .unwrap()
+        .internet_gateways()
+    {
+        into.insert(x.internet_gateway_id().unwrap().into(), tags(x.tags()));
+    }
 }
 
 /// The ARNs a call acts on, from its parameters; `roles` maps role names to their paths.
@@ -429,11 +504,28 @@ fn arns(call: &Call, roles: &BTreeMap<String, String>) -> Vec<String> {
             let name = json("Name").or_else(|| json("ResourceId")).unwrap();
             vec![format!("{}parameter{name}", head("ssm"))]
         }
+        "ec2" => {
+            let ids = [
+                ("VpcId", "vpc"),
+                ("SubnetId", "subnet"),
+                ("GroupId", "security-group"),
+                ("RouteTableId", "route-table"),
+                ("InternetGatewayId", "internet-gateway"),
+            ];
+            let found: Vec<String> = ids
+                .iter()
+                .filter_map(|(param, kind)| {
+                    form(param).map(|id| format!("{}{kind}/{id}", head("ec2")))
+                })
+                .collect();
+            assert!(!found.is_empty(), "no ARN rule for ec2:{}", call.action);
+            found
+        }
         other => panic!("no ARN rule for service {other} ({})", call.action),
     }
 }
 
-fn check_scopes(journal: &[Call], policy: &Value, stack: &str) {
+fn check_scopes(journal: &[Call], policy: &Value, stack: &str, ec2: &BTreeMap<String, Tags>) {
     let roles: BTreeMap<String, String> = journal
         .iter()
         .filter(|c| c.is("iam", "CreateRole"))
@@ -456,19 +548,34 @@ fn check_scopes(journal: &[Call], policy: &Value, stack: &str) {
             continue;
         };
         if *scope == Scope::Any {
-            assert!(allowed(policy, &action, "*"), "{action} on *");
+            assert!(allowed(policy, &action, "*", &Tags::new()), "{action} on *");
             continue;
         }
         for arn in arns(call, &roles) {
             checked += 1;
-            if !allowed(policy, &action, &arn) {
-                refused.push(format!("{action} on {arn}"));
+            // EC2's resources are the stack's by their tags, the others by their names.
+            let (tags, theirs_tags, theirs) = match scope {
+                Scope::Tagged(..) => {
+                    let id = arn.rsplit('/').next().unwrap();
+                    let tags = ec2
+                        .get(id)
+                        .unwrap_or_else(|| panic!("{id}: tags never read"));
+                    let mut theirs = tags.clone();
+                    theirs.insert("stackctl:stack".into(), other.clone());
+                    (tags.clone(), theirs, arn.clone())
+                }
+                _ => (Tags::new(), Tags::new(), arn.replace(stack, &other)),
+            };
+            if !allowed(policy, &action, &arn, &tags) {
+                refused.push(format!("{action} on {arn} {tags:?}"));
             }
-            let theirs = arn.replace(stack, &other);
-            assert_ne!(theirs, arn, "{action}: the stack's name is not in {arn}");
             assert!(
-                !allowed(policy, &action, &theirs),
-                "{action} is allowed on another stack's {theirs}"
+                theirs != arn || theirs_tags != tags,
+                "{action}: nothing in {arn} names the stack"
+            );
+            assert!(
+                !allowed(policy, &action, &theirs, &theirs_tags),
+                "{action} is allowed on another stack's {theirs} {theirs_tags:?}"
             );
         }
     }

@@ -5,9 +5,12 @@
 //! Resources are scoped by the names stackctl gives them (`{stack}-{env}…`, the role path and
 //! the parameter and log group prefixes). EC2 gives generated IDs, not names, and List/Describe
 //! calls and a few creates take no resource ARN at all (the Service Authorization Reference
-//! lists which): those are on `*`.
+//! lists which): those are on `*`, except EC2's deletes, scoped by the tags every create puts on
+//! what it makes.
 
 use serde_json::{Value, json};
+
+use crate::names::{TAG_ENV, TAG_STACK};
 
 /// A command a person runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +33,20 @@ pub enum Scope {
     /// A statement's Sid and its ARN templates: `{partition}`, `{region}`, `{account}`,
     /// `{stack}`, `{env}`.
     Arns(&'static str, &'static [&'static str]),
+    /// EC2 resources (generated IDs, no names to scope by) of these types carrying the stack's
+    /// `stackctl:stack` and `stackctl:env` tags (`aws:ResourceTag`), which every create puts
+    /// on them in the same call (TagSpecifications).
+    Tagged(&'static str, &'static [&'static str]),
 }
+
+/// The stack's network: what `down` deletes, never another stack's.
+const NETWORK: &[&str] = &[
+    "vpc",
+    "subnet",
+    "security-group",
+    "route-table",
+    "internet-gateway",
+];
 
 const ROLES: &[&str] = &["arn:{partition}:iam::{account}:role/stackctl/{stack}/{env}/*"];
 const PARAMETERS: &[&str] =
@@ -79,28 +95,28 @@ pub const PERMISSIONS: &[(&str, Scope, &[Cmd])] = &[
     ("ec2:DescribeVpcAttribute", Scope::Any, &[Up, RotateToken, Status, Down]),
     ("ec2:CreateVpc", Scope::Any, &[Up]),
     ("ec2:ModifyVpcAttribute", Scope::Any, &[Up]),
-    ("ec2:DeleteVpc", Scope::Any, &[Down]),
+    ("ec2:DeleteVpc", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
     ("ec2:DescribeSubnets", Scope::Any, &[Up, RotateToken, Status, Down]),
     ("ec2:CreateSubnet", Scope::Any, &[Up]),
     ("ec2:ModifySubnetAttribute", Scope::Any, &[Up]),
-    ("ec2:DeleteSubnet", Scope::Any, &[Down]),
+    ("ec2:DeleteSubnet", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
     ("ec2:DescribeInternetGateways", Scope::Any, &[Up, RotateToken, Status, Down]),
     ("ec2:CreateInternetGateway", Scope::Any, &[Up]),
     ("ec2:AttachInternetGateway", Scope::Any, &[Up]),
-    ("ec2:DetachInternetGateway", Scope::Any, &[Up, Down]),
-    ("ec2:DeleteInternetGateway", Scope::Any, &[Down]),
+    ("ec2:DetachInternetGateway", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up, Down]),
+    ("ec2:DeleteInternetGateway", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
     ("ec2:DescribeRouteTables", Scope::Any, &[Up, RotateToken, Status, Down]),
     ("ec2:CreateRouteTable", Scope::Any, &[Up]),
     ("ec2:CreateRoute", Scope::Any, &[Up]),
     ("ec2:ReplaceRoute", Scope::Any, &[Up]),
     ("ec2:AssociateRouteTable", Scope::Any, &[Up]),
     ("ec2:DisassociateRouteTable", Scope::Any, &[Up, Down]),
-    ("ec2:DeleteRouteTable", Scope::Any, &[Down]),
+    ("ec2:DeleteRouteTable", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
     ("ec2:DescribeSecurityGroups", Scope::Any, &[Up, RotateToken, Status, Down]),
     ("ec2:CreateSecurityGroup", Scope::Any, &[Up]),
     ("ec2:AuthorizeSecurityGroupIngress", Scope::Any, &[Up]),
     ("ec2:RevokeSecurityGroupIngress", Scope::Any, &[Up]),
-    ("ec2:DeleteSecurityGroup", Scope::Any, &[Down]),
+    ("ec2:DeleteSecurityGroup", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
     ("ec2:CreateTags", Scope::Any, &[Up]),
     // ECR
     ("ecr:DescribeRepositories", Scope::Any, &[Up, Build, RotateToken, Status, Down]),
@@ -249,6 +265,24 @@ pub fn policy(t: &Target<'_>) -> Value {
                 Scope::Any => ("AnyResource", json!("*")),
                 Scope::Arns(sid, arns) => {
                     (sid, json!(arns.iter().map(|a| fill(a)).collect::<Vec<_>>()))
+                }
+                Scope::Tagged(sid, types) => {
+                    let arns: Vec<String> = types
+                        .iter()
+                        .map(|t| {
+                            fill(&format!(
+                                "arn:{{partition}}:ec2:{{region}}:{{account}}:{t}/*"
+                            ))
+                        })
+                        .collect();
+                    let condition = json!({ "StringEquals": {
+                        format!("aws:ResourceTag/{TAG_STACK}"): t.stack,
+                        format!("aws:ResourceTag/{TAG_ENV}"): t.env,
+                    }});
+                    return json!({
+                        "Sid": sid, "Effect": "Allow", "Action": actions,
+                        "Resource": arns, "Condition": condition
+                    });
                 }
             };
             json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource })
