@@ -9,6 +9,8 @@ use super::{Aws, AwsError, Ctx};
 use crate::names::Names;
 use crate::plan::{Key, Kind, Observed, State};
 
+pub const ENCRYPTION: EncryptionType = EncryptionType::Aes256;
+
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     let prefix = names.repository("");
     let mut found = Vec::new();
@@ -91,7 +93,7 @@ pub async fn create(
         )
         .encryption_configuration(
             EncryptionConfiguration::builder()
-                .encryption_type(EncryptionType::Aes256)
+                .encryption_type(ENCRYPTION)
                 .build()
                 .map_err(|e| AwsError::new("create ECR repository", name, e.to_string()))?,
         )

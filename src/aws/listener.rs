@@ -7,6 +7,9 @@ use super::{Aws, AwsError, Ctx, elb, once};
 use crate::names::Names;
 use crate::plan::{Key, Observed, State, desired};
 
+pub const PROTOCOL: ProtocolEnum = ProtocolEnum::Http;
+pub const PORT: i32 = 80;
+
 pub async fn find(
     aws: &Aws,
     names: &Names,
@@ -64,8 +67,8 @@ pub async fn create(
         .elb
         .create_listener()
         .load_balancer_arn(load_balancer_arn)
-        .protocol(ProtocolEnum::Http)
-        .port(80)
+        .protocol(PROTOCOL)
+        .port(PORT)
         .default_actions(forward(target_group_arn))
         .set_tags(Some(elb::tags(names, &key.0, &name)));
     once::create(

@@ -10,6 +10,10 @@ use super::{Aws, AwsError, Ctx, elb, once};
 use crate::names::Names;
 use crate::plan::{Key, Observed, State};
 
+pub const TYPE: LoadBalancerTypeEnum = LoadBalancerTypeEnum::Application;
+pub const SCHEME: LoadBalancerSchemeEnum = LoadBalancerSchemeEnum::InternetFacing;
+pub const IP_ADDRESS_TYPE: IpAddressType = IpAddressType::Ipv4;
+
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     let name = names.load_balancer();
     let out = match aws
@@ -75,9 +79,9 @@ pub async fn create(
         .elb
         .create_load_balancer()
         .name(&name)
-        .r#type(LoadBalancerTypeEnum::Application)
-        .scheme(LoadBalancerSchemeEnum::InternetFacing)
-        .ip_address_type(IpAddressType::Ipv4)
+        .r#type(TYPE)
+        .scheme(SCHEME)
+        .ip_address_type(IP_ADDRESS_TYPE)
         .set_subnets(Some(subnet_ids.to_vec()))
         .security_groups(group_id)
         .set_tags(Some(elb::tags(names, &key.0, &name)));

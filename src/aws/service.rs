@@ -14,6 +14,13 @@ use super::{Aws, AwsError, Ctx};
 use crate::names::Names;
 use crate::plan::{Deployment, Key, Kind, MAX_PERCENT, MIN_PERCENT, Observed, ServiceState, State};
 
+/// On Fargate's current platform, tagged like the service, with ECS's own tags.
+pub const LAUNCH_TYPE: LaunchType = LaunchType::Fargate;
+pub const PLATFORM_VERSION: &str = "LATEST";
+pub const PROPAGATE_TAGS: PropagateTags = PropagateTags::Service;
+/// Public subnets with a public IP reach ECR, SSM and CloudWatch without a NAT gateway.
+pub const ASSIGN_PUBLIC_IP: AssignPublicIp = AssignPublicIp::Enabled;
+
 /// Every service of the stack's cluster that is not deleted (INACTIVE).
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     let cluster = names.cluster();
@@ -142,8 +149,7 @@ impl Settings<'_> {
         let vpc = AwsVpcConfiguration::builder()
             .set_subnets(Some(self.subnets.clone()))
             .security_groups(&self.security_group)
-            // Public subnets with a public IP reach ECR, SSM and CloudWatch without a NAT gateway.
-            .assign_public_ip(AssignPublicIp::Enabled)
+            .assign_public_ip(ASSIGN_PUBLIC_IP)
             .build()
             .expect("subnets set");
         NetworkConfiguration::builder()
@@ -167,7 +173,9 @@ impl Settings<'_> {
     }
 }
 
-fn deployment_configuration() -> DeploymentConfiguration {
+/// Rolling updates that never drop below the desired count; a deployment whose tasks keep
+/// failing is stopped and rolled back by ECS.
+pub fn deployment_configuration() -> DeploymentConfiguration {
     DeploymentConfiguration::builder()
         .minimum_healthy_percent(MIN_PERCENT)
         .maximum_percent(MAX_PERCENT)
@@ -202,13 +210,13 @@ pub async fn create(
             .service_name(name)
             .task_definition(&s.task_definition)
             .desired_count(s.desired)
-            .launch_type(LaunchType::Fargate)
-            .platform_version("LATEST")
+            .launch_type(LAUNCH_TYPE)
+            .platform_version(PLATFORM_VERSION)
             .network_configuration(s.network())
             .set_load_balancers(Some(s.load_balancers()))
             .set_health_check_grace_period_seconds(s.grace())
             .deployment_configuration(deployment_configuration())
-            .propagate_tags(PropagateTags::Service)
+            .propagate_tags(PROPAGATE_TAGS)
             .enable_ecs_managed_tags(true)
             .set_tags(Some(tags.clone()))
             .client_token(&token)

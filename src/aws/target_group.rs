@@ -11,6 +11,10 @@ use crate::names::Names;
 use crate::plan::{HealthCheck, Key, Observed, State};
 
 const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
+/// HTTP to the tasks' IP addresses (awsvpc), healthy on 200 only.
+pub const PROTOCOL: ProtocolEnum = ProtocolEnum::Http;
+pub const TARGET_TYPE: TargetTypeEnum = TargetTypeEnum::Ip;
+pub const HEALTHY_CODES: &str = "200";
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     let prefix = names.target_group("");
@@ -99,17 +103,17 @@ pub async fn create(
         .elb
         .create_target_group()
         .name(name)
-        .protocol(ProtocolEnum::Http)
+        .protocol(PROTOCOL)
         .port(port)
         .vpc_id(vpc_id)
-        .target_type(TargetTypeEnum::Ip)
-        .health_check_protocol(ProtocolEnum::Http)
+        .target_type(TARGET_TYPE)
+        .health_check_protocol(PROTOCOL)
         .health_check_path(&health.path)
         .health_check_interval_seconds(health.interval)
         .health_check_timeout_seconds(health.timeout)
         .healthy_threshold_count(health.healthy)
         .unhealthy_threshold_count(health.unhealthy)
-        .matcher(Matcher::builder().http_code("200").build())
+        .matcher(Matcher::builder().http_code(HEALTHY_CODES).build())
         .set_tags(Some(elb::tags(names, &key.0, name)))
         .send()
         .await

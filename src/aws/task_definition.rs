@@ -158,6 +158,16 @@ fn parse(td: &TaskDefinition) -> TaskDef {
 
 /// Prefix of the log streams: `ecs/<container>/<task id>`.
 pub const LOG_STREAM_PREFIX: &str = "ecs";
+/// Fargate tasks: `awsvpc` networking, Linux on x86-64.
+pub const COMPATIBILITY: Compatibility = Compatibility::Fargate;
+pub const NETWORK_MODE: NetworkMode = NetworkMode::Awsvpc;
+pub const CPU_ARCHITECTURE: CpuArchitecture = CpuArchitecture::X8664;
+pub const OS_FAMILY: OsFamily = OsFamily::Linux;
+/// The container's own health probe, in seconds (and failures before unhealthy).
+pub const HEALTH_INTERVAL: i32 = 10;
+pub const HEALTH_TIMEOUT: i32 = 5;
+pub const HEALTH_RETRIES: i32 = 3;
+pub const HEALTH_START_PERIOD: i32 = 10;
 
 /// The container of `def`, named `container`, as the task definition holds it (Fargate runs
 /// it from exactly this: image, user, read-only root, mounts, secrets, health check).
@@ -202,10 +212,10 @@ pub fn container_definition(container: &str, def: &TaskDef) -> Result<ContainerD
     if let Some(cmd) = def.health_command.as_ref().filter(|c| !c.is_empty()) {
         let check = HealthCheck::builder()
             .set_command(Some(cmd.clone()))
-            .interval(10)
-            .timeout(5)
-            .retries(3)
-            .start_period(10)
+            .interval(HEALTH_INTERVAL)
+            .timeout(HEALTH_TIMEOUT)
+            .retries(HEALTH_RETRIES)
+            .start_period(HEALTH_START_PERIOD)
             .build()
             .map_err(|e| e.to_string())?;
         c = c.health_check(check);
@@ -248,14 +258,14 @@ pub async fn register(
         aws.ecs
             .register_task_definition()
             .family(family)
-            .requires_compatibilities(Compatibility::Fargate)
-            .network_mode(NetworkMode::Awsvpc)
+            .requires_compatibilities(COMPATIBILITY)
+            .network_mode(NETWORK_MODE)
             .cpu(def.cpu.to_string())
             .memory(def.memory.to_string())
             .runtime_platform(
                 RuntimePlatform::builder()
-                    .cpu_architecture(CpuArchitecture::X8664)
-                    .operating_system_family(OsFamily::Linux)
+                    .cpu_architecture(CPU_ARCHITECTURE)
+                    .operating_system_family(OS_FAMILY)
                     .build(),
             )
             .execution_role_arn(&def.execution_role)
