@@ -55,6 +55,9 @@ pub enum Command {
     Down(DownArgs),
     /// Print the IAM policy a person needs to run stackctl on this stack (no AWS call).
     Policy(PolicyArgs),
+    /// Print every resource the stack would have, in the order `up` creates them and `down`
+    /// deletes them, with the settings stackctl sends (Markdown; no AWS call).
+    Explain(ExplainArgs),
     /// Check stack.yaml without calling AWS.
     Validate,
     /// Print the JSON Schema of stack.yaml (for editors).
@@ -66,6 +69,13 @@ pub struct PolicyArgs {
     /// The account ID to scope resources to (default `*`: any account).
     #[arg(long)]
     pub account: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// The account ID to show in ARNs (default: AWS's documentation example, 123456789012).
+    #[arg(long, default_value = "123456789012")]
+    pub account: String,
 }
 
 #[derive(Args, Debug)]

@@ -17,6 +17,7 @@ async fn main() -> ExitCode {
         Command::RotateToken(args) => commands::token::rotate(&cli, args).await,
         Command::Token(args) => commands::token::show(&cli, args).await,
         Command::Policy(args) => commands::policy::run(&cli, args),
+        Command::Explain(args) => commands::explain::run(&cli, args),
         Command::Validate => commands::load(&cli).map(|s| {
             println!(
                 "{}: valid (stack {}, env {}, {} services)",

@@ -9,6 +9,8 @@ use crate::names::Names;
 use crate::plan::{Observed, State, desired};
 
 const PROVIDERS: [&str; 2] = ["FARGATE", "FARGATE_SPOT"];
+/// Tasks run on FARGATE unless a service says otherwise.
+pub const DEFAULT_PROVIDER: &str = "FARGATE";
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     let name = names.cluster();
@@ -38,7 +40,7 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
 
 fn strategy() -> CapacityProviderStrategyItem {
     CapacityProviderStrategyItem::builder()
-        .capacity_provider("FARGATE")
+        .capacity_provider(DEFAULT_PROVIDER)
         .weight(1)
         .build()
         .expect("provider set")

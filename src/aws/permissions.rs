@@ -1,6 +1,6 @@
 //! The IAM permissions stackctl needs, in one table. `stackctl policy` prints them as a policy
-//! document scoped to one stack; part1.md shows that document (tests/policy.rs keeps the two
-//! equal, and checks that every call a run makes is in the table).
+//! document scoped to one stack; part1.md shows that document (tests/docs.rs keeps the two
+//! equal; tests/policy.rs checks that every call a run makes is in the table).
 //!
 //! Resources are scoped by the names stackctl gives them (`{stack}-{env}…`, the role path and
 //! the parameter and log group prefixes). EC2 gives generated IDs, not names, and List/Describe

@@ -18,8 +18,28 @@ use crate::plan::{Deployment, Key, Kind, MAX_PERCENT, MIN_PERCENT, Observed, Ser
 pub const LAUNCH_TYPE: LaunchType = LaunchType::Fargate;
 pub const PLATFORM_VERSION: &str = "LATEST";
 pub const PROPAGATE_TAGS: PropagateTags = PropagateTags::Service;
+pub const ECS_MANAGED_TAGS: bool = true;
 /// Public subnets with a public IP reach ECR, SSM and CloudWatch without a NAT gateway.
 pub const ASSIGN_PUBLIC_IP: AssignPublicIp = AssignPublicIp::Enabled;
+
+/// What every service is created with besides its own settings, as JSON (for `explain`).
+pub fn fixed_settings_json() -> serde_json::Value {
+    let d = deployment_configuration();
+    let breaker = d.deployment_circuit_breaker();
+    serde_json::json!({
+        "launch_type": LAUNCH_TYPE.as_str(),
+        "platform_version": PLATFORM_VERSION,
+        "assign_public_ip": ASSIGN_PUBLIC_IP.as_str(),
+        "deployment": {
+            "minimum_healthy_percent": d.minimum_healthy_percent(),
+            "maximum_percent": d.maximum_percent(),
+            "circuit_breaker": breaker.is_some_and(|b| b.enable()),
+            "rollback": breaker.is_some_and(|b| b.rollback()),
+        },
+        "propagate_tags": PROPAGATE_TAGS.as_str(),
+        "enable_ecs_managed_tags": ECS_MANAGED_TAGS,
+    })
+}
 
 /// Every service of the stack's cluster that is not deleted (INACTIVE).
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
@@ -217,7 +237,7 @@ pub async fn create(
             .set_health_check_grace_period_seconds(s.grace())
             .deployment_configuration(deployment_configuration())
             .propagate_tags(PROPAGATE_TAGS)
-            .enable_ecs_managed_tags(true)
+            .enable_ecs_managed_tags(ECS_MANAGED_TAGS)
             .set_tags(Some(tags.clone()))
             .client_token(&token)
             .send()

@@ -91,8 +91,8 @@ pub async fn put_generation(
         .put_parameter()
         .name(name)
         .description(description)
-        .r#type(ParameterType::SecureString)
-        .tier(ParameterTier::Standard)
+        .r#type(TYPE)
+        .tier(TIER)
         .value(value)
         .overwrite(false)
         .set_tags(Some(tags))
@@ -118,6 +118,10 @@ pub async fn read(aws: &Aws, name: &str) -> Result<String, AwsError> {
         .unwrap_or_default()
         .to_string())
 }
+
+/// Encrypted with the AWS-managed key `aws/ssm`; standard parameters cost nothing.
+pub const TYPE: ParameterType = ParameterType::SecureString;
+pub const TIER: ParameterTier = ParameterTier::Standard;
 
 /// A new random token: 32 bytes from the OS's CSPRNG, URL-safe base64 (43 characters).
 pub fn generate_token() -> String {

@@ -232,6 +232,67 @@ pub fn container_definition(container: &str, def: &TaskDef) -> Result<ContainerD
     Ok(c.build())
 }
 
+/// The RegisterTaskDefinition request for `def`, in ECS's own field names (for `explain`):
+/// the container definition is the one [`register`] sends.
+pub fn request_json(container: &str, def: &TaskDef) -> serde_json::Value {
+    use serde_json::json;
+    let c = match container_definition(container, def) {
+        Ok(c) => c,
+        Err(e) => return json!({ "error": e }),
+    };
+    let health = c.health_check().map(|h| {
+        json!({
+            "command": h.command(),
+            "interval": h.interval(),
+            "timeout": h.timeout(),
+            "retries": h.retries(),
+            "startPeriod": h.start_period(),
+        })
+    });
+    let log = c
+        .log_configuration()
+        .map(|l| json!({ "logDriver": l.log_driver().as_str(), "options": l.options() }));
+    let container = json!({
+        "name": c.name(),
+        "image": c.image(),
+        "essential": c.essential(),
+        "user": c.user(),
+        "readonlyRootFilesystem": c.readonly_root_filesystem(),
+        "portMappings": c.port_mappings().iter().map(|p| json!({
+            "containerPort": p.container_port(),
+            "protocol": p.protocol().map(|p| p.as_str()),
+        })).collect::<Vec<_>>(),
+        "environment": c.environment().iter().map(|e| json!({
+            "name": e.name(), "value": e.value(),
+        })).collect::<Vec<_>>(),
+        "secrets": c.secrets().iter().map(|s| json!({
+            "name": s.name(), "valueFrom": s.value_from(),
+        })).collect::<Vec<_>>(),
+        "mountPoints": c.mount_points().iter().map(|m| json!({
+            "sourceVolume": m.source_volume(),
+            "containerPath": m.container_path(),
+            "readOnly": m.read_only(),
+        })).collect::<Vec<_>>(),
+        "healthCheck": health,
+        "stopTimeout": c.stop_timeout(),
+        "logConfiguration": log,
+    });
+    json!({
+        "requiresCompatibilities": [COMPATIBILITY.as_str()],
+        "networkMode": NETWORK_MODE.as_str(),
+        "cpu": def.cpu.to_string(),
+        "memory": def.memory.to_string(),
+        "runtimePlatform": {
+            "cpuArchitecture": CPU_ARCHITECTURE.as_str(),
+            "operatingSystemFamily": OS_FAMILY.as_str(),
+        },
+        "executionRoleArn": def.execution_role,
+        "taskRoleArn": def.task_role,
+        "volumes": def.volumes.keys().map(|v| json!({ "name": v })).collect::<Vec<_>>(),
+        "containerDefinitions": [container],
+    })
+}
+
 /// Registers a revision of `family` with `def`; returns its ARN. The container is named
 /// after the service (the key's name), which the service's load balancer entry refers to.
 pub async fn register(

@@ -167,16 +167,7 @@ fn registry_host(facts: &Facts) -> String {
         Some(e) => image::registry::parse_endpoint(&e)
             .map(|(host, _)| host)
             .unwrap_or(e),
-        None => format!(
-            "{}.dkr.ecr.{}.amazonaws.com{}",
-            facts.account,
-            facts.region,
-            if facts.region.starts_with("cn-") {
-                ".cn"
-            } else {
-                ""
-            }
-        ),
+        None => image::ecr::host(&facts.account, &facts.region),
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod down;
+pub mod explain;
 pub mod logs;
 pub mod plan;
 pub mod policy;
@@ -105,6 +106,17 @@ impl Failure {
                 }
             }
         }
+    }
+}
+
+/// The AWS partition of a region (its ARNs' second field), without asking AWS.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
     }
 }
 

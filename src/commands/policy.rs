@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use super::{Failure, load};
+use super::{Failure, load, partition};
 use crate::aws::permissions::{Target, policy, render};
 use crate::cli::{Cli, PolicyArgs};
 
@@ -20,15 +20,8 @@ pub fn run(cli: &Cli, args: &PolicyArgs) -> Result<ExitCode, Failure> {
             "--account {account:?} is not an AWS account ID (12 digits)"
         )));
     }
-    let partition = if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    };
     let doc = policy(&Target {
-        partition,
+        partition: partition(region),
         region,
         account,
         stack: &stack.name,

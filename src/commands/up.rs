@@ -94,19 +94,7 @@ pub async fn converge(
     if plan.is_empty() {
         return Ok(url_of(&seen.resources));
     }
-    let deploys = |c: &plan::Change| {
-        matches!(c.kind, Kind::TaskDefinition | Kind::Service)
-            || matches!(c.action, Action::Delete { .. })
-    };
-    let (second, first): (Vec<_>, Vec<_>) = plan.changes.iter().cloned().partition(deploys);
-    let first = plan::Plan {
-        changes: first,
-        unchanged: 0,
-    };
-    let second = plan::Plan {
-        changes: second,
-        unchanged: 0,
-    };
+    let (first, second) = plan::split_deploys(&plan);
     if !first.is_empty() {
         ids = apply(aws, &names, &want, &seen.resources, &first, ids, progress).await?;
     }

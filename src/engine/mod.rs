@@ -1,6 +1,7 @@
 //! Observe → diff → apply, wired to AWS. The deciding is in `plan`; the acting in `aws`.
 
 pub mod apply;
+pub mod explain;
 mod fix;
 pub mod observe;
 pub mod progress;

@@ -12,6 +12,12 @@ use super::registry::{RegistryAuth, RegistryTarget};
 /// ECR's API but no registry). Plain HTTP is accepted only for loopback addresses.
 pub const ENDPOINT_ENV: &str = "STACKCTL_REGISTRY_ENDPOINT";
 
+/// The registry host ECR serves an account's repositories from in a region.
+pub fn host(account: &str, region: &str) -> String {
+    let china = if region.starts_with("cn-") { ".cn" } else { "" };
+    format!("{account}.dkr.ecr.{region}.amazonaws.com{china}")
+}
+
 /// The push target for ECR repository `repository` (which must already exist: ECR
 /// does not create repositories on push), honouring [`ENDPOINT_ENV`].
 pub async fn registry_for(

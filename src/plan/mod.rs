@@ -166,6 +166,19 @@ pub fn order(plan: &Plan, desired: &[Desired]) -> Vec<Vec<usize>> {
         .collect()
 }
 
+/// `up`'s two phases: the infrastructure first, then (once the images are pushed) the task
+/// definitions, the services and every delete.
+pub fn split_deploys(plan: &Plan) -> (Plan, Plan) {
+    let deploys =
+        |c: &Change| matches!(c.kind, Kind::TaskDefinition | Kind::Service) || is_delete(c);
+    let (second, first): (Vec<_>, Vec<_>) = plan.changes.iter().cloned().partition(deploys);
+    let phase = |changes| Plan {
+        changes,
+        unchanged: 0,
+    };
+    (phase(first), phase(second))
+}
+
 fn is_delete(c: &Change) -> bool {
     matches!(c.action, Action::Delete { .. })
 }
