@@ -102,7 +102,7 @@ async fn a_target_group_of_the_stacks_name_made_elsewhere_is_adopted_tagged_and_
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn pinned_zones_are_used_and_a_zone_the_region_lacks_is_named() {
+async fn pinned_zones_are_used_and_a_zone_the_region_lacks_or_a_local_zone_is_named() {
     let Some(moto) = moto() else { return };
     let p = Project::new(&moto, "");
     let original = std::fs::read_to_string(p.stack_file()).unwrap();
@@ -126,6 +126,22 @@ async fn pinned_zones_are_used_and_a_zone_the_region_lacks_is_named() {
         bad.stderr.contains("usable zones here: us-east-1a"),
         "{}",
         bad.stderr
+    );
+    // The account's Local Zone (listed by the double as by AWS): Fargate runs no task there.
+    pin("us-east-1-bos-1a, us-east-1b");
+    let local = p.run(&["plan"]);
+    assert_eq!(local.code, 1, "{}", local.all());
+    assert!(
+        local.stderr.contains(
+            "zone us-east-1-bos-1a: it is a Local or Wavelength Zone, or needs an opt-in"
+        ),
+        "{}",
+        local.stderr
+    );
+    assert!(
+        !local.stderr.contains("usable zones here: us-east-1-bos-1a"),
+        "{}",
+        local.stderr
     );
     pin("us-east-1c, us-east-1d");
     let plan = p.run(&["plan", "-o", "json"]).ok();

@@ -7,7 +7,7 @@ use crate::refusals;
 use crate::stats::{FaultKind, FaultRecord, Recorder};
 use crate::wire::{self, AwsError, Body, render};
 use crate::world::{Ctx, World};
-use crate::{alb, consistency, dependency, deploy, ecs_learn, ecs_view, roles};
+use crate::{alb, consistency, dependency, deploy, ecs_learn, ecs_view, roles, zones};
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HOST};
 use http::{HeaderMap, HeaderName, Request, Response, StatusCode};
@@ -133,13 +133,7 @@ pub async fn handle(
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
     let call = classify(&parts.headers, parts.uri.path(), &body);
-    let (seq, n) = {
-        let mut recorder = shared.recorder();
-        if shared.cfg.journal {
-            recorder.journal.push(call.clone());
-        }
-        recorder.call(&call.key(), &call.service, call.protocol.to_string())
-    };
+    let (seq, n) = shared.recorder().call(&call, shared.cfg.journal);
     tracing::debug!(seq, n, call = %call.key(), protocol = %call.protocol, "request");
     if call.protocol == Protocol::Other {
         return Ok(respond(shared.forward(&parts, body).await));
@@ -265,16 +259,14 @@ pub async fn handle(
     };
 
     if !up.status.is_success() {
-        if let Some(err) = wire::moto_auth_error(p, up.status.as_u16(), &up.body) {
-            return Ok(render(p, &call.service, &err, &request_id));
-        }
         let mut world = shared.world();
         let ctx = Ctx {
             cfg,
             now: Instant::now(),
             dice: &mut rdice,
         };
-        if let Some(err) = refusals::answer_failure(&call, &up.body, &mut world, &ctx) {
+        let status = up.status.as_u16();
+        if let Some(err) = refusals::answer_failure(&call, status, &up.body, &mut world, &ctx) {
             return Ok(render(p, &call.service, &err, &request_id));
         }
     }
@@ -301,6 +293,9 @@ pub async fn handle(
         // catches up with the previous one's.
         ecs_learn::learn(&call, &up.body, &mut world, &mut ectx);
         deploy::learn(&call, &up.body, &mut world, &mut ctx);
+        if let Some(b) = zones::rewrite(&call, &up.body) {
+            up.body = Bytes::from(b);
+        }
         let synthesized = up.headers.contains_key(ecs_view::SYNTHESIZED);
         if let Some(b) = ecs_view::rewrite(&call, &up.body, synthesized, &mut world, &mut ectx) {
             up.body = Bytes::from(b);

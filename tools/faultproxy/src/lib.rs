@@ -22,6 +22,7 @@ pub mod stats;
 pub mod wire;
 mod world;
 mod xml;
+mod zones;
 
 pub use config::{Chance, DeployFailure, FaultConfig, Profile, Rule, Weights};
 pub use server::{Proxy, ProxyHandle};

@@ -15,6 +15,8 @@
 //!   "Unable to assume the service linked role" until `AWSServiceRoleForECS` exists and has
 //!   propagated; creating it again says its name "has been taken".
 //!
+//! - CreateSubnet in the account's Local Zone (`zones`).
+//!
 //! The checks that need the account's state ask the upstream first (`Probe`).
 
 use crate::classify::Call;
@@ -32,6 +34,9 @@ pub enum Probe<'a> {
 
 /// Refusals decided from the request alone (and what the proxy learned).
 pub fn check(call: &Call, world: &World, ctx: &Ctx) -> Option<AwsError> {
+    if let Some(refused) = crate::zones::check(call) {
+        return Some(refused);
+    }
     let invalid = |code: &str, m: String| Some(AwsError::client(400, code, m));
     if call.is("ec2", "CreateSecurityGroup") {
         let name = call.param("GroupName")?;
@@ -96,10 +101,20 @@ pub fn learn(call: &Call, world: &mut World, ctx: &Ctx) {
     }
 }
 
-/// What AWS answers instead of moto's error, if it differs: in a fresh account, moto may know
+/// What AWS answers instead of moto's error, if it differs: moto's IAM enforcement errors in
+/// each protocol's own shape (`wire::moto_auth_error`); and in a fresh account, moto may know
 /// the ECS service-linked role already (another client made it); this client's create is then
 /// the one that made it, and AWS says its name "has been taken".
-pub fn answer_failure(call: &Call, body: &[u8], world: &mut World, ctx: &Ctx) -> Option<AwsError> {
+pub fn answer_failure(
+    call: &Call,
+    status: u16,
+    body: &[u8],
+    world: &mut World,
+    ctx: &Ctx,
+) -> Option<AwsError> {
+    if let Some(err) = crate::wire::moto_auth_error(call.protocol, status, body) {
+        return Some(err);
+    }
     let code = xml::leaves(&String::from_utf8_lossy(body))
         .iter()
         .find(|l| l.ends_with("Error/Code"))

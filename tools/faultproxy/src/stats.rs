@@ -107,11 +107,16 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    /// Counts a request; returns (seq, n).
-    pub fn call(&mut self, key: &str, service: &str, protocol: String) -> (u64, u64) {
+    /// Counts a request (and keeps it, with `journal`); returns (seq, n).
+    pub fn call(&mut self, call: &crate::classify::Call, journal: bool) -> (u64, u64) {
+        if journal {
+            self.journal.push(call.clone());
+        }
         self.stats.total_calls += 1;
-        self.stats.protocols.insert(service.to_string(), protocol);
-        let n = self.stats.calls.entry(key.to_string()).or_default();
+        self.stats
+            .protocols
+            .insert(call.service.clone(), call.protocol.to_string());
+        let n = self.stats.calls.entry(call.key()).or_default();
         *n += 1;
         (self.stats.total_calls, *n)
     }
