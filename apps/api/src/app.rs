@@ -1,6 +1,4 @@
-//! The router: routes, their OpenAPI description, shared state, fallbacks.
-
-use std::sync::Arc;
+//! The router: routes, their OpenAPI description, the shared state it builds, fallbacks.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -18,29 +16,9 @@ use crate::observe::Observe;
 use crate::openapi::ApiDoc;
 use crate::payments::{legacy, v1};
 use crate::ratelimit::{RateLimitConfig, RateLimiter};
+use crate::state::{AppState, Shared};
 use crate::store::Store;
 use crate::{health, index, logging, openapi};
-
-/// What handlers share; cloned per request, so one `Arc`.
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-pub struct Shared {
-    pub tokens: Tokens,
-    pub store: Store,
-    pub metrics: Metrics,
-    pub limiter: RateLimiter,
-    pub max_body_bytes: usize,
-    pub openapi: Bytes,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
 
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -74,14 +52,14 @@ pub fn build(
 ) -> App {
     let (router, doc) = routes().split_for_parts();
     let metrics = Metrics::new(doc.paths.paths.keys().cloned(), logging::dropped);
-    let state = AppState(Arc::new(Shared {
+    let state = AppState::new(Shared {
         tokens,
         store,
         metrics,
         limiter: RateLimiter::new(rate_limit),
         max_body_bytes,
         openapi: Bytes::from(doc.to_json().unwrap_or_default()),
-    }));
+    });
     let router = router
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(not_found)

@@ -8,8 +8,8 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// A JSON body: 415 without a JSON content type, 413 over the size limit, 400 when malformed,
 /// 422 for wrong types, unknown fields or invalid values.

@@ -6,7 +6,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub const BODY: &str = "devops test server flying!!";
 pub const UNAUTHORIZED: &str = "Unauthorized Access";

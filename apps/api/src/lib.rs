@@ -17,4 +17,5 @@ pub mod openapi;
 pub mod payments;
 pub mod ratelimit;
 pub mod server;
+pub mod state;
 pub mod store;

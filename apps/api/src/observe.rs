@@ -15,8 +15,8 @@ use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Response};
 use tower::Service;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 #[derive(Clone)]
 pub struct Observe<S> {

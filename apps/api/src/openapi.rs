@@ -8,8 +8,8 @@ use axum::response::IntoResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::app::AppState;
 use crate::auth::RequireToken;
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -4,10 +4,10 @@ use axum::Json;
 use axum::extract::State;
 
 use super::model::{ListQuery, NewPayment, Payment, StatusUpdate};
-use crate::app::AppState;
 use crate::auth::RequireToken;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PaymentId, QueryParams};
+use crate::state::AppState;
 
 /// Create a payment (status `inserted`); answers 200 like the original.
 #[utoipa::path(post, path = "/create", tag = "payments (legacy)", security(("token" = [])),

@@ -6,10 +6,10 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 
 use super::model::{ListQuery, NewPayment, Payment, PaymentPage, StatusUpdate};
-use crate::app::AppState;
 use crate::auth::RequireToken;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PaymentId, QueryParams};
+use crate::state::AppState;
 
 const TAG: &str = "payments";
 
