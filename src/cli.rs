@@ -195,6 +195,15 @@ pub struct LockArgs {
     pub force_unlock: bool,
 }
 
+impl LockArgs {
+    pub fn waiting(&self) -> crate::lock::Waiting {
+        crate::lock::Waiting {
+            timeout: self.lock_timeout.0,
+            force: self.force_unlock,
+        }
+    }
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Output {
     Text,

@@ -5,13 +5,30 @@
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use aws_sdk_ssm::types::{ParameterType, Tag};
 use serde::{Deserialize, Serialize};
 
-use crate::aws::{Aws, AwsError, Ctx};
-use crate::cli::LockArgs;
-use crate::commands::Failure;
+use crate::aws::{Aws, AwsError, ssm};
 use crate::names::Names;
+
+/// How to meet another run's lock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Waiting {
+    /// How long to wait for it (zero: give up at once).
+    pub timeout: Duration,
+    /// Break it first (a run that crashed leaves its lock).
+    pub force: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another run holds the lock: what it is, and what to do.
+    #[error("{message}")]
+    Held { message: String, hint: String },
+    #[error("interrupted")]
+    Interrupted,
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+}
 
 /// Who holds the lock: the parameter's value, as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,7 +53,7 @@ impl Holder {
             pid: std::process::id(),
             command: command.into(),
             since: now(),
-            id: crate::aws::ssm::generate_token()[..16].to_string(),
+            id: ssm::generate_token()[..16].to_string(),
         }
     }
 
@@ -103,20 +120,20 @@ pub async fn peek(aws: &Aws, names: &Names) -> Result<Option<Holder>, AwsError> 
     read(aws, &names.lock_parameter()).await
 }
 
-/// Take the lock for `command`, waiting up to `--lock-timeout` for another run's, or
-/// breaking it with `--force-unlock`. `say` tells the user what is happening.
+/// Take the lock for `command`, waiting for another run's or breaking it as `waiting` says.
+/// `say` tells the user what is happening.
 pub async fn acquire(
     aws: &Aws,
     names: &Names,
     command: &str,
-    args: &LockArgs,
+    waiting: Waiting,
     say: impl Fn(&str),
-) -> Result<Lock, Failure> {
+) -> Result<Lock, LockError> {
     let name = names.lock_parameter();
     let me = Holder::me(command);
     let start = Instant::now();
-    let timeout = args.lock_timeout.0;
-    let (mut force, mut announced, mut unseen) = (args.force_unlock, false, 0);
+    let timeout = waiting.timeout;
+    let (mut force, mut announced, mut unseen) = (waiting.force, false, 0);
     loop {
         match put(aws, names, &name, &me).await {
             Ok(()) => return Ok(Lock { name, holder: me }),
@@ -146,19 +163,19 @@ pub async fn acquire(
                 names.env,
                 held.describe()
             ));
-            delete(aws, &name).await?;
+            ssm::delete(aws, &name).await?;
             // Only the lock seen here is broken; one taken after it is waited for as usual.
             force = false;
             continue;
         }
         let elapsed = start.elapsed();
         if elapsed >= timeout {
-            return Err(held_failure(names, &held, args));
+            return Err(held_failure(names, &held, timeout));
         }
         if !announced {
             say(&format!(
                 "Waiting up to {}s for the lock of stack {} (env {}), held by {}.",
-                args.lock_timeout.0.as_secs(),
+                timeout.as_secs(),
                 names.stack,
                 names.env,
                 held.describe()
@@ -169,9 +186,9 @@ pub async fn acquire(
     }
 }
 
-fn held_failure(names: &Names, held: &Holder, args: &LockArgs) -> Failure {
-    let waited = if args.lock_timeout.0.as_secs() > 0 {
-        format!(" (waited {}s)", args.lock_timeout.0.as_secs())
+fn held_failure(names: &Names, held: &Holder, waited: Duration) -> LockError {
+    let waited = if waited.as_secs() > 0 {
+        format!(" (waited {}s)", waited.as_secs())
     } else {
         String::new()
     };
@@ -186,14 +203,14 @@ fn held_failure(names: &Names, held: &Holder, args: &LockArgs) -> Failure {
          waits for it). If that run crashed, --force-unlock breaks its lock"
             .into()
     };
-    Failure::Other {
+    LockError::Held {
         message: format!(
             "stack {} (env {}) is locked by {}{waited}",
             names.stack,
             names.env,
             held.describe()
         ),
-        hint: Some(hint),
+        hint,
     }
 }
 
@@ -204,17 +221,14 @@ impl Lock {
 
     /// Run `work` under the lock, then release it, on error and on Ctrl-C too (a crash
     /// leaves it: that is what --force-unlock is for).
-    pub async fn run<T>(
+    pub async fn run<T, E: From<LockError>>(
         self,
         aws: &Aws,
-        work: impl Future<Output = Result<T, Failure>>,
-    ) -> Result<T, Failure> {
+        work: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
         let result = tokio::select! {
             r = work => r,
-            _ = tokio::signal::ctrl_c() => Err(Failure::Other {
-                message: "interrupted".into(),
-                hint: Some("run the command again: it resumes where this run stopped".into()),
-            }),
+            _ = tokio::signal::ctrl_c() => Err(LockError::Interrupted.into()),
         };
         if let Err(e) = self.release(aws).await {
             eprintln!("warning: could not release the run lock: {e}");
@@ -234,52 +248,27 @@ impl Lock {
                 Ok(())
             }
             // Ours, or not visible (yet): delete, "not found" counts as done.
-            _ => delete(aws, &self.name).await,
+            _ => ssm::delete(aws, &self.name).await,
         }
     }
 }
 
 async fn put(aws: &Aws, names: &Names, name: &str, me: &Holder) -> Result<(), AwsError> {
-    let tags = names
-        .tags("lock", name)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| AwsError::new("take lock", name, e.to_string()))?;
-    aws.ssm
-        .put_parameter()
-        .name(name)
-        .description(format!(
-            "stackctl run lock of {}/{}",
-            names.stack, names.env
-        ))
-        .r#type(ParameterType::String)
-        .value(serde_json::to_string(me).expect("holder serializes"))
-        .overwrite(false)
-        .set_tags(Some(tags))
-        .send()
-        .await
-        .ctx("take lock", name)?;
-    Ok(())
+    let description = format!("stackctl run lock of {}/{}", names.stack, names.env);
+    let value = serde_json::to_string(me).expect("holder serializes");
+    ssm::put_new(
+        aws,
+        names,
+        "lock",
+        name,
+        &description,
+        ssm::Content::Plain(&value),
+    )
+    .await
 }
 
 async fn read(aws: &Aws, name: &str) -> Result<Option<Holder>, AwsError> {
-    match aws
-        .ssm
-        .get_parameter()
-        .name(name)
-        .send()
-        .await
-        .ctx("read lock", name)
-    {
-        Ok(out) => Ok(out.parameter().and_then(|p| p.value()).map(Holder::parse)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-async fn delete(aws: &Aws, name: &str) -> Result<(), AwsError> {
-    crate::aws::ssm::delete(aws, name).await
+    Ok(ssm::value(aws, name).await?.as_deref().map(Holder::parse))
 }
 
 #[cfg(test)]

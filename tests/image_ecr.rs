@@ -5,6 +5,7 @@ mod image_support;
 
 use aws_sdk_ecr::config::{BehaviorVersion, Credentials, Region};
 use image_support::{build, build_dir, fixture_spec, service};
+use stackctl::aws::ecr::authorization;
 use stackctl::image::{self, RegistryAuth, ecr};
 
 fn ecr_client(endpoint: &str) -> aws_sdk_ecr::Client {
@@ -23,9 +24,9 @@ async fn ecr_gives_the_registry_and_basic_credentials() {
         return;
     };
     let client = ecr_client(&moto);
-    let target = ecr::registry_for_endpoint(&client, "demo/api", None)
-        .await
-        .unwrap();
+    let auth = authorization(&client).await.unwrap();
+    let endpoint = auth.proxy_endpoint.as_deref();
+    let target = ecr::target("demo/api", &auth.token, endpoint, None).unwrap();
     assert_eq!(
         target.registry,
         "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
@@ -44,10 +45,14 @@ async fn ecr_gives_the_registry_and_basic_credentials() {
         "Debug shows the password"
     );
 
-    let err = ecr::registry_for_endpoint(&client, "demo/api", Some("http://10.1.2.3:5000"))
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = ecr::target(
+        "demo/api",
+        &auth.token,
+        endpoint,
+        Some("http://10.1.2.3:5000"),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         err.contains("plain HTTP is only allowed for loopback"),
         "{err}"
@@ -72,9 +77,9 @@ async fn push_to_an_ecr_repository_through_the_endpoint_override() {
         .await
         .unwrap();
     let endpoint = format!("http://{registry}");
-    let target = ecr::registry_for_endpoint(&client, "demo/pushed", Some(&endpoint))
-        .await
-        .unwrap();
+    let auth = authorization(&client).await.unwrap();
+    let proxy = auth.proxy_endpoint.as_deref();
+    let target = ecr::target("demo/pushed", &auth.token, proxy, Some(&endpoint)).unwrap();
     assert_eq!(
         (target.registry.as_str(), target.plain_http),
         (registry.as_str(), true)

@@ -11,6 +11,33 @@ use crate::plan::{Key, Kind, Observed, State};
 
 pub const ENCRYPTION: EncryptionType = EncryptionType::Aes256;
 
+/// What GetAuthorizationToken gives: a base64 `AWS:<password>` token, valid 12 hours, and the
+/// registry endpoint.
+pub struct Authorization {
+    pub token: String,
+    pub proxy_endpoint: Option<String>,
+}
+
+pub async fn authorization(client: &aws_sdk_ecr::Client) -> Result<Authorization, AwsError> {
+    let out = client
+        .get_authorization_token()
+        .send()
+        .await
+        .ctx("get", "ECR authorization token")?;
+    let missing = |what| AwsError::new("get", "ECR authorization token", what);
+    let data = out
+        .authorization_data()
+        .first()
+        .ok_or_else(|| missing("no authorization data in the response"))?;
+    Ok(Authorization {
+        token: data
+            .authorization_token()
+            .ok_or_else(|| missing("no authorization token in the response"))?
+            .to_string(),
+        proxy_endpoint: data.proxy_endpoint().map(str::to_string),
+    })
+}
+
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     let prefix = names.repository("");
     let mut found = Vec::new();

@@ -49,37 +49,129 @@ impl AwsError {
         self.code.as_deref().unwrap_or("")
     }
 
-    /// The thing is not there (each service spells it its own way).
+    /// What the error means, whatever the service's spelling of it.
+    pub fn class(&self) -> Class {
+        classify(self.code(), &self.message)
+    }
+
     pub fn is_not_found(&self) -> bool {
-        let c = self.code();
-        c.ends_with(".NotFound")
-            || c.ends_with("NotFoundException")
-            || c.ends_with("NotFound")
-            || c == "NoSuchEntity"
-            || c == "ParameterNotFound"
-            || c == "ClusterNotFoundException"
+        self.class() == Class::NotFound
     }
 
     pub fn is_dependency_violation(&self) -> bool {
-        matches!(
-            self.code(),
-            "DependencyViolation"
-                | "ResourceInUse"
-                | "ResourceInUseException"
-                | "DeleteConflict"
-                // DeleteCluster while a deleted service's tasks are still stopping.
-                | "ClusterContainsTasksException"
-                | "ClusterContainsServicesException"
-        )
+        self.class() == Class::DependencyViolation
     }
 
     pub fn is_already_exists(&self) -> bool {
-        let c = self.code();
-        c.ends_with(".Duplicate")
+        self.class() == Class::AlreadyExists
+    }
+
+    pub fn is_propagating(&self) -> bool {
+        self.class() == Class::Propagating
+    }
+}
+
+/// What an AWS error means to the caller. Every service spells these its own way; they are
+/// told apart here and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// The thing is not there (or no longer: a deleted ECS service is "not active").
+    NotFound,
+    /// It exists already, possibly made by our own attempt whose reply was lost.
+    AlreadyExists,
+    /// Something else still uses it; AWS lets go after a while (network interfaces draining).
+    DependencyViolation,
+    /// Too many requests: slow down and retry.
+    Throttled,
+    /// Something just created has not reached the service that needs it yet (IAM roles).
+    Propagating,
+    Other,
+}
+
+/// Error codes that mean "slow down", not "no".
+pub const THROTTLING: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "SlowDown",
+    "EC2ThrottledException",
+];
+
+fn classify(code: &str, message: &str) -> Class {
+    let lower = message.to_ascii_lowercase();
+    match code {
+        c if c.ends_with(".NotFound")
+            || c.ends_with("NotFoundException")
+            || c.ends_with("NotFound")
+            || c == "NoSuchEntity"
+            // DeleteService/UpdateService on a service already deleted.
+            || c == "ServiceNotActiveException"
+            // DetachInternetGateway: the attachment is not there.
+            || c == "Gateway.NotAttached" =>
+        {
+            Class::NotFound
+        }
+        // ECS says "not found" for task definitions with a generic code.
+        "ClientException"
+            if lower.contains("unable to describe task definition")
+                || lower.contains("revision is missing")
+                || lower.contains("does not exist") =>
+        {
+            Class::NotFound
+        }
+        c if c.ends_with(".Duplicate")
             || c.starts_with("Duplicate")
             || c.contains("AlreadyExists")
-            || c == "EntityAlreadyExists"
-            || c == "ParameterAlreadyExists"
+            // EC2: an association that is there, or a CIDR our own lost attempt took.
+            || c == "Resource.AlreadyAssociated"
+            || c.ends_with(".Conflict") =>
+        {
+            Class::AlreadyExists
+        }
+        // IAM: a service-linked role made before ("has been taken in this account"); ECS: a
+        // CreateService whose client token made a service with other settings.
+        "InvalidInput" if lower.contains("has been taken") => Class::AlreadyExists,
+        "InvalidParameterException" if lower.contains("not idempotent") => Class::AlreadyExists,
+        "DependencyViolation"
+        | "ResourceInUse"
+        | "ResourceInUseException"
+        | "DeleteConflict"
+        // DeleteCluster while a deleted service's tasks are still stopping.
+        | "ClusterContainsTasksException"
+        | "ClusterContainsServicesException" => Class::DependencyViolation,
+        c if THROTTLING.contains(&c) => Class::Throttled,
+        // ECS, while a role created moments ago has not reached it.
+        _ if lower.contains("unable to assume the role") => Class::Propagating,
+        _ => Class::Other,
+    }
+}
+
+/// Results whose "not there" or "already there" is an answer, not a failure.
+pub trait Outcome<T> {
+    /// `None` when the thing is not there.
+    fn ok_if_not_found(self) -> Result<Option<T>, AwsError>;
+    /// `None` when the thing exists already.
+    fn ok_if_exists(self) -> Result<Option<T>, AwsError>;
+}
+
+impl<T> Outcome<T> for Result<T, AwsError> {
+    fn ok_if_not_found(self) -> Result<Option<T>, AwsError> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+    fn ok_if_exists(self) -> Result<Option<T>, AwsError> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.is_already_exists() => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 

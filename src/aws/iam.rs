@@ -162,7 +162,7 @@ pub async fn ensure_service_linked_role(aws: &Aws, service: &str) -> Result<(), 
         .await
         .ctx("create service-linked role for", service);
     match created {
-        Err(e) if !(e.is_already_exists() || e.message.contains("has been taken")) => Err(e),
+        Err(e) if !e.is_already_exists() => Err(e),
         _ => Ok(()),
     }
 }

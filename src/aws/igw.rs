@@ -88,7 +88,7 @@ pub async fn attach(
     .await;
     match attached {
         // A retry after a lost reply: done if it is attached to this VPC.
-        Err(e) if e.code() == "Resource.AlreadyAssociated" => {
+        Err(e) if e.is_already_exists() => {
             let f = |k: &str, v: &str| Filter::builder().name(k).values(v).build();
             let out = aws
                 .ec2
@@ -122,7 +122,7 @@ async fn detach(aws: &Aws, id: &str, vpc_id: &str) -> Result<(), AwsError> {
     .await;
     match detached {
         // A retry after a lost reply: detached is what we wanted.
-        Err(e) if e.code() != "Gateway.NotAttached" => Err(e),
+        Err(e) if !e.is_not_found() => Err(e),
         _ => Ok(()),
     }
 }

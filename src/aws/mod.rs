@@ -33,6 +33,12 @@ pub use error::{AwsError, Ctx};
 
 /// One SDK client per service, all counting their calls into `calls`.
 #[derive(Clone, Debug)]
+/// The account and partition the credentials belong to.
+pub struct Identity {
+    pub account: String,
+    pub partition: String,
+}
+
 pub struct Aws {
     pub ec2: aws_sdk_ec2::Client,
     pub ecs: aws_sdk_ecs::Client,
@@ -48,6 +54,21 @@ pub struct Aws {
 }
 
 impl Aws {
+    /// Who the credentials are.
+    pub async fn identity(&self) -> Result<Identity, AwsError> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .ctx("get", "caller identity")?;
+        let arn = out.arn().unwrap_or("arn:aws:");
+        Ok(Identity {
+            account: out.account().unwrap_or_default().to_string(),
+            partition: arn.split(':').nth(1).unwrap_or("aws").to_string(),
+        })
+    }
+
     /// The standard AWS configuration chain (env, profiles, SSO, IMDS), `AWS_ENDPOINT_URL`
     /// included, with `profile` overriding the default one. Its region is the environment's
     /// or the profile's ([`Ambient`]); [`Aws::with_region`] sets the one to use.

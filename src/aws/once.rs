@@ -31,19 +31,6 @@ pub fn elb_no_retry() -> aws_sdk_elasticloadbalancingv2::config::Builder {
     aws_sdk_elasticloadbalancingv2::config::Builder::default().retry_config(RetryConfig::disabled())
 }
 
-/// Error codes that mean "slow down", not "no".
-const THROTTLING: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "RequestThrottled",
-    "SlowDown",
-    "EC2ThrottledException",
-];
-
 /// Worth retrying: throttled, a server error, or no reply at all (which may have committed).
 pub fn is_transient<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
     match e {
@@ -52,7 +39,9 @@ pub fn is_transient<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> b
         }
         SdkError::ServiceError(s) => {
             let status = s.raw().status().as_u16();
-            status >= 500 || status == 429 || THROTTLING.contains(&s.err().code().unwrap_or(""))
+            status >= 500
+                || status == 429
+                || super::error::THROTTLING.contains(&s.err().code().unwrap_or(""))
         }
         _ => false,
     }
@@ -87,7 +76,7 @@ where
         let transient = is_transient(&e);
         let mut err = Err::<(), _>(e).ctx(op, target).unwrap_err();
         // "Already exists" or "conflicts": maybe with what our own lost attempt made.
-        let collided = err.is_already_exists() || err.code().ends_with(".Conflict");
+        let collided = err.is_already_exists();
         if !transient && !collided {
             return Err(err);
         }

@@ -132,7 +132,7 @@ pub async fn add_route(
     .await;
     match added {
         // A retry after a lost reply (a route to another target shows in the next plan).
-        Err(e) if e.code() != "RouteAlreadyExists" => Err(e),
+        Err(e) if !e.is_already_exists() => Err(e),
         _ => Ok(()),
     }
 }
@@ -149,7 +149,7 @@ pub async fn associate(aws: &Aws, id: &str, subnet_id: &str) -> Result<(), AwsEr
     .await;
     match associated {
         // A retry after a lost reply: done if the subnet is associated with this table.
-        Err(e) if e.code() == "Resource.AlreadyAssociated" => {
+        Err(e) if e.is_already_exists() => {
             let filter = aws_sdk_ec2::types::Filter::builder()
                 .name("association.subnet-id")
                 .values(subnet_id)

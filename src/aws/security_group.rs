@@ -69,7 +69,8 @@ fn rules_of(p: &IpPermission) -> Vec<Rule> {
 }
 
 /// `rule` with any stack group reference already resolved to a group id.
-pub fn permission(rule: &Rule, group_id: Option<&str>) -> IpPermission {
+/// The ingress permission of `rule`; a group of the stack must be resolved to its id first.
+fn permission(rule: &Rule) -> IpPermission {
     let b = IpPermission::builder()
         .ip_protocol(&rule.protocol)
         .from_port(rule.from)
@@ -78,11 +79,7 @@ pub fn permission(rule: &Rule, group_id: Option<&str>) -> IpPermission {
         Peer::Cidr4(c) => b.ip_ranges(IpRange::builder().cidr_ip(c).build()),
         Peer::Cidr6(c) => b.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(c).build()),
         Peer::GroupId(id) => b.user_id_group_pairs(UserIdGroupPair::builder().group_id(id).build()),
-        Peer::Group(_) => b.user_id_group_pairs(
-            UserIdGroupPair::builder()
-                .set_group_id(group_id.map(str::to_string))
-                .build(),
-        ),
+        Peer::Group(_) => b.user_id_group_pairs(UserIdGroupPair::builder().build()),
     }
     .build()
 }
@@ -122,11 +119,9 @@ pub async fn create(
     .await
 }
 
-pub async fn authorize(
-    aws: &Aws,
-    id: &str,
-    permissions: Vec<IpPermission>,
-) -> Result<(), AwsError> {
+/// Adds ingress `rules` (their groups resolved to ids) to group `id`.
+pub async fn authorize(aws: &Aws, id: &str, rules: &[Rule]) -> Result<(), AwsError> {
+    let permissions: Vec<IpPermission> = rules.iter().map(permission).collect();
     if permissions.is_empty() {
         return Ok(());
     }
@@ -144,12 +139,13 @@ pub async fn authorize(
     .await;
     match result {
         // A rule that exists already is what we wanted.
-        Err(e) if e.code() != "InvalidPermission.Duplicate" => Err(e),
+        Err(e) if !e.is_already_exists() => Err(e),
         _ => Ok(()),
     }
 }
 
-pub async fn revoke(aws: &Aws, id: &str, permissions: Vec<IpPermission>) -> Result<(), AwsError> {
+pub async fn revoke(aws: &Aws, id: &str, rules: &[Rule]) -> Result<(), AwsError> {
+    let permissions: Vec<IpPermission> = rules.iter().map(permission).collect();
     if permissions.is_empty() {
         return Ok(());
     }
@@ -162,7 +158,7 @@ pub async fn revoke(aws: &Aws, id: &str, permissions: Vec<IpPermission>) -> Resu
         .await
         .ctx("revoke ingress of security group", id)
     {
-        Err(e) if e.code() != "InvalidPermission.NotFound" => Err(e),
+        Err(e) if !e.is_not_found() => Err(e),
         _ => Ok(()),
     }
 }

@@ -264,7 +264,7 @@ pub async fn create(
             .unwrap_or(name)
             .to_string()),
         // Made by an earlier attempt whose reply was lost: adopt it (the next `up` fixes it).
-        Err(e) if e.message.contains("not idempotent") => {
+        Err(e) if e.is_already_exists() => {
             let found = describe(aws, names, &[name.to_string()]).await?;
             found.into_iter().next().map(|o| o.id).ok_or(e)
         }
@@ -325,7 +325,7 @@ pub async fn delete(aws: &Aws, names: &Names, arn: &str) -> Result<(), AwsError>
         .await
         .ctx("delete ECS service", arn);
     match out {
-        Err(e) if e.is_not_found() || e.code() == "ServiceNotActiveException" => return Ok(()),
+        Err(e) if e.is_not_found() => return Ok(()),
         Err(e) => return Err(e),
         Ok(_) => {}
     }

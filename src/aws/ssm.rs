@@ -72,17 +72,30 @@ pub fn generations(names: &Names, observed: &[Observed]) -> BTreeMap<String, Gen
         .collect()
 }
 
-/// Stores `value` as a new token generation; fails if that generation exists.
-pub async fn put_generation(
+/// A new parameter's value.
+pub enum Content<'a> {
+    /// Encrypted ([`TYPE`]): a token.
+    Secret(&'a str),
+    /// In clear: the run lock.
+    Plain(&'a str),
+}
+
+/// Creates parameter `name`, tagged as the stack's `resource`; fails with "already exists" if
+/// it does (Overwrite=false): a token generation is written once, the run lock taken once.
+pub async fn put_new(
     aws: &Aws,
     names: &Names,
-    key: &Key,
+    resource: &str,
     name: &str,
     description: &str,
-    value: &str,
+    content: Content<'_>,
 ) -> Result<(), AwsError> {
+    let (kind, value) = match content {
+        Content::Secret(v) => (TYPE, v),
+        Content::Plain(v) => (ParameterType::String, v),
+    };
     let tags = names
-        .tags(&key.0, name)
+        .tags(resource, name)
         .into_iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect::<Result<Vec<_>, _>>();
@@ -91,7 +104,7 @@ pub async fn put_generation(
         .put_parameter()
         .name(name)
         .description(description)
-        .r#type(TYPE)
+        .r#type(kind)
         .tier(TIER)
         .value(value)
         .overwrite(false)
@@ -100,6 +113,22 @@ pub async fn put_generation(
         .await
         .ctx("create SSM parameter", name)?;
     Ok(())
+}
+
+/// The value of a plain parameter, or None when there is none.
+pub async fn value(aws: &Aws, name: &str) -> Result<Option<String>, AwsError> {
+    match aws
+        .ssm
+        .get_parameter()
+        .name(name)
+        .send()
+        .await
+        .ctx("read SSM parameter", name)
+    {
+        Ok(out) => Ok(out.parameter().and_then(|p| p.value()).map(str::to_string)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The decrypted value of a parameter. Callers must never print it unless asked to.
@@ -140,7 +169,16 @@ pub async fn create(
     name: &str,
     description: &str,
 ) -> Result<String, AwsError> {
-    let created = put_generation(aws, names, key, name, description, &generate_token()).await;
+    let token = generate_token();
+    let created = put_new(
+        aws,
+        names,
+        &key.0,
+        name,
+        description,
+        Content::Secret(&token),
+    )
+    .await;
     match created {
         Err(e) if !e.is_already_exists() => Err(e),
         _ => Ok(name.into()),

@@ -58,7 +58,7 @@ async fn ecs_gone(aws: &Aws, arn: &str) -> Result<bool, AwsError> {
                 .task_definition()
                 .and_then(|t| t.status())
                 .is_none_or(|s| s.as_str() != "ACTIVE")),
-            Err(e) if e.is_not_found() || e.code() == "ClientException" => Ok(true),
+            Err(e) if e.is_not_found() => Ok(true),
             Err(e) => Err(e),
         };
     }

@@ -73,7 +73,7 @@ async fn describe(aws: &Aws, names: &Names, family: &str) -> Result<Option<Obser
     let out = match out {
         Ok(o) => o,
         // No ACTIVE revision left.
-        Err(e) if e.code() == "ClientException" => return Ok(None),
+        Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => return Err(e),
     };
     let tag = |k: &str| {
@@ -349,7 +349,7 @@ pub async fn register(
 
 /// ECS's refusal while a new IAM role has not reached it yet.
 pub fn is_role_propagation(e: &AwsError) -> bool {
-    e.message.contains("unable to assume the role")
+    e.is_propagating()
 }
 
 /// Revisions of exactly `family` with `status`, oldest first.
@@ -399,7 +399,7 @@ pub async fn delete(aws: &Aws, family: &str, only_deregistered: bool) -> Result<
             .await
             .ctx("deregister task definition", arn);
         match out {
-            Err(e) if !e.is_not_found() && e.code() != "ClientException" => return Err(e),
+            Err(e) if !e.is_not_found() => return Err(e),
             _ => {}
         }
     }

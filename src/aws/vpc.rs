@@ -81,8 +81,16 @@ pub async fn create(aws: &Aws, names: &Names, key: &Key, cidr: &str) -> Result<S
     Ok(id)
 }
 
+pub async fn enable_dns_hostnames(aws: &Aws, id: &str) -> Result<(), AwsError> {
+    enable(aws, id, VpcAttributeName::EnableDnsHostnames).await
+}
+
+pub async fn enable_dns_support(aws: &Aws, id: &str) -> Result<(), AwsError> {
+    enable(aws, id, VpcAttributeName::EnableDnsSupport).await
+}
+
 /// One attribute per call: EC2 rejects both in one request.
-pub async fn enable(aws: &Aws, id: &str, attr: VpcAttributeName) -> Result<(), AwsError> {
+async fn enable(aws: &Aws, id: &str, attr: VpcAttributeName) -> Result<(), AwsError> {
     let on = AttributeBooleanValue::builder().value(true).build();
     let req = aws.ec2.modify_vpc_attribute().vpc_id(id);
     let req = match attr {

@@ -41,7 +41,10 @@ pub async fn run(cli: &Cli, args: &DownArgs) -> Result<ExitCode, Failure> {
         }
     }
     // The lock goes last: released (deleted) after the sweep found nothing left.
-    let lock = lock::acquire(&aws, &names, "down", &args.lock, |l| progress.say(l)).await?;
+    let lock = lock::acquire(&aws, &names, "down", args.lock.waiting(), |l| {
+        progress.say(l)
+    })
+    .await?;
     lock.run(&aws, delete_all(&aws, &stack, &progress)).await?;
     progress.say(&format!(
         "Deleted everything in {:.1}s, {}.",

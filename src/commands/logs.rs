@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::{Failure, build, connect, load};
+use super::{Failure, connect, load, service_list, unknown_service};
 use crate::aws;
 use crate::cli::{Cli, LogsArgs};
 
@@ -13,20 +13,13 @@ pub async fn run(cli: &Cli, args: &LogsArgs) -> Result<ExitCode, Failure> {
     let stack = load(cli)?;
     let svc = match &args.service {
         Some(s) if stack.services.contains_key(s) => s.clone(),
-        Some(s) => return Err(build::unknown_service(&stack, s)),
+        Some(s) => return Err(unknown_service(&stack, s)),
         None if stack.services.len() == 1 => {
             stack.services.keys().next().cloned().unwrap_or_default()
         }
         None => {
-            return Err(Failure::Usage(format!(
-                "name the service: {}",
-                stack
-                    .services
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
+            let list = service_list(&stack);
+            return Err(Failure::Usage(format!("name the service: {list}")));
         }
     };
     let aws = connect(cli, &stack).await?;

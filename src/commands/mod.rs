@@ -16,7 +16,10 @@ use crate::aws::{self, Aws, AwsError};
 use crate::cli::Cli;
 use crate::config::{self, ConfigError, Stack};
 use crate::engine::ApplyError;
+use crate::engine::converge::ConvergeError;
 use crate::engine::rollout::RolloutError;
+use crate::image;
+use crate::lock::LockError;
 
 /// Exit codes: 0 ok, 1 failure, 2 invalid usage or stack.yaml.
 pub const EXIT_FAILURE: u8 = 1;
@@ -42,6 +45,59 @@ pub enum Failure {
         message: String,
         hint: Option<String>,
     },
+}
+
+impl From<image::Error> for Failure {
+    fn from(e: image::Error) -> Failure {
+        let hint = match &e {
+            image::Error::Compile { .. } => {
+                Some("the compiler's errors are above; fix them and run again".into())
+            }
+            image::Error::PlatformUnavailable { hint, .. } => Some(hint.clone()),
+            _ => None,
+        };
+        Failure::Other {
+            message: e.to_string(),
+            hint,
+        }
+    }
+}
+
+impl From<ConvergeError> for Failure {
+    fn from(e: ConvergeError) -> Failure {
+        match e {
+            ConvergeError::Blocked { .. } => {
+                let message = e.to_string();
+                let ConvergeError::Blocked { reason, .. } = e else {
+                    unreachable!()
+                };
+                Failure::Other {
+                    message,
+                    hint: Some(reason),
+                }
+            }
+            ConvergeError::Aws(e) => e.into(),
+            ConvergeError::Apply(e) => e.into(),
+            ConvergeError::Rollout(e) => e.into(),
+            ConvergeError::Image(e) => e.into(),
+        }
+    }
+}
+
+impl From<LockError> for Failure {
+    fn from(e: LockError) -> Failure {
+        match e {
+            LockError::Held { message, hint } => Failure::Other {
+                message,
+                hint: Some(hint),
+            },
+            LockError::Interrupted => Failure::Other {
+                message: "interrupted".into(),
+                hint: Some("run the command again: it resumes where this run stopped".into()),
+            },
+            LockError::Aws(e) => e.into(),
+        }
+    }
 }
 
 impl Failure {
@@ -107,6 +163,20 @@ impl Failure {
             }
         }
     }
+}
+
+/// A service name the stack does not have, with the names it has.
+pub fn unknown_service(stack: &Stack, s: &str) -> Failure {
+    Failure::Usage(format!(
+        "no service `{s}` in the stack (services: {})",
+        service_list(stack)
+    ))
+}
+
+/// The stack's service names, for messages.
+pub fn service_list(stack: &Stack) -> String {
+    let names: Vec<&str> = stack.services.keys().map(String::as_str).collect();
+    names.join(", ")
 }
 
 /// The AWS partition of a region (its ARNs' second field), without asking AWS.

@@ -5,10 +5,11 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use super::{Failure, connect, load, up};
+use super::{Failure, connect, load};
 use crate::aws;
 use crate::cli::{Cli, Output, StatusArgs};
-use crate::engine::observe;
+use crate::engine::converge::url_of;
+use crate::engine::{images, observe};
 use crate::plan::{self, State, desired::desired};
 
 pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
@@ -16,7 +17,7 @@ pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
     let aws = connect(cli, &stack).await?;
     let seen = observe(&aws, &stack).await?;
     let mut facts = seen.facts.clone();
-    facts.images = super::build::deployed(&seen.resources);
+    facts.images = images::deployed(&seen.resources);
     let plan = plan::plan(&desired(&stack, &facts), &seen.resources);
     let mut health = Vec::new();
     for o in &seen.resources {
@@ -25,7 +26,7 @@ pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
             health.push((o.key.clone(), h));
         }
     }
-    let url = up::url_of(&seen.resources);
+    let url = url_of(&seen.resources);
     if args.output == Output::Json {
         let out = json!({
             "stack": stack.name,

@@ -11,11 +11,12 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use super::{Failure, build, connect, load, up};
+use super::{Failure, connect, load, unknown_service};
 use crate::aws::{self, Aws, ssm};
 use crate::cli::{Cli, RotateArgs, TokenArgs};
 use crate::config::Stack;
 use crate::engine::Progress;
+use crate::engine::converge::converge;
 use crate::lock;
 use crate::plan::desired;
 
@@ -28,7 +29,7 @@ fn pick(stack: &Stack, named: Option<&str>) -> Result<String, Failure> {
         .map(|(n, _)| n)
         .collect();
     match named {
-        Some(n) if !stack.services.contains_key(n) => Err(build::unknown_service(stack, n)),
+        Some(n) if !stack.services.contains_key(n) => Err(unknown_service(stack, n)),
         Some(n) if !stack.services[n].token => Err(Failure::Usage(format!(
             "service `{n}` has no token (add `token: true` to it in stack.yaml)"
         ))),
@@ -103,13 +104,15 @@ pub async fn rotate(cli: &Cli, args: &RotateArgs) -> Result<ExitCode, Failure> {
     let progress = Progress::on_stderr();
     let aws = connect(cli, &stack).await?;
     let names = stack.names();
-    let lock = lock::acquire(&aws, &names, "rotate-token", &args.lock, |l| {
+    let lock = lock::acquire(&aws, &names, "rotate-token", args.lock.waiting(), |l| {
         progress.say(l)
     })
     .await?;
     let work = async {
         rotate_locked(&aws, &stack, &svc, &value, args.revoke_previous, &progress).await?;
-        up::converge(&aws, &stack, None, &progress, args.timeout.0).await
+        converge(&aws, &stack, None, &progress, args.timeout.0)
+            .await
+            .map_err(Failure::from)
     };
     let result = lock.run(&aws, work).await;
     if args.show {
@@ -155,15 +158,9 @@ async fn rotate_locked(
         "API token of {}/{}/{svc} (managed by stackctl)",
         stack.name, stack.env
     );
-    ssm::put_generation(
-        aws,
-        &names,
-        &desired::token(svc),
-        &name,
-        &description,
-        value,
-    )
-    .await?;
+    let key = desired::token(svc);
+    let value = ssm::Content::Secret(value);
+    ssm::put_new(aws, &names, &key.0, &name, &description, value).await?;
     progress.say(&format!("stored token generation {next} of {svc}"));
     if revoke {
         for o in &found {

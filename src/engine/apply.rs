@@ -203,11 +203,11 @@ impl Run<'_> {
                 let id =
                     aws::security_group::create(aws, names, key, name, description, &self.id(vpc)?)
                         .await?;
-                let perms = ingress
+                let rules = ingress
                     .iter()
-                    .map(|r| self.permission(r))
+                    .map(|r| self.resolved(r))
                     .collect::<Result<Vec<_>, _>>()?;
-                aws::security_group::authorize(aws, &id, perms).await?;
+                aws::security_group::authorize(aws, &id, &rules).await?;
                 Ok(id)
             }
             Spec::Repository {
@@ -312,15 +312,16 @@ impl Run<'_> {
         })
     }
 
-    pub(super) fn permission(
-        &self,
-        rule: &plan::Rule,
-    ) -> Result<aws_sdk_ec2::types::IpPermission, AwsError> {
-        let group = match &rule.peer {
-            Peer::Group(k) => Some(self.id(k)?),
-            _ => None,
+    /// `rule` with a group of this stack replaced by its id.
+    pub(super) fn resolved(&self, rule: &plan::Rule) -> Result<plan::Rule, AwsError> {
+        let peer = match &rule.peer {
+            Peer::Group(k) => Peer::GroupId(self.id(k)?),
+            other => other.clone(),
         };
-        Ok(aws::security_group::permission(rule, group.as_deref()))
+        Ok(plan::Rule {
+            peer,
+            ..rule.clone()
+        })
     }
 
     async fn delete(&self, have: &Observed) -> Result<(), AwsError> {

@@ -9,22 +9,8 @@ impl Run<'_> {
         let aws = self.aws;
         let id = have.id.as_str();
         match fix {
-            Fix::EnableDnsHostnames => {
-                aws::vpc::enable(
-                    aws,
-                    id,
-                    aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames,
-                )
-                .await
-            }
-            Fix::EnableDnsSupport => {
-                aws::vpc::enable(
-                    aws,
-                    id,
-                    aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport,
-                )
-                .await
-            }
+            Fix::EnableDnsHostnames => aws::vpc::enable_dns_hostnames(aws, id).await,
+            Fix::EnableDnsSupport => aws::vpc::enable_dns_support(aws, id).await,
             Fix::MapPublicIp => aws::subnet::map_public_ip(aws, id).await,
             Fix::AttachGateway => {
                 let current = match &have.state {
@@ -52,10 +38,10 @@ impl Run<'_> {
                 aws::route_table::disassociate(aws, association).await
             }
             Fix::Authorize { rule } => {
-                aws::security_group::authorize(aws, id, vec![self.permission(rule)?]).await
+                aws::security_group::authorize(aws, id, &[self.resolved(rule)?]).await
             }
             Fix::Revoke { rule } => {
-                aws::security_group::revoke(aws, id, vec![self.permission(rule)?]).await
+                aws::security_group::revoke(aws, id, &[self.resolved(rule)?]).await
             }
             Fix::ScanOnPush => aws::ecr::scan_on_push(aws, id).await,
             Fix::PutLifecyclePolicy { policy } => aws::ecr::put_lifecycle(aws, id, policy).await,

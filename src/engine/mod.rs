@@ -1,8 +1,10 @@
 //! Observe → diff → apply, wired to AWS. The deciding is in `plan`; the acting in `aws`.
 
 pub mod apply;
+pub mod converge;
 pub mod explain;
 mod fix;
+pub mod images;
 pub mod observe;
 pub mod progress;
 pub mod rollout;

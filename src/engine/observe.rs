@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::aws::{self, Aws, AwsError, Ctx};
+use crate::aws::{self, Aws, AwsError};
 use crate::config::Stack;
 use crate::plan::{Facts, Observed, State, desired, zones};
 
@@ -14,13 +14,6 @@ pub struct Observation {
 pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> {
     let names = stack.names();
     let path = desired::role_path(stack);
-    let identity = async {
-        aws.sts
-            .get_caller_identity()
-            .send()
-            .await
-            .ctx("get", "caller identity")
-    };
     let balancing = async {
         let lbs = aws::load_balancer::find(aws, &names).await?;
         let listeners =
@@ -44,7 +37,7 @@ pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> 
         task_defs,
         services,
     ) = tokio::try_join!(
-        identity,
+        aws.identity(),
         aws::vpc::find(aws, &names),
         aws::subnet::find(aws, &names),
         aws::igw::find(aws, &names),
@@ -60,11 +53,10 @@ pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> 
         aws::task_definition::find(aws, &names),
         aws::service::find(aws, &names),
     )?;
-    let arn = identity.arn().unwrap_or("arn:aws:");
     let facts = Facts {
-        account: identity.account().unwrap_or_default().to_string(),
+        account: identity.account,
         region: aws.region.clone(),
-        partition: arn.split(':').nth(1).unwrap_or("aws").to_string(),
+        partition: identity.partition,
         zones: zones(aws, stack, &subnets).await?,
         images: Default::default(),
         tokens: aws::ssm::generations(&names, &params),

@@ -1,7 +1,7 @@
 //! Amazon ECR as a push target: registry host and basic-auth credentials from
-//! `GetAuthorizationToken`, with an endpoint override for emulators.
+//! `GetAuthorizationToken` (called by `aws::ecr::authorization`), with an endpoint override
+//! for emulators.
 
-use crate::aws::Ctx;
 use base64::Engine;
 
 use super::error::{Error, Result};
@@ -18,39 +18,23 @@ pub fn host(account: &str, region: &str) -> String {
     format!("{account}.dkr.ecr.{region}.amazonaws.com{china}")
 }
 
-/// The push target for ECR repository `repository` (which must already exist: ECR
-/// does not create repositories on push), honouring [`ENDPOINT_ENV`].
-pub async fn registry_for(
-    client: &aws_sdk_ecr::Client,
-    repository: &str,
-) -> Result<RegistryTarget> {
-    let endpoint = std::env::var(ENDPOINT_ENV).ok().filter(|e| !e.is_empty());
-    registry_for_endpoint(client, repository, endpoint.as_deref()).await
+/// The endpoint override from [`ENDPOINT_ENV`], if set.
+pub fn endpoint_override() -> Option<String> {
+    std::env::var(ENDPOINT_ENV).ok().filter(|e| !e.is_empty())
 }
 
-/// [`registry_for`] with the endpoint override given explicitly instead of read from
-/// the environment.
-pub async fn registry_for_endpoint(
-    client: &aws_sdk_ecr::Client,
+/// The push target for ECR repository `repository` (which must already exist: ECR does not
+/// create repositories on push), from GetAuthorizationToken's `token` and `proxy_endpoint`
+/// (`aws::ecr::authorization`), or `endpoint_override` instead of that endpoint.
+pub fn target(
     repository: &str,
+    token: &str,
+    proxy_endpoint: Option<&str>,
     endpoint_override: Option<&str>,
 ) -> Result<RegistryTarget> {
-    let out = client
-        .get_authorization_token()
-        .send()
-        .await
-        .ctx("get", "ECR authorization token")
-        .map_err(|e| Error::EcrAuth(e.message))?;
-    let data = out
-        .authorization_data()
-        .first()
-        .ok_or_else(|| Error::EcrAuth("no authorization data in the response".into()))?;
-    let token = data
-        .authorization_token()
-        .ok_or_else(|| Error::EcrAuth("no authorization token in the response".into()))?;
     let (username, password) = decode_token(token)?;
     let endpoint = endpoint_override
-        .or(data.proxy_endpoint())
+        .or(proxy_endpoint)
         .ok_or_else(|| Error::EcrAuth("no proxy endpoint in the response".into()))?;
     RegistryTarget::new(
         endpoint,

@@ -3,11 +3,11 @@
 //! [`build`] compiles a service's Cargo package into a static binary and packs it into a
 //! reproducible OCI image (one layer over `scratch`, or over an optional digest-pinned
 //! base); [`publish`] pushes it, skipping blobs the registry has, and returns the
-//! digest-pinned reference deploys use. [`ecr::registry_for`] turns an ECR repository
-//! into a push target; [`resolve`] pins a prebuilt image reference to its digest.
+//! digest-pinned reference deploys use. [`ecr::target`] turns an ECR repository and its
+//! authorization token into a push target; [`resolve`] pins a prebuilt image reference to its digest.
 //!
 //! ```no_run
-//! # async fn demo(ecr: &aws_sdk_ecr::Client) -> stackctl::image::Result<()> {
+//! # async fn demo(token: &str) -> stackctl::image::Result<()> {
 //! use stackctl::image::{self, BuildSpec};
 //! let spec = BuildSpec {
 //!     package_dir: "apps/api".into(),
@@ -17,7 +17,8 @@
 //!     ..BuildSpec::default()
 //! };
 //! let built = image::build(&spec, &|line| eprintln!("{line}")).await?;
-//! let target = image::ecr::registry_for(ecr, "demo/api").await?;
+//! let endpoint = "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+//! let target = image::ecr::target("demo/api", token, Some(endpoint), None)?;
 //! let published = image::publish(&built, &target, &spec.revision).await?;
 //! println!("{}", published.reference); // 123….dkr.ecr….amazonaws.com/demo/api@sha256:…
 //! # Ok(()) }

@@ -1,0 +1,126 @@
+//! Converging a stack: observe again, plan, apply the infrastructure, push the images, apply
+//! the task definitions and services, watch each rollout until healthy.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::images::{self, Local};
+use super::rollout::{self, Rollout, RolloutError};
+use super::{ApplyError, Progress, apply, observe};
+use crate::aws::{Aws, AwsError};
+use crate::config::Stack;
+use crate::image;
+use crate::plan::{self, Action, Kind, Observed, State, desired::desired};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConvergeError {
+    /// An immutable property differs; stackctl will not destroy data to change it.
+    #[error("{what} cannot be updated in place")]
+    Blocked { what: String, reason: String },
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    #[error(transparent)]
+    Rollout(#[from] RolloutError),
+    #[error(transparent)]
+    Image(#[from] image::Error),
+}
+
+/// The stack's URL, from its load balancer.
+pub fn url_of(resources: &[Observed]) -> Option<String> {
+    resources.iter().find_map(|o| match &o.state {
+        State::LoadBalancer { dns_name, .. } if !dns_name.is_empty() => {
+            Some(format!("http://{dns_name}/"))
+        }
+        _ => None,
+    })
+}
+
+/// Under the lock. Observed again: another run may have changed the stack since the first
+/// look. Infrastructure first; then images are pushed; then task definitions and services
+/// change, and each service touched is watched until it is healthy.
+/// `locals`: the images just built; `None` keeps the images deployed now (a token rotation).
+pub async fn converge(
+    aws: &Aws,
+    stack: &Stack,
+    locals: Option<&BTreeMap<String, Local>>,
+    progress: &Progress,
+    timeout: Duration,
+) -> Result<Option<String>, ConvergeError> {
+    let names = stack.names();
+    let mut seen = observe(aws, stack).await?;
+    seen.facts.images = match locals {
+        Some(locals) => images::references(stack, &seen.facts, locals),
+        None => images::deployed(&seen.resources),
+    };
+    let want = desired(stack, &seen.facts);
+    let plan = plan::plan(&want, &seen.resources);
+    if let Some(blocked) = plan.blocked().next() {
+        print!("{}", plan::render_text(&plan));
+        let Action::Blocked { reason } = &blocked.action else {
+            unreachable!()
+        };
+        return Err(ConvergeError::Blocked {
+            what: format!("{} {}", blocked.kind.label(), blocked.name),
+            reason: reason.clone(),
+        });
+    }
+    progress.say(plan::render_text(&plan).trim_end());
+    let mut ids = plan::ids(&seen.resources);
+    if plan.is_empty() {
+        return Ok(url_of(&seen.resources));
+    }
+    let (first, second) = plan::split_deploys(&plan);
+    if !first.is_empty() {
+        ids = apply(aws, &names, &want, &seen.resources, &first, ids, progress).await?;
+    }
+    let registers = second
+        .changes
+        .iter()
+        .any(|c| c.kind == Kind::TaskDefinition && !matches!(c.action, Action::Delete { .. }));
+    if registers && let Some(locals) = locals {
+        for (svc, local) in locals {
+            images::push(aws, stack, svc, local, progress).await?;
+        }
+    }
+    ids = apply(aws, &names, &want, &seen.resources, &second, ids, progress).await?;
+    progress.say(&format!("Applied {} changes.", plan.changes.len()));
+
+    let rollouts: Vec<Rollout> = second
+        .changes
+        .iter()
+        .filter(|c| c.kind == Kind::Service && !matches!(c.action, Action::Delete { .. }))
+        .filter_map(|c| {
+            let svc = c.key.0.split_once('/')?.1.to_string();
+            let before = seen.resources.iter().find_map(|o| match &o.state {
+                State::Service(s) if o.key == c.key => Some(s.task_definition.clone()),
+                _ => None,
+            });
+            Some(Rollout {
+                arn: ids.get(&c.key)?.clone(),
+                task_definition: ids.get(&plan::desired::task_definition(&svc))?.clone(),
+                previous: before,
+                target_group: ids.get(&plan::desired::target_group(&svc)).cloned(),
+                log_group: names.log_group(&svc),
+                service: svc,
+            })
+        })
+        .collect();
+    let results = futures::future::join_all(
+        rollouts
+            .iter()
+            .map(|r| rollout::watch(aws, &names, r, timeout, progress)),
+    )
+    .await;
+    if let Some(e) = results.into_iter().find_map(Result::err) {
+        return Err(e.into());
+    }
+    let lb = ids.get(&plan::desired::load_balancer()).cloned();
+    Ok(match lb {
+        Some(arn) => crate::aws::load_balancer::dns_name(aws, &arn)
+            .await?
+            .map(|d| format!("http://{d}/")),
+        None => None,
+    })
+}
