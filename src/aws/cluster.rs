@@ -48,11 +48,7 @@ fn strategy() -> CapacityProviderStrategyItem {
 
 pub async fn create(aws: &Aws, names: &Names, key: &crate::plan::Key) -> Result<String, AwsError> {
     let name = names.cluster();
-    let tags: Vec<Tag> = names
-        .tags(&key.0, &name)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
+    let tags: Vec<Tag> = super::tags(names, &key.0, &name)?;
     iam::ensure_service_linked_role(aws, iam::ECS_SERVICE).await?;
     // A role created moments ago takes a while to be usable by ECS. CreateCluster with the
     // same name and settings returns the existing cluster, so retrying is safe.

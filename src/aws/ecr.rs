@@ -5,7 +5,7 @@ use aws_sdk_ecr::types::{
     EncryptionConfiguration, EncryptionType, ImageScanningConfiguration, Tag,
 };
 
-use super::{Aws, AwsError, Ctx};
+use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
 use crate::plan::{Key, Kind, Observed, State};
 
@@ -103,12 +103,7 @@ pub async fn create(
     name: &str,
     lifecycle_policy: &str,
 ) -> Result<String, AwsError> {
-    let tags = names
-        .tags(&key.0, name)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>();
-    let tags = tags.map_err(|e| AwsError::new("create ECR repository", name, e.to_string()))?;
+    let tags: Vec<Tag> = super::tags(names, &key.0, name)?;
     let created = aws
         .ecr
         .create_repository()
@@ -164,16 +159,13 @@ pub async fn put_lifecycle(aws: &Aws, name: &str, policy: &str) -> Result<(), Aw
 
 /// `force`: the images go with the repository.
 pub async fn delete(aws: &Aws, name: &str) -> Result<(), AwsError> {
-    match aws
-        .ecr
+    aws.ecr
         .delete_repository()
         .repository_name(name)
         .force(true)
         .send()
         .await
         .ctx("delete ECR repository", name)
-    {
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
+        .ok_if_not_found()?;
+    Ok(())
 }

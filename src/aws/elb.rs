@@ -1,19 +1,10 @@
 //! Helpers shared by the load balancer, target group and listener modules.
 
 use aws_sdk_elasticloadbalancingv2::operation::describe_tags::DescribeTagsOutput;
-use aws_sdk_elasticloadbalancingv2::types::Tag;
 
 use super::retry::{Backoff, retry};
 use super::{Aws, AwsError, Ctx};
 use crate::names::{Names, TAG_ENV, TAG_RESOURCE, TAG_STACK};
-
-pub fn tags(names: &Names, key: &str, name: &str) -> Vec<Tag> {
-    names
-        .tags(key, name)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
-}
 
 async fn describe(aws: &Aws, arns: &[String]) -> Result<DescribeTagsOutput, AwsError> {
     aws.elb

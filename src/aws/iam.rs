@@ -4,7 +4,7 @@
 
 use aws_sdk_iam::types::Tag;
 
-use super::{Aws, AwsError, Ctx};
+use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
 use crate::plan::{Key, Observed, State};
 
@@ -122,12 +122,7 @@ pub async fn create(
     path: &str,
     trust: &str,
 ) -> Result<String, AwsError> {
-    let tags = names
-        .tags(&key.0, name)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>();
-    let tags = tags.map_err(|e| AwsError::new("create IAM role", name, e.to_string()))?;
+    let tags: Vec<Tag> = super::tags(names, &key.0, name)?;
     let created = aws
         .iam
         .create_role()
@@ -197,18 +192,15 @@ pub async fn attach(aws: &Aws, name: &str, arn: &str) -> Result<(), AwsError> {
 }
 
 pub async fn detach(aws: &Aws, name: &str, arn: &str) -> Result<(), AwsError> {
-    match aws
-        .iam
+    aws.iam
         .detach_role_policy()
         .role_name(name)
         .policy_arn(arn)
         .send()
         .await
         .ctx("detach policy from role", name)
-    {
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
+        .ok_if_not_found()?;
+    Ok(())
 }
 
 pub async fn put_inline(aws: &Aws, name: &str, policy: &str, doc: &str) -> Result<(), AwsError> {
@@ -224,18 +216,15 @@ pub async fn put_inline(aws: &Aws, name: &str, policy: &str, doc: &str) -> Resul
 }
 
 pub async fn delete_inline(aws: &Aws, name: &str, policy: &str) -> Result<(), AwsError> {
-    match aws
-        .iam
+    aws.iam
         .delete_role_policy()
         .role_name(name)
         .policy_name(policy)
         .send()
         .await
         .ctx("delete inline policy of role", name)
-    {
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
+        .ok_if_not_found()?;
+    Ok(())
 }
 
 /// IAM refuses to delete a role with policies: detach and delete those first.
@@ -251,17 +240,14 @@ pub async fn delete(
     for (policy, _) in inline {
         delete_inline(aws, name, policy).await?;
     }
-    match aws
-        .iam
+    aws.iam
         .delete_role()
         .role_name(name)
         .send()
         .await
         .ctx("delete IAM role", name)
-    {
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
+        .ok_if_not_found()?;
+    Ok(())
 }
 
 #[cfg(test)]

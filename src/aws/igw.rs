@@ -3,7 +3,7 @@
 use aws_sdk_ec2::types::{Filter, ResourceType, TagSpecification};
 
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags, once};
+use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, once};
 use crate::names::Names;
 use crate::plan::{Key, Observed, State};
 
@@ -42,7 +42,7 @@ pub async fn create(aws: &Aws, names: &Names, key: &Key, vpc_id: &str) -> Result
     let name = names.internet_gateway();
     let tags = TagSpecification::builder()
         .resource_type(ResourceType::InternetGateway)
-        .set_tags(Some(ec2_tags(&names.tags(&key.0, &name))))
+        .set_tags(Some(super::tags(names, &key.0, &name)?))
         .build();
     let req = aws.ec2.create_internet_gateway().tag_specifications(tags);
     let id = once::create(
@@ -109,8 +109,9 @@ pub async fn attach(
 }
 
 async fn detach(aws: &Aws, id: &str, vpc_id: &str) -> Result<(), AwsError> {
-    // Fails with DependencyViolation while public IPs (ALB, tasks) are still mapped.
-    let detached = delete_draining(|| async {
+    // Fails with DependencyViolation while public IPs (ALB, tasks) are still mapped; "not
+    // attached" (a retry after a lost reply) is what we wanted.
+    delete_draining(|| async {
         aws.ec2
             .detach_internet_gateway()
             .internet_gateway_id(id)
@@ -119,12 +120,7 @@ async fn detach(aws: &Aws, id: &str, vpc_id: &str) -> Result<(), AwsError> {
             .await
             .ctx("detach internet gateway", id)
     })
-    .await;
-    match detached {
-        // A retry after a lost reply: detached is what we wanted.
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
+    .await
 }
 
 pub async fn delete(aws: &Aws, id: &str, attached: Option<&str>) -> Result<(), AwsError> {

@@ -3,7 +3,7 @@
 
 use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum};
 
-use super::{Aws, AwsError, Ctx, elb, once};
+use super::{Aws, AwsError, Ctx, Outcome, once};
 use crate::names::Names;
 use crate::plan::{Key, Observed, State, desired};
 
@@ -70,7 +70,7 @@ pub async fn create(
         .protocol(PROTOCOL)
         .port(PORT)
         .default_actions(forward(target_group_arn))
-        .set_tags(Some(elb::tags(names, &key.0, &name)));
+        .set_tags(Some(super::tags(names, &key.0, &name)?));
     once::create(
         "create listener",
         &name,
@@ -104,15 +104,12 @@ pub async fn set_target(aws: &Aws, arn: &str, target_group_arn: &str) -> Result<
 }
 
 pub async fn delete(aws: &Aws, arn: &str) -> Result<(), AwsError> {
-    match aws
-        .elb
+    aws.elb
         .delete_listener()
         .listener_arn(arn)
         .send()
         .await
         .ctx("delete listener", arn)
-    {
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
+        .ok_if_not_found()?;
+    Ok(())
 }

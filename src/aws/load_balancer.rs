@@ -84,7 +84,7 @@ pub async fn create(
         .ip_address_type(IP_ADDRESS_TYPE)
         .set_subnets(Some(subnet_ids.to_vec()))
         .security_groups(group_id)
-        .set_tags(Some(elb::tags(names, &key.0, &name)));
+        .set_tags(Some(super::tags(names, &key.0, &name)?));
     // A retry after a lost reply first looks for the load balancer that reply was about.
     once::create(
         "create load balancer",

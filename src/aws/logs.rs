@@ -1,6 +1,6 @@
 //! CloudWatch log groups, one per service, with a retention period.
 
-use super::{Aws, AwsError, Ctx};
+use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
 use crate::plan::{Key, Kind, Observed, State};
 
@@ -63,17 +63,14 @@ pub async fn set_retention(aws: &Aws, name: &str, days: i32) -> Result<(), AwsEr
 }
 
 pub async fn delete(aws: &Aws, name: &str) -> Result<(), AwsError> {
-    match aws
-        .logs
+    aws.logs
         .delete_log_group()
         .log_group_name(name)
         .send()
         .await
         .ctx("delete log group", name)
-    {
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
+        .ok_if_not_found()?;
+    Ok(())
 }
 
 /// The last `n` lines of one log stream (oldest first); empty if the stream does not exist.

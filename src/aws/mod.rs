@@ -20,6 +20,7 @@ pub mod service;
 pub mod ssm;
 pub mod subnet;
 pub mod tagging;
+mod tags;
 pub mod target_group;
 pub mod task;
 pub mod task_definition;
@@ -29,7 +30,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 
 pub use calls::Calls;
-pub use error::{AwsError, Ctx};
+pub use error::{AwsError, Ctx, Outcome};
+pub use tags::tags;
 
 /// One SDK client per service, all counting their calls into `calls`.
 #[derive(Clone, Debug)]
@@ -137,13 +139,6 @@ pub fn region_source(profile: Option<&str>) -> String {
         .or_else(|| std::env::var("AWS_PROFILE").ok())
         .unwrap_or_else(|| "default".into());
     format!("the AWS profile `{profile}`")
-}
-
-/// `(key, value)` tag pairs as EC2 wants them.
-pub fn ec2_tags(tags: &[(String, String)]) -> Vec<aws_sdk_ec2::types::Tag> {
-    tags.iter()
-        .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
-        .collect()
 }
 
 /// Filters selecting EC2 resources owned by this stack and environment.

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 
 use super::AwsError;
+use super::Outcome;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Backoff {
@@ -87,8 +88,8 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, AwsError>>,
 {
-    match retry(Backoff::DRAIN, AwsError::is_dependency_violation, op).await {
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
+    retry(Backoff::DRAIN, AwsError::is_dependency_violation, op)
+        .await
+        .ok_if_not_found()?;
+    Ok(())
 }

@@ -3,7 +3,7 @@
 use aws_sdk_ec2::types::{ResourceType, TagSpecification};
 
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags, once};
+use super::{Aws, AwsError, Ctx, Outcome, ec2_owner_filters, ec2_resource_tag, once};
 use crate::names::Names;
 use crate::plan::{Key, Observed, State};
 
@@ -70,7 +70,7 @@ pub async fn create(
     let name = names.route_table();
     let tags = TagSpecification::builder()
         .resource_type(ResourceType::RouteTable)
-        .set_tags(Some(ec2_tags(&names.tags(&key.0, &name))))
+        .set_tags(Some(super::tags(names, &key.0, &name)?))
         .build();
     let req = aws
         .ec2
@@ -172,17 +172,14 @@ pub async fn associate(aws: &Aws, id: &str, subnet_id: &str) -> Result<(), AwsEr
 }
 
 pub async fn disassociate(aws: &Aws, association_id: &str) -> Result<(), AwsError> {
-    match aws
-        .ec2
+    aws.ec2
         .disassociate_route_table()
         .association_id(association_id)
         .send()
         .await
         .ctx("disassociate route table", association_id)
-    {
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
+        .ok_if_not_found()?;
+    Ok(())
 }
 
 /// Subnets are disassociated first: AWS deletes neither while they are linked.

@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::{
 };
 
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags, once};
+use super::{Aws, AwsError, Ctx, Outcome, ec2_owner_filters, ec2_resource_tag, once};
 use crate::names::Names;
 use crate::plan::{Key, Observed, Peer, Rule, State};
 
@@ -94,7 +94,7 @@ pub async fn create(
 ) -> Result<String, AwsError> {
     let tags = TagSpecification::builder()
         .resource_type(ResourceType::SecurityGroup)
-        .set_tags(Some(ec2_tags(&names.tags(&key.0, name))))
+        .set_tags(Some(super::tags(names, &key.0, name)?))
         .build();
     let req = aws
         .ec2
@@ -149,18 +149,15 @@ pub async fn revoke(aws: &Aws, id: &str, rules: &[Rule]) -> Result<(), AwsError>
     if permissions.is_empty() {
         return Ok(());
     }
-    match aws
-        .ec2
+    aws.ec2
         .revoke_security_group_ingress()
         .group_id(id)
         .set_ip_permissions(Some(permissions))
         .send()
         .await
         .ctx("revoke ingress of security group", id)
-    {
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
+        .ok_if_not_found()?;
+    Ok(())
 }
 
 /// AWS refuses while a network interface or another group's rule still uses the group.

@@ -216,11 +216,7 @@ pub async fn create(
     s: &Settings<'_>,
 ) -> Result<String, AwsError> {
     let cluster = names.cluster();
-    let tags: Vec<Tag> = names
-        .tags(&key.0, name)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
+    let tags: Vec<Tag> = super::tags(names, &key.0, name)?;
     // One token per run: an SDK retry of a lost reply returns the same service, not a second.
     let token: String = format!("{:032x}", rand::rng().random::<u128>());
     let attempt = || async {

@@ -7,7 +7,7 @@ use aws_sdk_ssm::types::{ParameterStringFilter, ParameterTier, ParameterType, Ta
 use base64::Engine;
 use rand::TryRngCore;
 
-use super::{Aws, AwsError, Ctx};
+use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
 use crate::plan::{Generations, Key, Observed, State};
 
@@ -94,12 +94,7 @@ pub async fn put_new(
         Content::Secret(v) => (TYPE, v),
         Content::Plain(v) => (ParameterType::String, v),
     };
-    let tags = names
-        .tags(resource, name)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>();
-    let tags = tags.map_err(|e| AwsError::new("create SSM parameter", name, e.to_string()))?;
+    let tags: Vec<Tag> = super::tags(names, resource, name)?;
     aws.ssm
         .put_parameter()
         .name(name)
@@ -186,17 +181,14 @@ pub async fn create(
 }
 
 pub async fn delete(aws: &Aws, name: &str) -> Result<(), AwsError> {
-    match aws
-        .ssm
+    aws.ssm
         .delete_parameter()
         .name(name)
         .send()
         .await
         .ctx("delete SSM parameter", name)
-    {
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
+        .ok_if_not_found()?;
+    Ok(())
 }
 
 #[cfg(test)]

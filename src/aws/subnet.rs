@@ -3,7 +3,7 @@
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, TagSpecification};
 
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags, once};
+use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, once};
 use crate::names::Names;
 use crate::plan::zones::Zone;
 use crate::plan::{Key, Observed, State};
@@ -80,7 +80,7 @@ pub async fn create(
 ) -> Result<String, AwsError> {
     let tags = TagSpecification::builder()
         .resource_type(ResourceType::Subnet)
-        .set_tags(Some(ec2_tags(&names.tags(&key.0, name))))
+        .set_tags(Some(super::tags(names, &key.0, name)?))
         .build();
     let req = aws
         .ec2

@@ -114,7 +114,7 @@ pub async fn create(
         .healthy_threshold_count(health.healthy)
         .unhealthy_threshold_count(health.unhealthy)
         .matcher(Matcher::builder().http_code(HEALTHY_CODES).build())
-        .set_tags(Some(elb::tags(names, &key.0, name)))
+        .set_tags(Some(super::tags(names, &key.0, name)?))
         .send()
         .await
         .ctx("create target group", name);
@@ -149,7 +149,7 @@ pub async fn create(
     aws.elb
         .add_tags()
         .resource_arns(&arn)
-        .set_tags(Some(elb::tags(names, &key.0, name)))
+        .set_tags(Some(super::tags(names, &key.0, name)?))
         .send()
         .await
         .ctx("tag target group", name)?;

@@ -310,11 +310,7 @@ pub async fn register(
         .keys()
         .map(|v| Volume::builder().name(v).build())
         .collect();
-    let tags: Vec<Tag> = names
-        .tags(&key.0, family)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
+    let tags: Vec<Tag> = super::tags(names, &key.0, family)?;
     let send = || {
         aws.ecs
             .register_task_definition()

@@ -3,7 +3,7 @@
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, TagSpecification, VpcAttributeName};
 
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, ec2_tags, once};
+use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, once};
 use crate::names::Names;
 use crate::plan::{Key, Observed, State};
 
@@ -56,7 +56,7 @@ async fn attribute(aws: &Aws, id: &str, attr: VpcAttributeName) -> Result<bool, 
 pub async fn create(aws: &Aws, names: &Names, key: &Key, cidr: &str) -> Result<String, AwsError> {
     let tags = TagSpecification::builder()
         .resource_type(ResourceType::Vpc)
-        .set_tags(Some(ec2_tags(&names.tags(&key.0, &names.vpc()))))
+        .set_tags(Some(super::tags(names, &key.0, &names.vpc())?))
         .build();
     let req = aws
         .ec2
