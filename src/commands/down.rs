@@ -73,7 +73,12 @@ async fn delete_all(aws: &Aws, stack: &Stack, progress: &Progress) -> Result<(),
     if !left.is_empty() {
         progress.say("Still present after down:");
         for r in &left {
-            progress.say(&format!("  {} {} [{}]", r.key.kind().label(), r.name, r.id));
+            progress.say(&format!(
+                "  {} {} [{}]",
+                r.state.kind().label(),
+                r.name,
+                r.id
+            ));
         }
     }
     result?;

@@ -55,7 +55,7 @@ pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
     for o in &seen.resources {
         println!(
             "  {:<16} {:<34} {}",
-            o.key.kind().label(),
+            o.state.kind().label(),
             o.name,
             summary(&o.state)
         );

@@ -57,7 +57,7 @@ pub fn explain(want: &[Desired], facts: &Facts, stack: &str, env: &str) -> Strin
             let _ = writeln!(
                 out,
                 "\n#### {} `{}` ({})\n",
-                d.key.kind().label(),
+                d.spec.kind().label(),
                 d.name,
                 d.key
             );
@@ -76,7 +76,7 @@ pub fn explain(want: &[Desired], facts: &Facts, stack: &str, env: &str) -> Strin
             .iter()
             .map(|d| Change {
                 key: d.key.clone(),
-                kind: d.key.kind(),
+                kind: d.spec.kind(),
                 name: d.name.clone(),
                 action: Action::Delete { id: String::new() },
             })

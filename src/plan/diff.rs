@@ -14,15 +14,23 @@ pub type Ids = HashMap<Key, String>;
 pub fn diff(want: &Desired, have: &Observed, ids: &Ids) -> Result<Vec<Fix>, String> {
     let mut fixes = Vec::new();
     let id_of = |k: &Key| ids.get(k).cloned();
-    match (&want.spec, &have.state) {
-        (
-            Spec::Vpc { cidr },
-            State::Vpc {
+    let mismatch = || {
+        Err(format!(
+            "{} is observed as a {}",
+            want.key,
+            have.state.kind().label()
+        ))
+    };
+    match &want.spec {
+        Spec::Vpc { cidr } => {
+            let State::Vpc {
                 cidr: c,
                 dns_hostnames,
                 dns_support,
-            },
-        ) => {
+            } = &have.state
+            else {
+                return mismatch();
+            };
             if cidr != c {
                 return Err(format!(
                     "CIDR is {c}, stack.yaml says {cidr}; a VPC's CIDR cannot change: run `stackctl down` first"
@@ -35,15 +43,16 @@ pub fn diff(want: &Desired, have: &Observed, ids: &Ids) -> Result<Vec<Fix>, Stri
                 fixes.push(Fix::EnableDnsHostnames);
             }
         }
-        (
-            Spec::Subnet { cidr, az, vpc },
-            State::Subnet {
+        Spec::Subnet { cidr, az, vpc } => {
+            let State::Subnet {
                 cidr: c,
                 az: a,
                 vpc_id,
                 public_ip_on_launch,
-            },
-        ) => {
+            } = &have.state
+            else {
+                return mismatch();
+            };
             if cidr != c || (!az.is_empty() && az != a) || id_of(vpc).is_some_and(|v| &v != vpc_id)
             {
                 return Err(format!(
@@ -54,21 +63,25 @@ pub fn diff(want: &Desired, have: &Observed, ids: &Ids) -> Result<Vec<Fix>, Stri
                 fixes.push(Fix::MapPublicIp);
             }
         }
-        (Spec::InternetGateway { vpc }, State::InternetGateway { attached_vpc }) => {
+        Spec::InternetGateway { vpc } => {
+            let State::InternetGateway { attached_vpc } = &have.state else {
+                return mismatch();
+            };
             if attached_vpc.as_ref() != id_of(vpc).as_ref() || attached_vpc.is_none() {
                 fixes.push(Fix::AttachGateway);
             }
         }
-        (
-            Spec::RouteTable {
-                gateway, subnets, ..
-            },
-            State::RouteTable {
+        Spec::RouteTable {
+            gateway, subnets, ..
+        } => {
+            let State::RouteTable {
                 routes,
                 associations,
                 ..
-            },
-        ) => {
+            } = &have.state
+            else {
+                return mismatch();
+            };
             let gw = id_of(gateway);
             match routes.iter().find(|(d, _)| d == "0.0.0.0/0") {
                 None => fixes.push(Fix::AddRoute {
@@ -99,13 +112,14 @@ pub fn diff(want: &Desired, have: &Observed, ids: &Ids) -> Result<Vec<Fix>, Stri
                 }
             }
         }
-        (
-            Spec::SecurityGroup { ingress, .. },
-            State::SecurityGroup {
+        Spec::SecurityGroup { ingress, .. } => {
+            let State::SecurityGroup {
                 ingress: have_rules,
                 ..
-            },
-        ) => {
+            } = &have.state
+            else {
+                return mismatch();
+            };
             let resolve = |r: &Rule| match &r.peer {
                 Peer::Group(k) => id_of(k).map(|id| Rule {
                     peer: Peer::GroupId(id),
@@ -125,16 +139,17 @@ pub fn diff(want: &Desired, have: &Observed, ids: &Ids) -> Result<Vec<Fix>, Stri
                 }
             }
         }
-        (
-            Spec::Repository {
-                scan_on_push,
-                lifecycle_policy,
-            },
-            State::Repository {
+        Spec::Repository {
+            scan_on_push,
+            lifecycle_policy,
+        } => {
+            let State::Repository {
                 scan_on_push: s,
                 lifecycle_policy: l,
-            },
-        ) => {
+            } = &have.state
+            else {
+                return mismatch();
+            };
             if scan_on_push != s {
                 fixes.push(Fix::ScanOnPush);
             }
@@ -144,27 +159,31 @@ pub fn diff(want: &Desired, have: &Observed, ids: &Ids) -> Result<Vec<Fix>, Stri
                 });
             }
         }
-        (Spec::LogGroup { retention_days }, State::LogGroup { retention_days: r }) => {
+        Spec::LogGroup { retention_days } => {
+            let State::LogGroup { retention_days: r } = &have.state else {
+                return mismatch();
+            };
             if Some(*retention_days) != *r {
                 fixes.push(Fix::SetRetention {
                     days: *retention_days,
                 });
             }
         }
-        (
-            Spec::Role {
-                path,
-                trust_policy,
-                managed,
-                inline,
-            },
-            State::Role {
+        Spec::Role {
+            path,
+            trust_policy,
+            managed,
+            inline,
+        } => {
+            let State::Role {
                 path: p,
                 trust_policy: t,
                 managed: m,
                 inline: i,
-            },
-        ) => {
+            } = &have.state
+            else {
+                return mismatch();
+            };
             if path != p {
                 return Err(format!(
                     "role path is {p}, expected {path}; IAM paths cannot change: delete the role"
@@ -203,14 +222,19 @@ pub fn diff(want: &Desired, have: &Observed, ids: &Ids) -> Result<Vec<Fix>, Stri
                 }
             }
         }
-        (Spec::Parameter { .. }, State::Parameter { .. }) => {}
-        (
-            Spec::Cluster { capacity_providers },
-            State::Cluster {
+        Spec::Parameter { .. } => {
+            let State::Parameter { .. } = &have.state else {
+                return mismatch();
+            };
+        }
+        Spec::Cluster { capacity_providers } => {
+            let State::Cluster {
                 capacity_providers: c,
                 ..
-            },
-        ) => {
+            } = &have.state
+            else {
+                return mismatch();
+            };
             let mut want = capacity_providers.clone();
             let mut have = c.clone();
             want.sort();
@@ -219,18 +243,19 @@ pub fn diff(want: &Desired, have: &Observed, ids: &Ids) -> Result<Vec<Fix>, Stri
                 fixes.push(Fix::CapacityProviders);
             }
         }
-        (
-            Spec::LoadBalancer {
-                subnets,
-                security_group,
-                ..
-            },
-            State::LoadBalancer {
+        Spec::LoadBalancer {
+            subnets,
+            security_group,
+            ..
+        } => {
+            let State::LoadBalancer {
                 subnet_ids,
                 security_groups,
                 ..
-            },
-        ) => {
+            } = &have.state
+            else {
+                return mismatch();
+            };
             let mut want: Vec<Option<String>> = subnets.iter().map(id_of).collect();
             want.sort();
             if want.iter().any(Option::is_none)
@@ -246,21 +271,22 @@ pub fn diff(want: &Desired, have: &Observed, ids: &Ids) -> Result<Vec<Fix>, Stri
                 });
             }
         }
-        (
-            Spec::TargetGroup {
-                vpc,
-                port,
-                health,
-                deregistration_delay,
-            },
-            State::TargetGroup {
+        Spec::TargetGroup {
+            vpc,
+            port,
+            health,
+            deregistration_delay,
+        } => {
+            let State::TargetGroup {
                 vpc_id,
                 port: p,
                 target_type,
                 health: h,
                 deregistration_delay: d,
-            },
-        ) => {
+            } = &have.state
+            else {
+                return mismatch();
+            };
             if port != p || target_type != "ip" || id_of(vpc).is_some_and(|v| &v != vpc_id) {
                 return Err(format!(
                     "target group is {target_type}:{p} in {vpc_id}; wanted ip:{port}: run `stackctl down` first"
@@ -277,31 +303,37 @@ pub fn diff(want: &Desired, have: &Observed, ids: &Ids) -> Result<Vec<Fix>, Stri
                 });
             }
         }
-        (
-            Spec::Listener { target_group, .. },
-            State::Listener {
+        Spec::Listener { target_group, .. } => {
+            let State::Listener {
                 target_group: t, ..
-            },
-        ) => {
+            } = &have.state
+            else {
+                return mismatch();
+            };
             if id_of(target_group).is_none_or(|g| Some(&g) != t.as_ref()) {
                 fixes.push(Fix::SetListenerTarget {
                     target_group: target_group.clone(),
                 });
             }
         }
-        (Spec::TaskDefinition { def }, State::TaskDefinition { def: d, .. }) => {
+        Spec::TaskDefinition { def } => {
+            let State::TaskDefinition { def: d, .. } = &have.state else {
+                return mismatch();
+            };
             let changed = super::deploy::task_def_changes(def, d);
             if !changed.is_empty() {
                 fixes.push(Fix::RegisterRevision { changed });
             }
         }
-        (Spec::Service(want), State::Service(have)) => {
+        Spec::Service(want) => {
+            let State::Service(have) = &have.state else {
+                return mismatch();
+            };
             let changed = super::deploy::service_changes(want, have, ids);
             if !changed.is_empty() {
                 fixes.push(Fix::UpdateService { changed });
             }
         }
-        (spec, state) => return Err(format!("kind mismatch: {spec:?} vs {state:?}")),
     }
     Ok(fixes)
 }

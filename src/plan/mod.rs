@@ -101,7 +101,7 @@ pub fn plan(desired: &[Desired], observed: &[Observed]) -> Plan {
         match action {
             Some(action) => plan.changes.push(Change {
                 key: want.key.clone(),
-                kind: want.key.kind(),
+                kind: want.spec.kind(),
                 name: want.name.clone(),
                 action,
             }),
@@ -115,7 +115,7 @@ pub fn plan(desired: &[Desired], observed: &[Observed]) -> Plan {
         if duplicate || !seen.contains(&have.key) {
             plan.changes.push(Change {
                 key: have.key.clone(),
-                kind: have.key.kind(),
+                kind: have.state.kind(),
                 name: have.name.clone(),
                 action: Action::Delete {
                     id: have.id.clone(),
@@ -150,7 +150,9 @@ pub fn order(plan: &Plan, desired: &[Desired]) -> Vec<Vec<usize>> {
                     plan.changes
                         .iter()
                         .enumerate()
-                        .filter(|(_, o)| is_delete(o) && delete_before(&o.key, &c.key))
+                        .filter(|(_, o)| {
+                            is_delete(o) && delete_before(o.kind, &o.key, c.kind, &c.key)
+                        })
                         .map(|(i, _)| i),
                 );
                 deps
@@ -183,20 +185,23 @@ fn is_delete(c: &Change) -> bool {
     matches!(c.action, Action::Delete { .. })
 }
 
-/// Must `first` be deleted before `then`?
-pub fn delete_before(first: &Key, then: &Key) -> bool {
+/// Must `first` (of kind `a`) be deleted before `then` (of kind `b`)? Every kind says what it
+/// must go before: AWS refuses to delete what something still uses.
+pub fn delete_before(a: Kind, first: &Key, b: Kind, then: &Key) -> bool {
     use Kind::*;
-    match (first.kind(), then.kind()) {
+    match a {
         // Its tasks use everything else; stopping them frees the network interfaces.
-        (Service, other) => other != Service,
-        (Subnet | InternetGateway | RouteTable | SecurityGroup | TargetGroup, Vpc) => true,
-        (RouteTable, Subnet | InternetGateway) => true,
-        (Listener, LoadBalancer | TargetGroup) => true,
+        Service => b != Service,
+        Subnet | InternetGateway | TargetGroup => b == Vpc,
+        RouteTable => matches!(b, Vpc | Subnet | InternetGateway),
+        Listener => matches!(b, LoadBalancer | TargetGroup),
         // The load balancer holds network interfaces and public IPs in these.
-        (LoadBalancer, Subnet | SecurityGroup | InternetGateway | Vpc) => true,
+        LoadBalancer => matches!(b, Subnet | SecurityGroup | InternetGateway | Vpc),
         // Service groups reference the load balancer's group in their rules.
-        (SecurityGroup, SecurityGroup) => then == &desired::alb_sg() && first != then,
-        _ => false,
+        SecurityGroup => {
+            b == Vpc || (b == SecurityGroup && then == &desired::alb_sg() && first != then)
+        }
+        Vpc | Repository | LogGroup | Role | Parameter | Cluster | TaskDefinition => false,
     }
 }
 

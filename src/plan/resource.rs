@@ -13,12 +13,10 @@ impl Key {
     pub fn new(kind: Kind, name: &str) -> Key {
         Key(format!("{}/{name}", kind.prefix()))
     }
-    pub fn kind(&self) -> Kind {
-        Kind::ALL
-            .iter()
-            .copied()
-            .find(|k| self.0.split('/').next() == Some(k.prefix()))
-            .unwrap_or(Kind::Vpc)
+    /// The kind its prefix names, if any (a key read from a tag may be anything).
+    pub fn kind(&self) -> Option<Kind> {
+        let prefix = self.0.split('/').next()?;
+        Kind::ALL.iter().copied().find(|k| k.prefix() == prefix)
     }
 }
 
@@ -28,83 +26,49 @@ impl std::fmt::Display for Key {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    Vpc,
-    Subnet,
-    InternetGateway,
-    RouteTable,
-    SecurityGroup,
-    Repository,
-    LogGroup,
-    Role,
-    Parameter,
-    Cluster,
-    LoadBalancer,
-    TargetGroup,
-    Listener,
-    TaskDefinition,
-    Service,
+/// The kinds of resource, each with its key prefix and its label in plans and progress: one
+/// row each, so `ALL`, `prefix` and `label` cannot miss one.
+macro_rules! kinds {
+    ($($kind:ident => $prefix:literal, $label:literal;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum Kind {
+            $($kind),*
+        }
+
+        impl Kind {
+            pub const ALL: &'static [Kind] = &[$(Kind::$kind),*];
+            pub fn prefix(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => $prefix),*
+                }
+            }
+            /// Human label used in plans and progress.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => $label),*
+                }
+            }
+        }
+    };
 }
 
-impl Kind {
-    pub const ALL: [Kind; 15] = [
-        Kind::Vpc,
-        Kind::Subnet,
-        Kind::InternetGateway,
-        Kind::RouteTable,
-        Kind::SecurityGroup,
-        Kind::Repository,
-        Kind::LogGroup,
-        Kind::Role,
-        Kind::Parameter,
-        Kind::Cluster,
-        Kind::LoadBalancer,
-        Kind::TargetGroup,
-        Kind::Listener,
-        Kind::TaskDefinition,
-        Kind::Service,
-    ];
-    pub fn prefix(self) -> &'static str {
-        match self {
-            Kind::Vpc => "vpc",
-            Kind::Subnet => "subnet",
-            Kind::InternetGateway => "igw",
-            Kind::RouteTable => "rtb",
-            Kind::SecurityGroup => "sg",
-            Kind::Repository => "ecr",
-            Kind::LogGroup => "logs",
-            Kind::Role => "role",
-            Kind::Parameter => "ssm",
-            Kind::Cluster => "cluster",
-            Kind::LoadBalancer => "alb",
-            Kind::TargetGroup => "tg",
-            Kind::Listener => "listener",
-            Kind::TaskDefinition => "taskdef",
-            Kind::Service => "service",
-        }
-    }
-    /// Human label used in plans and progress.
-    pub fn label(self) -> &'static str {
-        match self {
-            Kind::Vpc => "VPC",
-            Kind::Subnet => "subnet",
-            Kind::InternetGateway => "internet gateway",
-            Kind::RouteTable => "route table",
-            Kind::SecurityGroup => "security group",
-            Kind::Repository => "ECR repository",
-            Kind::LogGroup => "log group",
-            Kind::Role => "IAM role",
-            Kind::Parameter => "SSM parameter",
-            Kind::Cluster => "ECS cluster",
-            Kind::LoadBalancer => "load balancer",
-            Kind::TargetGroup => "target group",
-            Kind::Listener => "listener",
-            Kind::TaskDefinition => "task definition",
-            Kind::Service => "ECS service",
-        }
-    }
+kinds! {
+    Vpc => "vpc", "VPC";
+    Subnet => "subnet", "subnet";
+    InternetGateway => "igw", "internet gateway";
+    RouteTable => "rtb", "route table";
+    SecurityGroup => "sg", "security group";
+    Repository => "ecr", "ECR repository";
+    LogGroup => "logs", "log group";
+    Role => "role", "IAM role";
+    Parameter => "ssm", "SSM parameter";
+    Cluster => "cluster", "ECS cluster";
+    LoadBalancer => "alb", "load balancer";
+    TargetGroup => "tg", "target group";
+    Listener => "listener", "listener";
+    TaskDefinition => "taskdef", "task definition";
+    Service => "service", "ECS service";
 }
 
 /// Where a security-group rule admits traffic from.
@@ -209,6 +173,28 @@ pub enum Spec {
     Service(ServiceSpec),
 }
 
+impl Spec {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Spec::Vpc { .. } => Kind::Vpc,
+            Spec::Subnet { .. } => Kind::Subnet,
+            Spec::InternetGateway { .. } => Kind::InternetGateway,
+            Spec::RouteTable { .. } => Kind::RouteTable,
+            Spec::SecurityGroup { .. } => Kind::SecurityGroup,
+            Spec::Repository { .. } => Kind::Repository,
+            Spec::LogGroup { .. } => Kind::LogGroup,
+            Spec::Role { .. } => Kind::Role,
+            Spec::Parameter { .. } => Kind::Parameter,
+            Spec::Cluster { .. } => Kind::Cluster,
+            Spec::LoadBalancer { .. } => Kind::LoadBalancer,
+            Spec::TargetGroup { .. } => Kind::TargetGroup,
+            Spec::Listener { .. } => Kind::Listener,
+            Spec::TaskDefinition { .. } => Kind::TaskDefinition,
+            Spec::Service(_) => Kind::Service,
+        }
+    }
+}
+
 /// A target group's health check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HealthCheck {
@@ -276,7 +262,13 @@ impl Desired {
                 }
                 d
             }
-            _ => vec![],
+            Spec::Vpc { .. }
+            | Spec::Repository { .. }
+            | Spec::LogGroup { .. }
+            | Spec::Role { .. }
+            | Spec::Parameter { .. }
+            | Spec::Cluster { .. }
+            | Spec::TaskDefinition { .. } => vec![],
         }
     }
 }
@@ -353,6 +345,28 @@ pub enum State {
     Service(ServiceState),
 }
 
+impl State {
+    pub fn kind(&self) -> Kind {
+        match self {
+            State::Vpc { .. } => Kind::Vpc,
+            State::Subnet { .. } => Kind::Subnet,
+            State::InternetGateway { .. } => Kind::InternetGateway,
+            State::RouteTable { .. } => Kind::RouteTable,
+            State::SecurityGroup { .. } => Kind::SecurityGroup,
+            State::Repository { .. } => Kind::Repository,
+            State::LogGroup { .. } => Kind::LogGroup,
+            State::Role { .. } => Kind::Role,
+            State::Parameter { .. } => Kind::Parameter,
+            State::Cluster { .. } => Kind::Cluster,
+            State::LoadBalancer { .. } => Kind::LoadBalancer,
+            State::TargetGroup { .. } => Kind::TargetGroup,
+            State::Listener { .. } => Kind::Listener,
+            State::TaskDefinition { .. } => Kind::TaskDefinition,
+            State::Service(_) => Kind::Service,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Observed {
     pub key: Key,
@@ -360,4 +374,20 @@ pub struct Observed {
     pub id: String,
     pub name: String,
     pub state: State,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_has_its_own_prefix_and_an_unknown_prefix_is_no_kind() {
+        for k in Kind::ALL {
+            assert_eq!(Key::new(*k, "x").kind(), Some(*k));
+        }
+        let prefixes: std::collections::HashSet<_> = Kind::ALL.iter().map(|k| k.prefix()).collect();
+        assert_eq!(prefixes.len(), Kind::ALL.len());
+        // A tag written by a newer stackctl, say: never read as some other kind.
+        assert_eq!(Key("bucket/assets".into()).kind(), None);
+    }
 }
