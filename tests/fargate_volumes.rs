@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use common::dataplane::{get, start};
 use image_support::{build, build_dir, repo_root, service};
-use stackctl::aws::task_definition::container_definition;
+use stackctl::aws::container::container_definition;
 use stackctl::image::{self, BuildSpec, RegistryAuth, RegistryTarget, layer};
 use stackctl::plan::{Facts, Image, Spec, TaskDef, desired};
 

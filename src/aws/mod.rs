@@ -6,6 +6,7 @@ pub mod once;
 pub mod retry;
 
 pub mod cluster;
+pub mod container;
 pub mod ecr;
 pub mod elb;
 pub mod iam;

@@ -7,9 +7,7 @@ use std::fmt::Write;
 
 use serde_json::{Map, Value, json};
 
-use crate::aws::{
-    cluster, ecr, listener, load_balancer, service, ssm, target_group, task_definition,
-};
+use crate::aws::{cluster, container, ecr, listener, load_balancer, service, ssm, target_group};
 use crate::names::{MANAGED_BY, TAG_ENV, TAG_MANAGED_BY, TAG_RESOURCE, TAG_STACK};
 use crate::plan::{self, Action, Change, Desired, Facts, Plan, Spec};
 
@@ -176,7 +174,7 @@ fn settings(d: &Desired) -> Value {
         }),
         Spec::TaskDefinition { def } => {
             let container = d.key.0.split_once('/').map_or("", |(_, n)| n);
-            return task_definition::request_json(container, def);
+            return container::request_json(container, def);
         }
         Spec::Service(_) => service::fixed_settings_json(),
     };

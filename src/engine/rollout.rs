@@ -225,11 +225,7 @@ async fn fail(
     if let Some(t) = stopped.first()
         && let Some(container) = &t.container
     {
-        let stream = format!(
-            "{}/{container}/{}",
-            aws::task_definition::LOG_STREAM_PREFIX,
-            t.id
-        );
+        let stream = format!("{}/{container}/{}", aws::container::LOG_STREAM_PREFIX, t.id);
         if let Ok(lines) = aws::logs::tail(aws, &r.log_group, &stream, LOG_LINES).await
             && !lines.is_empty()
         {
