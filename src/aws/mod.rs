@@ -15,6 +15,7 @@ pub mod listener;
 pub mod load_balancer;
 pub mod logs;
 pub mod permissions;
+pub mod registry;
 pub mod route_table;
 pub mod security_group;
 pub mod service;

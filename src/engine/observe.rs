@@ -2,9 +2,11 @@
 
 use std::collections::BTreeSet;
 
-use crate::aws::{self, Aws, AwsError};
+use futures::future::try_join_all;
+
+use crate::aws::{self, Aws, AwsError, registry};
 use crate::config::Stack;
-use crate::plan::{Facts, Observed, State, desired, zones};
+use crate::plan::{Facts, Kind, Observed, State, desired, zones};
 
 pub struct Observation {
     pub facts: Facts,
@@ -14,45 +16,26 @@ pub struct Observation {
 pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> {
     let names = stack.names();
     let path = desired::role_path(stack);
-    let balancing = async {
-        let lbs = aws::load_balancer::find(aws, &names).await?;
-        let listeners =
-            aws::listener::find(aws, &names, lbs.first().map(|l| l.id.as_str())).await?;
-        Ok::<_, AwsError>([lbs, listeners].concat())
-    };
-    let (
-        identity,
-        vpcs,
-        subnets,
-        igws,
-        rtbs,
-        sgs,
-        repos,
-        logs,
-        roles,
-        params,
-        clusters,
-        balancing,
-        groups,
-        task_defs,
-        services,
-    ) = tokio::try_join!(
+    // Every kind at once (a kind found with another comes with it).
+    let kinds = Kind::ALL
+        .iter()
+        .copied()
+        .filter(|k| registry::found_with(*k).is_none());
+    let (identity, found) = tokio::try_join!(
         aws.identity(),
-        aws::vpc::find(aws, &names),
-        aws::subnet::find(aws, &names),
-        aws::igw::find(aws, &names),
-        aws::route_table::find(aws, &names),
-        aws::security_group::find(aws, &names),
-        aws::ecr::find(aws, &names),
-        aws::logs::find(aws, &names),
-        aws::iam::find(aws, &names, &path),
-        aws::ssm::find(aws, &names),
-        aws::cluster::find(aws, &names),
-        balancing,
-        aws::target_group::find(aws, &names),
-        aws::task_definition::find(aws, &names),
-        aws::service::find(aws, &names),
+        try_join_all(kinds.map(|k| registry::find(k, aws, &names, &path)))
     )?;
+    let resources: Vec<Observed> = found.concat();
+    let subnets: Vec<Observed> = resources
+        .iter()
+        .filter(|o| o.state.kind() == Kind::Subnet)
+        .cloned()
+        .collect();
+    let params: Vec<Observed> = resources
+        .iter()
+        .filter(|o| o.state.kind() == Kind::Parameter)
+        .cloned()
+        .collect();
     let facts = Facts {
         account: identity.account,
         region: aws.region.clone(),
@@ -61,11 +44,6 @@ pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> 
         images: Default::default(),
         tokens: aws::ssm::generations(&names, &params),
     };
-    let resources = [
-        vpcs, subnets, igws, rtbs, sgs, repos, logs, roles, params, clusters, balancing, groups,
-        task_defs, services,
-    ]
-    .concat();
     Ok(Observation { facts, resources })
 }
 
