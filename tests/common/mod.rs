@@ -1,6 +1,7 @@
 //! Shared harness for tests against the local stand-ins started by scripts/test.sh.
 #![allow(dead_code)]
 
+pub mod arn_scope;
 pub mod census;
 pub mod dataplane;
 pub mod gate;
@@ -163,11 +164,16 @@ impl Run {
 
 /// SDK clients for checking what stackctl did, independently of its own observations.
 pub async fn clients(endpoint: &str) -> Aws {
+    clients_as(endpoint, "test", "test").await
+}
+
+/// [`clients`] with these credentials (an IAM user's, under IAM enforcement).
+pub async fn clients_as(endpoint: &str, key: &str, secret: &str) -> Aws {
     let conf = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(aws_sdk_ec2::config::Credentials::new(
-            "test", "test", None, None, "tests",
+            key, secret, None, None, "tests",
         ))
         .load()
         .await;
