@@ -96,13 +96,21 @@ fn waves(plan: &Plan, want: &[Desired]) -> Vec<Vec<usize>> {
 
 fn waves_of(deps: &[Vec<usize>]) -> Vec<Vec<usize>> {
     let mut level = vec![usize::MAX; deps.len()];
-    while level.contains(&usize::MAX) {
+    // Each pass places at least one change of a dependency graph; a cycle would never end.
+    for _ in 0..deps.len() {
+        if !level.contains(&usize::MAX) {
+            break;
+        }
         for i in 0..deps.len() {
             if level[i] == usize::MAX && deps[i].iter().all(|d| level[*d] != usize::MAX) {
                 level[i] = deps[i].iter().map(|d| level[*d] + 1).max().unwrap_or(0);
             }
         }
     }
+    assert!(
+        !level.contains(&usize::MAX),
+        "the plan's dependencies form a cycle"
+    );
     let depth = level.iter().max().map_or(0, |m| m + 1);
     (0..depth)
         .map(|l| (0..deps.len()).filter(|i| level[*i] == l).collect())
