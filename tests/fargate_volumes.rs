@@ -38,7 +38,9 @@ fn api_task_def(image: &str) -> TaskDef {
     desired::desired(&stack, &facts)
         .into_iter()
         .find_map(|d| match d.spec {
-            Spec::TaskDefinition { def } if d.key == want => Some(def),
+            Spec::TaskDefinition(stackctl::aws::task_definition::Spec { def }) if d.key == want => {
+                Some(def)
+            }
             _ => None,
         })
         .expect("the api service has a task definition")

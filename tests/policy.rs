@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use common::{Project, moto};
 use faultproxy::{FaultConfig, Proxy};
-use stackctl::aws::permissions::{Cmd, PERMISSIONS};
+use stackctl::aws::permissions::{self, Cmd};
 
 /// The calls each `(service:Action, count)` a proxy saw, minus what it had seen before.
 fn since(before: &BTreeMap<String, u64>, now: &BTreeMap<String, u64>) -> Vec<String> {
@@ -44,7 +44,7 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
         for call in calls {
             // The proxy names services by their signing name; IAM says `tag:`.
             let call = call.replace("tagging:", "tag:");
-            let allowed = PERMISSIONS
+            let allowed = permissions::all()
                 .iter()
                 .any(|(action, _, cmds)| *action == call && cmds.contains(&cmd))
                 || (call == "iam:CreateServiceLinkedRole" && cmd == Cmd::Up);

@@ -1,12 +1,117 @@
 //! The ECS cluster, with the Fargate and Fargate Spot capacity providers.
 
 use aws_sdk_ecs::types::{CapacityProviderStrategyItem, Tag};
+use serde::Serialize;
+use serde_json::{Value, json};
 
 use super::iam;
+use super::kind::{Cx, Resource};
+use super::permissions::{CLUSTER, Cmd, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
 use super::{Aws, AwsError, Ctx};
 use crate::names::Names;
-use crate::plan::{Observed, State, desired};
+use crate::plan::{self, Ids, Key, Kind, Observed, desired};
+
+/// The ECS cluster, with the Fargate and Fargate Spot capacity providers.
+pub struct Cluster;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spec {
+    pub capacity_providers: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    pub status: String,
+    pub capacity_providers: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum Fix {
+    CapacityProviders,
+}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fix::CapacityProviders => {
+                write!(f, "use the FARGATE and FARGATE_SPOT capacity providers")
+            }
+        }
+    }
+}
+
+impl Resource for Cluster {
+    type Spec = Spec;
+    type State = State;
+    type Fix = Fix;
+    #[rustfmt::skip]
+    const PERMISSIONS: &'static [Permission] = {
+        use Cmd::*;
+        &[
+            ("ecs:DescribeClusters", Scope::Arns("TheStacksCluster", CLUSTER), &[Up, RotateToken, Status, Logs, Down]),
+            ("ecs:CreateCluster", Scope::Arns("TheStacksCluster", CLUSTER), &[Up]),
+            ("ecs:PutClusterCapacityProviders", Scope::Arns("TheStacksCluster", CLUSTER), &[Up]),
+            ("ecs:DeleteCluster", Scope::Arns("TheStacksCluster", CLUSTER), &[Down]),
+        ]
+    };
+
+    fn deps(_: &Spec) -> Vec<Key> {
+        Vec::new()
+    }
+
+    fn delete_before(_: &Key, _: Kind, _: &Key) -> bool {
+        false
+    }
+
+    fn diff(want: &Spec, have: &State, _: &Ids) -> Result<Vec<Fix>, String> {
+        let mut want = want.capacity_providers.clone();
+        let mut have = have.capacity_providers.clone();
+        want.sort();
+        have.sort();
+        Ok(if want == have {
+            vec![]
+        } else {
+            vec![Fix::CapacityProviders]
+        })
+    }
+
+    fn summary(have: &State) -> String {
+        have.status.clone()
+    }
+
+    fn settings(_: &Key, _: &Spec) -> Value {
+        json!({
+            "default_capacity_provider_strategy":
+                [{ "capacity_provider": DEFAULT_PROVIDER, "weight": 1 }],
+        })
+    }
+
+    async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
+        find(aws, names).await
+    }
+
+    async fn create(cx: &Cx<'_>, key: &Key, _: &str, _: &Spec) -> Result<String, AwsError> {
+        create(cx.aws, cx.names, key).await
+    }
+
+    async fn fix(
+        cx: &Cx<'_>,
+        _: &Spec,
+        _: &Observed,
+        _: &State,
+        fix: &Fix,
+    ) -> Result<(), AwsError> {
+        match fix {
+            Fix::CapacityProviders => set_capacity_providers(cx.aws, cx.names).await,
+        }
+    }
+
+    async fn delete(cx: &Cx<'_>, have: &Observed, _: &State) -> Result<(), AwsError> {
+        delete(cx.aws, &have.id).await
+    }
+}
 
 const PROVIDERS: [&str; 2] = ["FARGATE", "FARGATE_SPOT"];
 /// Tasks run on FARGATE unless a service says otherwise.
@@ -30,10 +135,10 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
             key: desired::cluster(),
             id: c.cluster_arn().unwrap_or(&name).into(),
             name: name.clone(),
-            state: State::Cluster {
+            state: plan::State::Cluster(State {
                 status: c.status().unwrap_or_default().into(),
                 capacity_providers: c.capacity_providers().to_vec(),
-            },
+            }),
         })
         .collect())
 }

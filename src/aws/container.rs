@@ -1,13 +1,14 @@
 //! The content of a task definition as registered: its one container (image, user, read-only
 //! root, mounts, environment, secrets, health check, logs) and the task-level settings every
-//! revision gets. Pure: `task_definition` registers it, `explain` shows it.
+//! revision gets, and the same read back. Pure: `task_definition` registers it, `explain`
+//! shows it.
 
 use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, CpuArchitecture, HealthCheck, KeyValuePair,
     LogConfiguration, LogDriver, MountPoint, NetworkMode, OsFamily, PortMapping, Secret,
-    TransportProtocol,
+    TaskDefinition, TransportProtocol,
 };
 
 use crate::plan::TaskDef;
@@ -24,6 +25,60 @@ pub const HEALTH_INTERVAL: i32 = 10;
 pub const HEALTH_TIMEOUT: i32 = 5;
 pub const HEALTH_RETRIES: i32 = 3;
 pub const HEALTH_START_PERIOD: i32 = 10;
+
+/// What a registered task definition holds, as a [`TaskDef`] (compared with the desired one).
+pub fn parsed(td: &TaskDefinition) -> TaskDef {
+    let c = td.container_definitions().first();
+    let pairs = |v: &[KeyValuePair]| -> BTreeMap<String, String> {
+        v.iter()
+            .filter_map(|p| Some((p.name()?.to_string(), p.value()?.to_string())))
+            .collect()
+    };
+    let log = c
+        .and_then(|c| c.log_configuration())
+        .and_then(|l| l.options());
+    let log_option = |k: &str| log.and_then(|o| o.get(k)).cloned().unwrap_or_default();
+    TaskDef {
+        cpu: td.cpu().and_then(|v| v.parse().ok()).unwrap_or_default(),
+        memory: td.memory().and_then(|v| v.parse().ok()).unwrap_or_default(),
+        execution_role: td.execution_role_arn().unwrap_or_default().into(),
+        task_role: td.task_role_arn().unwrap_or_default().into(),
+        image: c.and_then(|c| c.image()).map(str::to_string),
+        port: c
+            .and_then(|c| c.port_mappings().first())
+            .and_then(|p| p.container_port())
+            .unwrap_or_default() as u16,
+        environment: c.map(|c| pairs(c.environment())).unwrap_or_default(),
+        secrets: c
+            .map(|c| {
+                c.secrets()
+                    .iter()
+                    .map(|s| (s.name().to_string(), s.value_from().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        log_group: log_option("awslogs-group"),
+        log_region: log_option("awslogs-region"),
+        health_command: Some(
+            c.and_then(|c| c.health_check())
+                .map(|h| h.command().to_vec())
+                .unwrap_or_default(),
+        ),
+        stop_timeout: c.and_then(|c| c.stop_timeout()).unwrap_or_default(),
+        user: c.and_then(|c| c.user()).unwrap_or_default().into(),
+        read_only_root: c
+            .and_then(|c| c.readonly_root_filesystem())
+            .unwrap_or(false),
+        volumes: c
+            .map(|c| {
+                c.mount_points()
+                    .iter()
+                    .filter_map(|m| Some((m.source_volume()?.into(), m.container_path()?.into())))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
 
 /// The container of `def`, named `container`, as the task definition holds it (Fargate runs
 /// it from exactly this: image, user, read-only root, mounts, secrets, health check).

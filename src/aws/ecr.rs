@@ -4,10 +4,117 @@
 use aws_sdk_ecr::types::{
     EncryptionConfiguration, EncryptionType, ImageScanningConfiguration, Tag,
 };
+use serde::Serialize;
+use serde_json::{Value, json};
 
+use super::kind::{Cx, Resource, parse_json, same_json};
+use super::permissions::{Cmd, Permission, REPOSITORIES, Scope};
 use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
-use crate::plan::{Key, Kind, Observed, State};
+use crate::plan::{self, Ids, Key, Kind, Observed};
+
+/// An ECR repository per built service: scan on push, a lifecycle policy.
+pub struct Repository;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spec {
+    pub scan_on_push: bool,
+    pub lifecycle_policy: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    pub scan_on_push: bool,
+    pub lifecycle_policy: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum Fix {
+    ScanOnPush,
+    PutLifecyclePolicy { policy: String },
+}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fix::ScanOnPush => write!(f, "enable scan on push"),
+            Fix::PutLifecyclePolicy { .. } => write!(f, "set the image lifecycle policy"),
+        }
+    }
+}
+
+impl Resource for Repository {
+    type Spec = Spec;
+    type State = State;
+    type Fix = Fix;
+    #[rustfmt::skip]
+    const PERMISSIONS: &'static [Permission] = {
+        use Cmd::*;
+        &[
+            ("ecr:DescribeRepositories", Scope::Any, &[Up, Build, RotateToken, Status, Down]),
+            ("ecr:CreateRepository", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up]),
+            ("ecr:TagResource", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up]),
+            ("ecr:GetLifecyclePolicy", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up, RotateToken, Status, Down]),
+            ("ecr:PutLifecyclePolicy", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up]),
+            ("ecr:PutImageScanningConfiguration", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up]),
+            ("ecr:DeleteRepository", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Down]),
+        ]
+    };
+
+    fn deps(_: &Spec) -> Vec<Key> {
+        Vec::new()
+    }
+
+    fn delete_before(_: &Key, _: Kind, _: &Key) -> bool {
+        false
+    }
+
+    fn diff(want: &Spec, have: &State, _: &Ids) -> Result<Vec<Fix>, String> {
+        let mut fixes = Vec::new();
+        if want.scan_on_push != have.scan_on_push {
+            fixes.push(Fix::ScanOnPush);
+        }
+        if !same_json(Some(&want.lifecycle_policy), have.lifecycle_policy.as_ref()) {
+            fixes.push(Fix::PutLifecyclePolicy {
+                policy: want.lifecycle_policy.clone(),
+            });
+        }
+        Ok(fixes)
+    }
+
+    fn settings(_: &Key, spec: &Spec) -> Value {
+        json!({
+            "encryption": ENCRYPTION.as_str(),
+            "lifecycle_policy": parse_json(&spec.lifecycle_policy),
+        })
+    }
+
+    async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
+        find(aws, names).await
+    }
+
+    async fn create(cx: &Cx<'_>, key: &Key, name: &str, spec: &Spec) -> Result<String, AwsError> {
+        create(cx.aws, cx.names, key, name, &spec.lifecycle_policy).await
+    }
+
+    async fn fix(
+        cx: &Cx<'_>,
+        _: &Spec,
+        have: &Observed,
+        _: &State,
+        fix: &Fix,
+    ) -> Result<(), AwsError> {
+        match fix {
+            Fix::ScanOnPush => scan_on_push(cx.aws, &have.id).await,
+            Fix::PutLifecyclePolicy { policy } => put_lifecycle(cx.aws, &have.id, policy).await,
+        }
+    }
+
+    async fn delete(cx: &Cx<'_>, have: &Observed, _: &State) -> Result<(), AwsError> {
+        delete(cx.aws, &have.id).await
+    }
+}
 
 pub const ENCRYPTION: EncryptionType = EncryptionType::Aes256;
 
@@ -70,10 +177,10 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
                 key: Key::new(Kind::Repository, service),
                 id: name.into(),
                 name: name.into(),
-                state: State::Repository {
+                state: plan::State::Repository(State {
                     scan_on_push: scan,
                     lifecycle_policy: lifecycle,
-                },
+                }),
             });
         }
     }

@@ -1,11 +1,107 @@
 //! Internet gateway, attached to the stack's VPC.
 
 use aws_sdk_ec2::types::{Filter, ResourceType, TagSpecification};
+use serde::Serialize;
+use serde_json::{Value, json};
 
+use super::kind::{Cx, Resource};
+use super::permissions::{Cmd, NETWORK, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
 use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, once};
 use crate::names::Names;
-use crate::plan::{Key, Observed, State};
+use crate::plan::{self, Ids, Key, Kind, Observed};
+
+/// The internet gateway, attached to the stack's VPC.
+pub struct InternetGateway;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spec {
+    pub vpc: Key,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    pub attached_vpc: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum Fix {
+    AttachGateway,
+}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fix::AttachGateway => write!(f, "attach to the VPC"),
+        }
+    }
+}
+
+impl Resource for InternetGateway {
+    type Spec = Spec;
+    type State = State;
+    type Fix = Fix;
+    #[rustfmt::skip]
+    const PERMISSIONS: &'static [Permission] = {
+        use Cmd::*;
+        &[
+            ("ec2:DescribeInternetGateways", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ec2:CreateInternetGateway", Scope::Any, &[Up]),
+            ("ec2:AttachInternetGateway", Scope::Any, &[Up]),
+            ("ec2:DetachInternetGateway", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up, Down]),
+            ("ec2:DeleteInternetGateway", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
+        ]
+    };
+
+    fn deps(spec: &Spec) -> Vec<Key> {
+        vec![spec.vpc.clone()]
+    }
+
+    fn delete_before(_: &Key, other: Kind, _: &Key) -> bool {
+        other == Kind::Vpc
+    }
+
+    fn diff(want: &Spec, have: &State, ids: &Ids) -> Result<Vec<Fix>, String> {
+        let attached = have.attached_vpc.as_ref();
+        Ok(if attached.is_none() || attached != ids.get(&want.vpc) {
+            vec![Fix::AttachGateway]
+        } else {
+            vec![]
+        })
+    }
+
+    fn settings(_: &Key, _: &Spec) -> Value {
+        json!({})
+    }
+
+    async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
+        find(aws, names).await
+    }
+
+    async fn create(cx: &Cx<'_>, key: &Key, _: &str, spec: &Spec) -> Result<String, AwsError> {
+        create(cx.aws, cx.names, key, &cx.id(&spec.vpc)?).await
+    }
+
+    async fn fix(
+        cx: &Cx<'_>,
+        want: &Spec,
+        have: &Observed,
+        state: &State,
+        fix: &Fix,
+    ) -> Result<(), AwsError> {
+        match fix {
+            Fix::AttachGateway => {
+                let vpc = cx.id(&want.vpc)?;
+                attach(cx.aws, &have.id, state.attached_vpc.as_deref(), &vpc).await
+            }
+        }
+    }
+
+    async fn delete(cx: &Cx<'_>, have: &Observed, state: &State) -> Result<(), AwsError> {
+        delete(cx.aws, &have.id, state.attached_vpc.as_deref()).await
+    }
+}
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     let out = aws
@@ -28,9 +124,9 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
                 key: Key(ec2_resource_tag(g.tags())?),
                 id: g.internet_gateway_id()?.into(),
                 name: names.internet_gateway(),
-                state: State::InternetGateway {
+                state: plan::State::InternetGateway(State {
                     attached_vpc: attached,
-                },
+                }),
             })
         })
         .collect();

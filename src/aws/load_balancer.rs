@@ -4,11 +4,157 @@
 use aws_sdk_elasticloadbalancingv2::types::{
     IpAddressType, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
 };
+use serde::Serialize;
+use serde_json::{Value, json};
 
+use super::kind::{Cx, Resource};
+use super::listener;
+use super::permissions::{Cmd, LOAD_BALANCER, Permission, Scope};
 use super::retry::delete_draining;
 use super::{Aws, AwsError, Ctx, elb, once};
 use crate::names::Names;
-use crate::plan::{Key, Observed, State};
+use crate::plan::{self, Ids, Key, Kind, Observed};
+
+/// The internet-facing Application Load Balancer in the public subnets.
+pub struct LoadBalancer;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spec {
+    pub subnets: Vec<Key>,
+    pub security_group: Key,
+    /// An internet-facing load balancer is refused in a VPC without an attached
+    /// internet gateway (`InvalidSubnet`): created after the gateway's attachment.
+    pub gateway: Key,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    pub state: String,
+    pub dns_name: String,
+    pub subnet_ids: Vec<String>,
+    pub security_groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum Fix {
+    SetSubnets { subnets: Vec<Key> },
+    SetSecurityGroup { group: Key },
+}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fix::SetSubnets { .. } => write!(f, "place in the stack's public subnets"),
+            Fix::SetSecurityGroup { group } => write!(f, "use security group {group}"),
+        }
+    }
+}
+
+impl Resource for LoadBalancer {
+    type Spec = Spec;
+    type State = State;
+    type Fix = Fix;
+    #[rustfmt::skip]
+    const PERMISSIONS: &'static [Permission] = {
+        use Cmd::*;
+        &[
+            ("elasticloadbalancing:DescribeLoadBalancers", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("elasticloadbalancing:CreateLoadBalancer", Scope::Arns("TheStacksLoadBalancer", LOAD_BALANCER), &[Up]),
+            ("elasticloadbalancing:SetSubnets", Scope::Arns("TheStacksLoadBalancer", LOAD_BALANCER), &[Up]),
+            ("elasticloadbalancing:SetSecurityGroups", Scope::Arns("TheStacksLoadBalancer", LOAD_BALANCER), &[Up]),
+            ("elasticloadbalancing:DeleteLoadBalancer", Scope::Arns("TheStacksLoadBalancer", LOAD_BALANCER), &[Down]),
+        ]
+    };
+
+    fn deps(spec: &Spec) -> Vec<Key> {
+        let mut d = spec.subnets.clone();
+        d.extend([spec.security_group.clone(), spec.gateway.clone()]);
+        d
+    }
+
+    /// It holds network interfaces and public IPs in these.
+    fn delete_before(_: &Key, other: Kind, _: &Key) -> bool {
+        use Kind::*;
+        matches!(other, Subnet | SecurityGroup | InternetGateway | Vpc)
+    }
+
+    fn diff(want: &Spec, have: &State, ids: &Ids) -> Result<Vec<Fix>, String> {
+        let mut fixes = Vec::new();
+        let mut subnets: Vec<Option<&String>> = want.subnets.iter().map(|s| ids.get(s)).collect();
+        subnets.sort();
+        if subnets.iter().any(Option::is_none)
+            || subnets.into_iter().flatten().collect::<Vec<_>>()
+                != have.subnet_ids.iter().collect::<Vec<_>>()
+        {
+            fixes.push(Fix::SetSubnets {
+                subnets: want.subnets.clone(),
+            });
+        }
+        if ids
+            .get(&want.security_group)
+            .is_none_or(|g| have.security_groups != [g.clone()])
+        {
+            fixes.push(Fix::SetSecurityGroup {
+                group: want.security_group.clone(),
+            });
+        }
+        Ok(fixes)
+    }
+
+    fn summary(have: &State) -> String {
+        format!("{} {}", have.state, have.dns_name)
+    }
+
+    fn settings(_: &Key, _: &Spec) -> Value {
+        json!({
+            "type": TYPE.as_str(),
+            "scheme": SCHEME.as_str(),
+            "ip_address_type": IP_ADDRESS_TYPE.as_str(),
+        })
+    }
+
+    /// With its listeners, which are listed per load balancer.
+    async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
+        let lbs = find(aws, names).await?;
+        let arn = lbs.first().map(|l| l.id.as_str());
+        let listeners = listener::find(aws, names, arn).await?;
+        Ok([lbs, listeners].concat())
+    }
+
+    async fn create(cx: &Cx<'_>, key: &Key, _: &str, spec: &Spec) -> Result<String, AwsError> {
+        let subnets = cx.ids_of(&spec.subnets)?;
+        create(
+            cx.aws,
+            cx.names,
+            key,
+            &subnets,
+            &cx.id(&spec.security_group)?,
+        )
+        .await
+    }
+
+    async fn fix(
+        cx: &Cx<'_>,
+        _: &Spec,
+        have: &Observed,
+        _: &State,
+        fix: &Fix,
+    ) -> Result<(), AwsError> {
+        match fix {
+            Fix::SetSubnets { subnets } => {
+                set_subnets(cx.aws, &have.id, &cx.ids_of(subnets)?).await
+            }
+            Fix::SetSecurityGroup { group } => {
+                set_security_group(cx.aws, &have.id, &cx.id(group)?).await
+            }
+        }
+    }
+
+    async fn delete(cx: &Cx<'_>, have: &Observed, _: &State) -> Result<(), AwsError> {
+        delete(cx.aws, &have.id).await
+    }
+}
 
 pub const TYPE: LoadBalancerTypeEnum = LoadBalancerTypeEnum::Application;
 pub const SCHEME: LoadBalancerSchemeEnum = LoadBalancerSchemeEnum::InternetFacing;
@@ -52,7 +198,7 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
                 key: Key(key.clone()),
                 id: arn.into(),
                 name: name.clone(),
-                state: State::LoadBalancer {
+                state: plan::State::LoadBalancer(State {
                     state: lb
                         .state()
                         .and_then(|s| s.code())
@@ -61,7 +207,7 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
                     dns_name: lb.dns_name().unwrap_or_default().into(),
                     subnet_ids: subnets,
                     security_groups: groups,
-                },
+                }),
             })
         })
         .collect())

@@ -1,8 +1,103 @@
 //! CloudWatch log groups, one per service, with a retention period.
 
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::kind::{Cx, Resource};
+use super::permissions::{Cmd, LOG_GROUPS, Permission, Scope};
 use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
-use crate::plan::{Key, Kind, Observed, State};
+use crate::plan::{self, Ids, Key, Kind, Observed};
+
+/// A CloudWatch log group per service, with a retention period.
+pub struct LogGroup;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spec {
+    pub retention_days: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    pub retention_days: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum Fix {
+    SetRetention { days: i32 },
+}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fix::SetRetention { days } => write!(f, "keep logs {days} days"),
+        }
+    }
+}
+
+impl Resource for LogGroup {
+    type Spec = Spec;
+    type State = State;
+    type Fix = Fix;
+    #[rustfmt::skip]
+    const PERMISSIONS: &'static [Permission] = {
+        use Cmd::*;
+        &[
+            ("logs:DescribeLogGroups", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("logs:CreateLogGroup", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Up]),
+            ("logs:TagResource", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Up]),
+            ("logs:PutRetentionPolicy", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Up]),
+            ("logs:DeleteLogGroup", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Down]),
+        ]
+    };
+
+    fn deps(_: &Spec) -> Vec<Key> {
+        Vec::new()
+    }
+
+    fn delete_before(_: &Key, _: Kind, _: &Key) -> bool {
+        false
+    }
+
+    fn diff(want: &Spec, have: &State, _: &Ids) -> Result<Vec<Fix>, String> {
+        Ok(if have.retention_days == Some(want.retention_days) {
+            vec![]
+        } else {
+            vec![Fix::SetRetention {
+                days: want.retention_days,
+            }]
+        })
+    }
+
+    fn settings(_: &Key, _: &Spec) -> Value {
+        json!({})
+    }
+
+    async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
+        find(aws, names).await
+    }
+
+    async fn create(cx: &Cx<'_>, key: &Key, name: &str, spec: &Spec) -> Result<String, AwsError> {
+        create(cx.aws, cx.names, key, name, spec.retention_days).await
+    }
+
+    async fn fix(
+        cx: &Cx<'_>,
+        _: &Spec,
+        have: &Observed,
+        _: &State,
+        fix: &Fix,
+    ) -> Result<(), AwsError> {
+        match fix {
+            Fix::SetRetention { days } => set_retention(cx.aws, &have.id, *days).await,
+        }
+    }
+
+    async fn delete(cx: &Cx<'_>, have: &Observed, _: &State) -> Result<(), AwsError> {
+        delete(cx.aws, &have.id).await
+    }
+}
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     let prefix = names.log_group("");
@@ -23,9 +118,9 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
                 key: Key::new(Kind::LogGroup, service),
                 id: name.into(),
                 name: name.into(),
-                state: State::LogGroup {
+                state: plan::State::LogGroup(State {
                     retention_days: g.retention_in_days(),
-                },
+                }),
             });
         }
     }

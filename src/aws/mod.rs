@@ -2,6 +2,7 @@
 
 pub mod calls;
 pub mod error;
+pub mod kind;
 pub mod once;
 pub mod retry;
 

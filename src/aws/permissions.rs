@@ -1,6 +1,7 @@
 //! The IAM permissions stackctl needs, in one table. `stackctl policy` prints them as a policy
 //! document scoped to one stack; part1.md shows that document (tests/docs.rs keeps the two
-//! equal; tests/policy.rs checks that every call a run makes is in the table).
+//! equal; tests/policy.rs checks that every call a run makes is in the table). Each resource
+//! kind lists its own actions in its module; this file holds the rest and the ARN templates.
 //!
 //! Resources are scoped by the names stackctl gives them (`{stack}-{env}…`, the role path and
 //! the parameter and log group prefixes). EC2 gives generated IDs, not names, and List/Describe
@@ -11,6 +12,7 @@
 use serde_json::{Value, json};
 
 use crate::names::{TAG_ENV, TAG_STACK};
+use crate::plan::Kind;
 
 /// A command a person runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +42,7 @@ pub enum Scope {
 }
 
 /// The stack's network: what `down` deletes, never another stack's.
-const NETWORK: &[&str] = &[
+pub const NETWORK: &[&str] = &[
     "vpc",
     "subnet",
     "security-group",
@@ -48,158 +50,83 @@ const NETWORK: &[&str] = &[
     "internet-gateway",
 ];
 
-const ROLES: &[&str] = &["arn:{partition}:iam::{account}:role/stackctl/{stack}/{env}/*"];
-const PARAMETERS: &[&str] =
+pub const ROLES: &[&str] = &["arn:{partition}:iam::{account}:role/stackctl/{stack}/{env}/*"];
+pub const PARAMETERS: &[&str] =
     &["arn:{partition}:ssm:{region}:{account}:parameter/stackctl/{stack}/{env}/*"];
-const LOG_GROUPS: &[&str] = &[
+pub const LOG_GROUPS: &[&str] = &[
     "arn:{partition}:logs:{region}:{account}:log-group:/stackctl/{stack}/{env}/*",
     "arn:{partition}:logs:{region}:{account}:log-group:/stackctl/{stack}/{env}/*:log-stream:*",
 ];
-const REPOSITORIES: &[&str] =
+pub const REPOSITORIES: &[&str] =
     &["arn:{partition}:ecr:{region}:{account}:repository/{stack}-{env}/*"];
-const CLUSTER: &[&str] = &["arn:{partition}:ecs:{region}:{account}:cluster/{stack}-{env}"];
-const SERVICES: &[&str] =
+pub const CLUSTER: &[&str] = &["arn:{partition}:ecs:{region}:{account}:cluster/{stack}-{env}"];
+pub const SERVICES: &[&str] =
     &["arn:{partition}:ecs:{region}:{account}:service/{stack}-{env}/{stack}-{env}-*"];
-const TASKS: &[&str] = &["arn:{partition}:ecs:{region}:{account}:task/{stack}-{env}/*"];
-const TASK_DEFINITIONS: &[&str] =
+pub const TASKS: &[&str] = &["arn:{partition}:ecs:{region}:{account}:task/{stack}-{env}/*"];
+pub const TASK_DEFINITIONS: &[&str] =
     &["arn:{partition}:ecs:{region}:{account}:task-definition/{stack}-{env}-*:*"];
-const ECS_TAGGED: &[&str] = &[
+pub const ECS_TAGGED: &[&str] = &[
     "arn:{partition}:ecs:{region}:{account}:cluster/{stack}-{env}",
     "arn:{partition}:ecs:{region}:{account}:service/{stack}-{env}/{stack}-{env}-*",
     "arn:{partition}:ecs:{region}:{account}:task-definition/{stack}-{env}-*:*",
 ];
-const LOAD_BALANCER: &[&str] =
+pub const LOAD_BALANCER: &[&str] =
     &["arn:{partition}:elasticloadbalancing:{region}:{account}:loadbalancer/app/{stack}-{env}/*"];
-const LISTENERS: &[&str] = &[
+pub const LISTENERS: &[&str] = &[
     "arn:{partition}:elasticloadbalancing:{region}:{account}:listener/app/{stack}-{env}/*/*",
     "arn:{partition}:elasticloadbalancing:{region}:{account}:loadbalancer/app/{stack}-{env}/*",
 ];
-const TARGET_GROUPS: &[&str] =
+pub const TARGET_GROUPS: &[&str] =
     &["arn:{partition}:elasticloadbalancing:{region}:{account}:targetgroup/{stack}-{env}-*/*"];
-const ELB_TAGGED: &[&str] = &[
+pub const ELB_TAGGED: &[&str] = &[
     "arn:{partition}:elasticloadbalancing:{region}:{account}:loadbalancer/app/{stack}-{env}/*",
     "arn:{partition}:elasticloadbalancing:{region}:{account}:listener/app/{stack}-{env}/*/*",
     "arn:{partition}:elasticloadbalancing:{region}:{account}:targetgroup/{stack}-{env}-*/*",
 ];
 
-/// (action, what it acts on, the commands that call it).
+/// An action, what it acts on, the commands that call it.
+pub type Permission = (&'static str, Scope, &'static [Cmd]);
+
+/// What no one resource kind calls: who the caller is, `down`'s last sweep, tagging on
+/// create, pushing images, reading logs and tasks. Each kind lists its own actions
+/// (`Resource::PERMISSIONS`, in its module).
 #[rustfmt::skip]
-pub const PERMISSIONS: &[(&str, Scope, &[Cmd])] = &[
+const COMMON: &[Permission] = &[
     ("sts:GetCallerIdentity", Scope::Any, &[Up, Build, RotateToken, Token, Status, Logs, Down]),
     // `down`'s last check for anything still tagged with the stack.
     ("tag:GetResources", Scope::Any, &[Down]),
-    // EC2: generated IDs; creates tag what they make (ec2:CreateTags).
-    // Placing subnets: also when observing finds one missing (status, or down after a partial up).
-    ("ec2:DescribeAvailabilityZones", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("ec2:DescribeVpcs", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("ec2:DescribeVpcAttribute", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("ec2:CreateVpc", Scope::Any, &[Up]),
-    ("ec2:ModifyVpcAttribute", Scope::Any, &[Up]),
-    ("ec2:DeleteVpc", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
-    ("ec2:DescribeSubnets", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("ec2:CreateSubnet", Scope::Any, &[Up]),
-    ("ec2:ModifySubnetAttribute", Scope::Any, &[Up]),
-    ("ec2:DeleteSubnet", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
-    ("ec2:DescribeInternetGateways", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("ec2:CreateInternetGateway", Scope::Any, &[Up]),
-    ("ec2:AttachInternetGateway", Scope::Any, &[Up]),
-    ("ec2:DetachInternetGateway", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up, Down]),
-    ("ec2:DeleteInternetGateway", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
-    ("ec2:DescribeRouteTables", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("ec2:CreateRouteTable", Scope::Any, &[Up]),
-    ("ec2:CreateRoute", Scope::Any, &[Up]),
-    ("ec2:ReplaceRoute", Scope::Any, &[Up]),
-    ("ec2:AssociateRouteTable", Scope::Any, &[Up]),
-    ("ec2:DisassociateRouteTable", Scope::Any, &[Up, Down]),
-    ("ec2:DeleteRouteTable", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
-    ("ec2:DescribeSecurityGroups", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("ec2:CreateSecurityGroup", Scope::Any, &[Up]),
-    ("ec2:AuthorizeSecurityGroupIngress", Scope::Any, &[Up]),
-    ("ec2:RevokeSecurityGroupIngress", Scope::Any, &[Up]),
-    ("ec2:DeleteSecurityGroup", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
+    // EC2 creates tag what they make in the same call (TagSpecifications).
     ("ec2:CreateTags", Scope::Any, &[Up]),
-    // ECR
-    ("ecr:DescribeRepositories", Scope::Any, &[Up, Build, RotateToken, Status, Down]),
-    ("ecr:GetAuthorizationToken", Scope::Any, &[Up, Build]),
-    ("ecr:CreateRepository", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up]),
-    ("ecr:TagResource", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up]),
-    ("ecr:GetLifecyclePolicy", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up, RotateToken, Status, Down]),
-    ("ecr:PutLifecyclePolicy", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up]),
-    ("ecr:PutImageScanningConfiguration", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up]),
-    ("ecr:DeleteRepository", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Down]),
     // Pushing an image (the registry API, not the SDK).
+    ("ecr:GetAuthorizationToken", Scope::Any, &[Up, Build]),
     ("ecr:BatchCheckLayerAvailability", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up, Build]),
     ("ecr:InitiateLayerUpload", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up, Build]),
     ("ecr:UploadLayerPart", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up, Build]),
     ("ecr:CompleteLayerUpload", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up, Build]),
     ("ecr:PutImage", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up, Build]),
     ("ecr:BatchGetImage", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up, Build]),
-    // IAM: roles live under the stack's path.
-    ("iam:ListRoles", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("iam:CreateRole", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
-    ("iam:TagRole", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
-    ("iam:UpdateAssumeRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
-    ("iam:ListAttachedRolePolicies", Scope::Arns("TheStacksRoles", ROLES), &[Up, RotateToken, Status, Down]),
-    ("iam:AttachRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
-    ("iam:DetachRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up, Down]),
-    ("iam:ListRolePolicies", Scope::Arns("TheStacksRoles", ROLES), &[Up, RotateToken, Status, Down]),
-    ("iam:GetRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up, RotateToken, Status, Down]),
-    ("iam:PutRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
-    ("iam:DeleteRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up, Down]),
-    ("iam:DeleteRole", Scope::Arns("TheStacksRoles", ROLES), &[Down]),
-    // CloudWatch Logs
-    ("logs:DescribeLogGroups", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("logs:CreateLogGroup", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Up]),
-    ("logs:TagResource", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Up]),
-    ("logs:PutRetentionPolicy", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Up]),
     ("logs:FilterLogEvents", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Logs]),
     ("logs:GetLogEvents", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Logs]),
-    ("logs:DeleteLogGroup", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Down]),
-    // SSM Parameter Store: the tokens and the run lock, under the stack's prefix.
-    ("ssm:DescribeParameters", Scope::Any, &[Up, RotateToken, Token, Status, Down]),
-    ("ssm:GetParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Token, Down]),
-    ("ssm:PutParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Down]),
-    ("ssm:AddTagsToResource", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Down]),
-    ("ssm:DeleteParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Down]),
-    // ECS
-    ("ecs:DescribeClusters", Scope::Arns("TheStacksCluster", CLUSTER), &[Up, RotateToken, Status, Logs, Down]),
-    ("ecs:CreateCluster", Scope::Arns("TheStacksCluster", CLUSTER), &[Up]),
-    ("ecs:PutClusterCapacityProviders", Scope::Arns("TheStacksCluster", CLUSTER), &[Up]),
-    ("ecs:DeleteCluster", Scope::Arns("TheStacksCluster", CLUSTER), &[Down]),
+    // Tags on ECS resources go in their create calls; ECS checks TagResource too.
     ("ecs:TagResource", Scope::Arns("TaggingTheStacksEcsResources", ECS_TAGGED), &[Up, RotateToken]),
-    ("ecs:ListTaskDefinitionFamilies", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("ecs:ListTaskDefinitions", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("ecs:DescribeTaskDefinition", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("ecs:RegisterTaskDefinition", Scope::Any, &[Up, RotateToken]),
-    ("ecs:DeregisterTaskDefinition", Scope::Any, &[Up, RotateToken, Down]),
-    ("ecs:DeleteTaskDefinitions", Scope::Arns("TheStacksTaskDefinitions", TASK_DEFINITIONS), &[Down]),
-    ("ecs:ListServices", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("ecs:DescribeServices", Scope::Arns("TheStacksServices", SERVICES), &[Up, RotateToken, Status, Logs, Down]),
-    ("ecs:CreateService", Scope::Arns("TheStacksServices", SERVICES), &[Up]),
-    ("ecs:UpdateService", Scope::Arns("TheStacksServices", SERVICES), &[Up, RotateToken, Down]),
-    ("ecs:DeleteService", Scope::Arns("TheStacksServices", SERVICES), &[Down]),
+    // A rollout's tasks: what they are doing, why they stopped.
     ("ecs:ListTasks", Scope::Any, &[Up, RotateToken, Status, Logs]),
     ("ecs:DescribeTasks", Scope::Arns("TheStacksTasks", TASKS), &[Up, RotateToken, Status, Logs]),
-    // Elastic Load Balancing
-    ("elasticloadbalancing:DescribeLoadBalancers", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("elasticloadbalancing:DescribeListeners", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("elasticloadbalancing:DescribeTargetGroups", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("elasticloadbalancing:DescribeTargetGroupAttributes", Scope::Any, &[Up, RotateToken, Status, Down]),
     ("elasticloadbalancing:DescribeTargetHealth", Scope::Any, &[Up, RotateToken, Status]),
+    // Load balancers and target groups are found by their tags.
     ("elasticloadbalancing:DescribeTags", Scope::Any, &[Up, RotateToken, Status, Down]),
-    ("elasticloadbalancing:CreateLoadBalancer", Scope::Arns("TheStacksLoadBalancer", LOAD_BALANCER), &[Up]),
-    ("elasticloadbalancing:SetSubnets", Scope::Arns("TheStacksLoadBalancer", LOAD_BALANCER), &[Up]),
-    ("elasticloadbalancing:SetSecurityGroups", Scope::Arns("TheStacksLoadBalancer", LOAD_BALANCER), &[Up]),
-    ("elasticloadbalancing:DeleteLoadBalancer", Scope::Arns("TheStacksLoadBalancer", LOAD_BALANCER), &[Down]),
-    ("elasticloadbalancing:CreateListener", Scope::Arns("TheStacksListeners", LISTENERS), &[Up]),
-    ("elasticloadbalancing:ModifyListener", Scope::Arns("TheStacksListeners", LISTENERS), &[Up]),
-    ("elasticloadbalancing:DeleteListener", Scope::Arns("TheStacksListeners", LISTENERS), &[Down]),
-    ("elasticloadbalancing:CreateTargetGroup", Scope::Arns("TheStacksTargetGroups", TARGET_GROUPS), &[Up]),
-    ("elasticloadbalancing:ModifyTargetGroup", Scope::Arns("TheStacksTargetGroups", TARGET_GROUPS), &[Up]),
-    ("elasticloadbalancing:ModifyTargetGroupAttributes", Scope::Arns("TheStacksTargetGroups", TARGET_GROUPS), &[Up]),
-    ("elasticloadbalancing:DeleteTargetGroup", Scope::Arns("TheStacksTargetGroups", TARGET_GROUPS), &[Down]),
     ("elasticloadbalancing:AddTags", Scope::Arns("TaggingTheStacksLoadBalancing", ELB_TAGGED), &[Up]),
 ];
+
+/// Every permission: each kind's in registry order, then the common ones.
+pub fn all() -> Vec<Permission> {
+    let mut all: Vec<Permission> = Kind::ALL
+        .iter()
+        .flat_map(|k| k.permissions().iter().copied())
+        .collect();
+    all.extend_from_slice(COMMON);
+    all
+}
 
 /// The account-level exceptions: passing the stack's roles to ECS tasks only, and creating
 /// ECS's service-linked role (once per account).
@@ -226,7 +153,7 @@ fn special_statements(fill: &dyn Fn(&str) -> String) -> Vec<Value> {
 
 /// Every action the policy allows (with `iam:PassRole` and `iam:CreateServiceLinkedRole`).
 pub fn actions() -> Vec<&'static str> {
-    let mut all: Vec<&str> = PERMISSIONS.iter().map(|(a, _, _)| *a).collect();
+    let mut all: Vec<&str> = self::all().iter().map(|(a, _, _)| *a).collect();
     all.extend(["iam:PassRole", "iam:CreateServiceLinkedRole"]);
     all
 }
@@ -241,7 +168,8 @@ pub struct Target<'a> {
 }
 
 /// The policy document: one statement for the actions that take no resource (or only `*`), one
-/// per service and scope for the others, in table order, then the account-level exceptions.
+/// per scope for the others (in registry order, actions sorted), then the account-level
+/// exceptions.
 pub fn policy(t: &Target<'_>) -> Value {
     let fill = |template: &str| {
         template
@@ -252,11 +180,14 @@ pub fn policy(t: &Target<'_>) -> Value {
             .replace("{env}", t.env)
     };
     let mut groups: Vec<(Scope, Vec<&str>)> = Vec::new();
-    for (action, scope, _) in PERMISSIONS {
-        match groups.iter_mut().find(|(sc, _)| sc == scope) {
+    for (action, scope, _) in all() {
+        match groups.iter_mut().find(|(sc, _)| *sc == scope) {
             Some((_, actions)) => actions.push(action),
-            None => groups.push((*scope, vec![action])),
+            None => groups.push((scope, vec![action])),
         }
+    }
+    for (_, actions) in &mut groups {
+        actions.sort_unstable();
     }
     let mut statements: Vec<Value> = groups
         .into_iter()

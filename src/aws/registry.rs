@@ -1,54 +1,187 @@
-//! Every resource kind's `find`, in one place: observing a stack is this table run over
-//! `Kind::ALL`, so a new kind without its `find` does not compile.
+//! Every resource kind, one row each: the row names the kind, its module (which implements
+//! [`Resource`]), its key prefix and its label. From this table come `Kind`, the `Spec`,
+//! `State` and `Fix` enums, and every dispatch the planner and the engine use, each an
+//! exhaustive match: a kind cannot be half-registered.
 
+use serde::Serialize;
+
+use super::kind::{Cx, Resource};
+use super::permissions::Permission;
 use super::{
     Aws, AwsError, cluster, ecr, iam, igw, listener, load_balancer, logs, route_table,
     security_group, service, ssm, subnet, target_group, task_definition, vpc,
 };
 use crate::names::Names;
-use crate::plan::{Kind, Observed};
+use crate::plan::{Desired, Ids, Key, Observed};
 
-/// The kind whose find also finds `kind`'s resources, if another does.
-pub fn found_with(kind: Kind) -> Option<Kind> {
-    use Kind::*;
-    match kind {
-        // Listeners are listed per load balancer: found right after it.
-        Listener => Some(LoadBalancer),
-        Vpc | Subnet | InternetGateway | RouteTable | SecurityGroup | Repository | LogGroup
-        | Role | Parameter | Cluster | LoadBalancer | TargetGroup | TaskDefinition | Service => {
-            None
+macro_rules! registry {
+    ($($kind:ident($module:ident) => $prefix:literal, $label:literal;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum Kind {
+            $($kind),*
         }
-    }
+
+        impl Kind {
+            /// In the order observe reads them.
+            pub const ALL: &'static [Kind] = &[$(Kind::$kind),*];
+            pub fn prefix(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => $prefix),*
+                }
+            }
+            /// Human label used in plans and progress.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => $label),*
+                }
+            }
+            /// Must `first` (of this kind) be deleted before `then` (of kind `other`)?
+            pub fn delete_before(self, first: &Key, other: Kind, then: &Key) -> bool {
+                match self {
+                    $(Kind::$kind => <$module::$kind as Resource>::delete_before(first, other, then)),*
+                }
+            }
+            /// The IAM actions this kind's calls need.
+            pub fn permissions(self) -> &'static [Permission] {
+                match self {
+                    $(Kind::$kind => <$module::$kind as Resource>::PERMISSIONS),*
+                }
+            }
+        }
+
+        /// What a resource should be.
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(tag = "kind", rename_all = "kebab-case")]
+        pub enum Spec {
+            $($kind(<$module::$kind as Resource>::Spec)),*
+        }
+
+        /// What AWS reports for a resource of the stack.
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(tag = "kind", rename_all = "kebab-case")]
+        pub enum State {
+            $($kind(<$module::$kind as Resource>::State)),*
+        }
+
+        /// One corrective action on an existing resource.
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(untagged)]
+        pub enum Fix {
+            $($kind(<$module::$kind as Resource>::Fix)),*
+        }
+
+        impl Spec {
+            pub fn kind(&self) -> Kind {
+                match self {
+                    $(Spec::$kind(_) => Kind::$kind),*
+                }
+            }
+            /// Resources that must exist before this one can be created.
+            pub fn deps(&self) -> Vec<Key> {
+                match self {
+                    $(Spec::$kind(s) => <$module::$kind as Resource>::deps(s)),*
+                }
+            }
+            /// The settings `stackctl explain` shows besides the spec.
+            pub fn settings(&self, key: &Key) -> serde_json::Value {
+                match self {
+                    $(Spec::$kind(s) => <$module::$kind as Resource>::settings(key, s)),*
+                }
+            }
+        }
+
+        impl State {
+            pub fn kind(&self) -> Kind {
+                match self {
+                    $(State::$kind(_) => Kind::$kind),*
+                }
+            }
+            /// One line for `status`.
+            pub fn summary(&self) -> String {
+                match self {
+                    $(State::$kind(s) => <$module::$kind as Resource>::summary(s)),*
+                }
+            }
+        }
+
+        impl std::fmt::Display for Fix {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self {
+                    $(Fix::$kind(x) => x.fmt(f)),*
+                }
+            }
+        }
+
+        /// `Ok(fixes)` when `have` can be brought in line with `want` in place; `Err(reason)`
+        /// when it cannot (an immutable property differs, or it is another kind).
+        pub fn diff(want: &Desired, have: &Observed, ids: &Ids) -> Result<Vec<Fix>, String> {
+            let mismatch = || format!("{} is observed as a {}", want.key, have.state.kind().label());
+            match &want.spec {
+                $(Spec::$kind(w) => {
+                    let State::$kind(h) = &have.state else { return Err(mismatch()) };
+                    Ok(<$module::$kind as Resource>::diff(w, h, ids)?
+                        .into_iter()
+                        .map(Fix::$kind)
+                        .collect())
+                })*
+            }
+        }
+
+        /// The stack's resources of `kind`; `role_path`: the IAM path of the stack's roles.
+        pub async fn find(
+            kind: Kind,
+            aws: &Aws,
+            names: &Names,
+            role_path: &str,
+        ) -> Result<Vec<Observed>, AwsError> {
+            match kind {
+                $(Kind::$kind => <$module::$kind as Resource>::find(aws, names, role_path).await),*
+            }
+        }
+
+        /// Create `key` as `spec` says; returns its id.
+        pub async fn create(cx: &Cx<'_>, key: &Key, name: &str, spec: &Spec) -> Result<String, AwsError> {
+            match spec {
+                $(Spec::$kind(s) => <$module::$kind as Resource>::create(cx, key, name, s).await),*
+            }
+        }
+
+        /// Apply one fix to `have`, as `want` says.
+        pub async fn fix(cx: &Cx<'_>, want: &Spec, have: &Observed, fix: &Fix) -> Result<(), AwsError> {
+            let other = || AwsError::new("update", &have.key, "observed as another kind");
+            match fix {
+                $(Fix::$kind(f) => {
+                    let (Spec::$kind(w), State::$kind(s)) = (want, &have.state) else {
+                        return Err(other());
+                    };
+                    <$module::$kind as Resource>::fix(cx, w, have, s, f).await
+                })*
+            }
+        }
+
+        pub async fn delete(cx: &Cx<'_>, have: &Observed) -> Result<(), AwsError> {
+            match &have.state {
+                $(State::$kind(s) => <$module::$kind as Resource>::delete(cx, have, s).await),*
+            }
+        }
+    };
 }
 
-/// The stack's resources of `kind` (and of the kinds found with it); `role_path`: the IAM
-/// path of the stack's roles.
-pub async fn find(
-    kind: Kind,
-    aws: &Aws,
-    names: &Names,
-    role_path: &str,
-) -> Result<Vec<Observed>, AwsError> {
-    match kind {
-        Kind::Vpc => vpc::find(aws, names).await,
-        Kind::Subnet => subnet::find(aws, names).await,
-        Kind::InternetGateway => igw::find(aws, names).await,
-        Kind::RouteTable => route_table::find(aws, names).await,
-        Kind::SecurityGroup => security_group::find(aws, names).await,
-        Kind::Repository => ecr::find(aws, names).await,
-        Kind::LogGroup => logs::find(aws, names).await,
-        Kind::Role => iam::find(aws, names, role_path).await,
-        Kind::Parameter => ssm::find(aws, names).await,
-        Kind::Cluster => cluster::find(aws, names).await,
-        Kind::LoadBalancer => {
-            let lbs = load_balancer::find(aws, names).await?;
-            let arn = lbs.first().map(|l| l.id.as_str());
-            let listeners = listener::find(aws, names, arn).await?;
-            Ok([lbs, listeners].concat())
-        }
-        Kind::TargetGroup => target_group::find(aws, names).await,
-        Kind::Listener => Ok(Vec::new()),
-        Kind::TaskDefinition => task_definition::find(aws, names).await,
-        Kind::Service => service::find(aws, names).await,
-    }
+registry! {
+    Vpc(vpc) => "vpc", "VPC";
+    Subnet(subnet) => "subnet", "subnet";
+    InternetGateway(igw) => "igw", "internet gateway";
+    RouteTable(route_table) => "rtb", "route table";
+    SecurityGroup(security_group) => "sg", "security group";
+    Repository(ecr) => "ecr", "ECR repository";
+    LogGroup(logs) => "logs", "log group";
+    Role(iam) => "role", "IAM role";
+    Parameter(ssm) => "ssm", "SSM parameter";
+    Cluster(cluster) => "cluster", "ECS cluster";
+    LoadBalancer(load_balancer) => "alb", "load balancer";
+    TargetGroup(target_group) => "tg", "target group";
+    Listener(listener) => "listener", "listener";
+    TaskDefinition(task_definition) => "taskdef", "task definition";
+    Service(service) => "service", "ECS service";
 }

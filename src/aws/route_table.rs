@@ -1,11 +1,162 @@
 //! The public route table: 0.0.0.0/0 → internet gateway, associated with every subnet.
 
 use aws_sdk_ec2::types::{ResourceType, TagSpecification};
+use serde::Serialize;
+use serde_json::{Value, json};
 
+use super::kind::{Cx, Resource};
+use super::permissions::{Cmd, NETWORK, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
 use super::{Aws, AwsError, Ctx, Outcome, ec2_owner_filters, ec2_resource_tag, once};
 use crate::names::Names;
-use crate::plan::{Key, Observed, State};
+use crate::plan::{self, Ids, Key, Kind, Observed};
+
+/// The public subnets' route table: the default route to the internet gateway.
+pub struct RouteTable;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spec {
+    pub vpc: Key,
+    pub gateway: Key,
+    pub subnets: Vec<Key>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    pub vpc_id: String,
+    /// (destination, target)
+    pub routes: Vec<(String, String)>,
+    /// (association id, subnet id)
+    pub associations: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum Fix {
+    AddRoute {
+        destination: String,
+    },
+    ReplaceRoute {
+        destination: String,
+    },
+    Associate {
+        subnet: Key,
+    },
+    Disassociate {
+        association: String,
+        subnet_id: String,
+    },
+}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fix::AddRoute { destination } => {
+                write!(f, "add route {destination} → internet gateway")
+            }
+            Fix::ReplaceRoute { destination } => {
+                write!(f, "point route {destination} at the internet gateway")
+            }
+            Fix::Associate { subnet } => write!(f, "associate {subnet}"),
+            Fix::Disassociate { subnet_id, .. } => write!(f, "disassociate {subnet_id}"),
+        }
+    }
+}
+
+impl Resource for RouteTable {
+    type Spec = Spec;
+    type State = State;
+    type Fix = Fix;
+    #[rustfmt::skip]
+    const PERMISSIONS: &'static [Permission] = {
+        use Cmd::*;
+        &[
+            ("ec2:DescribeRouteTables", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ec2:CreateRouteTable", Scope::Any, &[Up]),
+            ("ec2:CreateRoute", Scope::Any, &[Up]),
+            ("ec2:ReplaceRoute", Scope::Any, &[Up]),
+            ("ec2:AssociateRouteTable", Scope::Any, &[Up]),
+            ("ec2:DisassociateRouteTable", Scope::Any, &[Up, Down]),
+            ("ec2:DeleteRouteTable", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
+        ]
+    };
+
+    fn deps(spec: &Spec) -> Vec<Key> {
+        let mut d = vec![spec.vpc.clone(), spec.gateway.clone()];
+        d.extend(spec.subnets.iter().cloned());
+        d
+    }
+
+    fn delete_before(_: &Key, other: Kind, _: &Key) -> bool {
+        matches!(other, Kind::Vpc | Kind::Subnet | Kind::InternetGateway)
+    }
+
+    fn diff(want: &Spec, have: &State, ids: &Ids) -> Result<Vec<Fix>, String> {
+        let mut fixes = Vec::new();
+        let destination = DEFAULT_ROUTE.to_string();
+        match have.routes.iter().find(|(d, _)| d == DEFAULT_ROUTE) {
+            None => fixes.push(Fix::AddRoute { destination }),
+            Some((_, target)) if ids.get(&want.gateway) != Some(target) => {
+                fixes.push(Fix::ReplaceRoute { destination })
+            }
+            Some(_) => {}
+        }
+        let wanted: Vec<Option<&String>> = want.subnets.iter().map(|s| ids.get(s)).collect();
+        for (subnet, id) in want.subnets.iter().zip(&wanted) {
+            if id.is_none_or(|id| !have.associations.iter().any(|(_, s)| s == id)) {
+                fixes.push(Fix::Associate {
+                    subnet: subnet.clone(),
+                });
+            }
+        }
+        for (association, subnet_id) in &have.associations {
+            if !wanted.iter().flatten().any(|w| *w == subnet_id) {
+                fixes.push(Fix::Disassociate {
+                    association: association.clone(),
+                    subnet_id: subnet_id.clone(),
+                });
+            }
+        }
+        Ok(fixes)
+    }
+
+    fn settings(_: &Key, spec: &Spec) -> Value {
+        json!({
+            "gateway": null,
+            "routes": [{ "destination": DEFAULT_ROUTE, "gateway": spec.gateway }],
+        })
+    }
+
+    async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
+        find(aws, names).await
+    }
+
+    async fn create(cx: &Cx<'_>, key: &Key, _: &str, spec: &Spec) -> Result<String, AwsError> {
+        let subnets = cx.ids_of(&spec.subnets)?;
+        let (vpc, gateway) = (cx.id(&spec.vpc)?, cx.id(&spec.gateway)?);
+        create(cx.aws, cx.names, key, &vpc, &gateway, &subnets).await
+    }
+
+    async fn fix(
+        cx: &Cx<'_>,
+        want: &Spec,
+        have: &Observed,
+        _: &State,
+        fix: &Fix,
+    ) -> Result<(), AwsError> {
+        let (aws, id) = (cx.aws, have.id.as_str());
+        match fix {
+            Fix::AddRoute { .. } => add_route(aws, id, &cx.id(&want.gateway)?, false).await,
+            Fix::ReplaceRoute { .. } => add_route(aws, id, &cx.id(&want.gateway)?, true).await,
+            Fix::Associate { subnet } => associate(aws, id, &cx.id(subnet)?).await,
+            Fix::Disassociate { association, .. } => disassociate(aws, association).await,
+        }
+    }
+
+    async fn delete(cx: &Cx<'_>, have: &Observed, state: &State) -> Result<(), AwsError> {
+        delete(cx.aws, &have.id, &state.associations).await
+    }
+}
 
 pub const DEFAULT_ROUTE: &str = "0.0.0.0/0";
 
@@ -47,11 +198,11 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
                 key: Key(ec2_resource_tag(t.tags())?),
                 id: t.route_table_id()?.into(),
                 name: names.route_table(),
-                state: State::RouteTable {
+                state: plan::State::RouteTable(State {
                     vpc_id: t.vpc_id().unwrap_or_default().into(),
                     routes,
                     associations,
-                },
+                }),
             })
         })
         .collect();

@@ -4,11 +4,139 @@
 use aws_sdk_ec2::types::{
     IpPermission, IpRange, Ipv6Range, ResourceType, TagSpecification, UserIdGroupPair,
 };
+use serde::Serialize;
+use serde_json::{Value, json};
 
+use super::kind::{Cx, Resource};
+use super::permissions::{Cmd, NETWORK, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
 use super::{Aws, AwsError, Ctx, Outcome, ec2_owner_filters, ec2_resource_tag, once};
 use crate::names::Names;
-use crate::plan::{Key, Observed, Peer, Rule, State};
+use crate::plan::{self, Ids, Key, Kind, Observed, Peer, Rule, desired};
+
+/// A security group: the load balancer's, open to the internet on its port, and each service's, open to the load balancer only.
+pub struct SecurityGroup;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spec {
+    pub vpc: Key,
+    pub description: String,
+    pub ingress: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    pub vpc_id: String,
+    pub ingress: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum Fix {
+    Authorize { rule: Rule },
+    Revoke { rule: Rule },
+}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fix::Authorize { rule } => write!(f, "allow {rule}"),
+            Fix::Revoke { rule } => write!(f, "revoke {rule}"),
+        }
+    }
+}
+
+impl Resource for SecurityGroup {
+    type Spec = Spec;
+    type State = State;
+    type Fix = Fix;
+    #[rustfmt::skip]
+    const PERMISSIONS: &'static [Permission] = {
+        use Cmd::*;
+        &[
+            ("ec2:DescribeSecurityGroups", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ec2:CreateSecurityGroup", Scope::Any, &[Up]),
+            ("ec2:AuthorizeSecurityGroupIngress", Scope::Any, &[Up]),
+            ("ec2:RevokeSecurityGroupIngress", Scope::Any, &[Up]),
+            ("ec2:DeleteSecurityGroup", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
+        ]
+    };
+
+    fn deps(spec: &Spec) -> Vec<Key> {
+        let mut d = vec![spec.vpc.clone()];
+        d.extend(spec.ingress.iter().filter_map(|r| match &r.peer {
+            Peer::Group(k) => Some(k.clone()),
+            Peer::Cidr4(_) | Peer::Cidr6(_) | Peer::GroupId(_) => None,
+        }));
+        d
+    }
+
+    /// Service groups reference the load balancer's group in their rules: they go first.
+    fn delete_before(first: &Key, other: Kind, then: &Key) -> bool {
+        other == Kind::Vpc
+            || (other == Kind::SecurityGroup && then == &desired::alb_sg() && first != then)
+    }
+
+    fn diff(want: &Spec, have: &State, ids: &Ids) -> Result<Vec<Fix>, String> {
+        let resolve = |r: &Rule| match &r.peer {
+            Peer::Group(k) => ids.get(k).map(|id| Rule {
+                peer: Peer::GroupId(id.clone()),
+                ..r.clone()
+            }),
+            _ => Some(r.clone()),
+        };
+        let mut fixes = Vec::new();
+        for rule in &want.ingress {
+            if resolve(rule).is_none_or(|r| !have.ingress.contains(&r)) {
+                fixes.push(Fix::Authorize { rule: rule.clone() });
+            }
+        }
+        let wanted: Vec<Rule> = want.ingress.iter().filter_map(resolve).collect();
+        for rule in &have.ingress {
+            if !wanted.contains(rule) {
+                fixes.push(Fix::Revoke { rule: rule.clone() });
+            }
+        }
+        Ok(fixes)
+    }
+
+    fn settings(_: &Key, _: &Spec) -> Value {
+        json!({})
+    }
+
+    async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
+        find(aws, names).await
+    }
+
+    async fn create(cx: &Cx<'_>, key: &Key, name: &str, spec: &Spec) -> Result<String, AwsError> {
+        let vpc = cx.id(&spec.vpc)?;
+        let id = create(cx.aws, cx.names, key, name, &spec.description, &vpc).await?;
+        let rules = spec
+            .ingress
+            .iter()
+            .map(|r| cx.resolved(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        authorize(cx.aws, &id, &rules).await?;
+        Ok(id)
+    }
+
+    async fn fix(
+        cx: &Cx<'_>,
+        _: &Spec,
+        have: &Observed,
+        _: &State,
+        fix: &Fix,
+    ) -> Result<(), AwsError> {
+        match fix {
+            Fix::Authorize { rule } => authorize(cx.aws, &have.id, &[cx.resolved(rule)?]).await,
+            Fix::Revoke { rule } => revoke(cx.aws, &have.id, &[cx.resolved(rule)?]).await,
+        }
+    }
+
+    async fn delete(cx: &Cx<'_>, have: &Observed, _: &State) -> Result<(), AwsError> {
+        delete(cx.aws, &have.id).await
+    }
+}
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     let out = aws
@@ -28,10 +156,10 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
                 key: Key(ec2_resource_tag(g.tags())?),
                 id: g.group_id()?.into(),
                 name: g.group_name().unwrap_or_default().into(),
-                state: State::SecurityGroup {
+                state: plan::State::SecurityGroup(State {
                     vpc_id: g.vpc_id().unwrap_or_default().into(),
                     ingress,
-                },
+                }),
             })
         })
         .collect();

@@ -6,10 +6,96 @@ use std::collections::BTreeMap;
 use aws_sdk_ssm::types::{ParameterStringFilter, ParameterTier, ParameterType, Tag};
 use base64::Engine;
 use rand::TryRngCore;
+use serde::Serialize;
+use serde_json::{Value, json};
 
+use super::kind::{Cx, Resource};
+use super::permissions::{Cmd, PARAMETERS, Permission, Scope};
 use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
-use crate::plan::{Generations, Key, Observed, State};
+use crate::plan::{self, Generations, Ids, Key, Kind, Observed};
+
+/// An SSM SecureString parameter holding one generation of a service's API token.
+pub struct Parameter;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spec {
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    pub version: i64,
+    pub generation: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum Fix {}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl Resource for Parameter {
+    type Spec = Spec;
+    type State = State;
+    type Fix = Fix;
+    #[rustfmt::skip]
+    const PERMISSIONS: &'static [Permission] = {
+        use Cmd::*;
+        &[
+            ("ssm:DescribeParameters", Scope::Any, &[Up, RotateToken, Token, Status, Down]),
+            ("ssm:GetParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Token, Down]),
+            ("ssm:PutParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Down]),
+            ("ssm:AddTagsToResource", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Down]),
+            ("ssm:DeleteParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Down]),
+        ]
+    };
+
+    fn deps(_: &Spec) -> Vec<Key> {
+        Vec::new()
+    }
+
+    fn delete_before(_: &Key, _: Kind, _: &Key) -> bool {
+        false
+    }
+
+    /// A token's value is never compared: rotating it is `rotate-token`'s job.
+    fn diff(_: &Spec, _: &State, _: &Ids) -> Result<Vec<Fix>, String> {
+        Ok(vec![])
+    }
+
+    fn summary(have: &State) -> String {
+        format!("token generation {}", have.generation)
+    }
+
+    fn settings(_: &Key, _: &Spec) -> Value {
+        json!({
+            "type": TYPE.as_str(),
+            "tier": TIER.as_str(),
+            "value": "32 random bytes, URL-safe base64 (never printed)",
+        })
+    }
+
+    async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
+        find(aws, names).await
+    }
+
+    async fn create(cx: &Cx<'_>, key: &Key, name: &str, spec: &Spec) -> Result<String, AwsError> {
+        create(cx.aws, cx.names, key, name, &spec.description).await
+    }
+
+    async fn fix(_: &Cx<'_>, _: &Spec, _: &Observed, _: &State, fix: &Fix) -> Result<(), AwsError> {
+        match *fix {}
+    }
+
+    async fn delete(cx: &Cx<'_>, have: &Observed, _: &State) -> Result<(), AwsError> {
+        delete(cx.aws, &have.id).await
+    }
+}
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     let prefix = names.parameter_prefix();
@@ -48,10 +134,10 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
                 key: generations.key(&service, generation),
                 id: name.clone(),
                 name,
-                state: State::Parameter {
+                state: plan::State::Parameter(State {
                     version,
                     generation,
-                },
+                }),
             });
         }
     }

@@ -1,12 +1,122 @@
 //! Public subnets, one per availability zone, public IPs on launch (no NAT gateway).
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, TagSpecification};
+use serde::Serialize;
+use serde_json::{Value, json};
 
+use super::kind::{Cx, Resource};
+use super::permissions::{Cmd, NETWORK, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
 use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, once};
 use crate::names::Names;
 use crate::plan::zones::Zone;
-use crate::plan::{Key, Observed, State};
+use crate::plan::{self, Ids, Key, Kind, Observed};
+
+/// A public subnet: public IPs on launch, so tasks reach ECR and the internet without a NAT gateway.
+pub struct Subnet;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spec {
+    pub cidr: String,
+    /// Empty: placed by the planner's zone choice.
+    pub az: String,
+    pub vpc: Key,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    pub cidr: String,
+    pub az: String,
+    pub vpc_id: String,
+    pub public_ip_on_launch: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum Fix {
+    MapPublicIp,
+}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fix::MapPublicIp => write!(f, "assign public IPs on launch"),
+        }
+    }
+}
+
+impl Resource for Subnet {
+    type Spec = Spec;
+    type State = State;
+    type Fix = Fix;
+    #[rustfmt::skip]
+    const PERMISSIONS: &'static [Permission] = {
+        use Cmd::*;
+        &[
+            ("ec2:DescribeAvailabilityZones", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ec2:DescribeSubnets", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ec2:CreateSubnet", Scope::Any, &[Up]),
+            ("ec2:ModifySubnetAttribute", Scope::Any, &[Up]),
+            ("ec2:DeleteSubnet", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
+        ]
+    };
+
+    fn deps(spec: &Spec) -> Vec<Key> {
+        vec![spec.vpc.clone()]
+    }
+
+    fn delete_before(_: &Key, other: Kind, _: &Key) -> bool {
+        other == Kind::Vpc
+    }
+
+    fn diff(want: &Spec, have: &State, ids: &Ids) -> Result<Vec<Fix>, String> {
+        let moved = ids.get(&want.vpc).is_some_and(|v| v != &have.vpc_id);
+        if want.cidr != have.cidr || (!want.az.is_empty() && want.az != have.az) || moved {
+            return Err(format!(
+                "subnet is {} in {}, stack.yaml wants {} in {}; subnets cannot move: run `stackctl down` first",
+                have.cidr, have.az, want.cidr, want.az
+            ));
+        }
+        Ok(if have.public_ip_on_launch {
+            vec![]
+        } else {
+            vec![Fix::MapPublicIp]
+        })
+    }
+
+    fn summary(have: &State) -> String {
+        format!("{} in {}", have.cidr, have.az)
+    }
+
+    fn settings(_: &Key, _: &Spec) -> Value {
+        json!({ "map_public_ip_on_launch": true })
+    }
+
+    async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
+        find(aws, names).await
+    }
+
+    async fn create(cx: &Cx<'_>, key: &Key, name: &str, spec: &Spec) -> Result<String, AwsError> {
+        let vpc = cx.id(&spec.vpc)?;
+        create(cx.aws, cx.names, key, name, &spec.cidr, &spec.az, &vpc).await
+    }
+
+    async fn fix(
+        cx: &Cx<'_>,
+        _: &Spec,
+        have: &Observed,
+        _: &State,
+        fix: &Fix,
+    ) -> Result<(), AwsError> {
+        match fix {
+            Fix::MapPublicIp => map_public_ip(cx.aws, &have.id).await,
+        }
+    }
+
+    async fn delete(cx: &Cx<'_>, have: &Observed, _: &State) -> Result<(), AwsError> {
+        delete(cx.aws, &have.id).await
+    }
+}
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     let out = aws
@@ -31,12 +141,12 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
                 key: Key(key),
                 id: s.subnet_id()?.into(),
                 name: name.into(),
-                state: State::Subnet {
+                state: plan::State::Subnet(State {
                     cidr: s.cidr_block().unwrap_or_default().into(),
                     az: s.availability_zone().unwrap_or_default().into(),
                     vpc_id: s.vpc_id().unwrap_or_default().into(),
                     public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
-                },
+                }),
             })
         })
         .collect();

@@ -4,11 +4,139 @@
 use aws_sdk_elasticloadbalancingv2::types::{
     Matcher, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
 };
+use serde::Serialize;
+use serde_json::{Value, json};
 
+use super::kind::{Cx, Resource};
+use super::permissions::{Cmd, Permission, Scope, TARGET_GROUPS};
 use super::retry::delete_draining;
 use super::{Aws, AwsError, Ctx, elb};
 use crate::names::Names;
-use crate::plan::{HealthCheck, Key, Observed, State};
+use crate::plan::{self, HealthCheck, Ids, Key, Kind, Observed};
+
+/// The public service's target group: tasks registered by IP, health-checked over HTTP.
+pub struct TargetGroup;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spec {
+    pub vpc: Key,
+    pub port: i32,
+    pub health: HealthCheck,
+    pub deregistration_delay: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    pub vpc_id: String,
+    pub port: i32,
+    pub target_type: String,
+    pub health: HealthCheck,
+    pub deregistration_delay: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum Fix {
+    SetHealthCheck { health: HealthCheck },
+    SetDeregistrationDelay { seconds: i32 },
+}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fix::SetHealthCheck { health } => {
+                write!(f, "health check {} every {}s", health.path, health.interval)
+            }
+            Fix::SetDeregistrationDelay { seconds } => write!(f, "deregistration delay {seconds}s"),
+        }
+    }
+}
+
+impl Resource for TargetGroup {
+    type Spec = Spec;
+    type State = State;
+    type Fix = Fix;
+    #[rustfmt::skip]
+    const PERMISSIONS: &'static [Permission] = {
+        use Cmd::*;
+        &[
+            ("elasticloadbalancing:DescribeTargetGroups", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("elasticloadbalancing:DescribeTargetGroupAttributes", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("elasticloadbalancing:CreateTargetGroup", Scope::Arns("TheStacksTargetGroups", TARGET_GROUPS), &[Up]),
+            ("elasticloadbalancing:ModifyTargetGroup", Scope::Arns("TheStacksTargetGroups", TARGET_GROUPS), &[Up]),
+            ("elasticloadbalancing:ModifyTargetGroupAttributes", Scope::Arns("TheStacksTargetGroups", TARGET_GROUPS), &[Up]),
+            ("elasticloadbalancing:DeleteTargetGroup", Scope::Arns("TheStacksTargetGroups", TARGET_GROUPS), &[Down]),
+        ]
+    };
+
+    fn deps(spec: &Spec) -> Vec<Key> {
+        vec![spec.vpc.clone()]
+    }
+
+    fn delete_before(_: &Key, other: Kind, _: &Key) -> bool {
+        other == Kind::Vpc
+    }
+
+    fn diff(want: &Spec, have: &State, ids: &Ids) -> Result<Vec<Fix>, String> {
+        let moved = ids.get(&want.vpc).is_some_and(|v| v != &have.vpc_id);
+        if want.port != have.port || have.target_type != TARGET_TYPE.as_str() || moved {
+            return Err(format!(
+                "target group is {}:{} in {}; wanted ip:{}: run `stackctl down` first",
+                have.target_type, have.port, have.vpc_id, want.port
+            ));
+        }
+        let mut fixes = Vec::new();
+        if want.health != have.health {
+            fixes.push(Fix::SetHealthCheck {
+                health: want.health.clone(),
+            });
+        }
+        if have.deregistration_delay != Some(want.deregistration_delay) {
+            fixes.push(Fix::SetDeregistrationDelay {
+                seconds: want.deregistration_delay,
+            });
+        }
+        Ok(fixes)
+    }
+
+    fn settings(_: &Key, _: &Spec) -> Value {
+        json!({
+            "protocol": PROTOCOL.as_str(),
+            "target_type": TARGET_TYPE.as_str(),
+            "health_check_protocol": PROTOCOL.as_str(),
+            "healthy_http_codes": HEALTHY_CODES,
+        })
+    }
+
+    async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
+        find(aws, names).await
+    }
+
+    async fn create(cx: &Cx<'_>, key: &Key, name: &str, spec: &Spec) -> Result<String, AwsError> {
+        let vpc = cx.id(&spec.vpc)?;
+        let (port, health, delay) = (spec.port, &spec.health, spec.deregistration_delay);
+        create(cx.aws, cx.names, key, name, &vpc, port, health, delay).await
+    }
+
+    async fn fix(
+        cx: &Cx<'_>,
+        _: &Spec,
+        have: &Observed,
+        _: &State,
+        fix: &Fix,
+    ) -> Result<(), AwsError> {
+        match fix {
+            Fix::SetHealthCheck { health } => set_health_check(cx.aws, &have.id, health).await,
+            Fix::SetDeregistrationDelay { seconds } => {
+                set_deregistration_delay(cx.aws, &have.id, *seconds).await
+            }
+        }
+    }
+
+    async fn delete(cx: &Cx<'_>, have: &Observed, _: &State) -> Result<(), AwsError> {
+        delete(cx.aws, &have.id).await
+    }
+}
 
 const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
 /// HTTP to the tasks' IP addresses (awsvpc), healthy on 200 only.
@@ -67,7 +195,7 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
             key: Key(key.clone()),
             id: arn.into(),
             name: g.target_group_name().unwrap_or_default().into(),
-            state: State::TargetGroup {
+            state: plan::State::TargetGroup(State {
                 vpc_id: g.vpc_id().unwrap_or_default().into(),
                 port: g.port().unwrap_or_default(),
                 target_type: g
@@ -82,7 +210,7 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
                     unhealthy: g.unhealthy_threshold_count().unwrap_or_default(),
                 },
                 deregistration_delay: delay,
-            },
+            }),
         });
     }
     Ok(found)

@@ -1,21 +1,137 @@
 //! Task definitions: one family per service. Revisions are immutable, so "update" is
 //! "register a new revision"; observing reads the family's latest ACTIVE revision.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_ecs::types::{
-    KeyValuePair, RuntimePlatform, Tag, TaskDefinition, TaskDefinitionFamilyStatus,
-    TaskDefinitionField, TaskDefinitionStatus, Volume,
+    RuntimePlatform, Tag, TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus,
+    Volume,
 };
 use futures::future::try_join_all;
+use serde::Serialize;
+use serde_json::Value;
 
 use super::container::{
-    COMPATIBILITY, CPU_ARCHITECTURE, NETWORK_MODE, OS_FAMILY, container_definition,
+    COMPATIBILITY, CPU_ARCHITECTURE, NETWORK_MODE, OS_FAMILY, container_definition, parsed,
+    request_json,
 };
+use super::kind::{Cx, Resource};
+use super::permissions::{Cmd, Permission, Scope, TASK_DEFINITIONS};
 use super::retry::{Backoff, retry};
 use super::{Aws, AwsError, Ctx};
 use crate::names::{Names, TAG_ENV, TAG_RESOURCE, TAG_STACK};
-use crate::plan::{Key, Observed, State, TaskDef};
+use crate::plan::{self, Ids, Key, Kind, Observed, TaskDef};
+
+/// A service's task definition: one family, a new revision whenever its content changes.
+pub struct TaskDefinition;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spec {
+    pub def: TaskDef,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    pub revision: i32,
+    pub def: TaskDef,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum Fix {
+    /// Register a new revision (ECS revisions are immutable).
+    RegisterRevision { changed: Vec<String> },
+}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fix::RegisterRevision { changed } => {
+                write!(f, "register a new revision ({})", changed.join(", "))
+            }
+        }
+    }
+}
+
+impl Resource for TaskDefinition {
+    type Spec = Spec;
+    type State = State;
+    type Fix = Fix;
+    #[rustfmt::skip]
+    const PERMISSIONS: &'static [Permission] = {
+        use Cmd::*;
+        &[
+            ("ecs:ListTaskDefinitionFamilies", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ecs:ListTaskDefinitions", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ecs:DescribeTaskDefinition", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ecs:RegisterTaskDefinition", Scope::Any, &[Up, RotateToken]),
+            ("ecs:DeregisterTaskDefinition", Scope::Any, &[Up, RotateToken, Down]),
+            ("ecs:DeleteTaskDefinitions", Scope::Arns("TheStacksTaskDefinitions", TASK_DEFINITIONS), &[Down]),
+        ]
+    };
+
+    fn deps(_: &Spec) -> Vec<Key> {
+        Vec::new()
+    }
+
+    fn delete_before(_: &Key, _: Kind, _: &Key) -> bool {
+        false
+    }
+
+    fn diff(want: &Spec, have: &State, _: &Ids) -> Result<Vec<Fix>, String> {
+        let changed = plan::task_def_changes(&want.def, &have.def);
+        Ok(if changed.is_empty() {
+            vec![]
+        } else {
+            vec![Fix::RegisterRevision { changed }]
+        })
+    }
+
+    fn summary(have: &State) -> String {
+        let def = &have.def;
+        format!(
+            "revision {}, {} cpu / {} MiB, {}",
+            have.revision,
+            def.cpu,
+            def.memory,
+            def.image.as_deref().unwrap_or("no image")
+        )
+    }
+
+    /// The request itself, in place of the spec.
+    fn settings(key: &Key, spec: &Spec) -> Value {
+        let container = key.0.split_once('/').map_or("", |(_, n)| n);
+        let mut request = request_json(container, &spec.def);
+        request["def"] = Value::Null;
+        request
+    }
+
+    async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
+        find(aws, names).await
+    }
+
+    async fn create(cx: &Cx<'_>, key: &Key, name: &str, spec: &Spec) -> Result<String, AwsError> {
+        register(cx.aws, cx.names, key, name, &spec.def).await
+    }
+
+    async fn fix(
+        cx: &Cx<'_>,
+        want: &Spec,
+        have: &Observed,
+        _: &State,
+        fix: &Fix,
+    ) -> Result<(), AwsError> {
+        match fix {
+            Fix::RegisterRevision { .. } => {
+                let arn = register(cx.aws, cx.names, &have.key, &have.name, &want.def).await?;
+                cx.remember(&have.key, arn);
+                Ok(())
+            }
+        }
+    }
+
+    async fn delete(cx: &Cx<'_>, have: &Observed, _: &State) -> Result<(), AwsError> {
+        delete(cx.aws, &have.name, is_leftover(&have.key)).await
+    }
+}
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     let prefix = names.task_family("");
@@ -97,64 +213,11 @@ async fn describe(aws: &Aws, names: &Names, family: &str) -> Result<Option<Obser
         key: Key(key),
         id: td.task_definition_arn().unwrap_or_default().into(),
         name: td.family().unwrap_or(family).into(),
-        state: State::TaskDefinition {
+        state: plan::State::TaskDefinition(State {
             revision: td.revision(),
-            def: parse(td),
-        },
+            def: parsed(td),
+        }),
     }))
-}
-
-fn parse(td: &TaskDefinition) -> TaskDef {
-    let c = td.container_definitions().first();
-    let pairs = |v: &[KeyValuePair]| -> BTreeMap<String, String> {
-        v.iter()
-            .filter_map(|p| Some((p.name()?.to_string(), p.value()?.to_string())))
-            .collect()
-    };
-    let log = c
-        .and_then(|c| c.log_configuration())
-        .and_then(|l| l.options());
-    let log_option = |k: &str| log.and_then(|o| o.get(k)).cloned().unwrap_or_default();
-    TaskDef {
-        cpu: td.cpu().and_then(|v| v.parse().ok()).unwrap_or_default(),
-        memory: td.memory().and_then(|v| v.parse().ok()).unwrap_or_default(),
-        execution_role: td.execution_role_arn().unwrap_or_default().into(),
-        task_role: td.task_role_arn().unwrap_or_default().into(),
-        image: c.and_then(|c| c.image()).map(str::to_string),
-        port: c
-            .and_then(|c| c.port_mappings().first())
-            .and_then(|p| p.container_port())
-            .unwrap_or_default() as u16,
-        environment: c.map(|c| pairs(c.environment())).unwrap_or_default(),
-        secrets: c
-            .map(|c| {
-                c.secrets()
-                    .iter()
-                    .map(|s| (s.name().to_string(), s.value_from().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        log_group: log_option("awslogs-group"),
-        log_region: log_option("awslogs-region"),
-        health_command: Some(
-            c.and_then(|c| c.health_check())
-                .map(|h| h.command().to_vec())
-                .unwrap_or_default(),
-        ),
-        stop_timeout: c.and_then(|c| c.stop_timeout()).unwrap_or_default(),
-        user: c.and_then(|c| c.user()).unwrap_or_default().into(),
-        read_only_root: c
-            .and_then(|c| c.readonly_root_filesystem())
-            .unwrap_or(false),
-        volumes: c
-            .map(|c| {
-                c.mount_points()
-                    .iter()
-                    .filter_map(|m| Some((m.source_volume()?.into(), m.container_path()?.into())))
-                    .collect()
-            })
-            .unwrap_or_default(),
-    }
 }
 
 /// Registers a revision of `family` with `def`; returns its ARN. The container is named

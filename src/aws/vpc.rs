@@ -1,11 +1,122 @@
 //! VPC: found by the stack's tags; DNS support and hostnames on.
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, TagSpecification, VpcAttributeName};
+use serde::Serialize;
+use serde_json::{Value, json};
 
+use super::kind::{Cx, Resource};
+use super::permissions::{Cmd, NETWORK, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
 use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, once};
 use crate::names::Names;
-use crate::plan::{Key, Observed, State};
+use crate::plan::{self, Ids, Key, Kind, Observed};
+
+/// The stack's VPC, DNS support and hostnames on (tasks resolve AWS endpoints by name).
+pub struct Vpc;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spec {
+    pub cidr: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    pub cidr: String,
+    pub dns_hostnames: bool,
+    pub dns_support: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum Fix {
+    EnableDnsHostnames,
+    EnableDnsSupport,
+}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fix::EnableDnsHostnames => write!(f, "enable DNS hostnames"),
+            Fix::EnableDnsSupport => write!(f, "enable DNS support"),
+        }
+    }
+}
+
+impl Resource for Vpc {
+    type Spec = Spec;
+    type State = State;
+    type Fix = Fix;
+    #[rustfmt::skip]
+    const PERMISSIONS: &'static [Permission] = {
+        use Cmd::*;
+        &[
+            ("ec2:DescribeVpcs", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ec2:DescribeVpcAttribute", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ec2:CreateVpc", Scope::Any, &[Up]),
+            ("ec2:ModifyVpcAttribute", Scope::Any, &[Up]),
+            ("ec2:DeleteVpc", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
+        ]
+    };
+
+    fn deps(_: &Spec) -> Vec<Key> {
+        Vec::new()
+    }
+
+    /// Deleted last: everything else of the network is in it.
+    fn delete_before(_: &Key, _: Kind, _: &Key) -> bool {
+        false
+    }
+
+    fn diff(want: &Spec, have: &State, _: &Ids) -> Result<Vec<Fix>, String> {
+        if want.cidr != have.cidr {
+            return Err(format!(
+                "CIDR is {}, stack.yaml says {}; a VPC's CIDR cannot change: run `stackctl down` first",
+                have.cidr, want.cidr
+            ));
+        }
+        let mut fixes = Vec::new();
+        if !have.dns_support {
+            fixes.push(Fix::EnableDnsSupport);
+        }
+        if !have.dns_hostnames {
+            fixes.push(Fix::EnableDnsHostnames);
+        }
+        Ok(fixes)
+    }
+
+    fn summary(have: &State) -> String {
+        have.cidr.clone()
+    }
+
+    fn settings(_: &Key, _: &Spec) -> Value {
+        json!({ "enable_dns_hostnames": true })
+    }
+
+    async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
+        find(aws, names).await
+    }
+
+    async fn create(cx: &Cx<'_>, key: &Key, _: &str, spec: &Spec) -> Result<String, AwsError> {
+        create(cx.aws, cx.names, key, &spec.cidr).await
+    }
+
+    async fn fix(
+        cx: &Cx<'_>,
+        _: &Spec,
+        have: &Observed,
+        _: &State,
+        fix: &Fix,
+    ) -> Result<(), AwsError> {
+        match fix {
+            Fix::EnableDnsHostnames => enable_dns_hostnames(cx.aws, &have.id).await,
+            Fix::EnableDnsSupport => enable_dns_support(cx.aws, &have.id).await,
+        }
+    }
+
+    async fn delete(cx: &Cx<'_>, have: &Observed, _: &State) -> Result<(), AwsError> {
+        delete(cx.aws, &have.id).await
+    }
+}
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     let out = aws
@@ -26,11 +137,11 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
             key: Key(key),
             id: id.into(),
             name: names.vpc(),
-            state: State::Vpc {
+            state: plan::State::Vpc(State {
                 cidr: v.cidr_block().unwrap_or_default().into(),
                 dns_hostnames: hostnames,
                 dns_support: support,
-            },
+            }),
         });
     }
     found.sort_by(|a, b| a.id.cmp(&b.id));

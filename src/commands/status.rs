@@ -21,7 +21,7 @@ pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
     let plan = plan::plan(&desired(&stack, &facts), &seen.resources);
     let mut health = Vec::new();
     for o in &seen.resources {
-        if let State::TargetGroup { .. } = o.state {
+        if let State::TargetGroup(aws::target_group::State { .. }) = o.state {
             let h = aws::target_group::health(&aws, &o.id).await?;
             health.push((o.key.clone(), h));
         }
@@ -57,7 +57,7 @@ pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
             "  {:<16} {:<34} {}",
             o.state.kind().label(),
             o.name,
-            summary(&o.state)
+            o.state.summary()
         );
         if let State::Service(s) = &o.state {
             for d in &s.deployments {
@@ -99,27 +99,4 @@ pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
         println!("URL: {url}");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn summary(state: &State) -> String {
-    match state {
-        State::Vpc { cidr, .. } => cidr.clone(),
-        State::Subnet { cidr, az, .. } => format!("{cidr} in {az}"),
-        State::LoadBalancer {
-            state, dns_name, ..
-        } => format!("{state} {dns_name}"),
-        State::TaskDefinition { revision, def } => format!(
-            "revision {revision}, {} cpu / {} MiB, {}",
-            def.cpu,
-            def.memory,
-            def.image.as_deref().unwrap_or("no image")
-        ),
-        State::Service(s) => format!(
-            "{}: {} running, {} pending of {}",
-            s.status, s.running, s.pending, s.desired
-        ),
-        State::Parameter { generation, .. } => format!("token generation {generation}"),
-        State::Cluster { status, .. } => status.clone(),
-        _ => String::new(),
-    }
 }

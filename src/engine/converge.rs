@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::images::{self, Local};
 use super::rollout::{self, Rollout, RolloutError};
 use super::{ApplyError, Progress, apply, observe};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{self, Aws, AwsError};
 use crate::config::Stack;
 use crate::image;
 use crate::plan::{self, Action, Kind, Observed, State, desired::desired};
@@ -30,7 +30,7 @@ pub enum ConvergeError {
 /// The stack's URL, from its load balancer.
 pub fn url_of(resources: &[Observed]) -> Option<String> {
     resources.iter().find_map(|o| match &o.state {
-        State::LoadBalancer { dns_name, .. } if !dns_name.is_empty() => {
+        State::LoadBalancer(aws::load_balancer::State { dns_name, .. }) if !dns_name.is_empty() => {
             Some(format!("http://{dns_name}/"))
         }
         _ => None,

@@ -5,11 +5,10 @@
 
 use std::fmt::Write;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use crate::aws::{cluster, container, ecr, listener, load_balancer, service, ssm, target_group};
 use crate::names::{MANAGED_BY, TAG_ENV, TAG_MANAGED_BY, TAG_RESOURCE, TAG_STACK};
-use crate::plan::{self, Action, Change, Desired, Facts, Plan, Spec};
+use crate::plan::{self, Action, Change, Desired, Facts, Plan};
 
 /// The explanation of `want` (the desired state for `facts`) as Markdown.
 pub fn explain(want: &[Desired], facts: &Facts, stack: &str, env: &str) -> String {
@@ -126,70 +125,12 @@ fn keys(plan: &Plan, wave: &[usize]) -> String {
 }
 
 /// What stackctl sends for `d`: the planner's decisions, then the settings every resource of
-/// its kind gets.
+/// its kind gets (from its module).
 fn settings(d: &Desired) -> Value {
-    // Policies are JSON documents sent as strings: shown as the documents.
-    let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(json!(s));
-    let extra = match &d.spec {
-        Spec::Vpc { .. } => json!({ "enable_dns_hostnames": true }),
-        Spec::Subnet { .. } => json!({ "map_public_ip_on_launch": true }),
-        Spec::InternetGateway { .. } | Spec::SecurityGroup { .. } | Spec::LogGroup { .. } => {
-            json!({})
-        }
-        Spec::RouteTable { gateway, .. } => json!({
-            "gateway": null,
-            "routes": [{ "destination": "0.0.0.0/0", "gateway": gateway }],
-        }),
-        Spec::Repository {
-            lifecycle_policy, ..
-        } => json!({
-            "encryption": ecr::ENCRYPTION.as_str(),
-            "lifecycle_policy": parse(lifecycle_policy),
-        }),
-        Spec::Role {
-            trust_policy,
-            inline,
-            ..
-        } => {
-            let inline: Map<String, Value> =
-                inline.iter().map(|(n, p)| (n.clone(), parse(p))).collect();
-            json!({ "trust_policy": parse(trust_policy), "inline": inline })
-        }
-        Spec::Parameter { .. } => json!({
-            "type": ssm::TYPE.as_str(),
-            "tier": ssm::TIER.as_str(),
-            "value": "32 random bytes, URL-safe base64 (never printed)",
-        }),
-        Spec::Cluster { .. } => json!({
-            "default_capacity_provider_strategy":
-                [{ "capacity_provider": cluster::DEFAULT_PROVIDER, "weight": 1 }],
-        }),
-        Spec::LoadBalancer { .. } => json!({
-            "type": load_balancer::TYPE.as_str(),
-            "scheme": load_balancer::SCHEME.as_str(),
-            "ip_address_type": load_balancer::IP_ADDRESS_TYPE.as_str(),
-        }),
-        Spec::TargetGroup { .. } => json!({
-            "protocol": target_group::PROTOCOL.as_str(),
-            "target_type": target_group::TARGET_TYPE.as_str(),
-            "health_check_protocol": target_group::PROTOCOL.as_str(),
-            "healthy_http_codes": target_group::HEALTHY_CODES,
-        }),
-        Spec::Listener { target_group, .. } => json!({
-            "protocol": listener::PROTOCOL.as_str(),
-            "port": listener::PORT,
-            "default_action": { "type": "forward", "target_group": target_group },
-        }),
-        Spec::TaskDefinition { def } => {
-            let container = d.key.0.split_once('/').map_or("", |(_, n)| n);
-            return container::request_json(container, def);
-        }
-        Spec::Service(_) => service::fixed_settings_json(),
-    };
     let mut v = serde_json::to_value(&d.spec).expect("specs serialize");
     let map = v.as_object_mut().expect("specs are objects");
     map.remove("kind");
-    if let Value::Object(extra) = extra {
+    if let Value::Object(extra) = d.spec.settings(&d.key) {
         for (k, val) in extra {
             // `null`: a field the request sends in another form.
             if val.is_null() {

@@ -137,7 +137,7 @@ pub fn deployed(resources: &[Observed]) -> BTreeMap<String, Image> {
     resources
         .iter()
         .filter_map(|o| match &o.state {
-            State::TaskDefinition { def, .. } => Some((
+            State::TaskDefinition(aws::task_definition::State { def, .. }) => Some((
                 o.key.0.split_once('/')?.1.to_string(),
                 Image {
                     reference: def.image.clone()?,

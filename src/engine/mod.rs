@@ -3,7 +3,6 @@
 pub mod apply;
 pub mod converge;
 pub mod explain;
-mod fix;
 pub mod images;
 pub mod observe;
 pub mod progress;

@@ -16,11 +16,8 @@ pub struct Observation {
 pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> {
     let names = stack.names();
     let path = desired::role_path(stack);
-    // Every kind at once (a kind found with another comes with it).
-    let kinds = Kind::ALL
-        .iter()
-        .copied()
-        .filter(|k| registry::found_with(*k).is_none());
+    // Every kind at once.
+    let kinds = Kind::ALL.iter().copied();
     let (identity, found) = tokio::try_join!(
         aws.identity(),
         try_join_all(kinds.map(|k| registry::find(k, aws, &names, &path)))
@@ -77,7 +74,7 @@ async fn zones(aws: &Aws, stack: &Stack, subnets: &[Observed]) -> Result<Vec<Str
                 .iter()
                 .find(|s| s.key == desired::subnet(i))
                 .and_then(|s| match &s.state {
-                    State::Subnet { az, .. } => Some(az.clone()),
+                    State::Subnet(aws::subnet::State { az, .. }) => Some(az.clone()),
                     _ => None,
                 })
         })

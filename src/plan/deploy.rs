@@ -1,8 +1,10 @@
 //! Task definitions and services: what differs, and which services a plan must roll. Pure.
 
-use super::diff::{Fix, Ids};
+use super::diff::Ids;
+use super::resource::Fix;
 use super::resource::{Desired, Kind, ServiceSpec, ServiceState, Spec, TaskDef};
 use super::{Action, Change, Plan};
+use crate::aws::service::Fix as ServiceFix;
 
 /// The fields of a task definition that differ (empty: registering again changes nothing).
 /// An image or health probe not known yet (plan before build) counts as unchanged.
@@ -118,7 +120,7 @@ pub fn mark_deploys(plan: &mut Plan, desired: &[Desired]) {
                 ..
             }) => {
                 for f in fixes.iter_mut() {
-                    if let Fix::UpdateService { changed } = f
+                    if let Fix::Service(ServiceFix::UpdateService { changed }) = f
                         && !changed.iter().any(|c| c == "task definition")
                     {
                         changed.insert(0, "task definition".into());
@@ -133,9 +135,9 @@ pub fn mark_deploys(plan: &mut Plan, desired: &[Desired]) {
                     kind: Kind::Service,
                     name: d.name.clone(),
                     action: Action::Update {
-                        fixes: vec![Fix::UpdateService {
+                        fixes: vec![Fix::Service(ServiceFix::UpdateService {
                             changed: vec!["task definition".into()],
-                        }],
+                        })],
                     },
                 });
             }

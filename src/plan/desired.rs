@@ -7,6 +7,7 @@ use serde_json::json;
 pub use super::ecs::{Generations, Image};
 use super::resource::{Desired, HealthCheck, Key, Kind, Peer, Rule, ServiceSpec, Spec};
 use super::task_def::task_def;
+use crate::aws;
 use crate::config::{Source, Stack};
 
 /// Facts read from AWS that desired state depends on.
@@ -109,9 +110,9 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
     push(
         vpc(),
         n.vpc(),
-        Spec::Vpc {
+        Spec::Vpc(aws::vpc::Spec {
             cidr: stack.network.cidr.to_string(),
-        },
+        }),
     );
     let cidrs = stack.network.subnet_cidrs();
     for (i, cidr) in cidrs.iter().enumerate() {
@@ -119,27 +120,27 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
         push(
             subnet(i),
             n.subnet(i),
-            Spec::Subnet {
+            Spec::Subnet(aws::subnet::Spec {
                 cidr: cidr.to_string(),
                 az,
                 vpc: vpc(),
-            },
+            }),
         );
     }
     push(
         igw(),
         n.internet_gateway(),
-        Spec::InternetGateway { vpc: vpc() },
+        Spec::InternetGateway(aws::igw::Spec { vpc: vpc() }),
     );
     let subnets = (0..cidrs.len()).map(subnet).collect();
     push(
         route_table(),
         n.route_table(),
-        Spec::RouteTable {
+        Spec::RouteTable(aws::route_table::Spec {
             vpc: vpc(),
             gateway: igw(),
             subnets,
-        },
+        }),
     );
 
     let tcp = |port: i32, peer: Peer| Rule {
@@ -161,11 +162,11 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
     push(
         alb_sg(),
         n.alb_security_group(),
-        Spec::SecurityGroup {
+        Spec::SecurityGroup(aws::security_group::Spec {
             vpc: vpc(),
             description: describe("load balancer"),
             ingress: web,
-        },
+        }),
     );
 
     let param_arn = format!("{}*", parameter_arn(facts, &n.parameter_prefix()));
@@ -176,7 +177,7 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
     push(
         execution_role(),
         n.execution_role(),
-        Spec::Role {
+        Spec::Role(aws::iam::Spec {
             path: role_path(stack),
             trust_policy: trust_policy(facts),
             managed: vec![format!(
@@ -184,14 +185,14 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
                 facts.partition
             )],
             inline: vec![(n.parameters_policy().into(), read_params.to_string())],
-        },
+        }),
     );
     push(
         cluster(),
         n.cluster(),
-        Spec::Cluster {
+        Spec::Cluster(aws::cluster::Spec {
             capacity_providers: vec!["FARGATE".into(), "FARGATE_SPOT".into()],
-        },
+        }),
     );
 
     let public: Vec<_> = stack.services.values().filter(|s| s.public).collect();
@@ -200,28 +201,28 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
         push(
             load_balancer(),
             n.load_balancer(),
-            Spec::LoadBalancer {
+            Spec::LoadBalancer(aws::load_balancer::Spec {
                 subnets,
                 security_group: alb_sg(),
                 gateway: igw(),
-            },
+            }),
         );
         push(
             listener(),
             format!("{}:80", n.load_balancer()),
-            Spec::Listener {
+            Spec::Listener(aws::listener::Spec {
                 load_balancer: load_balancer(),
                 target_group: target_group(&front.name),
-            },
+            }),
         );
     }
     for svc in &public {
-        let spec = Spec::TargetGroup {
+        let spec = Spec::TargetGroup(aws::target_group::Spec {
             vpc: vpc(),
             port: svc.port as i32,
             health: health_check(&svc.health),
             deregistration_delay: DEREGISTRATION_DELAY,
-        };
+        });
         push(target_group(&svc.name), n.target_group(&svc.name), spec);
     }
 
@@ -234,38 +235,38 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
         push(
             service_sg(name),
             n.service_security_group(name),
-            Spec::SecurityGroup {
+            Spec::SecurityGroup(aws::security_group::Spec {
                 vpc: vpc(),
                 description: describe(&format!("service {name}")),
                 ingress,
-            },
+            }),
         );
         if matches!(svc.source, Source::Build(_)) {
             push(
                 repository(name),
                 n.repository(name),
-                Spec::Repository {
+                Spec::Repository(aws::ecr::Spec {
                     scan_on_push: true,
                     lifecycle_policy: lifecycle_policy(),
-                },
+                }),
             );
         }
         push(
             log_group(name),
             n.log_group(name),
-            Spec::LogGroup {
+            Spec::LogGroup(aws::logs::Spec {
                 retention_days: LOG_RETENTION_DAYS,
-            },
+            }),
         );
         push(
             task_role(name),
             n.task_role(name),
-            Spec::Role {
+            Spec::Role(aws::iam::Spec {
                 path: role_path(stack),
                 trust_policy: trust_policy(facts),
                 managed: vec![],
                 inline: vec![],
-            },
+            }),
         );
         if svc.token {
             let generations = facts.tokens.get(name).copied().unwrap_or(Generations {
@@ -285,18 +286,18 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
                 push(
                     generations.key(name, g),
                     n.token_parameter(name, g),
-                    Spec::Parameter {
+                    Spec::Parameter(aws::ssm::Spec {
                         description: description.clone(),
-                    },
+                    }),
                 );
             }
         }
         push(
             task_definition(name),
             n.task_family(name),
-            Spec::TaskDefinition {
+            Spec::TaskDefinition(aws::task_definition::Spec {
                 def: task_def(stack, facts, svc),
-            },
+            }),
         );
         let cidrs = stack.network.subnet_cidrs().len();
         push(

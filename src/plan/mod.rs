@@ -4,7 +4,6 @@ mod deploy;
 pub mod desired;
 mod diff;
 mod ecs;
-mod fix;
 mod render;
 pub mod resource;
 mod task_def;
@@ -14,12 +13,12 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
-pub use deploy::{MAX_PERCENT, MIN_PERCENT};
+pub use deploy::{MAX_PERCENT, MIN_PERCENT, service_changes, task_def_changes};
 pub use desired::{Facts, Generations, Image};
-pub use diff::{Fix, Ids};
+pub use diff::Ids;
 pub use resource::{
-    Deployment, Desired, HealthCheck, Key, Kind, Observed, Peer, Rule, ServiceSpec, ServiceState,
-    Spec, State, TaskDef,
+    Deployment, Desired, Fix, HealthCheck, Key, Kind, Observed, Peer, Rule, ServiceSpec,
+    ServiceState, Spec, State, TaskDef,
 };
 
 // A plan holds a few dozen changes: boxing the spec would buy nothing.
@@ -151,7 +150,7 @@ pub fn order(plan: &Plan, desired: &[Desired]) -> Vec<Vec<usize>> {
                         .iter()
                         .enumerate()
                         .filter(|(_, o)| {
-                            is_delete(o) && delete_before(o.kind, &o.key, c.kind, &c.key)
+                            is_delete(o) && o.kind.delete_before(&o.key, c.kind, &c.key)
                         })
                         .map(|(i, _)| i),
                 );
@@ -183,26 +182,6 @@ pub fn split_deploys(plan: &Plan) -> (Plan, Plan) {
 
 fn is_delete(c: &Change) -> bool {
     matches!(c.action, Action::Delete { .. })
-}
-
-/// Must `first` (of kind `a`) be deleted before `then` (of kind `b`)? Every kind says what it
-/// must go before: AWS refuses to delete what something still uses.
-pub fn delete_before(a: Kind, first: &Key, b: Kind, then: &Key) -> bool {
-    use Kind::*;
-    match a {
-        // Its tasks use everything else; stopping them frees the network interfaces.
-        Service => b != Service,
-        Subnet | InternetGateway | TargetGroup => b == Vpc,
-        RouteTable => matches!(b, Vpc | Subnet | InternetGateway),
-        Listener => matches!(b, LoadBalancer | TargetGroup),
-        // The load balancer holds network interfaces and public IPs in these.
-        LoadBalancer => matches!(b, Subnet | SecurityGroup | InternetGateway | Vpc),
-        // Service groups reference the load balancer's group in their rules.
-        SecurityGroup => {
-            b == Vpc || (b == SecurityGroup && then == &desired::alb_sg() && first != then)
-        }
-        Vpc | Repository | LogGroup | Role | Parameter | Cluster | TaskDefinition => false,
-    }
 }
 
 pub use render::{render_json, render_text};

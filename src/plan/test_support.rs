@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::aws;
 use crate::config;
 
 pub(super) fn stack() -> config::Stack {
@@ -42,74 +43,84 @@ pub(super) fn converged(desired: &[Desired]) -> Vec<Observed> {
         .iter()
         .map(|d| {
             let state = match &d.spec {
-                Spec::Vpc { cidr } => State::Vpc {
+                Spec::Vpc(aws::vpc::Spec { cidr }) => State::Vpc(aws::vpc::State {
                     cidr: cidr.clone(),
                     dns_hostnames: true,
                     dns_support: true,
-                },
-                Spec::Subnet { cidr, az, vpc } => State::Subnet {
-                    cidr: cidr.clone(),
-                    az: az.clone(),
-                    vpc_id: id(vpc),
-                    public_ip_on_launch: true,
-                },
-                Spec::InternetGateway { vpc } => State::InternetGateway {
-                    attached_vpc: Some(id(vpc)),
-                },
-                Spec::RouteTable {
+                }),
+                Spec::Subnet(aws::subnet::Spec { cidr, az, vpc }) => {
+                    State::Subnet(aws::subnet::State {
+                        cidr: cidr.clone(),
+                        az: az.clone(),
+                        vpc_id: id(vpc),
+                        public_ip_on_launch: true,
+                    })
+                }
+                Spec::InternetGateway(aws::igw::Spec { vpc }) => {
+                    State::InternetGateway(aws::igw::State {
+                        attached_vpc: Some(id(vpc)),
+                    })
+                }
+                Spec::RouteTable(aws::route_table::Spec {
                     vpc,
                     gateway,
                     subnets,
-                } => State::RouteTable {
+                }) => State::RouteTable(aws::route_table::State {
                     vpc_id: id(vpc),
                     routes: vec![("0.0.0.0/0".into(), id(gateway))],
                     associations: subnets
                         .iter()
                         .map(|s| (format!("assoc-{}", id(s)), id(s)))
                         .collect(),
-                },
-                Spec::SecurityGroup { vpc, ingress, .. } => State::SecurityGroup {
-                    vpc_id: id(vpc),
-                    ingress: ingress
-                        .iter()
-                        .map(|r| match &r.peer {
-                            Peer::Group(k) => Rule {
-                                peer: Peer::GroupId(id(k)),
-                                ..r.clone()
-                            },
-                            _ => r.clone(),
-                        })
-                        .collect(),
-                },
-                Spec::Repository {
+                }),
+                Spec::SecurityGroup(aws::security_group::Spec { vpc, ingress, .. }) => {
+                    State::SecurityGroup(aws::security_group::State {
+                        vpc_id: id(vpc),
+                        ingress: ingress
+                            .iter()
+                            .map(|r| match &r.peer {
+                                Peer::Group(k) => Rule {
+                                    peer: Peer::GroupId(id(k)),
+                                    ..r.clone()
+                                },
+                                _ => r.clone(),
+                            })
+                            .collect(),
+                    })
+                }
+                Spec::Repository(aws::ecr::Spec {
                     scan_on_push,
                     lifecycle_policy,
-                } => State::Repository {
+                }) => State::Repository(aws::ecr::State {
                     scan_on_push: *scan_on_push,
                     lifecycle_policy: Some(lifecycle_policy.clone()),
-                },
-                Spec::LogGroup { retention_days } => State::LogGroup {
-                    retention_days: Some(*retention_days),
-                },
-                Spec::Role {
+                }),
+                Spec::LogGroup(aws::logs::Spec { retention_days }) => {
+                    State::LogGroup(aws::logs::State {
+                        retention_days: Some(*retention_days),
+                    })
+                }
+                Spec::Role(aws::iam::Spec {
                     path,
                     trust_policy,
                     managed,
                     inline,
-                } => State::Role {
+                }) => State::Role(aws::iam::State {
                     path: path.clone(),
                     trust_policy: trust_policy.clone(),
                     managed: managed.clone(),
                     inline: inline.clone(),
-                },
-                Spec::Parameter { .. } => State::Parameter {
+                }),
+                Spec::Parameter(aws::ssm::Spec { .. }) => State::Parameter(aws::ssm::State {
                     version: 1,
                     generation: 1,
-                },
-                Spec::TaskDefinition { def } => State::TaskDefinition {
-                    revision: 1,
-                    def: def.clone(),
-                },
+                }),
+                Spec::TaskDefinition(aws::task_definition::Spec { def }) => {
+                    State::TaskDefinition(aws::task_definition::State {
+                        revision: 1,
+                        def: def.clone(),
+                    })
+                }
                 Spec::Service(s) => State::Service(ServiceState {
                     status: "ACTIVE".into(),
                     task_definition: id(&s.task_definition),
@@ -129,40 +140,44 @@ pub(super) fn converged(desired: &[Desired]) -> Vec<Observed> {
                     rollback: true,
                     deployments: vec![],
                 }),
-                Spec::Cluster { capacity_providers } => State::Cluster {
-                    status: "ACTIVE".into(),
-                    capacity_providers: capacity_providers.clone(),
-                },
-                Spec::LoadBalancer {
+                Spec::Cluster(aws::cluster::Spec { capacity_providers }) => {
+                    State::Cluster(aws::cluster::State {
+                        status: "ACTIVE".into(),
+                        capacity_providers: capacity_providers.clone(),
+                    })
+                }
+                Spec::LoadBalancer(aws::load_balancer::Spec {
                     subnets,
                     security_group,
                     ..
-                } => {
+                }) => {
                     let mut subnet_ids: Vec<String> = subnets.iter().map(id).collect();
                     subnet_ids.sort();
-                    State::LoadBalancer {
+                    State::LoadBalancer(aws::load_balancer::State {
                         state: "active".into(),
                         dns_name: "lb.example".into(),
                         subnet_ids,
                         security_groups: vec![id(security_group)],
-                    }
+                    })
                 }
-                Spec::TargetGroup {
+                Spec::TargetGroup(aws::target_group::Spec {
                     vpc,
                     port,
                     health,
                     deregistration_delay,
-                } => State::TargetGroup {
+                }) => State::TargetGroup(aws::target_group::State {
                     vpc_id: id(vpc),
                     port: *port,
                     target_type: "ip".into(),
                     health: health.clone(),
                     deregistration_delay: Some(*deregistration_delay),
-                },
-                Spec::Listener { target_group, .. } => State::Listener {
-                    port: 80,
-                    target_group: Some(id(target_group)),
-                },
+                }),
+                Spec::Listener(aws::listener::Spec { target_group, .. }) => {
+                    State::Listener(aws::listener::State {
+                        port: 80,
+                        target_group: Some(id(target_group)),
+                    })
+                }
             };
             Observed {
                 key: d.key.clone(),

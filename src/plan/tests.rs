@@ -2,6 +2,7 @@
 
 use super::test_support::{converged, facts, stack};
 use super::*;
+use crate::aws;
 
 fn edit(observed: &mut [Observed], key: &Key, f: impl FnOnce(&mut State)) {
     f(&mut observed
@@ -96,14 +97,14 @@ fn drift_table() {
             Box::new({
                 let r = alb_80.clone();
                 move |s| {
-                    if let State::SecurityGroup { ingress, .. } = s {
+                    if let State::SecurityGroup(aws::security_group::State { ingress, .. }) = s {
                         ingress.retain(|x| *x != r)
                     }
                 }
             }),
-            vec![Fix::Authorize {
+            vec![Fix::SecurityGroup(aws::security_group::Fix::Authorize {
                 rule: alb_80.clone(),
-            }],
+            })],
         ),
         (
             "rule added out of band",
@@ -111,114 +112,114 @@ fn drift_table() {
             Box::new({
                 let r = stray.clone();
                 move |s| {
-                    if let State::SecurityGroup { ingress, .. } = s {
+                    if let State::SecurityGroup(aws::security_group::State { ingress, .. }) = s {
                         ingress.push(r.clone())
                     }
                 }
             }),
-            vec![Fix::Revoke {
+            vec![Fix::SecurityGroup(aws::security_group::Fix::Revoke {
                 rule: stray.clone(),
-            }],
+            })],
         ),
         (
             "DNS hostnames turned off",
             desired::vpc(),
             Box::new(|s| {
-                if let State::Vpc { dns_hostnames, .. } = s {
+                if let State::Vpc(aws::vpc::State { dns_hostnames, .. }) = s {
                     *dns_hostnames = false
                 }
             }),
-            vec![Fix::EnableDnsHostnames],
+            vec![Fix::Vpc(aws::vpc::Fix::EnableDnsHostnames)],
         ),
         (
             "gateway detached",
             desired::igw(),
             Box::new(|s| {
-                if let State::InternetGateway { attached_vpc } = s {
+                if let State::InternetGateway(aws::igw::State { attached_vpc }) = s {
                     *attached_vpc = None
                 }
             }),
-            vec![Fix::AttachGateway],
+            vec![Fix::InternetGateway(aws::igw::Fix::AttachGateway)],
         ),
         (
             "default route deleted",
             desired::route_table(),
             Box::new(|s| {
-                if let State::RouteTable { routes, .. } = s {
+                if let State::RouteTable(aws::route_table::State { routes, .. }) = s {
                     routes.clear()
                 }
             }),
-            vec![Fix::AddRoute {
+            vec![Fix::RouteTable(aws::route_table::Fix::AddRoute {
                 destination: "0.0.0.0/0".into(),
-            }],
+            })],
         ),
         (
             "subnet disassociated",
             desired::route_table(),
             Box::new(|s| {
-                if let State::RouteTable { associations, .. } = s {
+                if let State::RouteTable(aws::route_table::State { associations, .. }) = s {
                     associations.remove(0);
                 }
             }),
-            vec![Fix::Associate {
+            vec![Fix::RouteTable(aws::route_table::Fix::Associate {
                 subnet: desired::subnet(0),
-            }],
+            })],
         ),
         (
             "public IPs off",
             desired::subnet(1),
             Box::new(|s| {
-                if let State::Subnet {
+                if let State::Subnet(aws::subnet::State {
                     public_ip_on_launch,
                     ..
-                } = s
+                }) = s
                 {
                     *public_ip_on_launch = false
                 }
             }),
-            vec![Fix::MapPublicIp],
+            vec![Fix::Subnet(aws::subnet::Fix::MapPublicIp)],
         ),
         (
             "log retention changed",
             desired::log_group("api"),
             Box::new(|s| {
-                if let State::LogGroup { retention_days } = s {
+                if let State::LogGroup(aws::logs::State { retention_days }) = s {
                     *retention_days = None
                 }
             }),
-            vec![Fix::SetRetention {
+            vec![Fix::LogGroup(aws::logs::Fix::SetRetention {
                 days: desired::LOG_RETENTION_DAYS,
-            }],
+            })],
         ),
         (
             "managed policy detached",
             desired::execution_role(),
             Box::new(|s| {
-                if let State::Role { managed, .. } = s {
+                if let State::Role(aws::iam::State { managed, .. }) = s {
                     managed.clear()
                 }
             }),
-            vec![Fix::AttachPolicy {
+            vec![Fix::Role(aws::iam::Fix::AttachPolicy {
                 arn: format!("arn:aws:iam::aws:{}", desired::EXECUTION_POLICY),
-            }],
+            })],
         ),
         (
             "foreign policy attached",
             desired::task_role("api"),
             Box::new(|s| {
-                if let State::Role { managed, .. } = s {
+                if let State::Role(aws::iam::State { managed, .. }) = s {
                     managed.push("arn:aws:iam::aws:policy/AdministratorAccess".into())
                 }
             }),
-            vec![Fix::DetachPolicy {
+            vec![Fix::Role(aws::iam::Fix::DetachPolicy {
                 arn: "arn:aws:iam::aws:policy/AdministratorAccess".into(),
-            }],
+            })],
         ),
         (
             "policy reformatted by IAM",
             desired::execution_role(),
             Box::new(|s| {
-                if let State::Role { trust_policy, .. } = s {
+                if let State::Role(aws::iam::State { trust_policy, .. }) = s {
                     *trust_policy = serde_json::to_string_pretty(
                         &serde_json::from_str::<serde_json::Value>(trust_policy).unwrap(),
                     )
@@ -231,48 +232,48 @@ fn drift_table() {
             "scan on push off",
             desired::repository("api"),
             Box::new(|s| {
-                if let State::Repository { scan_on_push, .. } = s {
+                if let State::Repository(aws::ecr::State { scan_on_push, .. }) = s {
                     *scan_on_push = false
                 }
             }),
-            vec![Fix::ScanOnPush],
+            vec![Fix::Repository(aws::ecr::Fix::ScanOnPush)],
         ),
         (
             "spot provider removed",
             desired::cluster(),
             Box::new(|s| {
-                if let State::Cluster {
+                if let State::Cluster(aws::cluster::State {
                     capacity_providers, ..
-                } = s
+                }) = s
                 {
                     capacity_providers.pop();
                 }
             }),
-            vec![Fix::CapacityProviders],
+            vec![Fix::Cluster(aws::cluster::Fix::CapacityProviders)],
         ),
         (
             "listener pointed elsewhere",
             desired::listener(),
             Box::new(|s| {
-                if let State::Listener { target_group, .. } = s {
+                if let State::Listener(aws::listener::State { target_group, .. }) = s {
                     *target_group = Some("arn:other".into())
                 }
             }),
-            vec![Fix::SetListenerTarget {
+            vec![Fix::Listener(aws::listener::Fix::SetListenerTarget {
                 target_group: desired::target_group("api"),
-            }],
+            })],
         ),
         (
             "health check slowed",
             desired::target_group("api"),
             Box::new(|s| {
-                if let State::TargetGroup { health, .. } = s {
+                if let State::TargetGroup(aws::target_group::State { health, .. }) = s {
                     health.interval = 30
                 }
             }),
-            vec![Fix::SetHealthCheck {
+            vec![Fix::TargetGroup(aws::target_group::Fix::SetHealthCheck {
                 health: desired::health_check("/status"),
-            }],
+            })],
         ),
     ];
     for (what, key, mutate, expected) in cases {
@@ -300,7 +301,7 @@ fn immutable_changes_are_blocked_not_destroyed() {
     let want = desired::desired(&stack(), &facts());
     let mut have = converged(&want);
     edit(&mut have, &desired::vpc(), |s| {
-        if let State::Vpc { cidr, .. } = s {
+        if let State::Vpc(aws::vpc::State { cidr, .. }) = s {
             *cidr = "10.9.0.0/16".into()
         }
     });

@@ -2,6 +2,7 @@
 
 use super::test_support::{converged, facts, stack};
 use super::*;
+use crate::aws;
 
 #[test]
 fn a_new_image_registers_a_revision_and_deploys_the_service() {
@@ -19,15 +20,17 @@ fn a_new_image_registers_a_revision_and_deploys_the_service() {
     let Action::Update { fixes } = &plan.changes[0].action else {
         panic!("{kinds:?}")
     };
-    assert!(matches!(&fixes[0], Fix::RegisterRevision { changed } if changed == &["image"]));
+    assert!(
+        matches!(&fixes[0], Fix::TaskDefinition(aws::task_definition::Fix::RegisterRevision { changed }) if changed == &["image"])
+    );
     let Action::Update { fixes } = &plan.changes[1].action else {
         panic!("{kinds:?}")
     };
     assert_eq!(
         fixes,
-        &[Fix::UpdateService {
+        &[Fix::Service(aws::service::Fix::UpdateService {
             changed: vec!["task definition".into()]
-        }],
+        })],
         "the service is marked for deploy although it runs the family's latest revision"
     );
     let deps = order(&plan, &desired::desired(&stack(), &newer));
@@ -53,7 +56,7 @@ fn an_unknown_image_is_not_a_change_but_settings_are() {
     let Action::Update { fixes } = &p.changes[0].action else {
         panic!()
     };
-    let Fix::UpdateService { changed } = &fixes[0] else {
+    let Fix::Service(aws::service::Fix::UpdateService { changed }) = &fixes[0] else {
         panic!()
     };
     assert_eq!(changed, &["desired 9 → 2", "rolling update settings"]);
@@ -74,7 +77,7 @@ fn token_generations_are_ranked_and_stale_ones_deleted() {
     let mut f = facts();
     f.tokens.insert("api".into(), g);
     let want = desired::desired(&stack(), &f);
-    let Some(Spec::TaskDefinition { def }) = want
+    let Some(Spec::TaskDefinition(aws::task_definition::Spec { def })) = want
         .iter()
         .find(|d| d.key == desired::task_definition("api"))
         .map(|d| &d.spec)

@@ -2,6 +2,7 @@
 
 use super::test_support::{converged, facts, stack};
 use super::*;
+use crate::aws;
 
 #[test]
 fn down_deletes_in_an_order_aws_accepts() {
@@ -67,7 +68,7 @@ fn the_load_balancer_is_created_after_the_internet_gateway_is_attached() {
     let mut have = converged(&want);
     have.retain(|o| o.key != desired::load_balancer() && o.key != desired::listener());
     for o in &mut have {
-        if let State::InternetGateway { attached_vpc } = &mut o.state {
+        if let State::InternetGateway(aws::igw::State { attached_vpc }) = &mut o.state {
             *attached_vpc = None;
         }
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use faultproxy::classify::Call;
 use serde_json::Value;
-use stackctl::aws::permissions::{PERMISSIONS, Scope};
+use stackctl::aws::permissions::{self, Scope};
 
 /// The account of the emulator (moto's).
 pub const ACCOUNT: &str = "123456789012";
@@ -262,14 +262,17 @@ pub fn check_scopes(journal: &[Call], policy: &Value, stack: &str, ec2: &BTreeMa
     let (mut checked, mut refused) = (0, Vec::new());
     for call in journal {
         let action = format!("{}:{}", call.service.replace("tagging", "tag"), call.action);
-        let Some((_, scope, _)) = PERMISSIONS.iter().find(|(a, _, _)| *a == action) else {
+        let Some((_, scope, _)) = permissions::all()
+            .into_iter()
+            .find(|(a, _, _)| *a == action)
+        else {
             assert!(
                 action == "iam:CreateServiceLinkedRole",
                 "{action} is called but not in the policy"
             );
             continue;
         };
-        if *scope == Scope::Any {
+        if scope == Scope::Any {
             assert!(allowed(policy, &action, "*", &Tags::new()), "{action} on *");
             continue;
         }

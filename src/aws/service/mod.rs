@@ -1,18 +1,140 @@
 //! ECS services on Fargate: public IP in the public subnets (no NAT gateway), rolling
 //! updates that never drop below the desired count, circuit breaker with rollback.
 
-use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
-    LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags, Service as EcsService,
-    ServiceField, Tag,
-};
+use aws_sdk_ecs::types::{AssignPublicIp, LaunchType, PropagateTags, ServiceField, Tag};
 use rand::Rng;
+use serde::Serialize;
+use serde_json::{Value, json};
 
+mod wire;
+use wire::state;
+pub use wire::{Settings, deployment_configuration};
+
+use super::kind::{Cx, Resource};
+use super::permissions::{Cmd, Permission, SERVICES, Scope};
 use super::retry::{Backoff, retry};
 use super::task_definition::is_role_propagation;
 use super::{Aws, AwsError, Ctx};
 use crate::names::Names;
-use crate::plan::{Deployment, Key, Kind, MAX_PERCENT, MIN_PERCENT, Observed, ServiceState, State};
+use crate::plan::{self, Ids, Key, Kind, Observed, ServiceSpec, ServiceState};
+
+/// An ECS service on Fargate, behind the load balancer when public.
+pub struct Service;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum Fix {
+    /// One UpdateService call bringing every setting in line (a new deployment).
+    UpdateService { changed: Vec<String> },
+}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fix::UpdateService { changed } => write!(f, "deploy ({})", changed.join(", ")),
+        }
+    }
+}
+
+impl Resource for Service {
+    type Spec = ServiceSpec;
+    type State = ServiceState;
+    type Fix = Fix;
+    #[rustfmt::skip]
+    const PERMISSIONS: &'static [Permission] = {
+        use Cmd::*;
+        &[
+            ("ecs:ListServices", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ecs:DescribeServices", Scope::Arns("TheStacksServices", SERVICES), &[Up, RotateToken, Status, Logs, Down]),
+            ("ecs:CreateService", Scope::Arns("TheStacksServices", SERVICES), &[Up]),
+            ("ecs:UpdateService", Scope::Arns("TheStacksServices", SERVICES), &[Up, RotateToken, Down]),
+            ("ecs:DeleteService", Scope::Arns("TheStacksServices", SERVICES), &[Down]),
+        ]
+    };
+
+    fn deps(s: &ServiceSpec) -> Vec<Key> {
+        let mut d = vec![
+            s.cluster.clone(),
+            s.task_definition.clone(),
+            s.security_group.clone(),
+        ];
+        d.extend(s.subnets.iter().cloned());
+        if let Some((tg, listener)) = &s.target_group {
+            d.extend([tg.clone(), listener.clone()]);
+        }
+        d
+    }
+
+    /// Its tasks use everything else; stopping them frees the network interfaces.
+    fn delete_before(_: &Key, other: Kind, _: &Key) -> bool {
+        other != Kind::Service
+    }
+
+    fn diff(want: &ServiceSpec, have: &ServiceState, ids: &Ids) -> Result<Vec<Fix>, String> {
+        let changed = plan::service_changes(want, have, ids);
+        Ok(if changed.is_empty() {
+            vec![]
+        } else {
+            vec![Fix::UpdateService { changed }]
+        })
+    }
+
+    fn summary(s: &ServiceState) -> String {
+        format!(
+            "{}: {} running, {} pending of {}",
+            s.status, s.running, s.pending, s.desired
+        )
+    }
+
+    fn settings(_: &Key, _: &ServiceSpec) -> Value {
+        let d = deployment_configuration();
+        let breaker = d.deployment_circuit_breaker();
+        json!({
+            "launch_type": LAUNCH_TYPE.as_str(),
+            "platform_version": PLATFORM_VERSION,
+            "assign_public_ip": ASSIGN_PUBLIC_IP.as_str(),
+            "deployment": {
+                "minimum_healthy_percent": d.minimum_healthy_percent(),
+                "maximum_percent": d.maximum_percent(),
+                "circuit_breaker": breaker.is_some_and(|b| b.enable()),
+                "rollback": breaker.is_some_and(|b| b.rollback()),
+            },
+            "propagate_tags": PROPAGATE_TAGS.as_str(),
+            "enable_ecs_managed_tags": ECS_MANAGED_TAGS,
+        })
+    }
+
+    async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
+        find(aws, names).await
+    }
+
+    async fn create(
+        cx: &Cx<'_>,
+        key: &Key,
+        name: &str,
+        spec: &ServiceSpec,
+    ) -> Result<String, AwsError> {
+        create(cx.aws, cx.names, key, name, &Settings::of(cx, spec)?).await
+    }
+
+    async fn fix(
+        cx: &Cx<'_>,
+        want: &ServiceSpec,
+        have: &Observed,
+        _: &ServiceState,
+        fix: &Fix,
+    ) -> Result<(), AwsError> {
+        match fix {
+            Fix::UpdateService { .. } => {
+                update(cx.aws, cx.names, &have.id, &Settings::of(cx, want)?).await
+            }
+        }
+    }
+
+    async fn delete(cx: &Cx<'_>, have: &Observed, _: &ServiceState) -> Result<(), AwsError> {
+        delete(cx.aws, cx.names, &have.id).await
+    }
+}
 
 /// On Fargate's current platform, tagged like the service, with ECS's own tags.
 pub const LAUNCH_TYPE: LaunchType = LaunchType::Fargate;
@@ -21,25 +143,6 @@ pub const PROPAGATE_TAGS: PropagateTags = PropagateTags::Service;
 pub const ECS_MANAGED_TAGS: bool = true;
 /// Public subnets with a public IP reach ECR, SSM and CloudWatch without a NAT gateway.
 pub const ASSIGN_PUBLIC_IP: AssignPublicIp = AssignPublicIp::Enabled;
-
-/// What every service is created with besides its own settings, as JSON (for `explain`).
-pub fn fixed_settings_json() -> serde_json::Value {
-    let d = deployment_configuration();
-    let breaker = d.deployment_circuit_breaker();
-    serde_json::json!({
-        "launch_type": LAUNCH_TYPE.as_str(),
-        "platform_version": PLATFORM_VERSION,
-        "assign_public_ip": ASSIGN_PUBLIC_IP.as_str(),
-        "deployment": {
-            "minimum_healthy_percent": d.minimum_healthy_percent(),
-            "maximum_percent": d.maximum_percent(),
-            "circuit_breaker": breaker.is_some_and(|b| b.enable()),
-            "rollback": breaker.is_some_and(|b| b.rollback()),
-        },
-        "propagate_tags": PROPAGATE_TAGS.as_str(),
-        "enable_ecs_managed_tags": ECS_MANAGED_TAGS,
-    })
-}
 
 /// Every service of the stack's cluster that is not deleted (INACTIVE).
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
@@ -97,115 +200,10 @@ pub async fn describe(
                 key: Key::new(Kind::Service, logical),
                 id: s.service_arn().unwrap_or(name).into(),
                 name: name.into(),
-                state: State::Service(state(s)),
+                state: plan::State::Service(state(s)),
             })
         })
         .collect())
-}
-
-fn state(s: &EcsService) -> ServiceState {
-    let vpc = s
-        .network_configuration()
-        .and_then(|n| n.awsvpc_configuration());
-    let lb = s.load_balancers().first();
-    let conf = s.deployment_configuration();
-    let breaker = conf.and_then(|c| c.deployment_circuit_breaker());
-    ServiceState {
-        status: s.status().unwrap_or_default().into(),
-        task_definition: s.task_definition().unwrap_or_default().into(),
-        desired: s.desired_count(),
-        running: s.running_count(),
-        pending: s.pending_count(),
-        subnets: vpc.map(|v| v.subnets().to_vec()).unwrap_or_default(),
-        security_groups: vpc
-            .map(|v| v.security_groups().to_vec())
-            .unwrap_or_default(),
-        public_ip: vpc.and_then(|v| v.assign_public_ip()) == Some(&AssignPublicIp::Enabled),
-        target_group: lb.and_then(|l| l.target_group_arn()).map(str::to_string),
-        container: lb.and_then(|l| l.container_name()).map(str::to_string),
-        port: lb.and_then(|l| l.container_port()),
-        grace_seconds: s.health_check_grace_period_seconds().unwrap_or_default(),
-        min_percent: conf
-            .and_then(|c| c.minimum_healthy_percent())
-            .unwrap_or_default(),
-        max_percent: conf.and_then(|c| c.maximum_percent()).unwrap_or_default(),
-        circuit_breaker: breaker.is_some_and(|b| b.enable()),
-        rollback: breaker.is_some_and(|b| b.rollback()),
-        deployments: s
-            .deployments()
-            .iter()
-            .map(|d| Deployment {
-                id: d.id().unwrap_or_default().into(),
-                status: d.status().unwrap_or_default().into(),
-                task_definition: d.task_definition().unwrap_or_default().into(),
-                rollout: d
-                    .rollout_state()
-                    .map(|r| r.as_str().to_string())
-                    .unwrap_or_default(),
-                rollout_reason: d.rollout_state_reason().unwrap_or_default().into(),
-                desired: d.desired_count(),
-                running: d.running_count(),
-                pending: d.pending_count(),
-                failed: d.failed_tasks(),
-            })
-            .collect(),
-    }
-}
-
-/// Everything CreateService and UpdateService set, resolved to AWS ids.
-pub struct Settings<'a> {
-    pub task_definition: String,
-    pub desired: i32,
-    pub subnets: Vec<String>,
-    pub security_group: String,
-    pub target_group: Option<String>,
-    pub container: &'a str,
-    pub port: i32,
-    pub grace_seconds: i32,
-}
-
-impl Settings<'_> {
-    fn network(&self) -> NetworkConfiguration {
-        let vpc = AwsVpcConfiguration::builder()
-            .set_subnets(Some(self.subnets.clone()))
-            .security_groups(&self.security_group)
-            .assign_public_ip(ASSIGN_PUBLIC_IP)
-            .build()
-            .expect("subnets set");
-        NetworkConfiguration::builder()
-            .awsvpc_configuration(vpc)
-            .build()
-    }
-    fn load_balancers(&self) -> Vec<LoadBalancer> {
-        self.target_group
-            .iter()
-            .map(|tg| {
-                LoadBalancer::builder()
-                    .target_group_arn(tg)
-                    .container_name(self.container)
-                    .container_port(self.port)
-                    .build()
-            })
-            .collect()
-    }
-    fn grace(&self) -> Option<i32> {
-        self.target_group.as_ref().map(|_| self.grace_seconds)
-    }
-}
-
-/// Rolling updates that never drop below the desired count; a deployment whose tasks keep
-/// failing is stopped and rolled back by ECS.
-pub fn deployment_configuration() -> DeploymentConfiguration {
-    DeploymentConfiguration::builder()
-        .minimum_healthy_percent(MIN_PERCENT)
-        .maximum_percent(MAX_PERCENT)
-        .deployment_circuit_breaker(
-            DeploymentCircuitBreaker::builder()
-                .enable(true)
-                .rollback(true)
-                .build(),
-        )
-        .build()
 }
 
 pub async fn create(

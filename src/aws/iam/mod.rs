@@ -1,0 +1,381 @@
+//! IAM roles: the task-execution role (managed ECS policy + an inline policy reading only
+//! this stack's parameters) and one task role per service. All live under one IAM path, so
+//! a single ListRoles finds them.
+
+use aws_sdk_iam::types::Tag;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+mod read;
+
+use super::kind::{Cx, Resource, parse_json, same_json};
+use super::permissions::{Cmd, Permission, ROLES, Scope};
+use super::{Aws, AwsError, Ctx, Outcome};
+use crate::names::Names;
+use crate::plan::{self, Ids, Key, Kind, Observed};
+use read::{decode, policies};
+
+/// An IAM role under the stack's path: the task execution role and one task role per service.
+pub struct Role;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spec {
+    pub path: String,
+    pub trust_policy: String,
+    pub managed: Vec<String>,
+    /// (name, document)
+    pub inline: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    pub path: String,
+    pub trust_policy: String,
+    pub managed: Vec<String>,
+    pub inline: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum Fix {
+    UpdateTrustPolicy { document: String },
+    AttachPolicy { arn: String },
+    DetachPolicy { arn: String },
+    PutInlinePolicy { name: String, document: String },
+    DeleteInlinePolicy { name: String },
+}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fix::UpdateTrustPolicy { .. } => write!(f, "reset the trust policy"),
+            Fix::AttachPolicy { arn } => write!(f, "attach {arn}"),
+            Fix::DetachPolicy { arn } => write!(f, "detach {arn}"),
+            Fix::PutInlinePolicy { name, .. } => write!(f, "set inline policy {name}"),
+            Fix::DeleteInlinePolicy { name } => write!(f, "delete inline policy {name}"),
+        }
+    }
+}
+
+impl Resource for Role {
+    type Spec = Spec;
+    type State = State;
+    type Fix = Fix;
+    #[rustfmt::skip]
+    const PERMISSIONS: &'static [Permission] = {
+        use Cmd::*;
+        &[
+            ("iam:ListRoles", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("iam:CreateRole", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
+            ("iam:TagRole", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
+            ("iam:UpdateAssumeRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
+            ("iam:ListAttachedRolePolicies", Scope::Arns("TheStacksRoles", ROLES), &[Up, RotateToken, Status, Down]),
+            ("iam:AttachRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
+            ("iam:DetachRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up, Down]),
+            ("iam:ListRolePolicies", Scope::Arns("TheStacksRoles", ROLES), &[Up, RotateToken, Status, Down]),
+            ("iam:GetRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up, RotateToken, Status, Down]),
+            ("iam:PutRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
+            ("iam:DeleteRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up, Down]),
+            ("iam:DeleteRole", Scope::Arns("TheStacksRoles", ROLES), &[Down]),
+        ]
+    };
+
+    fn deps(_: &Spec) -> Vec<Key> {
+        Vec::new()
+    }
+
+    fn delete_before(_: &Key, _: Kind, _: &Key) -> bool {
+        false
+    }
+
+    fn diff(want: &Spec, have: &State, _: &Ids) -> Result<Vec<Fix>, String> {
+        if want.path != have.path {
+            return Err(format!(
+                "role path is {}, expected {}; IAM paths cannot change: delete the role",
+                have.path, want.path
+            ));
+        }
+        let mut fixes = Vec::new();
+        if !same_json(Some(&want.trust_policy), Some(&have.trust_policy)) {
+            fixes.push(Fix::UpdateTrustPolicy {
+                document: want.trust_policy.clone(),
+            });
+        }
+        let (managed, attached) = (&want.managed, &have.managed);
+        fixes.extend(
+            managed
+                .iter()
+                .filter(|a| !attached.contains(a))
+                .map(|arn| Fix::AttachPolicy { arn: arn.clone() }),
+        );
+        fixes.extend(
+            attached
+                .iter()
+                .filter(|a| !managed.contains(a))
+                .map(|arn| Fix::DetachPolicy { arn: arn.clone() }),
+        );
+        for (name, doc) in &want.inline {
+            let same = |(n, d): &(String, String)| n == name && same_json(Some(doc), Some(d));
+            if !have.inline.iter().any(same) {
+                fixes.push(Fix::PutInlinePolicy {
+                    name: name.clone(),
+                    document: doc.clone(),
+                });
+            }
+        }
+        for (name, _) in &have.inline {
+            if !want.inline.iter().any(|(n, _)| n == name) {
+                fixes.push(Fix::DeleteInlinePolicy { name: name.clone() });
+            }
+        }
+        Ok(fixes)
+    }
+
+    fn settings(_: &Key, spec: &Spec) -> Value {
+        let inline: serde_json::Map<String, Value> = spec
+            .inline
+            .iter()
+            .map(|(n, p)| (n.clone(), parse_json(p)))
+            .collect();
+        json!({ "trust_policy": parse_json(&spec.trust_policy), "inline": inline })
+    }
+
+    async fn find(aws: &Aws, names: &Names, role_path: &str) -> Result<Vec<Observed>, AwsError> {
+        find(aws, names, role_path).await
+    }
+
+    async fn create(cx: &Cx<'_>, key: &Key, name: &str, spec: &Spec) -> Result<String, AwsError> {
+        let aws = cx.aws;
+        let id = create(aws, cx.names, key, name, &spec.path, &spec.trust_policy).await?;
+        for arn in &spec.managed {
+            attach(aws, name, arn).await?;
+        }
+        for (policy, doc) in &spec.inline {
+            put_inline(aws, name, policy, doc).await?;
+        }
+        Ok(id)
+    }
+
+    async fn fix(
+        cx: &Cx<'_>,
+        _: &Spec,
+        have: &Observed,
+        _: &State,
+        fix: &Fix,
+    ) -> Result<(), AwsError> {
+        let (aws, id) = (cx.aws, have.id.as_str());
+        match fix {
+            Fix::UpdateTrustPolicy { document } => update_trust(aws, id, document).await,
+            Fix::PutInlinePolicy { name, document } => put_inline(aws, id, name, document).await,
+            Fix::AttachPolicy { arn } => attach(aws, id, arn).await,
+            Fix::DetachPolicy { arn } => detach(aws, id, arn).await,
+            Fix::DeleteInlinePolicy { name } => delete_inline(aws, id, name).await,
+        }
+    }
+
+    async fn delete(cx: &Cx<'_>, have: &Observed, state: &State) -> Result<(), AwsError> {
+        delete(cx.aws, &have.id, &state.managed, &state.inline).await
+    }
+}
+
+pub async fn find(aws: &Aws, names: &Names, path: &str) -> Result<Vec<Observed>, AwsError> {
+    let mut found = Vec::new();
+    let mut pages = aws
+        .iam
+        .list_roles()
+        .path_prefix(path)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        for role in page.ctx("list", "IAM roles")?.roles() {
+            let name = role.role_name();
+            let Some(key) = key_of(names, name) else {
+                continue;
+            };
+            // Deleted since it was listed (a `down` elsewhere, or one killed mid-way): gone.
+            let (managed, inline) = match policies(aws, name).await {
+                Err(e) if e.is_not_found() => continue,
+                other => other?,
+            };
+            found.push(Observed {
+                key,
+                id: name.into(),
+                name: name.into(),
+                state: plan::State::Role(State {
+                    path: role.path().into(),
+                    trust_policy: decode(role.assume_role_policy_document().unwrap_or_default()),
+                    managed,
+                    inline,
+                }),
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// Which role of the stack a role name is (the inverse of `Names`).
+fn key_of(names: &Names, role: &str) -> Option<Key> {
+    if role == names.execution_role() {
+        return Some(crate::plan::desired::execution_role());
+    }
+    let prefix = names.task_role("");
+    let service = role
+        .strip_suffix("-task")?
+        .strip_prefix(prefix.strip_suffix("-task")?)?;
+    (names.task_role(service) == role).then(|| crate::plan::desired::task_role(service))
+}
+
+pub async fn create(
+    aws: &Aws,
+    names: &Names,
+    key: &Key,
+    name: &str,
+    path: &str,
+    trust: &str,
+) -> Result<String, AwsError> {
+    let tags: Vec<Tag> = super::tags(names, &key.0, name)?;
+    let created = aws
+        .iam
+        .create_role()
+        .role_name(name)
+        .path(path)
+        .assume_role_policy_document(trust)
+        .description(format!("stackctl {}/{}", names.stack, names.env))
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .ctx("create IAM role", name);
+    match created {
+        Err(e) if !e.is_already_exists() => Err(e),
+        _ => Ok(name.into()),
+    }
+}
+
+/// The service principal of ECS's service-linked role, `AWSServiceRoleForECS`.
+pub const ECS_SERVICE: &str = "ecs.amazonaws.com";
+
+/// Makes sure the account has the service-linked role of `service`: a brand-new account has
+/// none until something creates it, and ECS refuses the first CreateCluster/CreateService
+/// without it (ECS developer guide, "Using service-linked roles for Amazon ECS"). Shared by
+/// the whole account and never deleted by `down`. AWS says the name "has been taken" when it
+/// exists already; that is success.
+pub async fn ensure_service_linked_role(aws: &Aws, service: &str) -> Result<(), AwsError> {
+    let created = aws
+        .iam
+        .create_service_linked_role()
+        .aws_service_name(service)
+        .send()
+        .await
+        .ctx("create service-linked role for", service);
+    match created {
+        Err(e) if !e.is_already_exists() => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// ECS's refusal while the account's service-linked role is missing or not usable yet.
+pub fn is_service_linked_role_pending(e: &AwsError) -> bool {
+    e.message
+        .to_ascii_lowercase()
+        .contains("unable to assume the service linked role")
+}
+
+pub async fn update_trust(aws: &Aws, name: &str, trust: &str) -> Result<(), AwsError> {
+    aws.iam
+        .update_assume_role_policy()
+        .role_name(name)
+        .policy_document(trust)
+        .send()
+        .await
+        .ctx("update trust policy of role", name)?;
+    Ok(())
+}
+
+pub async fn attach(aws: &Aws, name: &str, arn: &str) -> Result<(), AwsError> {
+    aws.iam
+        .attach_role_policy()
+        .role_name(name)
+        .policy_arn(arn)
+        .send()
+        .await
+        .ctx("attach policy to role", name)?;
+    Ok(())
+}
+
+pub async fn detach(aws: &Aws, name: &str, arn: &str) -> Result<(), AwsError> {
+    aws.iam
+        .detach_role_policy()
+        .role_name(name)
+        .policy_arn(arn)
+        .send()
+        .await
+        .ctx("detach policy from role", name)
+        .ok_if_not_found()?;
+    Ok(())
+}
+
+pub async fn put_inline(aws: &Aws, name: &str, policy: &str, doc: &str) -> Result<(), AwsError> {
+    aws.iam
+        .put_role_policy()
+        .role_name(name)
+        .policy_name(policy)
+        .policy_document(doc)
+        .send()
+        .await
+        .ctx("put inline policy on role", name)?;
+    Ok(())
+}
+
+pub async fn delete_inline(aws: &Aws, name: &str, policy: &str) -> Result<(), AwsError> {
+    aws.iam
+        .delete_role_policy()
+        .role_name(name)
+        .policy_name(policy)
+        .send()
+        .await
+        .ctx("delete inline policy of role", name)
+        .ok_if_not_found()?;
+    Ok(())
+}
+
+/// IAM refuses to delete a role with policies: detach and delete those first.
+pub async fn delete(
+    aws: &Aws,
+    name: &str,
+    managed: &[String],
+    inline: &[(String, String)],
+) -> Result<(), AwsError> {
+    for arn in managed {
+        detach(aws, name, arn).await?;
+    }
+    for (policy, _) in inline {
+        delete_inline(aws, name, policy).await?;
+    }
+    aws.iam
+        .delete_role()
+        .role_name(name)
+        .send()
+        .await
+        .ctx("delete IAM role", name)
+        .ok_if_not_found()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_keys_round_trip() {
+        let n = Names::new("demo", "prod");
+        assert_eq!(
+            key_of(&n, &n.execution_role()),
+            Some(crate::plan::desired::execution_role())
+        );
+        assert_eq!(
+            key_of(&n, &n.task_role("api")),
+            Some(crate::plan::desired::task_role("api"))
+        );
+        assert_eq!(key_of(&n, "someone-else"), None);
+    }
+}

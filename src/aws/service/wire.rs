@@ -1,0 +1,135 @@
+//! What goes to ECS (a service's settings, resolved to ids) and what comes back (a service
+//! reduced to [`ServiceState`]).
+
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
+    LoadBalancer, NetworkConfiguration, Service as EcsService,
+};
+
+use super::ASSIGN_PUBLIC_IP;
+use crate::aws::AwsError;
+use crate::aws::kind::Cx;
+use crate::plan::{Deployment, MAX_PERCENT, MIN_PERCENT, ServiceSpec, ServiceState};
+
+pub(super) fn state(s: &EcsService) -> ServiceState {
+    let vpc = s
+        .network_configuration()
+        .and_then(|n| n.awsvpc_configuration());
+    let lb = s.load_balancers().first();
+    let conf = s.deployment_configuration();
+    let breaker = conf.and_then(|c| c.deployment_circuit_breaker());
+    ServiceState {
+        status: s.status().unwrap_or_default().into(),
+        task_definition: s.task_definition().unwrap_or_default().into(),
+        desired: s.desired_count(),
+        running: s.running_count(),
+        pending: s.pending_count(),
+        subnets: vpc.map(|v| v.subnets().to_vec()).unwrap_or_default(),
+        security_groups: vpc
+            .map(|v| v.security_groups().to_vec())
+            .unwrap_or_default(),
+        public_ip: vpc.and_then(|v| v.assign_public_ip()) == Some(&AssignPublicIp::Enabled),
+        target_group: lb.and_then(|l| l.target_group_arn()).map(str::to_string),
+        container: lb.and_then(|l| l.container_name()).map(str::to_string),
+        port: lb.and_then(|l| l.container_port()),
+        grace_seconds: s.health_check_grace_period_seconds().unwrap_or_default(),
+        min_percent: conf
+            .and_then(|c| c.minimum_healthy_percent())
+            .unwrap_or_default(),
+        max_percent: conf.and_then(|c| c.maximum_percent()).unwrap_or_default(),
+        circuit_breaker: breaker.is_some_and(|b| b.enable()),
+        rollback: breaker.is_some_and(|b| b.rollback()),
+        deployments: s
+            .deployments()
+            .iter()
+            .map(|d| Deployment {
+                id: d.id().unwrap_or_default().into(),
+                status: d.status().unwrap_or_default().into(),
+                task_definition: d.task_definition().unwrap_or_default().into(),
+                rollout: d
+                    .rollout_state()
+                    .map(|r| r.as_str().to_string())
+                    .unwrap_or_default(),
+                rollout_reason: d.rollout_state_reason().unwrap_or_default().into(),
+                desired: d.desired_count(),
+                running: d.running_count(),
+                pending: d.pending_count(),
+                failed: d.failed_tasks(),
+            })
+            .collect(),
+    }
+}
+
+/// Everything CreateService and UpdateService set, resolved to AWS ids.
+pub struct Settings<'a> {
+    pub task_definition: String,
+    pub desired: i32,
+    pub subnets: Vec<String>,
+    pub security_group: String,
+    pub target_group: Option<String>,
+    pub container: &'a str,
+    pub port: i32,
+    pub grace_seconds: i32,
+}
+
+impl<'s> Settings<'s> {
+    /// `s` with the ids of the resources it names.
+    pub fn of(cx: &Cx<'_>, s: &'s ServiceSpec) -> Result<Settings<'s>, AwsError> {
+        Ok(Settings {
+            task_definition: cx.id(&s.task_definition)?,
+            desired: s.desired,
+            subnets: cx.ids_of(&s.subnets)?,
+            security_group: cx.id(&s.security_group)?,
+            target_group: s
+                .target_group
+                .as_ref()
+                .map(|(tg, _)| cx.id(tg))
+                .transpose()?,
+            container: &s.container,
+            port: s.port,
+            grace_seconds: s.grace_seconds,
+        })
+    }
+
+    pub(super) fn network(&self) -> NetworkConfiguration {
+        let vpc = AwsVpcConfiguration::builder()
+            .set_subnets(Some(self.subnets.clone()))
+            .security_groups(&self.security_group)
+            .assign_public_ip(ASSIGN_PUBLIC_IP)
+            .build()
+            .expect("subnets set");
+        NetworkConfiguration::builder()
+            .awsvpc_configuration(vpc)
+            .build()
+    }
+    pub(super) fn load_balancers(&self) -> Vec<LoadBalancer> {
+        self.target_group
+            .iter()
+            .map(|tg| {
+                LoadBalancer::builder()
+                    .target_group_arn(tg)
+                    .container_name(self.container)
+                    .container_port(self.port)
+                    .build()
+            })
+            .collect()
+    }
+    pub(super) fn grace(&self) -> Option<i32> {
+        self.target_group.as_ref().map(|_| self.grace_seconds)
+    }
+}
+
+/// Rolling updates that never drop below the desired count; a deployment whose tasks keep
+/// failing is stopped and rolled back by ECS.
+pub fn deployment_configuration() -> DeploymentConfiguration {
+    DeploymentConfiguration::builder()
+        .minimum_healthy_percent(MIN_PERCENT)
+        .maximum_percent(MAX_PERCENT)
+        .deployment_circuit_breaker(
+            DeploymentCircuitBreaker::builder()
+                .enable(true)
+                .rollback(true)
+                .build(),
+        )
+        .build()
+}
