@@ -1,4 +1,8 @@
-//! Thin per-resource wrappers over the AWS SDK: observe (`find`), create, fix, delete.
+//! Everything that talks to AWS. One module per resource kind (registered in the table
+//! below), each implementing [`kind::Resource`]; the SDK clients, errors and retries.
+
+#[macro_use]
+mod dispatch;
 
 pub mod calls;
 pub mod error;
@@ -6,28 +10,33 @@ pub mod kind;
 pub mod once;
 pub mod retry;
 
-pub mod cluster;
 pub mod container;
-pub mod ecr;
 pub mod elb;
-pub mod iam;
-pub mod igw;
-pub mod listener;
-pub mod load_balancer;
-pub mod logs;
 pub mod permissions;
-pub mod registry;
-pub mod route_table;
-pub mod security_group;
-pub mod service;
-pub mod ssm;
-pub mod subnet;
 pub mod tagging;
 mod tags;
-pub mod target_group;
 pub mod task;
-pub mod task_definition;
-pub mod vpc;
+
+// Every resource kind, one row each: its name, its module (`src/aws/<module>.rs`, which
+// implements `kind::Resource`), the prefix of its keys and its label in plans. The order is
+// observe's and the plan's.
+resource_kinds! {
+    Vpc(vpc) => "vpc", "VPC";
+    Subnet(subnet) => "subnet", "subnet";
+    InternetGateway(igw) => "igw", "internet gateway";
+    RouteTable(route_table) => "rtb", "route table";
+    SecurityGroup(security_group) => "sg", "security group";
+    Repository(ecr) => "ecr", "ECR repository";
+    LogGroup(logs) => "logs", "log group";
+    Role(iam) => "role", "IAM role";
+    Parameter(ssm) => "ssm", "SSM parameter";
+    Cluster(cluster) => "cluster", "ECS cluster";
+    LoadBalancer(load_balancer) => "alb", "load balancer";
+    TargetGroup(target_group) => "tg", "target group";
+    Listener(listener) => "listener", "listener";
+    TaskDefinition(task_definition) => "taskdef", "task definition";
+    Service(service) => "service", "ECS service";
+}
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
@@ -36,14 +45,14 @@ pub use calls::Calls;
 pub use error::{AwsError, Ctx, Outcome};
 pub use tags::tags;
 
-/// One SDK client per service, all counting their calls into `calls`.
-#[derive(Clone, Debug)]
 /// The account and partition the credentials belong to.
+#[derive(Clone, Debug)]
 pub struct Identity {
     pub account: String,
     pub partition: String,
 }
 
+/// One SDK client per service, all counting their calls into `calls`.
 pub struct Aws {
     pub ec2: aws_sdk_ec2::Client,
     pub ecs: aws_sdk_ecs::Client,

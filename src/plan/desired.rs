@@ -8,7 +8,8 @@ pub use super::ecs::{Generations, Image};
 use super::resource::{Desired, HealthCheck, Key, Kind, Peer, Rule, ServiceSpec, Spec};
 use super::task_def::task_def;
 use crate::aws;
-use crate::config::{Source, Stack};
+use crate::config::{Service, Source, Stack};
+use crate::names::Names;
 
 /// Facts read from AWS that desired state depends on.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,221 +103,240 @@ pub const GRACE_SECONDS: i32 = 30;
 /// The non-root user of images stackctl builds.
 pub const APP_USER: &str = "65532:65532";
 
+/// Everything the stack should have, in the order a plan lists it.
 pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
-    let n = stack.names();
-    let mut out = Vec::new();
-    let mut push = |key: Key, name: String, spec: Spec| out.push(Desired { key, name, spec });
-
-    push(
-        vpc(),
-        n.vpc(),
-        Spec::Vpc(aws::vpc::Spec {
-            cidr: stack.network.cidr.to_string(),
-        }),
-    );
-    let cidrs = stack.network.subnet_cidrs();
-    for (i, cidr) in cidrs.iter().enumerate() {
-        let az = facts.zones.get(i).cloned().unwrap_or_default();
-        push(
-            subnet(i),
-            n.subnet(i),
-            Spec::Subnet(aws::subnet::Spec {
-                cidr: cidr.to_string(),
-                az,
-                vpc: vpc(),
-            }),
-        );
+    let mut b = Builder {
+        stack,
+        facts,
+        n: stack.names(),
+        out: Vec::new(),
+    };
+    b.network();
+    b.shared();
+    b.entry();
+    for (name, svc) in &stack.services {
+        b.service(name, svc);
     }
-    push(
-        igw(),
-        n.internet_gateway(),
-        Spec::InternetGateway(aws::igw::Spec { vpc: vpc() }),
-    );
-    let subnets = (0..cidrs.len()).map(subnet).collect();
-    push(
-        route_table(),
-        n.route_table(),
-        Spec::RouteTable(aws::route_table::Spec {
-            vpc: vpc(),
-            gateway: igw(),
-            subnets,
-        }),
-    );
+    b.out
+}
 
-    let tcp = |port: i32, peer: Peer| Rule {
+struct Builder<'a> {
+    stack: &'a Stack,
+    facts: &'a Facts,
+    n: Names,
+    out: Vec<Desired>,
+}
+
+fn tcp(port: i32, peer: Peer) -> Rule {
+    Rule {
         protocol: "tcp".into(),
         from: port,
         to: port,
         peer,
-    };
-    let web = [80, 443]
-        .into_iter()
-        .flat_map(|p| {
-            [
-                tcp(p, Peer::Cidr4("0.0.0.0/0".into())),
-                tcp(p, Peer::Cidr6("::/0".into())),
-            ]
-        })
-        .collect();
-    let describe = |what: &str| format!("stackctl {}/{}: {what}", stack.name, stack.env);
-    push(
-        alb_sg(),
-        n.alb_security_group(),
-        Spec::SecurityGroup(aws::security_group::Spec {
-            vpc: vpc(),
-            description: describe("load balancer"),
-            ingress: web,
-        }),
-    );
+    }
+}
 
-    let param_arn = format!("{}*", parameter_arn(facts, &n.parameter_prefix()));
-    let read_params = json!({
-        "Version": "2012-10-17",
-        "Statement": [{ "Effect": "Allow", "Action": ["ssm:GetParameters", "ssm:GetParameter"], "Resource": param_arn }]
-    });
-    push(
-        execution_role(),
-        n.execution_role(),
-        Spec::Role(aws::iam::Spec {
-            path: role_path(stack),
+impl Builder<'_> {
+    fn push(&mut self, key: Key, name: String, spec: Spec) {
+        self.out.push(Desired { key, name, spec });
+    }
+
+    fn subnets(&self) -> Vec<Key> {
+        (0..self.stack.network.subnet_cidrs().len())
+            .map(subnet)
+            .collect()
+    }
+
+    fn describe(&self, what: &str) -> String {
+        format!("stackctl {}/{}: {what}", self.stack.name, self.stack.env)
+    }
+
+    /// VPC, public subnets, internet gateway, route table, the load balancer's group.
+    fn network(&mut self) {
+        let (stack, facts) = (self.stack, self.facts);
+        let cidr = stack.network.cidr.to_string();
+        self.push(vpc(), self.n.vpc(), Spec::Vpc(aws::vpc::Spec { cidr }));
+        for (i, cidr) in stack.network.subnet_cidrs().iter().enumerate() {
+            let spec = aws::subnet::Spec {
+                cidr: cidr.to_string(),
+                az: facts.zones.get(i).cloned().unwrap_or_default(),
+                vpc: vpc(),
+            };
+            self.push(subnet(i), self.n.subnet(i), Spec::Subnet(spec));
+        }
+        let spec = Spec::InternetGateway(aws::igw::Spec { vpc: vpc() });
+        self.push(igw(), self.n.internet_gateway(), spec);
+        let spec = aws::route_table::Spec {
+            vpc: vpc(),
+            gateway: igw(),
+            subnets: self.subnets(),
+        };
+        self.push(route_table(), self.n.route_table(), Spec::RouteTable(spec));
+        let web = [80, 443]
+            .into_iter()
+            .flat_map(|p| {
+                [
+                    tcp(p, Peer::Cidr4("0.0.0.0/0".into())),
+                    tcp(p, Peer::Cidr6("::/0".into())),
+                ]
+            })
+            .collect();
+        let spec = aws::security_group::Spec {
+            vpc: vpc(),
+            description: self.describe("load balancer"),
+            ingress: web,
+        };
+        self.push(
+            alb_sg(),
+            self.n.alb_security_group(),
+            Spec::SecurityGroup(spec),
+        );
+    }
+
+    /// What every service uses: the task execution role and the cluster.
+    fn shared(&mut self) {
+        let facts = self.facts;
+        let param_arn = format!("{}*", parameter_arn(facts, &self.n.parameter_prefix()));
+        let read_params = json!({
+            "Version": "2012-10-17",
+            "Statement": [{ "Effect": "Allow", "Action": ["ssm:GetParameters", "ssm:GetParameter"], "Resource": param_arn }]
+        });
+        let spec = aws::iam::Spec {
+            path: role_path(self.stack),
             trust_policy: trust_policy(facts),
             managed: vec![format!(
                 "arn:{}:iam::aws:{EXECUTION_POLICY}",
                 facts.partition
             )],
-            inline: vec![(n.parameters_policy().into(), read_params.to_string())],
-        }),
-    );
-    push(
-        cluster(),
-        n.cluster(),
-        Spec::Cluster(aws::cluster::Spec {
+            inline: vec![(self.n.parameters_policy().into(), read_params.to_string())],
+        };
+        self.push(execution_role(), self.n.execution_role(), Spec::Role(spec));
+        let spec = aws::cluster::Spec {
             capacity_providers: vec!["FARGATE".into(), "FARGATE_SPOT".into()],
-        }),
-    );
+        };
+        self.push(cluster(), self.n.cluster(), Spec::Cluster(spec));
+    }
 
-    let public: Vec<_> = stack.services.values().filter(|s| s.public).collect();
-    if let Some(front) = public.first() {
-        let subnets = (0..cidrs.len()).map(subnet).collect();
-        push(
-            load_balancer(),
-            n.load_balancer(),
-            Spec::LoadBalancer(aws::load_balancer::Spec {
-                subnets,
+    /// The load balancer, its listener and a target group per public service.
+    fn entry(&mut self) {
+        let public: Vec<_> = self.stack.services.values().filter(|s| s.public).collect();
+        if let Some(front) = public.first() {
+            let spec = aws::load_balancer::Spec {
+                subnets: self.subnets(),
                 security_group: alb_sg(),
                 gateway: igw(),
-            }),
-        );
-        push(
-            listener(),
-            format!("{}:80", n.load_balancer()),
-            Spec::Listener(aws::listener::Spec {
+            };
+            self.push(
+                load_balancer(),
+                self.n.load_balancer(),
+                Spec::LoadBalancer(spec),
+            );
+            let spec = aws::listener::Spec {
                 load_balancer: load_balancer(),
                 target_group: target_group(&front.name),
-            }),
-        );
-    }
-    for svc in &public {
-        let spec = Spec::TargetGroup(aws::target_group::Spec {
-            vpc: vpc(),
-            port: svc.port as i32,
-            health: health_check(&svc.health),
-            deregistration_delay: DEREGISTRATION_DELAY,
-        });
-        push(target_group(&svc.name), n.target_group(&svc.name), spec);
+            };
+            let name = format!("{}:80", self.n.load_balancer());
+            self.push(listener(), name, Spec::Listener(spec));
+        }
+        for svc in public {
+            let spec = Spec::TargetGroup(aws::target_group::Spec {
+                vpc: vpc(),
+                port: svc.port as i32,
+                health: health_check(&svc.health),
+                deregistration_delay: DEREGISTRATION_DELAY,
+            });
+            self.push(
+                target_group(&svc.name),
+                self.n.target_group(&svc.name),
+                spec,
+            );
+        }
     }
 
-    for (name, svc) in &stack.services {
+    /// One service: its group, repository, logs, role, tokens, task definition and service.
+    fn service(&mut self, name: &str, svc: &Service) {
+        let (stack, facts, n) = (self.stack, self.facts, self.n.clone());
         let ingress = if svc.public {
             vec![tcp(svc.port as i32, Peer::Group(alb_sg()))]
         } else {
             vec![]
         };
-        push(
+        let spec = aws::security_group::Spec {
+            vpc: vpc(),
+            description: self.describe(&format!("service {name}")),
+            ingress,
+        };
+        self.push(
             service_sg(name),
             n.service_security_group(name),
-            Spec::SecurityGroup(aws::security_group::Spec {
-                vpc: vpc(),
-                description: describe(&format!("service {name}")),
-                ingress,
-            }),
+            Spec::SecurityGroup(spec),
         );
         if matches!(svc.source, Source::Build(_)) {
-            push(
-                repository(name),
-                n.repository(name),
-                Spec::Repository(aws::ecr::Spec {
-                    scan_on_push: true,
-                    lifecycle_policy: lifecycle_policy(),
-                }),
-            );
+            let spec = aws::ecr::Spec {
+                scan_on_push: true,
+                lifecycle_policy: lifecycle_policy(),
+            };
+            self.push(repository(name), n.repository(name), Spec::Repository(spec));
         }
-        push(
-            log_group(name),
-            n.log_group(name),
-            Spec::LogGroup(aws::logs::Spec {
-                retention_days: LOG_RETENTION_DAYS,
-            }),
-        );
-        push(
-            task_role(name),
-            n.task_role(name),
-            Spec::Role(aws::iam::Spec {
-                path: role_path(stack),
-                trust_policy: trust_policy(facts),
-                managed: vec![],
-                inline: vec![],
-            }),
-        );
+        let spec = aws::logs::Spec {
+            retention_days: LOG_RETENTION_DAYS,
+        };
+        self.push(log_group(name), n.log_group(name), Spec::LogGroup(spec));
+        let spec = aws::iam::Spec {
+            path: role_path(stack),
+            trust_policy: trust_policy(facts),
+            managed: vec![],
+            inline: vec![],
+        };
+        self.push(task_role(name), n.task_role(name), Spec::Role(spec));
         if svc.token {
-            let generations = facts.tokens.get(name).copied().unwrap_or(Generations {
-                current: 1,
-                ..Default::default()
-            });
-            let description = format!(
-                "API token of {}/{}/{name} (managed by stackctl)",
-                stack.name, stack.env
-            );
-            let kept = [
-                Some(generations.current),
-                generations.previous,
-                generations.retired,
-            ];
-            for g in kept.into_iter().flatten() {
-                push(
-                    generations.key(name, g),
-                    n.token_parameter(name, g),
-                    Spec::Parameter(aws::ssm::Spec {
-                        description: description.clone(),
-                    }),
-                );
-            }
+            self.tokens(name);
         }
-        push(
+        let spec = aws::task_definition::Spec {
+            def: task_def(stack, facts, svc),
+        };
+        self.push(
             task_definition(name),
             n.task_family(name),
-            Spec::TaskDefinition(aws::task_definition::Spec {
-                def: task_def(stack, facts, svc),
-            }),
+            Spec::TaskDefinition(spec),
         );
-        let cidrs = stack.network.subnet_cidrs().len();
-        push(
-            service(name),
-            n.ecs_service(name),
-            Spec::Service(ServiceSpec {
-                cluster: cluster(),
-                task_definition: task_definition(name),
-                desired: svc.desired as i32,
-                subnets: (0..cidrs).map(subnet).collect(),
-                security_group: service_sg(name),
-                target_group: svc.public.then(|| (target_group(name), listener())),
-                container: name.clone(),
-                port: svc.port as i32,
-                grace_seconds: GRACE_SECONDS,
-            }),
-        );
+        let spec = ServiceSpec {
+            cluster: cluster(),
+            task_definition: task_definition(name),
+            desired: svc.desired as i32,
+            subnets: self.subnets(),
+            security_group: service_sg(name),
+            target_group: svc.public.then(|| (target_group(name), listener())),
+            container: name.to_string(),
+            port: svc.port as i32,
+            grace_seconds: GRACE_SECONDS,
+        };
+        self.push(service(name), n.ecs_service(name), Spec::Service(spec));
     }
-    out
+
+    /// The token's parameters: the current generation, and those still accepted.
+    fn tokens(&mut self, name: &str) {
+        let generations = self.facts.tokens.get(name).copied().unwrap_or(Generations {
+            current: 1,
+            ..Default::default()
+        });
+        let description = format!(
+            "API token of {}/{}/{name} (managed by stackctl)",
+            self.stack.name, self.stack.env
+        );
+        let kept = [
+            Some(generations.current),
+            generations.previous,
+            generations.retired,
+        ];
+        for g in kept.into_iter().flatten() {
+            let spec = aws::ssm::Spec {
+                description: description.clone(),
+            };
+            let parameter = self.n.token_parameter(name, g);
+            self.push(generations.key(name, g), parameter, Spec::Parameter(spec));
+        }
+    }
 }
 
 /// The ARN of an SSM parameter of this account and region (`name` starts with `/`).

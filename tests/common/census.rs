@@ -1,37 +1,48 @@
 //! What a stack owns in the emulator, counted per kind through a clean connection, so tests
 //! can check "exactly one VPC" (no duplicates) and "nothing left" independently of stackctl.
+//! Driven by `Kind::ALL`: a kind the census cannot count does not compile.
 
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::Filter;
+use aws_sdk_ecs::types::TaskDefinitionStatus;
 use aws_sdk_ssm::types::ParameterStringFilter;
+use stackctl::aws::Aws;
+use stackctl::plan::Kind;
 
 use super::clients;
 
+/// Count by kind (its key prefix: `vpc`, `subnet`, `igw`, …) and the run lock (`lock`).
 pub type Census = BTreeMap<&'static str, usize>;
+
+pub const LOCK: &str = "lock";
 
 /// What one `up` of [`super::Project::new`]'s stack (one public service with a token) owns.
 pub fn expected() -> Census {
-    [
-        ("vpc", 1),
-        ("subnet", 2),
-        ("igw", 1),
-        ("route-table", 1),
-        ("security-group", 2),
-        ("ecr", 1),
-        ("log-group", 1),
-        ("role", 2),
-        ("parameter", 1),
-        ("lock", 0),
-        ("cluster", 1),
-        ("load-balancer", 1),
-        ("target-group", 1),
-        ("listener", 1),
-        ("task-definition", 1),
-        ("service", 1),
-    ]
-    .into_iter()
-    .collect()
+    let mut c: Census = Kind::ALL.iter().map(|k| (k.prefix(), per_up(*k))).collect();
+    c.insert(LOCK, 0);
+    c
+}
+
+fn per_up(kind: Kind) -> usize {
+    match kind {
+        // Two zones; the load balancer's group and the service's.
+        Kind::Subnet | Kind::SecurityGroup => 2,
+        // The execution role and the service's task role.
+        Kind::Role => 2,
+        Kind::Vpc
+        | Kind::InternetGateway
+        | Kind::RouteTable
+        | Kind::Repository
+        | Kind::LogGroup
+        | Kind::Parameter
+        | Kind::Cluster
+        | Kind::LoadBalancer
+        | Kind::TargetGroup
+        | Kind::Listener
+        | Kind::TaskDefinition
+        | Kind::Service => 1,
+    }
 }
 
 pub fn empty() -> Census {
@@ -49,162 +60,156 @@ pub async fn census(endpoint: &str, name: &str) -> Census {
     // The emulator itself is the ground truth, not a proxy's view of it.
     let direct = std::env::var("STACKCTL_TEST_MOTO_DIRECT").ok();
     let aws = clients(direct.as_deref().unwrap_or(endpoint)).await;
-    let ec2 = &aws.ec2;
     let mut c = Census::new();
-    let o = || Some(owner(name));
-    let vpcs = ec2.describe_vpcs().set_filters(o()).send().await.unwrap();
-    c.insert("vpc", vpcs.vpcs().len());
-    let subnets = ec2
-        .describe_subnets()
-        .set_filters(o())
-        .send()
-        .await
-        .unwrap();
-    c.insert("subnet", subnets.subnets().len());
-    let igws = ec2
-        .describe_internet_gateways()
-        .set_filters(o())
-        .send()
-        .await;
-    c.insert("igw", igws.unwrap().internet_gateways().len());
-    let rtbs = ec2.describe_route_tables().set_filters(o()).send().await;
-    c.insert("route-table", rtbs.unwrap().route_tables().len());
-    let sgs = ec2.describe_security_groups().set_filters(o()).send().await;
-    c.insert("security-group", sgs.unwrap().security_groups().len());
-
-    let prefix = format!("{name}-default/");
-    let repos = aws.ecr.describe_repositories().send().await.unwrap();
-    let repos = repos.repositories().iter();
+    for kind in Kind::ALL {
+        c.insert(kind.prefix(), count(&aws, name, *kind).await);
+    }
+    let lock = format!("/stackctl/{name}/default/lock");
     c.insert(
-        "ecr",
-        repos
-            .filter(|r| r.repository_name().is_some_and(|n| n.starts_with(&prefix)))
+        LOCK,
+        parameters(&aws, name)
+            .await
+            .iter()
+            .filter(|n| **n == lock)
             .count(),
     );
-    let logs = aws
-        .logs
-        .describe_log_groups()
-        // Any environment's: "nothing left" must not miss one.
-        .log_group_name_prefix(format!("/stackctl/{name}/"))
-        .send()
-        .await
-        .unwrap();
-    c.insert("log-group", logs.log_groups().len());
-    let roles = aws
-        .iam
-        .list_roles()
-        .path_prefix(format!("/stackctl/{name}/default/"))
-        .send()
-        .await
-        .unwrap();
-    c.insert("role", roles.roles().len());
-
-    let params_prefix = format!("/stackctl/{name}/default/");
-    let filter = ParameterStringFilter::builder()
-        .key("Name")
-        .option("BeginsWith")
-        .values(&params_prefix)
-        .build()
-        .unwrap();
-    let params = aws
-        .ssm
-        .describe_parameters()
-        .parameter_filters(filter)
-        .send()
-        .await
-        .unwrap();
-    let names: Vec<&str> = params
-        .parameters()
-        .iter()
-        .filter_map(|p| p.name())
-        .collect();
-    let lock = format!("{params_prefix}lock");
-    c.insert("lock", names.iter().filter(|n| **n == lock).count());
-    c.insert("parameter", names.iter().filter(|n| **n != lock).count());
-
-    let clusters = aws
-        .ecs
-        .describe_clusters()
-        .clusters(format!("{name}-default"))
-        .send()
-        .await
-        .unwrap();
-    let active = clusters.clusters().iter();
-    c.insert(
-        "cluster",
-        active.filter(|c| c.status() == Some("ACTIVE")).count(),
-    );
-    balancing(&aws, name, &mut c).await;
-    deployment(&aws, name, &mut c).await;
     c
 }
 
-async fn balancing(aws: &stackctl::aws::Aws, name: &str, c: &mut Census) {
+/// Stack `name`'s resources of `kind`, read with the SDK's own calls (not stackctl's finds).
+async fn count(aws: &Aws, name: &str, kind: Kind) -> usize {
+    let (ec2, o) = (&aws.ec2, || Some(owner(name)));
     let prefix = format!("{name}-default");
-    let lbs = aws.elb.describe_load_balancers().send().await.unwrap();
-    let ours: Vec<_> = lbs
-        .load_balancers()
-        .iter()
-        .filter(|l| l.load_balancer_name() == Some(prefix.as_str()))
-        .collect();
-    c.insert("load-balancer", ours.len());
-    let mut listeners = 0;
-    for lb in &ours {
-        let l = aws
-            .elb
-            .describe_listeners()
-            .load_balancer_arn(lb.load_balancer_arn().unwrap())
-            .send()
-            .await
-            .unwrap();
-        listeners += l.listeners().len();
-    }
-    c.insert("listener", listeners);
-    let tgs = aws.elb.describe_target_groups().send().await.unwrap();
-    let tg_prefix = format!("{prefix}-");
-    c.insert(
-        "target-group",
-        tgs.target_groups()
-            .iter()
-            .filter(|g| {
-                g.target_group_name()
-                    .is_some_and(|n| n.starts_with(&tg_prefix))
+    match kind {
+        Kind::Vpc => {
+            let out = ec2.describe_vpcs().set_filters(o()).send().await;
+            out.unwrap().vpcs().len()
+        }
+        Kind::Subnet => {
+            let out = ec2.describe_subnets().set_filters(o()).send().await;
+            out.unwrap().subnets().len()
+        }
+        Kind::InternetGateway => {
+            let out = ec2
+                .describe_internet_gateways()
+                .set_filters(o())
+                .send()
+                .await;
+            out.unwrap().internet_gateways().len()
+        }
+        Kind::RouteTable => {
+            let out = ec2.describe_route_tables().set_filters(o()).send().await;
+            out.unwrap().route_tables().len()
+        }
+        Kind::SecurityGroup => {
+            let out = ec2.describe_security_groups().set_filters(o()).send().await;
+            out.unwrap().security_groups().len()
+        }
+        Kind::Repository => {
+            let repos = aws.ecr.describe_repositories().send().await.unwrap();
+            let ours = format!("{prefix}/");
+            let names = repos
+                .repositories()
+                .iter()
+                .filter_map(|r| r.repository_name());
+            names.filter(|n| n.starts_with(&ours)).count()
+        }
+        Kind::LogGroup => {
+            let logs = aws.logs.describe_log_groups();
+            // Any environment's: "nothing left" must not miss one.
+            let out = logs
+                .log_group_name_prefix(format!("/stackctl/{name}/"))
+                .send()
+                .await;
+            out.unwrap().log_groups().len()
+        }
+        Kind::Role => {
+            let roles = aws.iam.list_roles();
+            let out = roles
+                .path_prefix(format!("/stackctl/{name}/default/"))
+                .send()
+                .await;
+            out.unwrap().roles().len()
+        }
+        Kind::Parameter => {
+            let lock = format!("/stackctl/{name}/default/lock");
+            parameters(aws, name)
+                .await
+                .iter()
+                .filter(|n| **n != lock)
+                .count()
+        }
+        Kind::Cluster => {
+            let out = aws.ecs.describe_clusters().clusters(&prefix).send().await;
+            let clusters = out.unwrap();
+            let active = clusters.clusters().iter();
+            active.filter(|c| c.status() == Some("ACTIVE")).count()
+        }
+        Kind::LoadBalancer => load_balancers(aws, &prefix).await.len(),
+        Kind::Listener => {
+            let mut listeners = 0;
+            for arn in load_balancers(aws, &prefix).await {
+                let l = aws
+                    .elb
+                    .describe_listeners()
+                    .load_balancer_arn(arn)
+                    .send()
+                    .await;
+                listeners += l.unwrap().listeners().len();
+            }
+            listeners
+        }
+        Kind::TargetGroup => {
+            let tgs = aws.elb.describe_target_groups().send().await.unwrap();
+            let ours = format!("{prefix}-");
+            let names = tgs
+                .target_groups()
+                .iter()
+                .filter_map(|g| g.target_group_name());
+            names.filter(|n| n.starts_with(&ours)).count()
+        }
+        // Families with an ACTIVE revision (deregistered ones are not the stack's any more).
+        Kind::TaskDefinition => {
+            let defs = aws.ecs.list_task_definitions();
+            let defs = defs.family_prefix(format!("{prefix}-api"));
+            let out = defs.status(TaskDefinitionStatus::Active).send().await;
+            usize::from(!out.unwrap().task_definition_arns().is_empty())
+        }
+        // Services that are not deleted.
+        Kind::Service => {
+            let services = aws.ecs.describe_services().cluster(&prefix);
+            let out = services.services(format!("{prefix}-api")).send().await;
+            out.map_or(0, |s| {
+                let live = |s: &&aws_sdk_ecs::types::Service| {
+                    matches!(s.status(), Some("ACTIVE" | "DRAINING"))
+                };
+                s.services().iter().filter(live).count()
             })
-            .count(),
-    );
+        }
+    }
 }
 
-/// Task definition families with an ACTIVE revision (deregistered ones are not the stack's
-/// any more), and services that are not deleted.
-async fn deployment(aws: &stackctl::aws::Aws, name: &str, c: &mut Census) {
-    use aws_sdk_ecs::types::TaskDefinitionStatus;
-    let family = format!("{name}-default-api");
-    let defs = aws
-        .ecs
-        .list_task_definitions()
-        .family_prefix(&family)
-        .status(TaskDefinitionStatus::Active)
-        .send()
-        .await
+/// Names of stack `name`'s SSM parameters (env `default`).
+async fn parameters(aws: &Aws, name: &str) -> Vec<String> {
+    let filter = ParameterStringFilter::builder()
+        .key("Name")
+        .option("BeginsWith")
+        .values(format!("/stackctl/{name}/default/"))
+        .build()
         .unwrap();
-    c.insert(
-        "task-definition",
-        usize::from(!defs.task_definition_arns().is_empty()),
-    );
-    let services = aws
-        .ecs
-        .describe_services()
-        .cluster(format!("{name}-default"))
-        .services(format!("{name}-default-api"))
-        .send()
-        .await;
-    let live = services.map_or(0, |s| {
-        s.services()
-            .iter()
-            .filter(|s| matches!(s.status(), Some("ACTIVE" | "DRAINING")))
-            .count()
-    });
-    c.insert("service", live);
+    let describe = aws.ssm.describe_parameters().parameter_filters(filter);
+    let params = describe.send().await.unwrap();
+    let names = params.parameters().iter().filter_map(|p| p.name());
+    names.map(str::to_string).collect()
+}
+
+/// ARNs of the load balancers named after stack `name`.
+async fn load_balancers(aws: &Aws, prefix: &str) -> Vec<String> {
+    let lbs = aws.elb.describe_load_balancers().send().await.unwrap();
+    let ours = lbs.load_balancers().iter();
+    let ours = ours.filter(|l| l.load_balancer_name() == Some(prefix));
+    ours.filter_map(|l| l.load_balancer_arn().map(str::to_string))
+        .collect()
 }
 
 /// Kinds with more resources than one `up` makes (the lock is one name: never two).
