@@ -1,13 +1,13 @@
 //! Internet gateway, attached to the stack's VPC.
 
-use aws_sdk_ec2::types::{Filter, ResourceType, TagSpecification};
+use aws_sdk_ec2::types::{Filter, ResourceType};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::kind::{Cx, Resource};
 use super::permissions::{Cmd, NETWORK, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, once};
+use super::{Aws, AwsError, Ctx, ec2_resource_tag, once};
 use crate::names::Names;
 use crate::plan::{self, Ids, Key, Kind, Observed};
 
@@ -104,13 +104,7 @@ impl Resource for InternetGateway {
 }
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
-    let out = aws
-        .ec2
-        .describe_internet_gateways()
-        .set_filters(Some(ec2_owner_filters(names)))
-        .send()
-        .await
-        .ctx("describe", "internet gateways")?;
+    let out = super::describe_owned!(aws, names, describe_internet_gateways, "internet gateways")?;
     let mut found: Vec<Observed> = out
         .internet_gateways()
         .iter()
@@ -136,21 +130,13 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
 
 pub async fn create(aws: &Aws, names: &Names, key: &Key, vpc_id: &str) -> Result<String, AwsError> {
     let name = names.internet_gateway();
-    let tags = TagSpecification::builder()
-        .resource_type(ResourceType::InternetGateway)
-        .set_tags(Some(super::tags(names, &key.0, &name)?))
-        .build();
+    let tags = super::tags::ec2_spec(names, &key.0, &name, ResourceType::InternetGateway)?;
     let req = aws.ec2.create_internet_gateway().tag_specifications(tags);
     let id = once::create(
         "create internet gateway",
         &name,
         key,
-        || {
-            req.clone()
-                .customize()
-                .config_override(once::ec2_no_retry())
-                .send()
-        },
+        once::attempt!(req, once::ec2_no_retry()),
         |out| {
             out.internet_gateway()
                 .and_then(|g| g.internet_gateway_id())

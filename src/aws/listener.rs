@@ -181,12 +181,7 @@ pub async fn create(
         "create listener",
         &name,
         key,
-        || {
-            req.clone()
-                .customize()
-                .config_override(once::elb_no_retry())
-                .send()
-        },
+        once::attempt!(req, once::elb_no_retry()),
         |out| {
             out.listeners()
                 .first()

@@ -236,12 +236,7 @@ pub async fn create(
         "create load balancer",
         &name,
         key,
-        || {
-            req.clone()
-                .customize()
-                .config_override(once::elb_no_retry())
-                .send()
-        },
+        once::attempt!(req, once::elb_no_retry()),
         |out| {
             out.load_balancers()
                 .first()

@@ -14,7 +14,7 @@ pub mod container;
 pub mod elb;
 pub mod permissions;
 pub mod tagging;
-mod tags;
+pub mod tags;
 pub mod task;
 
 // Every resource kind, one row each: its name, its module (`src/aws/<module>.rs`, which
@@ -152,6 +152,19 @@ pub fn region_source(profile: Option<&str>) -> String {
         .unwrap_or_else(|| "default".into());
     format!("the AWS profile `{profile}`")
 }
+
+/// `describe_*` of the EC2 resources owned by the stack (its tags), with the error named.
+macro_rules! describe_owned {
+    ($aws:expr, $names:expr, $describe:ident, $what:literal) => {
+        $aws.ec2
+            .$describe()
+            .set_filters(Some($crate::aws::ec2_owner_filters($names)))
+            .send()
+            .await
+            .ctx("describe", $what)
+    };
+}
+pub(crate) use describe_owned;
 
 /// Filters selecting EC2 resources owned by this stack and environment.
 pub fn ec2_owner_filters(names: &crate::names::Names) -> Vec<aws_sdk_ec2::types::Filter> {

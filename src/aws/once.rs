@@ -31,6 +31,14 @@ pub fn elb_no_retry() -> aws_sdk_elasticloadbalancingv2::config::Builder {
     aws_sdk_elasticloadbalancingv2::config::Builder::default().retry_config(RetryConfig::disabled())
 }
 
+/// One attempt of [`create`]: `req` sent with `config` (one of the above: SDK retries off).
+macro_rules! attempt {
+    ($req:expr, $config:expr) => {
+        || $req.clone().customize().config_override($config).send()
+    };
+}
+pub(crate) use attempt;
+
 /// Worth retrying: throttled, a server error, or no reply at all (which may have committed).
 pub fn is_transient<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
     match e {

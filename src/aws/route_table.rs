@@ -1,13 +1,13 @@
 //! The public route table: 0.0.0.0/0 → internet gateway, associated with every subnet.
 
-use aws_sdk_ec2::types::{ResourceType, TagSpecification};
+use aws_sdk_ec2::types::{ResourceType};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::kind::{Cx, Resource};
 use super::permissions::{Cmd, NETWORK, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, Outcome, ec2_owner_filters, ec2_resource_tag, once};
+use super::{Aws, AwsError, Ctx, Outcome, ec2_resource_tag, once};
 use crate::names::Names;
 use crate::plan::{self, Ids, Key, Kind, Observed};
 
@@ -161,13 +161,7 @@ impl Resource for RouteTable {
 pub const DEFAULT_ROUTE: &str = "0.0.0.0/0";
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
-    let out = aws
-        .ec2
-        .describe_route_tables()
-        .set_filters(Some(ec2_owner_filters(names)))
-        .send()
-        .await
-        .ctx("describe", "route tables")?;
+    let out = super::describe_owned!(aws, names, describe_route_tables, "route tables")?;
     let mut found: Vec<Observed> = out
         .route_tables()
         .iter()
@@ -219,10 +213,7 @@ pub async fn create(
     subnet_ids: &[String],
 ) -> Result<String, AwsError> {
     let name = names.route_table();
-    let tags = TagSpecification::builder()
-        .resource_type(ResourceType::RouteTable)
-        .set_tags(Some(super::tags(names, &key.0, &name)?))
-        .build();
+    let tags = super::tags::ec2_spec(names, &key.0, &name, ResourceType::RouteTable)?;
     let req = aws
         .ec2
         .create_route_table()
@@ -233,12 +224,7 @@ pub async fn create(
         "create route table",
         &name,
         key,
-        || {
-            req.clone()
-                .customize()
-                .config_override(once::ec2_no_retry())
-                .send()
-        },
+        once::attempt!(req, once::ec2_no_retry()),
         |out| {
             out.route_table()
                 .and_then(|t| t.route_table_id())

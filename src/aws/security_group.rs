@@ -2,7 +2,7 @@
 //! from the load balancer's group only). Egress stays AWS's default (all).
 
 use aws_sdk_ec2::types::{
-    IpPermission, IpRange, Ipv6Range, ResourceType, TagSpecification, UserIdGroupPair,
+    IpPermission, IpRange, Ipv6Range, ResourceType, UserIdGroupPair,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::kind::{Cx, Resource};
 use super::permissions::{Cmd, NETWORK, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, Outcome, ec2_owner_filters, ec2_resource_tag, once};
+use super::{Aws, AwsError, Ctx, Outcome, ec2_resource_tag, once};
 use crate::names::Names;
 use crate::plan::{self, Ids, Key, Kind, Observed, Peer, Rule, desired};
 
@@ -139,13 +139,7 @@ impl Resource for SecurityGroup {
 }
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
-    let out = aws
-        .ec2
-        .describe_security_groups()
-        .set_filters(Some(ec2_owner_filters(names)))
-        .send()
-        .await
-        .ctx("describe", "security groups")?;
+    let out = super::describe_owned!(aws, names, describe_security_groups, "security groups")?;
     let mut found: Vec<Observed> = out
         .security_groups()
         .iter()
@@ -220,10 +214,7 @@ pub async fn create(
     description: &str,
     vpc_id: &str,
 ) -> Result<String, AwsError> {
-    let tags = TagSpecification::builder()
-        .resource_type(ResourceType::SecurityGroup)
-        .set_tags(Some(super::tags(names, &key.0, name)?))
-        .build();
+    let tags = super::tags::ec2_spec(names, &key.0, name, ResourceType::SecurityGroup)?;
     let req = aws
         .ec2
         .create_security_group()
@@ -235,12 +226,7 @@ pub async fn create(
         "create security group",
         name,
         key,
-        || {
-            req.clone()
-                .customize()
-                .config_override(once::ec2_no_retry())
-                .send()
-        },
+        once::attempt!(req, once::ec2_no_retry()),
         |out| out.group_id().map(str::to_string),
         || find(aws, names),
     )

@@ -1,13 +1,13 @@
 //! Public subnets, one per availability zone, public IPs on launch (no NAT gateway).
 
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, TagSpecification};
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::kind::{Cx, Resource};
 use super::permissions::{Cmd, NETWORK, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, once};
+use super::{Aws, AwsError, Ctx, ec2_resource_tag, once};
 use crate::names::Names;
 use crate::plan::zones::Zone;
 use crate::plan::{self, Ids, Key, Kind, Observed};
@@ -119,13 +119,7 @@ impl Resource for Subnet {
 }
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
-    let out = aws
-        .ec2
-        .describe_subnets()
-        .set_filters(Some(ec2_owner_filters(names)))
-        .send()
-        .await
-        .ctx("describe", "subnets")?;
+    let out = super::describe_owned!(aws, names, describe_subnets, "subnets")?;
     let mut found: Vec<Observed> = out
         .subnets()
         .iter()
@@ -188,10 +182,7 @@ pub async fn create(
     az: &str,
     vpc_id: &str,
 ) -> Result<String, AwsError> {
-    let tags = TagSpecification::builder()
-        .resource_type(ResourceType::Subnet)
-        .set_tags(Some(super::tags(names, &key.0, name)?))
-        .build();
+    let tags = super::tags::ec2_spec(names, &key.0, name, ResourceType::Subnet)?;
     let req = aws
         .ec2
         .create_subnet()
@@ -203,12 +194,7 @@ pub async fn create(
         "create subnet",
         name,
         key,
-        || {
-            req.clone()
-                .customize()
-                .config_override(once::ec2_no_retry())
-                .send()
-        },
+        once::attempt!(req, once::ec2_no_retry()),
         |out| out.subnet().and_then(|s| s.subnet_id()).map(str::to_string),
         || find(aws, names),
     )

@@ -52,3 +52,17 @@ pub fn tags<T: SdkTag>(names: &Names, key: &str, name: &str) -> Result<Vec<T>, A
         .collect::<Result<_, _>>()
         .map_err(|e| AwsError::new("tag", name, e))
 }
+
+/// The tags an EC2 create puts on what it makes, in the same call (so a resource is never
+/// untagged, and the policy's tag conditions hold from its first second).
+pub fn ec2_spec(
+    names: &Names,
+    key: &str,
+    name: &str,
+    kind: aws_sdk_ec2::types::ResourceType,
+) -> Result<aws_sdk_ec2::types::TagSpecification, AwsError> {
+    Ok(aws_sdk_ec2::types::TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(tags(names, key, name)?))
+        .build())
+}

@@ -1,13 +1,13 @@
 //! VPC: found by the stack's tags; DNS support and hostnames on.
 
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, TagSpecification, VpcAttributeName};
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::kind::{Cx, Resource};
 use super::permissions::{Cmd, NETWORK, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
-use super::{Aws, AwsError, Ctx, ec2_owner_filters, ec2_resource_tag, once};
+use super::{Aws, AwsError, Ctx, ec2_resource_tag, once};
 use crate::names::Names;
 use crate::plan::{self, Ids, Key, Kind, Observed};
 
@@ -119,13 +119,7 @@ impl Resource for Vpc {
 }
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
-    let out = aws
-        .ec2
-        .describe_vpcs()
-        .set_filters(Some(ec2_owner_filters(names)))
-        .send()
-        .await
-        .ctx("describe", "VPCs")?;
+    let out = super::describe_owned!(aws, names, describe_vpcs, "VPCs")?;
     let mut found = Vec::new();
     for v in out.vpcs() {
         let (Some(id), Some(key)) = (v.vpc_id(), ec2_resource_tag(v.tags())) else {
@@ -165,10 +159,7 @@ async fn attribute(aws: &Aws, id: &str, attr: VpcAttributeName) -> Result<bool, 
 }
 
 pub async fn create(aws: &Aws, names: &Names, key: &Key, cidr: &str) -> Result<String, AwsError> {
-    let tags = TagSpecification::builder()
-        .resource_type(ResourceType::Vpc)
-        .set_tags(Some(super::tags(names, &key.0, &names.vpc())?))
-        .build();
+    let tags = super::tags::ec2_spec(names, &key.0, &names.vpc(), ResourceType::Vpc)?;
     let req = aws
         .ec2
         .create_vpc()
@@ -178,12 +169,7 @@ pub async fn create(aws: &Aws, names: &Names, key: &Key, cidr: &str) -> Result<S
         "create VPC",
         &names.vpc(),
         key,
-        || {
-            req.clone()
-                .customize()
-                .config_override(once::ec2_no_retry())
-                .send()
-        },
+        once::attempt!(req, once::ec2_no_retry()),
         |out| out.vpc().and_then(|v| v.vpc_id()).map(str::to_string),
         || find(aws, names),
     )
