@@ -3,6 +3,28 @@
 
 pub mod process;
 
+/// Runs each test on both backends (PostgreSQL from STACKCTL_TEST_POSTGRES_URL).
+#[allow(unused_macros)] // not every test file uses it
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() {
+                let store = super::sqlite_store().await;
+                super::$name(super::app(store.clone()), store).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() {
+                if let Some(store) = super::postgres_store().await {
+                    super::$name(super::app(store.clone()), store).await
+                }
+            })*
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_backends;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 
