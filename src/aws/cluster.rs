@@ -46,6 +46,7 @@ impl Resource for Cluster {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
+    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -86,6 +87,14 @@ impl Resource for Cluster {
             "default_capacity_provider_strategy":
                 [{ "capacity_provider": DEFAULT_PROVIDER, "weight": 1 }],
         })
+    }
+
+    #[cfg(test)]
+    fn converged(spec: &Spec, _: &dyn Fn(&Key) -> String) -> State {
+        State {
+            status: "ACTIVE".into(),
+            capacity_providers: spec.capacity_providers.clone(),
+        }
     }
 
     async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {

@@ -45,6 +45,12 @@ macro_rules! resource_kinds {
                         $(Kind::$kind => <$module::$kind as Resource>::delete_before(first, other, then)),*
                     }
                 }
+                /// Shared by the account: created when missing, never deleted.
+                pub fn shared(self) -> bool {
+                    match self {
+                        $(Kind::$kind => <$module::$kind as Resource>::SHARED),*
+                    }
+                }
                 /// The IAM actions this kind's calls need.
                 pub fn permissions(self) -> &'static [Permission] {
                     match self {
@@ -84,6 +90,13 @@ macro_rules! resource_kinds {
                 pub fn deps(&self) -> Vec<Key> {
                     match self {
                         $(Spec::$kind(s) => <$module::$kind as Resource>::deps(s)),*
+                    }
+                }
+                /// What AWS reports once this spec holds (`id`: each resource's id).
+                #[cfg(test)]
+                pub fn converged(&self, id: &dyn Fn(&Key) -> String) -> State {
+                    match self {
+                        $(Spec::$kind(s) => State::$kind(<$module::$kind as Resource>::converged(s, id))),*
                     }
                 }
                 /// The settings `stackctl explain` shows besides the spec.

@@ -48,6 +48,7 @@ impl Resource for Repository {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
+    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -88,6 +89,14 @@ impl Resource for Repository {
             "encryption": ENCRYPTION.as_str(),
             "lifecycle_policy": parse_json(&spec.lifecycle_policy),
         })
+    }
+
+    #[cfg(test)]
+    fn converged(spec: &Spec, _: &dyn Fn(&Key) -> String) -> State {
+        State {
+            scan_on_push: spec.scan_on_push,
+            lifecycle_policy: Some(spec.lifecycle_policy.clone()),
+        }
     }
 
     async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {

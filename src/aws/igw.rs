@@ -42,6 +42,7 @@ impl Resource for InternetGateway {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
+    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -73,6 +74,13 @@ impl Resource for InternetGateway {
 
     fn settings(_: &Key, _: &Spec) -> Value {
         json!({})
+    }
+
+    #[cfg(test)]
+    fn converged(spec: &Spec, id: &dyn Fn(&Key) -> String) -> State {
+        State {
+            attached_vpc: Some(id(&spec.vpc)),
+        }
     }
 
     async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {

@@ -24,6 +24,10 @@ pub trait Resource {
     /// The IAM actions its find, create, fix and delete call.
     const PERMISSIONS: &'static [Permission];
 
+    /// An account-level resource the stack needs but does not own (a service-linked role):
+    /// created when missing, never deleted, whatever stack.yaml says.
+    const SHARED: bool;
+
     /// Resources that must exist before this one can be created.
     fn deps(spec: &Self::Spec) -> Vec<Key>;
 
@@ -43,6 +47,11 @@ pub trait Resource {
     /// What `stackctl explain` shows besides the spec: the settings every resource of the
     /// kind gets. Fields set to `null` are removed (sent in another form).
     fn settings(key: &Key, spec: &Self::Spec) -> serde_json::Value;
+
+    /// What AWS reports once `spec` holds, with `id` giving each resource's id: the planner's
+    /// tests check that it plans nothing for it.
+    #[cfg(test)]
+    fn converged(spec: &Self::Spec, id: &dyn Fn(&Key) -> String) -> Self::State;
 
     /// The stack's resources of this kind. `role_path`: the IAM path of the stack's roles.
     async fn find(aws: &Aws, names: &Names, role_path: &str) -> Result<Vec<Observed>, AwsError>;

@@ -44,6 +44,7 @@ impl Resource for Listener {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
+    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -85,6 +86,14 @@ impl Resource for Listener {
     }
 
     /// Listeners are listed per load balancer: the load balancer's find finds them.
+    #[cfg(test)]
+    fn converged(spec: &Spec, id: &dyn Fn(&Key) -> String) -> State {
+        State {
+            port: PORT,
+            target_group: Some(id(&spec.target_group)),
+        }
+    }
+
     async fn find(_: &Aws, _: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
         Ok(Vec::new())
     }

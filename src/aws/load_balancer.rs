@@ -55,6 +55,7 @@ impl Resource for LoadBalancer {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
+    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -115,6 +116,18 @@ impl Resource for LoadBalancer {
     }
 
     /// With its listeners, which are listed per load balancer.
+    #[cfg(test)]
+    fn converged(spec: &Spec, id: &dyn Fn(&Key) -> String) -> State {
+        let mut subnet_ids: Vec<String> = spec.subnets.iter().map(id).collect();
+        subnet_ids.sort();
+        State {
+            state: "active".into(),
+            dns_name: "lb.example".into(),
+            subnet_ids,
+            security_groups: vec![id(&spec.security_group)],
+        }
+    }
+
     async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
         let lbs = find(aws, names).await?;
         let arn = lbs.first().map(|l| l.id.as_str());

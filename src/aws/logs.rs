@@ -40,6 +40,7 @@ impl Resource for LogGroup {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
+    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -72,6 +73,13 @@ impl Resource for LogGroup {
 
     fn settings(_: &Key, _: &Spec) -> Value {
         json!({})
+    }
+
+    #[cfg(test)]
+    fn converged(spec: &Spec, _: &dyn Fn(&Key) -> String) -> State {
+        State {
+            retention_days: Some(spec.retention_days),
+        }
     }
 
     async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {

@@ -67,6 +67,7 @@ impl Resource for RouteTable {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
+    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -125,6 +126,19 @@ impl Resource for RouteTable {
             "gateway": null,
             "routes": [{ "destination": DEFAULT_ROUTE, "gateway": spec.gateway }],
         })
+    }
+
+    #[cfg(test)]
+    fn converged(spec: &Spec, id: &dyn Fn(&Key) -> String) -> State {
+        State {
+            vpc_id: id(&spec.vpc),
+            routes: vec![(DEFAULT_ROUTE.into(), id(&spec.gateway))],
+            associations: spec
+                .subnets
+                .iter()
+                .map(|s| (format!("assoc-{}", id(s)), id(s)))
+                .collect(),
+        }
     }
 
     async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {

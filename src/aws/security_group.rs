@@ -50,6 +50,7 @@ impl Resource for SecurityGroup {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
+    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -102,6 +103,21 @@ impl Resource for SecurityGroup {
 
     fn settings(_: &Key, _: &Spec) -> Value {
         json!({})
+    }
+
+    #[cfg(test)]
+    fn converged(spec: &Spec, id: &dyn Fn(&Key) -> String) -> State {
+        let resolved = |r: &Rule| match &r.peer {
+            Peer::Group(k) => Rule {
+                peer: Peer::GroupId(id(k)),
+                ..r.clone()
+            },
+            _ => r.clone(),
+        };
+        State {
+            vpc_id: id(&spec.vpc),
+            ingress: spec.ingress.iter().map(resolved).collect(),
+        }
     }
 
     async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {

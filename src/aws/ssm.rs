@@ -43,6 +43,7 @@ impl Resource for Parameter {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
+    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -78,6 +79,14 @@ impl Resource for Parameter {
             "tier": TIER.as_str(),
             "value": "32 random bytes, URL-safe base64 (never printed)",
         })
+    }
+
+    #[cfg(test)]
+    fn converged(_: &Spec, _: &dyn Fn(&Key) -> String) -> State {
+        State {
+            version: 1,
+            generation: 1,
+        }
     }
 
     async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {

@@ -49,6 +49,7 @@ impl Resource for Subnet {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
+    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -90,6 +91,16 @@ impl Resource for Subnet {
 
     fn settings(_: &Key, _: &Spec) -> Value {
         json!({ "map_public_ip_on_launch": true })
+    }
+
+    #[cfg(test)]
+    fn converged(spec: &Spec, id: &dyn Fn(&Key) -> String) -> State {
+        State {
+            cidr: spec.cidr.clone(),
+            az: spec.az.clone(),
+            vpc_id: id(&spec.vpc),
+            public_ip_on_launch: true,
+        }
     }
 
     async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {

@@ -56,6 +56,7 @@ impl Resource for TargetGroup {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
+    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -106,6 +107,17 @@ impl Resource for TargetGroup {
             "health_check_protocol": PROTOCOL.as_str(),
             "healthy_http_codes": HEALTHY_CODES,
         })
+    }
+
+    #[cfg(test)]
+    fn converged(spec: &Spec, id: &dyn Fn(&Key) -> String) -> State {
+        State {
+            vpc_id: id(&spec.vpc),
+            port: spec.port,
+            target_type: TARGET_TYPE.as_str().into(),
+            health: spec.health.clone(),
+            deregistration_delay: Some(spec.deregistration_delay),
+        }
     }
 
     async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {

@@ -55,6 +55,7 @@ impl Resource for TaskDefinition {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
+    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -102,6 +103,14 @@ impl Resource for TaskDefinition {
         let mut request = request_json(container, &spec.def);
         request["def"] = Value::Null;
         request
+    }
+
+    #[cfg(test)]
+    fn converged(spec: &Spec, _: &dyn Fn(&Key) -> String) -> State {
+        State {
+            revision: 1,
+            def: spec.def.clone(),
+        }
     }
 
     async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {

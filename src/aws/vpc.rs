@@ -46,6 +46,7 @@ impl Resource for Vpc {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
+    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -90,6 +91,15 @@ impl Resource for Vpc {
 
     fn settings(_: &Key, _: &Spec) -> Value {
         json!({ "enable_dns_hostnames": true })
+    }
+
+    #[cfg(test)]
+    fn converged(spec: &Spec, _: &dyn Fn(&Key) -> String) -> State {
+        State {
+            cidr: spec.cidr.clone(),
+            dns_hostnames: true,
+            dns_support: true,
+        }
     }
 
     async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {

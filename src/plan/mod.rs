@@ -80,7 +80,7 @@ pub fn ids(observed: &[Observed]) -> Ids {
 }
 
 /// Compare. Observed resources with no desired counterpart, and duplicates of one key
-/// (left by an interrupted run elsewhere), are deleted.
+/// (left by an interrupted run elsewhere), are deleted, unless the account shares them.
 pub fn plan(desired: &[Desired], observed: &[Observed]) -> Plan {
     let ids = ids(observed);
     let mut plan = Plan::default();
@@ -111,6 +111,10 @@ pub fn plan(desired: &[Desired], observed: &[Observed]) -> Plan {
     let mut first = BTreeSet::new();
     for have in observed {
         let duplicate = !first.insert(have.key.clone());
+        // What the account shares (a service-linked role) is never the stack's to delete.
+        if have.state.kind().shared() {
+            continue;
+        }
         if duplicate || !seen.contains(&have.key) {
             plan.changes.push(Change {
                 key: have.key.clone(),

@@ -61,6 +61,7 @@ impl Resource for Role {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
+    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -138,6 +139,16 @@ impl Resource for Role {
             .map(|(n, p)| (n.clone(), parse_json(p)))
             .collect();
         json!({ "trust_policy": parse_json(&spec.trust_policy), "inline": inline })
+    }
+
+    #[cfg(test)]
+    fn converged(spec: &Spec, _: &dyn Fn(&Key) -> String) -> State {
+        State {
+            path: spec.path.clone(),
+            trust_policy: spec.trust_policy.clone(),
+            managed: spec.managed.clone(),
+            inline: spec.inline.clone(),
+        }
     }
 
     async fn find(aws: &Aws, names: &Names, role_path: &str) -> Result<Vec<Observed>, AwsError> {

@@ -40,6 +40,7 @@ impl Resource for Service {
     type Spec = ServiceSpec;
     type State = ServiceState;
     type Fix = Fix;
+    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -102,6 +103,29 @@ impl Resource for Service {
             "propagate_tags": PROPAGATE_TAGS.as_str(),
             "enable_ecs_managed_tags": ECS_MANAGED_TAGS,
         })
+    }
+
+    #[cfg(test)]
+    fn converged(spec: &ServiceSpec, id: &dyn Fn(&Key) -> String) -> ServiceState {
+        ServiceState {
+            status: "ACTIVE".into(),
+            task_definition: id(&spec.task_definition),
+            desired: spec.desired,
+            running: spec.desired,
+            pending: 0,
+            subnets: spec.subnets.iter().map(id).collect(),
+            security_groups: vec![id(&spec.security_group)],
+            public_ip: true,
+            target_group: spec.target_group.as_ref().map(|(tg, _)| id(tg)),
+            container: Some(spec.container.clone()),
+            port: Some(spec.port),
+            grace_seconds: spec.grace_seconds,
+            min_percent: plan::MIN_PERCENT,
+            max_percent: plan::MAX_PERCENT,
+            circuit_breaker: true,
+            rollback: true,
+            deployments: vec![],
+        }
     }
 
     async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
