@@ -58,8 +58,9 @@ impl Resource for Cluster {
         ]
     };
 
+    /// ECS refuses CreateCluster until the account has its service-linked role.
     fn deps(_: &Spec) -> Vec<Key> {
-        Vec::new()
+        vec![desired::ecs_service_linked_role()]
     }
 
     fn delete_before(_: &Key, _: Kind, _: &Key) -> bool {
@@ -163,7 +164,6 @@ fn strategy() -> CapacityProviderStrategyItem {
 pub async fn create(aws: &Aws, names: &Names, key: &crate::plan::Key) -> Result<String, AwsError> {
     let name = names.cluster();
     let tags: Vec<Tag> = super::tags(names, &key.0, &name)?;
-    iam::ensure_service_linked_role(aws, iam::ECS_SERVICE).await?;
     // A role created moments ago takes a while to be usable by ECS. CreateCluster with the
     // same name and settings returns the existing cluster, so retrying is safe.
     let out = retry(

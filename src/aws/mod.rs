@@ -29,6 +29,7 @@ resource_kinds! {
     Repository(ecr) => "ecr", "ECR repository";
     LogGroup(logs) => "logs", "log group";
     Role(iam) => "role", "IAM role";
+    ServiceLinkedRole(service_linked_role) => "slr", "service-linked role";
     Parameter(ssm) => "ssm", "SSM parameter";
     Cluster(cluster) => "cluster", "ECS cluster";
     LoadBalancer(load_balancer) => "alb", "load balancer";

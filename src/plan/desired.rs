@@ -71,6 +71,9 @@ pub fn task_definition(svc: &str) -> Key {
 pub fn service(svc: &str) -> Key {
     Key::new(Kind::Service, svc)
 }
+pub fn ecs_service_linked_role() -> Key {
+    Key::new(Kind::ServiceLinkedRole, "ecs")
+}
 pub fn cluster() -> Key {
     Key::new(Kind::Cluster, "main")
 }
@@ -193,7 +196,8 @@ impl Builder<'_> {
         );
     }
 
-    /// What every service uses: the task execution role and the cluster.
+    /// What every service uses: the task execution role, the cluster (and the account's ECS
+    /// service-linked role, which it needs).
     fn shared(&mut self) {
         let facts = self.facts;
         let param_arn = format!("{}*", parameter_arn(facts, &self.n.parameter_prefix()));
@@ -211,6 +215,12 @@ impl Builder<'_> {
             inline: vec![(self.n.parameters_policy().into(), read_params.to_string())],
         };
         self.push(execution_role(), self.n.execution_role(), Spec::Role(spec));
+        let spec = aws::service_linked_role::Spec {
+            service: aws::service_linked_role::ECS_SERVICE.into(),
+        };
+        let role = aws::service_linked_role::ECS_ROLE.into();
+        let key = ecs_service_linked_role();
+        self.push(key, role, Spec::ServiceLinkedRole(spec));
         let spec = aws::cluster::Spec {
             capacity_providers: vec!["FARGATE".into(), "FARGATE_SPOT".into()],
         };

@@ -39,6 +39,7 @@ fn empty_account_creates_everything_in_dependency_order() {
         "role/exec",
         "role/task-api",
         "ssm/token-api",
+        "slr/ecs",
         "cluster/main",
     ] {
         assert!(keys.contains(&k), "{k} missing from {keys:?}");
@@ -60,8 +61,13 @@ fn empty_account_creates_everything_in_dependency_order() {
     assert!(
         deps_of("ecr/api").is_empty()
             && deps_of("role/exec").is_empty()
-            && deps_of("cluster/main").is_empty(),
+            && deps_of("slr/ecs").is_empty(),
         "independent resources start at once"
+    );
+    assert_eq!(
+        deps_of("cluster/main"),
+        ["slr/ecs"],
+        "ECS refuses CreateCluster before the account has its service-linked role"
     );
 }
 

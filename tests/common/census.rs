@@ -30,6 +30,8 @@ fn per_up(kind: Kind) -> usize {
         Kind::Subnet | Kind::SecurityGroup => 2,
         // The execution role and the service's task role.
         Kind::Role => 2,
+        // The account's, not the stack's (never deleted): not counted.
+        Kind::ServiceLinkedRole => 0,
         Kind::Vpc
         | Kind::InternetGateway
         | Kind::RouteTable
@@ -131,6 +133,7 @@ async fn count(aws: &Aws, name: &str, kind: Kind) -> usize {
                 .await;
             out.unwrap().roles().len()
         }
+        Kind::ServiceLinkedRole => 0,
         Kind::Parameter => {
             let lock = format!("/stackctl/{name}/default/lock");
             parameters(aws, name)

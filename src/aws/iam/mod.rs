@@ -262,28 +262,6 @@ pub async fn create(
     }
 }
 
-/// The service principal of ECS's service-linked role, `AWSServiceRoleForECS`.
-pub const ECS_SERVICE: &str = "ecs.amazonaws.com";
-
-/// Makes sure the account has the service-linked role of `service`: a brand-new account has
-/// none until something creates it, and ECS refuses the first CreateCluster/CreateService
-/// without it (ECS developer guide, "Using service-linked roles for Amazon ECS"). Shared by
-/// the whole account and never deleted by `down`. AWS says the name "has been taken" when it
-/// exists already; that is success.
-pub async fn ensure_service_linked_role(aws: &Aws, service: &str) -> Result<(), AwsError> {
-    let created = aws
-        .iam
-        .create_service_linked_role()
-        .aws_service_name(service)
-        .send()
-        .await
-        .ctx("create service-linked role for", service);
-    match created {
-        Err(e) if !e.is_already_exists() => Err(e),
-        _ => Ok(()),
-    }
-}
-
 /// ECS's refusal while the account's service-linked role is missing or not usable yet.
 pub fn is_service_linked_role_pending(e: &AwsError) -> bool {
     e.message

@@ -3,11 +3,10 @@
 use crate::classify::{Call, Protocol, classify};
 use crate::config::FaultConfig;
 use crate::decide::{self, Dice, Generic};
-use crate::refusals;
 use crate::stats::{FaultKind, FaultRecord, Recorder};
 use crate::wire::{self, AwsError, Body, render};
 use crate::world::{Ctx, World};
-use crate::{alb, consistency, dependency, deploy, ecs_learn, ecs_view, roles, zones};
+use crate::{alb, consistency, dependency, deploy, ecs_learn, ecs_view, refusals, roles, zones};
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HOST};
 use http::{HeaderMap, HeaderName, Request, Response, StatusCode};
@@ -293,7 +292,9 @@ pub async fn handle(
         // catches up with the previous one's.
         ecs_learn::learn(&call, &up.body, &mut world, &mut ectx);
         deploy::learn(&call, &up.body, &mut world, &mut ctx);
-        if let Some(b) = zones::rewrite(&call, &up.body) {
+        let fixed = zones::rewrite(&call, &up.body)
+            .or_else(|| refusals::rewrite(&call, &up.body, &world, &ctx));
+        if let Some(b) = fixed {
             up.body = Bytes::from(b);
         }
         let synthesized = up.headers.contains_key(ecs_view::SYNTHESIZED);

@@ -13,7 +13,8 @@
 //!   `DuplicateTargetGroupName`.
 //! - A brand-new account (`fresh_account`): ECS's CreateCluster/CreateService fail with
 //!   "Unable to assume the service linked role" until `AWSServiceRoleForECS` exists and has
-//!   propagated; creating it again says its name "has been taken".
+//!   propagated; creating it again says its name "has been taken"; ListRoles does not list
+//!   it before it is created (`rewrite`).
 //!
 //! - CreateSubnet in the account's Local Zone (`zones`).
 //!
@@ -89,6 +90,40 @@ pub fn check(call: &Call, world: &World, ctx: &Ctx) -> Option<AwsError> {
         }
     }
     None
+}
+
+/// In a fresh account, ListRoles lists no `AWSServiceRoleForECS` before this client made it
+/// (moto may know it from another client): its entry is cut from the reply.
+pub fn rewrite(call: &Call, body: &[u8], world: &World, ctx: &Ctx) -> Option<Vec<u8>> {
+    ctx.cfg.fresh_account?;
+    if !call.is("iam", "ListRoles") || world.ecs_service_linked_role.is_some() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(body);
+    let name = text.find("<RoleName>AWSServiceRoleForECS</RoleName>")?;
+    // Its entry: from the last <member> before its name (Path comes first) to the matching
+    // </member> (a role's tags are members too).
+    let start = text[..name].rfind("<member>")?;
+    let mut depth = 0usize;
+    let mut at = start;
+    loop {
+        let open = text[at..].find("<member>").map(|i| at + i);
+        let close = text[at..].find("</member>").map(|i| at + i)?;
+        match open {
+            Some(o) if o < close => {
+                depth += 1;
+                at = o + "<member>".len();
+            }
+            _ => {
+                depth -= 1;
+                at = close + "</member>".len();
+                if depth == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    Some([text[..start].as_bytes(), text[at..].as_bytes()].concat())
 }
 
 /// After a successful call: a fresh account's service-linked role now exists.
