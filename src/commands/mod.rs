@@ -15,9 +15,8 @@ use std::process::ExitCode;
 use crate::aws::{self, Aws, AwsError};
 use crate::cli::Cli;
 use crate::config::{self, ConfigError, Stack};
-use crate::engine::ApplyError;
-use crate::engine::converge::ConvergeError;
 use crate::engine::rollout::RolloutError;
+use crate::engine::{ApplyError, EngineError};
 use crate::image;
 use crate::lock::LockError;
 
@@ -29,12 +28,9 @@ pub const EXIT_INVALID: u8 = 2;
 pub enum Failure {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// Anything the engine's work failed with (AWS, apply, rollout, images, a blocked change).
     #[error(transparent)]
-    Aws(#[from] AwsError),
-    #[error(transparent)]
-    Apply(#[from] ApplyError),
-    #[error(transparent)]
-    Rollout(#[from] RolloutError),
+    Engine(#[from] EngineError),
     #[error("{0}")]
     Usage(String),
     /// Two settings disagree and neither may be picked silently.
@@ -47,42 +43,17 @@ pub enum Failure {
     },
 }
 
-impl From<image::Error> for Failure {
-    fn from(e: image::Error) -> Failure {
-        let hint = match &e {
-            image::Error::Compile { .. } => {
-                Some("the compiler's errors are above; fix them and run again".into())
+/// The engine's causes convert through [`EngineError`], which lists each once.
+macro_rules! through_engine {
+    ($($cause:ty),*) => {$(
+        impl From<$cause> for Failure {
+            fn from(e: $cause) -> Failure {
+                Failure::Engine(e.into())
             }
-            image::Error::PlatformUnavailable { hint, .. } => Some(hint.clone()),
-            _ => None,
-        };
-        Failure::Other {
-            message: e.to_string(),
-            hint,
         }
-    }
+    )*};
 }
-
-impl From<ConvergeError> for Failure {
-    fn from(e: ConvergeError) -> Failure {
-        match e {
-            ConvergeError::Blocked { .. } => {
-                let message = e.to_string();
-                let ConvergeError::Blocked { reason, .. } = e else {
-                    unreachable!()
-                };
-                Failure::Other {
-                    message,
-                    hint: Some(reason),
-                }
-            }
-            ConvergeError::Aws(e) => e.into(),
-            ConvergeError::Apply(e) => e.into(),
-            ConvergeError::Rollout(e) => e.into(),
-            ConvergeError::Image(e) => e.into(),
-        }
-    }
-}
+through_engine!(AwsError, ApplyError, RolloutError, image::Error);
 
 impl From<LockError> for Failure {
     fn from(e: LockError) -> Failure {
@@ -110,46 +81,9 @@ impl Failure {
 
     /// Render for humans, with a hint where there is one; `verbose` adds the SDK's error chain.
     pub fn report(self, verbose: bool) {
-        let detail = |e: &AwsError| {
-            if let Some(d) = e.detail.as_deref().filter(|_| verbose) {
-                eprintln!("detail: {d}");
-            }
-        };
         match self {
             Failure::Config(e) => eprintln!("{:?}", miette::Report::new(e)),
-            Failure::Aws(e) => {
-                eprintln!("error: {e}");
-                if let Some(h) = &e.hint {
-                    eprintln!("hint: {h}");
-                }
-                detail(&e);
-            }
-            Failure::Apply(e) => {
-                eprintln!("error: {e}");
-                for (key, err) in &e.failed {
-                    eprintln!("  {key}: {err}");
-                    if let Some(h) = &err.hint {
-                        eprintln!("    hint: {h}");
-                    }
-                    detail(err);
-                }
-                if !e.skipped.is_empty() {
-                    eprintln!(
-                        "  not attempted (they depend on what failed): {}",
-                        e.skipped.join(", ")
-                    );
-                }
-                eprintln!(
-                    "hint: fix the cause and run the command again: it resumes where this run stopped"
-                );
-            }
-            Failure::Rollout(e) => {
-                eprintln!("error: {e}");
-                for line in &e.details {
-                    eprintln!("  {line}");
-                }
-                eprintln!("hint: {}", e.hint);
-            }
+            Failure::Engine(e) => report_engine(e, verbose),
             Failure::Usage(m) => eprintln!("error: {m}"),
             Failure::Conflict { message, hint } => {
                 eprintln!("error: {message}");
@@ -161,6 +95,63 @@ impl Failure {
                     eprintln!("hint: {h}");
                 }
             }
+        }
+    }
+}
+
+fn report_engine(e: EngineError, verbose: bool) {
+    let detail = |e: &AwsError| {
+        if let Some(d) = e.detail.as_deref().filter(|_| verbose) {
+            eprintln!("detail: {d}");
+        }
+    };
+    match e {
+        EngineError::Aws(e) => {
+            eprintln!("error: {e}");
+            if let Some(h) = &e.hint {
+                eprintln!("hint: {h}");
+            }
+            detail(&e);
+        }
+        EngineError::Apply(e) => {
+            eprintln!("error: {e}");
+            for (key, err) in &e.failed {
+                eprintln!("  {key}: {err}");
+                if let Some(h) = &err.hint {
+                    eprintln!("    hint: {h}");
+                }
+                detail(err);
+            }
+            if !e.skipped.is_empty() {
+                eprintln!(
+                    "  not attempted (they depend on what failed): {}",
+                    e.skipped.join(", ")
+                );
+            }
+            eprintln!(
+                "hint: fix the cause and run the command again: it resumes where this run stopped"
+            );
+        }
+        EngineError::Rollout(e) => {
+            eprintln!("error: {e}");
+            for line in &e.details {
+                eprintln!("  {line}");
+            }
+            eprintln!("hint: {}", e.hint);
+        }
+        EngineError::Image(e) => {
+            eprintln!("error: {e}");
+            match &e {
+                image::Error::Compile { .. } => {
+                    eprintln!("hint: the compiler's errors are above; fix them and run again")
+                }
+                image::Error::PlatformUnavailable { hint, .. } => eprintln!("hint: {hint}"),
+                _ => {}
+            }
+        }
+        EngineError::Blocked { what, reason } => {
+            eprintln!("error: {what} cannot be updated in place");
+            eprintln!("hint: {reason}");
         }
     }
 }
@@ -222,10 +213,11 @@ fn choose_region(
             hint: format!("pass --region {file} (or --region {env}), or make the two agree"),
         }),
         (None, Some(r), _) | (None, None, Some(r)) => Ok(r.to_string()),
-        (None, None, None) => Err(Failure::Aws(aws::AwsError::config(
+        (None, None, None) => Err(aws::AwsError::config(
             "no AWS region configured",
             "set `region:` in stack.yaml, pass --region, or export AWS_REGION",
-        ))),
+        )
+        .into()),
     }
 }
 

@@ -5,27 +5,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::images::{self, Local};
-use super::rollout::{self, Rollout, RolloutError};
-use super::{ApplyError, Progress, apply, observe};
-use crate::aws::{self, Aws, AwsError};
+use super::rollout::{self, Rollout};
+use super::{EngineError, Progress, apply, observe};
+use crate::aws::{self, Aws};
 use crate::config::Stack;
-use crate::image;
 use crate::plan::{self, Action, Kind, Observed, State, desired::desired};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConvergeError {
-    /// An immutable property differs; stackctl will not destroy data to change it.
-    #[error("{what} cannot be updated in place")]
-    Blocked { what: String, reason: String },
-    #[error(transparent)]
-    Aws(#[from] AwsError),
-    #[error(transparent)]
-    Apply(#[from] ApplyError),
-    #[error(transparent)]
-    Rollout(#[from] RolloutError),
-    #[error(transparent)]
-    Image(#[from] image::Error),
-}
 
 /// The stack's URL, from its load balancer.
 pub fn url_of(resources: &[Observed]) -> Option<String> {
@@ -47,7 +31,7 @@ pub async fn converge(
     locals: Option<&BTreeMap<String, Local>>,
     progress: &Progress,
     timeout: Duration,
-) -> Result<Option<String>, ConvergeError> {
+) -> Result<Option<String>, EngineError> {
     let names = stack.names();
     let mut seen = observe(aws, stack).await?;
     seen.facts.images = match locals {
@@ -61,7 +45,7 @@ pub async fn converge(
         let Action::Blocked { reason } = &blocked.action else {
             unreachable!()
         };
-        return Err(ConvergeError::Blocked {
+        return Err(EngineError::Blocked {
             what: format!("{} {}", blocked.kind.label(), blocked.name),
             reason: reason.clone(),
         });

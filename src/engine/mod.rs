@@ -11,3 +11,19 @@ pub mod rollout;
 pub use apply::{ApplyError, apply};
 pub use observe::{Observation, observe};
 pub use progress::Progress;
+
+/// What the engine's work can fail with, each cause once; `commands` renders it for people.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// An immutable property differs; stackctl will not destroy data to change it.
+    #[error("{what} cannot be updated in place")]
+    Blocked { what: String, reason: String },
+    #[error(transparent)]
+    Aws(#[from] crate::aws::AwsError),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    #[error(transparent)]
+    Rollout(#[from] rollout::RolloutError),
+    #[error(transparent)]
+    Image(#[from] crate::image::Error),
+}
