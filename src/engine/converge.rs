@@ -13,11 +13,11 @@ use crate::plan::{self, Action, Kind, Observed, State, desired::desired};
 
 /// The stack's URL, from its load balancer.
 pub fn url_of(resources: &[Observed]) -> Option<String> {
-    resources.iter().find_map(|o| match &o.state {
-        State::LoadBalancer(aws::load_balancer::State { dns_name, .. }) if !dns_name.is_empty() => {
-            Some(format!("http://{dns_name}/"))
-        }
-        _ => None,
+    resources.iter().find_map(|o| {
+        let State::LoadBalancer(aws::load_balancer::State { dns_name, .. }) = &o.state else {
+            return None;
+        };
+        (!dns_name.is_empty()).then(|| format!("http://{dns_name}/"))
     })
 }
 
@@ -77,9 +77,11 @@ pub async fn converge(
         .filter(|c| c.kind == Kind::Service && !matches!(c.action, Action::Delete { .. }))
         .filter_map(|c| {
             let svc = c.key.0.split_once('/')?.1.to_string();
-            let before = seen.resources.iter().find_map(|o| match &o.state {
-                State::Service(s) if o.key == c.key => Some(s.task_definition.clone()),
-                _ => None,
+            let before = seen.resources.iter().find_map(|o| {
+                let State::Service(s) = &o.state else {
+                    return None;
+                };
+                (o.key == c.key).then(|| s.task_definition.clone())
             });
             Some(Rollout {
                 arn: ids.get(&c.key)?.clone(),

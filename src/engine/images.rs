@@ -136,15 +136,15 @@ pub fn references(
 pub fn deployed(resources: &[Observed]) -> BTreeMap<String, Image> {
     resources
         .iter()
-        .filter_map(|o| match &o.state {
-            State::TaskDefinition(aws::task_definition::State { def, .. }) => Some((
-                o.key.0.split_once('/')?.1.to_string(),
-                Image {
-                    reference: def.image.clone()?,
-                    health_command: def.health_command.clone(),
-                },
-            )),
-            _ => None,
+        .filter_map(|o| {
+            let State::TaskDefinition(aws::task_definition::State { def, .. }) = &o.state else {
+                return None;
+            };
+            let image = Image {
+                reference: def.image.clone()?,
+                health_command: def.health_command.clone(),
+            };
+            Some((o.key.0.split_once('/')?.1.to_string(), image))
         })
         .collect()
 }

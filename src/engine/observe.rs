@@ -73,9 +73,11 @@ async fn zones(aws: &Aws, stack: &Stack, subnets: &[Observed]) -> Result<Vec<Str
             subnets
                 .iter()
                 .find(|s| s.key == desired::subnet(i))
-                .and_then(|s| match &s.state {
-                    State::Subnet(aws::subnet::State { az, .. }) => Some(az.clone()),
-                    _ => None,
+                .and_then(|s| {
+                    let State::Subnet(aws::subnet::State { az, .. }) = &s.state else {
+                        return None;
+                    };
+                    Some(az.clone())
                 })
         })
         .collect();
