@@ -69,7 +69,9 @@ async fn delete_all(aws: &Aws, stack: &Stack, progress: &Progress) -> Result<(),
     )
     .await
     .map(|_| ());
-    let left = observe(aws, stack).await?.resources;
+    // What the account shares (its service-linked roles) stays, by design.
+    let mut left = observe(aws, stack).await?.resources;
+    left.retain(|r| !r.state.kind().shared());
     if !left.is_empty() {
         progress.say("Still present after down:");
         for r in &left {
