@@ -32,6 +32,19 @@ async fn up_in_a_fresh_account_creates_the_ecs_service_linked_role_and_waits_for
         stats.calls
     );
     p.run(&["down", "--yes"]).ok();
+    // The account's, not the stack's: `down` leaves it.
+    let roles = clients(&moto).await.iam.list_roles();
+    let roles = roles
+        .path_prefix("/aws-service-role/ecs.amazonaws.com/")
+        .send()
+        .await;
+    let names: Vec<String> = roles
+        .unwrap()
+        .roles()
+        .iter()
+        .map(|r| r.role_name().into())
+        .collect();
+    assert_eq!(names, ["AWSServiceRoleForECS"]);
     proxy.shutdown().await;
 }
 

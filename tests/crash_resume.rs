@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::census::{census, duplicates, empty, expected, short};
 use common::gate::Gate;
-use common::{Project, Run, moto};
+use common::{Project, Run, account_used_ecs, moto};
 use futures::StreamExt;
 
 async fn run(p: &Project, endpoint: &str, args: &[&str]) -> Run {
@@ -147,6 +147,7 @@ async fn one(
 async fn killed_at_every_step_up_and_down_resume_without_duplicates() {
     let Some(moto) = moto() else { return };
     let start = Instant::now();
+    account_used_ecs(&moto).await;
     let reference = Project::new(&moto, "");
     let up_writes = writes_of(&reference, &moto, &["up"]).await;
     let down_writes = writes_of(&reference, &moto, &["down", "--yes"]).await;
@@ -226,6 +227,7 @@ fn targets(mut writes: Vec<String>) -> Vec<(String, usize)> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lost_reply_to_any_write_never_duplicates() {
     let Some(moto) = moto() else { return };
+    account_used_ecs(&moto).await;
     let reference = Project::new(&moto, "");
     let ups = targets(writes_of(&reference, &moto, &["up"]).await);
     let downs = targets(writes_of(&reference, &moto, &["down", "--yes"]).await);

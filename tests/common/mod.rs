@@ -163,6 +163,26 @@ impl Run {
 }
 
 /// SDK clients for checking what stackctl did, independently of its own observations.
+/// An account that has used ECS before: it has ECS's service-linked role, which `up` creates
+/// only where it is missing (once per account). Tests that compare a run's writes with a
+/// reference run's take both from this state.
+pub async fn account_used_ecs(endpoint: &str) {
+    let aws = clients(endpoint).await;
+    let created = aws
+        .iam
+        .create_service_linked_role()
+        .aws_service_name("ecs.amazonaws.com")
+        .send()
+        .await;
+    if let Err(e) = created {
+        let e = aws_sdk_iam::error::DisplayErrorContext(e).to_string();
+        assert!(
+            e.contains("EntityAlreadyExists") || e.contains("has been taken"),
+            "{e}"
+        );
+    }
+}
+
 pub async fn clients(endpoint: &str) -> Aws {
     clients_as(endpoint, "test", "test").await
 }
