@@ -324,7 +324,9 @@ async fn converged_up_makes_zero_mutating_calls() {
     assert!(run.stdout.contains("No changes"), "{}", run.stdout);
     let (reads, writes) = run.calls();
     assert_eq!(writes, 0, "{}", run.all());
-    assert!(reads <= 30, "{reads} reads");
+    // 30 for the stack's own resources, and one ListRoles for the account's ECS
+    // service-linked role (a kind since it is in the plan).
+    assert!(reads <= 31, "{reads} reads");
     let wire = proxy.stats();
     let mutating: Vec<_> = wire
         .calls
