@@ -19,6 +19,8 @@ from moto.core.exceptions import AuthFailureError, SignatureDoesNotMatchError
 from moto.iam import access_control
 from moto.server import main
 
+import moto_fidelity  # noqa: F401  (the same fixes as every other moto run)
+
 _check = access_control.IAMRequestBase.check_signature
 
 
