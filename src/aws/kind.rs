@@ -1,6 +1,7 @@
 //! What every resource kind implements: one module under `src/aws/` per kind, registered by
-//! one row in [`super::registry`]. The pure half (dependencies, delete ordering, diff) is
-//! what the planner asks; the other half acts on AWS.
+//! one row in the table in `src/aws/mod.rs` (which generates [`super::registry`]). The pure
+//! half (dependencies, delete ordering, diff) is what the planner asks; the other half acts
+//! on AWS.
 
 use std::fmt::Display;
 use std::sync::Mutex;

@@ -86,7 +86,7 @@ impl Aws {
 
     /// The standard AWS configuration chain (env, profiles, SSO, IMDS), `AWS_ENDPOINT_URL`
     /// included, with `profile` overriding the default one. Its region is the environment's
-    /// or the profile's ([`Ambient`]); [`Aws::with_region`] sets the one to use.
+    /// or the profile's ([`region_source`] names which); [`Aws::with_region`] sets the one to use.
     pub async fn load(profile: Option<&str>) -> aws_config::SdkConfig {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             // Throttling and 5xx are retried with exponential backoff and jitter.
