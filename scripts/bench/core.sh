@@ -10,11 +10,13 @@ runs=${1:-5}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/stackctl/target}"
 # The time is the emulator's and the network's, not the binary's: the dev build is what tests use.
 profile=${STACKCTL_BENCH_PROFILE:-dev}
-cargo build -q --profile "$profile" --bin stackctl
 bin=$CARGO_TARGET_DIR/$([ "$profile" = dev ] && echo debug || echo "$profile")/stackctl
 root=$PWD
+# Built once the stand-ins are up: starting them cleans our crates when another checkout used
+# the target directory last.
 exec ./scripts/with-standins.sh bash -c '
 set -euo pipefail
+cargo build -q --profile '"$profile"' --bin stackctl
 export AWS_ENDPOINT_URL=$STACKCTL_TEST_MOTO AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 export STACKCTL_REGISTRY_ENDPOINT=http://$STACKCTL_TEST_REGISTRY
 dir=$(mktemp -d)
