@@ -69,6 +69,10 @@ pub struct PolicyArgs {
     /// The account ID to scope resources to (default `*`: any account).
     #[arg(long)]
     pub account: Option<String>,
+    /// Print part N of a policy too long for one managed policy (IAM allows 6,144 characters
+    /// each); attach every part.
+    #[arg(long, value_name = "N")]
+    pub part: Option<usize>,
 }
 
 #[derive(Args, Debug)]

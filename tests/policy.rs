@@ -61,3 +61,66 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
         missing.join("\n")
     );
 }
+
+/// A stack whose names make the policy longer than one managed policy may be (IAM: 6,144
+/// characters without whitespace): `stackctl policy` says so and prints it in parts IAM
+/// accepts, each with every statement once.
+#[test]
+fn a_policy_too_long_for_one_managed_policy_is_printed_in_parts() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = std::fs::read_to_string(root.join("stack.yaml")).unwrap();
+    let yaml = yaml.replace("name: demo", "name: payments-api").replace(
+        "build: apps/api",
+        &format!("build: {}", root.join("apps/api").display()),
+    );
+    std::fs::write(dir.path().join("stack.yaml"), yaml).unwrap();
+    let policy = |extra: &[&str]| {
+        let mut args = vec!["policy", "--account", "123456789012", "--env", "prod"];
+        args.extend(extra);
+        std::process::Command::new(env!("CARGO_BIN_EXE_stackctl"))
+            .args(&args)
+            .current_dir(dir.path())
+            .env_remove("STACKCTL_FILE")
+            .env_remove("STACKCTL_ENV")
+            .output()
+            .unwrap()
+    };
+    let whole = policy(&[]);
+    let err = String::from_utf8_lossy(&whole.stderr);
+    assert_eq!(whole.status.code(), Some(1), "{err}");
+    assert!(whole.stdout.is_empty());
+    assert!(
+        err.contains("over the 6144 IAM allows one managed policy: it comes in 2 parts"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: print each with `stackctl policy --part 1` to `--part 2`"),
+        "{err}"
+    );
+    let mut sids = Vec::new();
+    for k in ["1", "2"] {
+        let out = policy(&["--part", k]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            doc.to_string().len() <= 6144,
+            "part {k}: {} characters",
+            doc.to_string().len()
+        );
+        for s in doc["Statement"].as_array().unwrap() {
+            sids.push(s["Sid"].as_str().unwrap().to_string());
+        }
+    }
+    let n = sids.len();
+    sids.sort();
+    sids.dedup();
+    assert_eq!(sids.len(), n, "a statement in two parts");
+    let third = policy(&["--part", "3"]);
+    assert_eq!(third.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&third.stderr).contains("has 2 parts"));
+}

@@ -223,6 +223,36 @@ pub fn policy(t: &Target<'_>) -> Value {
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
+/// IAM's limit on one managed policy, in characters not counting whitespace (IAM User Guide,
+/// "IAM and AWS STS quotas": managed policy size, 6,144 characters).
+pub const MANAGED_POLICY_MAX: usize = 6144;
+
+/// Characters IAM counts in `doc`: its JSON without whitespace.
+pub fn size(doc: &Value) -> usize {
+    doc.to_string().len()
+}
+
+/// The policy as managed policies IAM accepts: one document while it fits in
+/// [`MANAGED_POLICY_MAX`]; else its statements, in order, in as few documents as that takes
+/// (a long stack or environment name makes every ARN longer). Attach them all.
+pub fn documents(t: &Target<'_>) -> Vec<Value> {
+    let doc = |statements: &[Value]| json!({ "Version": "2012-10-17", "Statement": statements });
+    let all = policy(t)["Statement"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut parts: Vec<Vec<Value>> = vec![Vec::new()];
+    for statement in all {
+        let part = parts.last_mut().expect("one part at least");
+        part.push(statement);
+        if part.len() > 1 && size(&doc(part)) > MANAGED_POLICY_MAX {
+            let moved = part.pop().expect("just pushed");
+            parts.push(vec![moved]);
+        }
+    }
+    parts.iter().map(|p| doc(p)).collect()
+}
+
 /// The document as people write policies: `Version` first, each statement's `Sid`, `Effect`,
 /// `Action`, `Resource`, `Condition` in that order, one action or ARN a line.
 pub fn render(doc: &Value) -> String {
@@ -298,5 +328,47 @@ mod tests {
         assert!(text.contains("loadbalancer/app/demo-default/*"));
         // A managed policy's limit is 6,144 characters without whitespace.
         assert!(text.len() <= 6144, "{} characters", text.len());
+    }
+
+    #[test]
+    fn a_policy_over_the_managed_policy_limit_comes_in_parts_iam_accepts() {
+        let short = Target {
+            partition: "aws",
+            region: "us-east-1",
+            account: "123456789012",
+            stack: "demo",
+            env: "default",
+        };
+        assert_eq!(documents(&short), [policy(&short)]);
+        // Names stack.yaml allows (a target group `{stack}-{env}-api` is at most 32 characters).
+        let long = Target {
+            partition: "aws-us-gov",
+            region: "us-gov-west-1",
+            account: "123456789012",
+            stack: "payments-api",
+            env: "production-eu",
+        };
+        assert!(size(&policy(&long)) > MANAGED_POLICY_MAX);
+        let docs = documents(&long);
+        assert!((2..=10).contains(&docs.len()), "{} parts", docs.len());
+        let mut actions = Vec::new();
+        let mut sids = Vec::new();
+        for d in &docs {
+            assert!(size(d) <= MANAGED_POLICY_MAX, "{} characters", size(d));
+            for st in d["Statement"].as_array().unwrap() {
+                sids.push(st["Sid"].as_str().unwrap().to_string());
+                match &st["Action"] {
+                    Value::Array(a) => actions.extend(a.iter().map(|a| a.as_str().unwrap())),
+                    a => actions.push(a.as_str().unwrap()),
+                }
+            }
+        }
+        let whole = policy(&long);
+        let whole_statements = whole["Statement"].as_array().unwrap();
+        assert_eq!(sids.len(), whole_statements.len(), "every statement once");
+        actions.sort_unstable();
+        let mut want = super::actions();
+        want.sort_unstable();
+        assert_eq!(actions, want, "every action once");
     }
 }

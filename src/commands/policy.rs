@@ -1,10 +1,11 @@
 //! `stackctl policy`: the IAM policy to run stackctl on this stack, from the one table in
-//! `aws::permissions`, scoped to its names. Reads stack.yaml only.
+//! `aws::permissions`, scoped to its names; in parts when one managed policy cannot hold it.
+//! Reads stack.yaml only.
 
 use std::process::ExitCode;
 
 use super::{Failure, load, partition};
-use crate::aws::permissions::{Target, policy, render};
+use crate::aws::permissions::{MANAGED_POLICY_MAX, Target, documents, policy, render, size};
 use crate::cli::{Cli, PolicyArgs};
 
 pub fn run(cli: &Cli, args: &PolicyArgs) -> Result<ExitCode, Failure> {
@@ -20,13 +21,40 @@ pub fn run(cli: &Cli, args: &PolicyArgs) -> Result<ExitCode, Failure> {
             "--account {account:?} is not an AWS account ID (12 digits)"
         )));
     }
-    let doc = policy(&Target {
+    let target = Target {
         partition: partition(region),
         region,
         account,
         stack: &stack.name,
         env: &stack.env,
-    });
-    print!("{}", render(&doc));
+    };
+    let parts = documents(&target);
+    let n = parts.len();
+    let doc = match args.part {
+        None if n == 1 => &parts[0],
+        Some(k) if (1..=n).contains(&k) => &parts[k - 1],
+        None => {
+            return Err(Failure::Other {
+                message: format!(
+                    "the policy for {}/{} is {} characters, over the {MANAGED_POLICY_MAX} IAM allows one managed policy: it comes in {n} parts",
+                    stack.name,
+                    stack.env,
+                    size(&policy(&target))
+                ),
+                hint: Some(format!(
+                    "print each with `stackctl policy --part 1` to `--part {n}`, create a managed policy of each and attach them all"
+                )),
+            });
+        }
+        Some(k) => {
+            return Err(Failure::Usage(format!(
+                "--part {k}: the policy for {}/{} has {n} part{}",
+                stack.name,
+                stack.env,
+                if n == 1 { "" } else { "s" }
+            )));
+        }
+    };
+    print!("{}", render(doc));
     Ok(ExitCode::SUCCESS)
 }
