@@ -66,10 +66,9 @@ async fn enforce(moto: &str) {
     assert!(r.status().is_success());
 }
 
-/// The policy `stackctl policy` prints for the project, its parts (`--part 1`, `--part 2`, …,
-/// as a test stack's name is longer than one managed policy allows for) as one document.
-fn printed_policy(p: &Project, account: Option<&str>) -> Value {
-    let mut statements = Vec::new();
+/// The parts `stackctl policy --part 1`, `--part 2`, … print for the project.
+fn printed_parts(p: &Project, account: Option<&str>) -> Vec<Value> {
+    let mut parts = Vec::new();
     for part in 1.. {
         let mut cmd = p.command("", &["policy", "--part", &part.to_string()]);
         if let Some(a) = account {
@@ -81,9 +80,17 @@ fn printed_policy(p: &Project, account: Option<&str>) -> Value {
             break;
         }
         assert!(out.status.success(), "{err}");
-        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-        statements.extend(doc["Statement"].as_array().unwrap().iter().cloned());
+        parts.push(serde_json::from_slice(&out.stdout).unwrap());
     }
+    parts
+}
+
+/// The policy `stackctl policy` prints for the project, its parts as one document.
+fn printed_policy(p: &Project, account: Option<&str>) -> Value {
+    let statements: Vec<Value> = printed_parts(p, account)
+        .iter()
+        .flat_map(|d| d["Statement"].as_array().unwrap().clone())
+        .collect();
     serde_json::json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
@@ -190,6 +197,26 @@ async fn up_rotate_down_with_only_the_printed_policy_and_iam_enforced() {
 
     // Users made while moto still lets everything through.
     let scoped = printed_policy(&p, Some(ACCOUNT));
+    // A test stack's 9-character name makes the policy too long for one managed policy: IAM
+    // (moto_fidelity.py, as AWS) takes each printed part and refuses them as one document.
+    let parts = printed_parts(&p, Some(ACCOUNT));
+    assert!(parts.len() > 1, "{} part", parts.len());
+    for (i, part) in parts.iter().enumerate() {
+        let create = admin.iam.create_policy().policy_name(format!("part-{i}"));
+        create
+            .policy_document(part.to_string())
+            .send()
+            .await
+            .unwrap();
+    }
+    let whole = admin.iam.create_policy().policy_name("whole");
+    let refused = whole
+        .policy_document(scoped.to_string())
+        .send()
+        .await
+        .unwrap_err();
+    let refused = aws_sdk_iam::error::DisplayErrorContext(refused).to_string();
+    assert!(refused.contains("LimitExceeded"), "{refused}");
     let full = user(&admin, "deployer", widened(printed_policy(&p, None), None)).await;
     let mut without = BTreeMap::new();
     for (action, _) in MUTATIONS {
