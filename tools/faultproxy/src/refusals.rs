@@ -99,31 +99,24 @@ pub fn rewrite(call: &Call, body: &[u8], world: &World, ctx: &Ctx) -> Option<Vec
     if !call.is("iam", "ListRoles") || world.ecs_service_linked_role.is_some() {
         return None;
     }
-    let text = String::from_utf8_lossy(body);
-    let name = text.find("<RoleName>AWSServiceRoleForECS</RoleName>")?;
-    // Its entry: from the last <member> before its name (Path comes first) to the matching
-    // </member> (a role's tags are members too).
-    let start = text[..name].rfind("<member>")?;
-    let mut depth = 0usize;
-    let mut at = start;
-    loop {
-        let open = text[at..].find("<member>").map(|i| at + i);
-        let close = text[at..].find("</member>").map(|i| at + i)?;
-        match open {
-            Some(o) if o < close => {
-                depth += 1;
-                at = o + "<member>".len();
-            }
-            _ => {
-                depth -= 1;
-                at = close + "</member>".len();
-                if depth == 0 {
-                    break;
-                }
-            }
-        }
-    }
-    Some([text[..start].as_bytes(), text[at..].as_bytes()].concat())
+    let doc = std::str::from_utf8(body).ok()?;
+    without_role(doc, "AWSServiceRoleForECS").map(String::into_bytes)
+}
+
+/// A ListRoles reply without the role `name`: its `member` runs to the next role's, or to
+/// the end of `Roles`.
+fn without_role(doc: &str, name: &str) -> Option<String> {
+    let leaves = xml::leaves(doc);
+    let mut roles = leaves
+        .iter()
+        .filter(|l| l.ends_with("Roles/member/RoleName"))
+        .filter_map(|l| Some((l.owner(1)?, l.text.as_str())));
+    let start = roles.find(|(_, n)| *n == name)?.0;
+    let end = match roles.next() {
+        Some((next, _)) => next,
+        None => start + doc[start..].find("</Roles>")?,
+    };
+    Some(xml::splice(doc, vec![(start..end, String::new())]))
 }
 
 /// After a successful call: a fresh account's service-linked role now exists.
@@ -306,6 +299,34 @@ pub fn same_target_group(call: &Call, describe: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_role_is_cut_from_a_list_roles_reply_with_its_tags() {
+        let member = |name: &str| {
+            format!(
+                "<member><Path>/p/</Path><RoleName>{name}</RoleName><Tags><member><Key>k</Key><Value>v</Value></member></Tags></member>"
+            )
+        };
+        let reply = |names: &[&str]| {
+            let members: String = names.iter().map(|n| member(n)).collect();
+            format!(
+                "<ListRolesResponse><ListRolesResult><Roles>{members}</Roles><IsTruncated>false</IsTruncated></ListRolesResult></ListRolesResponse>"
+            )
+        };
+        let slr = "AWSServiceRoleForECS";
+        for (before, after) in [
+            (vec![slr, "a"], vec!["a"]),
+            (vec!["a", slr], vec!["a"]),
+            (vec!["a", slr, "b"], vec!["a", "b"]),
+            (vec![slr], vec![]),
+        ] {
+            assert_eq!(
+                super::without_role(&reply(&before), slr),
+                Some(reply(&after))
+            );
+        }
+        assert_eq!(super::without_role(&reply(&["a"]), slr), None);
+    }
+
     use super::*;
 
     #[test]
