@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::permissions::Permission;
 use super::{Aws, AwsError};
 use crate::names::Names;
-use crate::plan::{Ids, Key, Kind, Observed, Peer, Rule};
+use crate::plan::{Ids, Key, Kind, Observed, Rule};
 
 /// One kind of resource: its desired settings (`Spec`), what AWS reports (`State`) and the
 /// corrections `up` can make in place (`Fix`).
@@ -117,14 +117,7 @@ impl<'a> Cx<'a> {
 
     /// `rule` with a group of this stack replaced by its id.
     pub fn resolved(&self, rule: &Rule) -> Result<Rule, AwsError> {
-        let peer = match &rule.peer {
-            Peer::Group(k) => Peer::GroupId(self.id(k)?),
-            other => other.clone(),
-        };
-        Ok(Rule {
-            peer,
-            ..rule.clone()
-        })
+        rule.resolved(|k| self.id(k))
     }
 }
 

@@ -79,13 +79,8 @@ impl Resource for SecurityGroup {
     }
 
     fn diff(want: &Spec, have: &State, ids: &Ids) -> Result<Vec<Fix>, String> {
-        let resolve = |r: &Rule| match &r.peer {
-            Peer::Group(k) => ids.get(k).map(|id| Rule {
-                peer: Peer::GroupId(id.clone()),
-                ..r.clone()
-            }),
-            _ => Some(r.clone()),
-        };
+        // `None`: a group of the stack without an id yet.
+        let resolve = |r: &Rule| r.resolved(|k| ids.get(k).cloned().ok_or(())).ok();
         let mut fixes = Vec::new();
         for rule in &want.ingress {
             if resolve(rule).is_none_or(|r| !have.ingress.contains(&r)) {
@@ -107,12 +102,9 @@ impl Resource for SecurityGroup {
 
     #[cfg(test)]
     fn converged(spec: &Spec, id: &dyn Fn(&Key) -> String) -> State {
-        let resolved = |r: &Rule| match &r.peer {
-            Peer::Group(k) => Rule {
-                peer: Peer::GroupId(id(k)),
-                ..r.clone()
-            },
-            _ => r.clone(),
+        let resolved = |r: &Rule| {
+            let Ok(r) = r.resolved(|k| Ok::<_, std::convert::Infallible>(id(k)));
+            r
         };
         State {
             vpc_id: id(&spec.vpc),
@@ -206,7 +198,6 @@ fn rules_of(p: &IpPermission) -> Vec<Rule> {
     out
 }
 
-/// `rule` with any stack group reference already resolved to a group id.
 /// The ingress permission of `rule`; a group of the stack must be resolved to its id first.
 fn permission(rule: &Rule) -> IpPermission {
     let b = IpPermission::builder()

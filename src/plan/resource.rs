@@ -48,6 +48,20 @@ pub struct Rule {
     pub peer: Peer,
 }
 
+impl Rule {
+    /// This rule with a group of the stack replaced by its id, as `id_of` gives it.
+    pub fn resolved<E>(&self, id_of: impl FnOnce(&Key) -> Result<String, E>) -> Result<Rule, E> {
+        let peer = match &self.peer {
+            Peer::Group(k) => Peer::GroupId(id_of(k)?),
+            other => other.clone(),
+        };
+        Ok(Rule {
+            peer,
+            ..self.clone()
+        })
+    }
+}
+
 impl std::fmt::Display for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ports = if self.from == self.to {
