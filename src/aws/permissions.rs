@@ -232,15 +232,12 @@ pub fn size(doc: &Value) -> usize {
     doc.to_string().len()
 }
 
-/// The policy as managed policies IAM accepts: one document while it fits in
-/// [`MANAGED_POLICY_MAX`]; else its statements, in order, in as few documents as that takes
-/// (a long stack or environment name makes every ARN longer). Attach them all.
-pub fn documents(t: &Target<'_>) -> Vec<Value> {
+/// `policy` as managed policies IAM accepts: itself while it fits in [`MANAGED_POLICY_MAX`];
+/// else its statements, in order, in as few documents as that takes (a long stack or
+/// environment name makes every ARN longer). Attach them all.
+pub fn documents(policy: &Value) -> Vec<Value> {
     let doc = |statements: &[Value]| json!({ "Version": "2012-10-17", "Statement": statements });
-    let all = policy(t)["Statement"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let all = policy["Statement"].as_array().cloned().unwrap_or_default();
     let mut parts: Vec<Vec<Value>> = vec![Vec::new()];
     for statement in all {
         let part = parts.last_mut().expect("one part at least");
@@ -339,7 +336,7 @@ mod tests {
             stack: "demo",
             env: "default",
         };
-        assert_eq!(documents(&short), [policy(&short)]);
+        assert_eq!(documents(&policy(&short)), [policy(&short)]);
         // Names stack.yaml allows (a target group `{stack}-{env}-api` is at most 32 characters).
         let long = Target {
             partition: "aws-us-gov",
@@ -348,8 +345,9 @@ mod tests {
             stack: "payments-api",
             env: "production-eu",
         };
-        assert!(size(&policy(&long)) > MANAGED_POLICY_MAX);
-        let docs = documents(&long);
+        let whole = policy(&long);
+        assert!(size(&whole) > MANAGED_POLICY_MAX);
+        let docs = documents(&whole);
         assert!((2..=10).contains(&docs.len()), "{} parts", docs.len());
         let mut actions = Vec::new();
         let mut sids = Vec::new();
@@ -363,7 +361,6 @@ mod tests {
                 }
             }
         }
-        let whole = policy(&long);
         let whole_statements = whole["Statement"].as_array().unwrap();
         assert_eq!(sids.len(), whole_statements.len(), "every statement once");
         actions.sort_unstable();

@@ -28,7 +28,8 @@ pub fn run(cli: &Cli, args: &PolicyArgs) -> Result<ExitCode, Failure> {
         stack: &stack.name,
         env: &stack.env,
     };
-    let parts = documents(&target);
+    let whole = policy(&target);
+    let parts = documents(&whole);
     let n = parts.len();
     let doc = match args.part {
         None if n == 1 => &parts[0],
@@ -39,7 +40,7 @@ pub fn run(cli: &Cli, args: &PolicyArgs) -> Result<ExitCode, Failure> {
                     "the policy for {}/{} is {} characters, over the {MANAGED_POLICY_MAX} IAM allows one managed policy: it comes in {n} parts",
                     stack.name,
                     stack.env,
-                    size(&policy(&target))
+                    size(&whole)
                 ),
                 hint: Some(format!(
                     "print each with `stackctl policy --part 1` to `--part {n}`, create a managed policy of each and attach them all"
