@@ -62,24 +62,32 @@ pub async fn census(endpoint: &str, name: &str) -> Census {
     // The emulator itself is the ground truth, not a proxy's view of it.
     let direct = std::env::var("STACKCTL_TEST_MOTO_DIRECT").ok();
     let aws = clients(direct.as_deref().unwrap_or(endpoint)).await;
+    // Listed once for the kinds (and the lock) that share them.
+    let prefix = format!("{name}-default");
+    let listed = Listed {
+        parameters: parameters(&aws, name).await,
+        lock: format!("/stackctl/{name}/default/lock"),
+        load_balancers: load_balancers(&aws, &prefix).await,
+    };
     let mut c = Census::new();
     for kind in Kind::ALL {
-        c.insert(kind.prefix(), count(&aws, name, *kind).await);
+        c.insert(kind.prefix(), count(&aws, name, &listed, *kind).await);
     }
-    let lock = format!("/stackctl/{name}/default/lock");
-    c.insert(
-        LOCK,
-        parameters(&aws, name)
-            .await
-            .iter()
-            .filter(|n| **n == lock)
-            .count(),
-    );
+    let locks = listed.parameters.iter().filter(|n| **n == listed.lock);
+    c.insert(LOCK, locks.count());
     c
 }
 
+/// What more than one count reads.
+struct Listed {
+    /// Stack `name`'s SSM parameter names, the lock's among them.
+    parameters: Vec<String>,
+    lock: String,
+    load_balancers: Vec<String>,
+}
+
 /// Stack `name`'s resources of `kind`, read with the SDK's own calls (not stackctl's finds).
-async fn count(aws: &Aws, name: &str, kind: Kind) -> usize {
+async fn count(aws: &Aws, name: &str, listed: &Listed, kind: Kind) -> usize {
     let (ec2, o) = (&aws.ec2, || Some(owner(name)));
     let prefix = format!("{name}-default");
     match kind {
@@ -135,12 +143,8 @@ async fn count(aws: &Aws, name: &str, kind: Kind) -> usize {
         }
         Kind::ServiceLinkedRole => 0,
         Kind::Parameter => {
-            let lock = format!("/stackctl/{name}/default/lock");
-            parameters(aws, name)
-                .await
-                .iter()
-                .filter(|n| **n != lock)
-                .count()
+            let params = listed.parameters.iter();
+            params.filter(|n| **n != listed.lock).count()
         }
         Kind::Cluster => {
             let out = aws.ecs.describe_clusters().clusters(&prefix).send().await;
@@ -148,10 +152,10 @@ async fn count(aws: &Aws, name: &str, kind: Kind) -> usize {
             let active = clusters.clusters().iter();
             active.filter(|c| c.status() == Some("ACTIVE")).count()
         }
-        Kind::LoadBalancer => load_balancers(aws, &prefix).await.len(),
+        Kind::LoadBalancer => listed.load_balancers.len(),
         Kind::Listener => {
             let mut listeners = 0;
-            for arn in load_balancers(aws, &prefix).await {
+            for arn in &listed.load_balancers {
                 let l = aws
                     .elb
                     .describe_listeners()
