@@ -4,7 +4,7 @@ use aws_sdk_ecs::types::{CapacityProviderStrategyItem, Tag};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::iam;
+use super::service_linked_role;
 use super::kind::{Cx, Resource};
 use super::permissions::{CLUSTER, Cmd, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
@@ -168,7 +168,7 @@ pub async fn create(aws: &Aws, names: &Names, key: &crate::plan::Key) -> Result<
     // same name and settings returns the existing cluster, so retrying is safe.
     let out = retry(
         Backoff::PROPAGATION,
-        iam::is_service_linked_role_pending,
+        service_linked_role::is_pending,
         || async {
             aws.ecs
                 .create_cluster()

@@ -121,3 +121,10 @@ impl Resource for ServiceLinkedRole {
         Ok(())
     }
 }
+
+/// ECS's refusal while the account's service-linked role is missing or not usable yet.
+pub fn is_pending(e: &AwsError) -> bool {
+    e.message
+        .to_ascii_lowercase()
+        .contains("unable to assume the service linked role")
+}

@@ -262,13 +262,6 @@ pub async fn create(
     }
 }
 
-/// ECS's refusal while the account's service-linked role is missing or not usable yet.
-pub fn is_service_linked_role_pending(e: &AwsError) -> bool {
-    e.message
-        .to_ascii_lowercase()
-        .contains("unable to assume the service linked role")
-}
-
 pub async fn update_trust(aws: &Aws, name: &str, trust: &str) -> Result<(), AwsError> {
     aws.iam
         .update_assume_role_policy()

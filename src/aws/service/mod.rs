@@ -269,7 +269,7 @@ pub async fn create(
         Backoff::DRAIN,
         |e| {
             is_role_propagation(e)
-                || super::iam::is_service_linked_role_pending(e)
+                || super::service_linked_role::is_pending(e)
                 || e.message.to_lowercase().contains("draining")
         },
         attempt,
