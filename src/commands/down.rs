@@ -69,18 +69,16 @@ async fn delete_all(aws: &Aws, stack: &Stack, progress: &Progress) -> Result<(),
     )
     .await
     .map(|_| ());
-    // What the account shares (its service-linked roles) stays, by design.
-    let mut left = observe(aws, stack).await?.resources;
-    left.retain(|r| !r.state.kind().shared());
+    // Left: what another `down` would still delete (the planner leaves what the account
+    // shares, such as its service-linked roles).
+    let left = plan::plan(&[], &observe(aws, stack).await?.resources).changes;
     if !left.is_empty() {
         progress.say("Still present after down:");
-        for r in &left {
-            progress.say(&format!(
-                "  {} {} [{}]",
-                r.state.kind().label(),
-                r.name,
-                r.id
-            ));
+        for c in &left {
+            let plan::Action::Delete { id } = &c.action else {
+                continue;
+            };
+            progress.say(&format!("  {} {} [{id}]", c.kind.label(), c.name));
         }
     }
     result?;
