@@ -184,6 +184,10 @@ pub struct DownArgs {
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Delete the database without its final snapshot: its data is gone for good. Asks to
+    /// type the database's name in a terminal; `--yes` does not imply it.
+    #[arg(long)]
+    pub delete_data: bool,
     #[command(flatten)]
     pub lock: LockArgs,
 }

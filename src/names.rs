@@ -99,6 +99,55 @@ impl Names {
     pub fn ecs_service(&self, service: &str) -> String {
         format!("{}-{service}", self.prefix())
     }
+    /// The database's subnets: private, no route to the internet.
+    pub fn private_subnet(&self, index: usize) -> String {
+        format!("{}-private-{}", self.prefix(), index + 1)
+    }
+    pub fn private_route_table(&self) -> String {
+        format!("{}-private", self.prefix())
+    }
+    pub fn db_security_group(&self) -> String {
+        format!("{}-db", self.prefix())
+    }
+    /// RDS keeps subnet group and instance identifiers in lowercase.
+    pub fn db_subnet_group(&self) -> String {
+        self.prefix()
+    }
+    pub fn db_instance(&self) -> String {
+        self.prefix()
+    }
+    /// The snapshot `down` takes before deleting the database; `stamp` is UTC `YYYYMMDD-HHMMSS`.
+    pub fn final_snapshot(&self, stamp: &str) -> String {
+        format!("{}-final-{stamp}", self.prefix())
+    }
+    /// Inline policy on the execution role: read the database's RDS-managed secret only.
+    pub fn database_secret_policy(&self) -> &'static str {
+        "read-database-secret"
+    }
+    /// The ARN RDS gives the instance (known before it exists: the policy names it).
+    pub fn db_instance_arn(&self, partition: &str, region: &str, account: &str) -> String {
+        format!(
+            "arn:{partition}:rds:{region}:{account}:db:{}",
+            self.db_instance()
+        )
+    }
+
+    /// Names of the database's resources with hard AWS length limits.
+    pub fn database_limits(&self) -> Vec<Limit> {
+        vec![
+            Limit {
+                what: "RDS instance identifier",
+                name: self.db_instance(),
+                max: 63,
+            },
+            // The longest snapshot name `down` makes (a 15-character stamp).
+            Limit {
+                what: "DB snapshot name",
+                name: self.final_snapshot("YYYYMMDD-HHMMSS"),
+                max: 255,
+            },
+        ]
+    }
 
     /// The tags every owned resource carries. `resource` is the logical id (e.g. `subnet/1`).
     pub fn tags(&self, resource: &str, name: &str) -> Vec<(String, String)> {

@@ -324,9 +324,10 @@ async fn converged_up_makes_zero_mutating_calls() {
     assert!(run.stdout.contains("No changes"), "{}", run.stdout);
     let (reads, writes) = run.calls();
     assert_eq!(writes, 0, "{}", run.all());
-    // 30 for the stack's own resources, and one ListRoles for the account's ECS
-    // service-linked role (a kind since it is in the plan).
-    assert!(reads <= 31, "{reads} reads");
+    // 32 for the stack's own resources (the database's two among them: a stack without
+    // one still looks, so `up` and `down` see one left behind), and one ListRoles for the
+    // account's ECS service-linked role (a kind since it is in the plan).
+    assert!(reads <= 33, "{reads} reads");
     let wire = proxy.stats();
     let mutating: Vec<_> = wire
         .calls

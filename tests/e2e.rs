@@ -4,40 +4,14 @@
 
 mod common;
 
-use std::time::Instant;
-
 use common::census::{census, empty, expected};
-use common::dataplane::{get, run_task, secrets};
-use common::{Project, clients, moto};
+use common::dataplane::{ControlPlane, get, run_task, secrets};
+use common::{Project, latest, moto, timed};
 
 const OK: &str = "devops test server flying!!";
 
 fn service(var: &str) -> Option<String> {
     std::env::var(var).ok()
-}
-
-/// The latest ACTIVE revision of the service's task definition.
-async fn latest(aws: &stackctl::aws::Aws, family: &str) -> aws_sdk_ecs::types::TaskDefinition {
-    let out = aws
-        .ecs
-        .describe_task_definition()
-        .task_definition(family)
-        .send()
-        .await
-        .unwrap();
-    out.task_definition().unwrap().clone()
-}
-
-fn timed(p: &Project, args: &[&str]) -> common::Run {
-    let t = Instant::now();
-    let run = p.run(args).ok();
-    let (r, w) = run.calls();
-    eprintln!(
-        "[e2e] stackctl {}: {:.1}s, {r} reads, {w} writes",
-        args.join(" "),
-        t.elapsed().as_secs_f64()
-    );
-    run
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -48,7 +22,8 @@ async fn up_rotate_down_against_the_emulator_and_a_real_container() {
         return;
     }
     let p = Project::new(&moto, "");
-    let aws = clients(&moto).await;
+    let cp = ControlPlane::new(&moto).await;
+    let aws = &cp.aws;
     let family = format!("{}-default-api", p.name);
 
     let up = timed(&p, &["up"]);
@@ -56,7 +31,7 @@ async fn up_rotate_down_against_the_emulator_and_a_real_container() {
     assert_eq!(census(&moto, &p.name).await, expected());
 
     // The task definition: image by digest, the token only as an SSM reference.
-    let td = latest(&aws, &family).await;
+    let td = latest(aws, &family).await;
     let c = &td.container_definitions()[0];
     assert!(c.image().unwrap().contains("@sha256:"), "{:?}", c.image());
     let token_arn = format!(
@@ -124,7 +99,7 @@ async fn up_rotate_down_against_the_emulator_and_a_real_container() {
     assert_eq!(tgs.target_groups()[0].health_check_path(), Some("/status"));
 
     // What was deployed works: the digest from the registry, the token from SSM.
-    let task = run_task(&aws, td.task_definition_arn().unwrap()).await;
+    let task = run_task(&cp, td.task_definition_arn().unwrap()).await;
     assert_eq!(get(&task.url(), &token).await, (200, OK.into()));
     assert_eq!(get(&task.url(), "wrong").await.0, 401);
     assert!(task.healthy(), "the container health check fails");
@@ -144,9 +119,9 @@ async fn up_rotate_down_against_the_emulator_and_a_real_container() {
     );
     assert_ne!(new, token);
     assert!(!rotated.stderr.contains(&new), "token in progress output");
-    let td2 = latest(&aws, &family).await;
+    let td2 = latest(aws, &family).await;
     assert_eq!(td2.revision(), td.revision() + 1);
-    let task2 = run_task(&aws, td2.task_definition_arn().unwrap()).await;
+    let task2 = run_task(&cp, td2.task_definition_arn().unwrap()).await;
     assert_eq!(get(&task2.url(), &new).await.0, 200);
     assert_eq!(
         get(&task2.url(), &token).await.0,
@@ -158,8 +133,8 @@ async fn up_rotate_down_against_the_emulator_and_a_real_container() {
     // Revocation: only the newest works, and no older revision can bring a token back.
     let revoked = timed(&p, &["rotate-token", "--revoke-previous", "--show"]);
     let newest = revoked.stdout.trim().to_string();
-    let td3 = latest(&aws, &family).await;
-    let task3 = run_task(&aws, td3.task_definition_arn().unwrap()).await;
+    let td3 = latest(aws, &family).await;
+    let task3 = run_task(&cp, td3.task_definition_arn().unwrap()).await;
     assert_eq!(get(&task3.url(), &newest).await.0, 200);
     assert_eq!(
         get(&task3.url(), &new).await.0,
@@ -168,7 +143,7 @@ async fn up_rotate_down_against_the_emulator_and_a_real_container() {
     );
     assert_eq!(get(&task3.url(), &token).await.0, 401);
     for old in [&td, &td2] {
-        let refs = secrets(&aws, old.task_definition_arn().unwrap()).await;
+        let refs = secrets(&cp, old.task_definition_arn().unwrap()).await;
         assert!(
             refs.is_err(),
             "a rollback to {:?} could start",
@@ -196,7 +171,7 @@ async fn up_rotate_down_against_the_emulator_and_a_real_container() {
         "{}",
         prebuilt.all()
     );
-    let qtd = latest(&aws, &format!("{}-default-api", q.name)).await;
+    let qtd = latest(aws, &format!("{}-default-api", q.name)).await;
     let qc = &qtd.container_definitions()[0];
     assert_eq!(qc.image(), Some(format!("{tagged}@{digest}").as_str()));
     assert!(qc.secrets().is_empty(), "no token configured");

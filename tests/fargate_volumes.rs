@@ -3,7 +3,8 @@
 //! included). The test data plane does the same, so stackctl's own task definition for the API
 //! (read-only root, user 65532, /tmp and /data mounted) must start from the image as
 //! `stackctl build` makes it, and must fail to start from the same image without the
-//! declarations, as it would on Fargate.
+//! declarations, as it would on Fargate. (The API writes to /tmp only when it keeps payments
+//! in SQLite, its local default: the test runs it so.)
 
 mod common;
 mod image_support;
@@ -33,6 +34,7 @@ fn api_task_def(image: &str) -> TaskDef {
             },
         )]),
         tokens: BTreeMap::new(),
+        database: None,
     };
     let want = desired::task_definition("api");
     desired::desired(&stack, &facts)
@@ -74,7 +76,10 @@ async fn the_api_task_starts_only_when_its_image_declares_the_directories_it_wri
         };
         let built = build(&spec).await;
         let published = image::publish(&built, &target, tag).await.unwrap();
-        let def = api_task_def(&published.reference);
+        let mut def = api_task_def(&published.reference);
+        // Deployed without a database the API writes nothing; as the SQLite it keeps locally
+        // (`/tmp/api.db`), it is a service that writes to its volumes.
+        assert_eq!(def.environment.remove("DATABASE").as_deref(), Some("none"));
         assert!(def.read_only_root && def.user == "65532:65532", "{def:?}");
         assert_eq!(
             def.volumes.values().collect::<Vec<_>>(),

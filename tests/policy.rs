@@ -25,7 +25,8 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
     let mut cfg = FaultConfig::new(moto.parse().unwrap(), 0, 0.0);
     cfg.ecs_emulation = false;
     let proxy = Proxy::start(cfg).await.unwrap();
-    let p = Project::new(&moto, "");
+    // With a database, so the RDS and private-network calls are checked too.
+    let p = Project::new(&moto, "database:\n  version: \"18\"\n  services: [api]\n");
     let runs: [(&[&str], Cmd); 6] = [
         (&["up"], Cmd::Up),
         (&["status"], Cmd::Status),
@@ -36,6 +37,7 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
     ];
     let mut missing = Vec::new();
     let mut seen_total = 0;
+    let mut seen_rds = Vec::new();
     for (args, cmd) in runs {
         let before = proxy.stats().calls;
         p.run_via(&proxy.url(), args).ok();
@@ -44,6 +46,9 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
         for call in calls {
             // The proxy names services by their signing name; IAM says `tag:`.
             let call = call.replace("tagging:", "tag:");
+            if call.starts_with("rds:") {
+                seen_rds.push(call.clone());
+            }
             let allowed = permissions::all()
                 .iter()
                 .any(|(action, _, cmds)| *action == call && cmds.contains(&cmd))
@@ -55,6 +60,16 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
     }
     proxy.shutdown().await;
     assert!(seen_total > 40, "only {seen_total} distinct calls seen");
+    for want in [
+        "rds:CreateDBInstance",
+        "rds:DeleteDBInstance",
+        "rds:DeleteDBSubnetGroup",
+    ] {
+        assert!(
+            seen_rds.iter().any(|c| c == want),
+            "{want} not seen: {seen_rds:?}"
+        );
+    }
     assert!(
         missing.is_empty(),
         "calls not in src/aws/permissions.rs for their command:\n{}",

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use common::dataplane::run_task;
-use common::{Project, clients, moto};
+use common::dataplane::{ControlPlane, run_task};
+use common::{Project, moto};
 use faultproxy::{FaultConfig, Profile, Proxy};
 
 async fn revision(aws: &stackctl::aws::Aws, family: &str) -> (i32, String) {
@@ -49,11 +49,12 @@ async fn rotating_the_token_fails_no_request() {
     let endpoint = proxy.url();
     let p = Project::new(&endpoint, "");
     p.run(&["up"]).ok();
-    let aws = clients(&endpoint).await;
+    let cp = ControlPlane::new(&endpoint).await;
+    let aws = &cp.aws;
     let family = format!("{}-default-api", p.name);
-    let (rev1, arn1) = revision(&aws, &family).await;
+    let (rev1, arn1) = revision(aws, &family).await;
     let old = p.run(&["token"]).ok().stdout.trim().to_string();
-    let a = run_task(&aws, &arn1).await;
+    let a = run_task(&cp, &arn1).await;
 
     let pool = Arc::new(Mutex::new(vec![a.port]));
     let token = Arc::new(RwLock::new(old.clone()));
@@ -103,7 +104,7 @@ async fn rotating_the_token_fails_no_request() {
 
     // ECS's part: a task of the new revision, in service once healthy; then the old one out.
     let arn2 = loop {
-        let (rev, arn) = revision(&aws, &family).await;
+        let (rev, arn) = revision(aws, &family).await;
         if rev > rev1 {
             break arn;
         }
@@ -113,7 +114,7 @@ async fn rotating_the_token_fails_no_request() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let b = run_task(&aws, &arn2).await;
+    let b = run_task(&cp, &arn2).await;
     assert!(b.healthy());
     pool.lock().unwrap().push(b.port);
     tokio::time::sleep(Duration::from_millis(300)).await;

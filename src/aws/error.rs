@@ -107,6 +107,8 @@ fn classify(code: &str, message: &str) -> Class {
         c if c.ends_with(".NotFound")
             || c.ends_with("NotFoundException")
             || c.ends_with("NotFound")
+            // RDS: DBSubnetGroupNotFoundFault, DBSnapshotNotFound is above.
+            || c.ends_with("NotFoundFault")
             || c == "NoSuchEntity"
             // DeleteService/UpdateService on a service already deleted.
             || c == "ServiceNotActiveException"
@@ -142,7 +144,9 @@ fn classify(code: &str, message: &str) -> Class {
         | "DeleteConflict"
         // DeleteCluster while a deleted service's tasks are still stopping.
         | "ClusterContainsTasksException"
-        | "ClusterContainsServicesException" => Class::DependencyViolation,
+        | "ClusterContainsServicesException"
+        // RDS: DeleteDBSubnetGroup while an instance in it is still being deleted.
+        | "InvalidDBSubnetGroupStateFault" => Class::DependencyViolation,
         c if THROTTLING.contains(&c) => Class::Throttled,
         // ECS, while a role created moments ago has not reached it.
         _ if lower.contains("unable to assume the role") => Class::Propagating,

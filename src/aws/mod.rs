@@ -30,6 +30,8 @@ resource_kinds! {
     LogGroup(logs) => "logs", "log group";
     Role(iam) => "role", "IAM role";
     ServiceLinkedRole(service_linked_role) => "slr", "service-linked role";
+    DbSubnetGroup(db_subnet_group) => "dbsubnet", "DB subnet group";
+    DbInstance(db_instance) => "db", "RDS instance";
     Parameter(ssm) => "ssm", "SSM parameter";
     Cluster(cluster) => "cluster", "ECS cluster";
     LoadBalancer(load_balancer) => "alb", "load balancer";
@@ -64,6 +66,7 @@ pub struct Aws {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub sts: aws_sdk_sts::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
+    pub rds: aws_sdk_rds::Client,
     pub calls: Calls,
     pub region: String,
 }
@@ -134,6 +137,7 @@ impl Aws {
             elb: client!(aws_sdk_elasticloadbalancingv2),
             sts: client!(aws_sdk_sts),
             tagging: client!(aws_sdk_resourcegroupstagging),
+            rds: client!(aws_sdk_rds),
             calls,
             region,
         })
@@ -183,6 +187,14 @@ pub fn ec2_owner_filters(names: &crate::names::Names) -> Vec<aws_sdk_ec2::types:
 pub fn ec2_resource_tag(tags: &[aws_sdk_ec2::types::Tag]) -> Option<String> {
     tags.iter()
         .find(|t| t.key() == Some(crate::names::TAG_RESOURCE))
+        .and_then(|t| t.value())
+        .map(str::to_string)
+}
+
+/// The `Name` tag among EC2 tags.
+pub fn ec2_name_tag(tags: &[aws_sdk_ec2::types::Tag]) -> Option<String> {
+    tags.iter()
+        .find(|t| t.key() == Some("Name"))
         .and_then(|t| t.value())
         .map(str::to_string)
 }

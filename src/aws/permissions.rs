@@ -84,6 +84,32 @@ pub const ELB_TAGGED: &[&str] = &[
     "arn:{partition}:elasticloadbalancing:{region}:{account}:targetgroup/{stack}-{env}-*/*",
 ];
 
+pub const DB_SUBNET_GROUP: &[&str] =
+    &["arn:{partition}:rds:{region}:{account}:subgrp:{stack}-{env}"];
+pub const DB_INSTANCE: &[&str] = &["arn:{partition}:rds:{region}:{account}:db:{stack}-{env}"];
+/// Creating, restoring or modifying the instance: the instance, its subnet group, the default
+/// parameter and option groups, the security group, and a snapshot of the stack to restore.
+pub const DB_CREATE: &[&str] = &[
+    "arn:{partition}:rds:{region}:{account}:db:{stack}-{env}",
+    "arn:{partition}:rds:{region}:{account}:subgrp:{stack}-{env}",
+    "arn:{partition}:rds:{region}:{account}:pg:default.postgres*",
+    "arn:{partition}:rds:{region}:{account}:og:default:postgres-*",
+    "arn:{partition}:rds:{region}:{account}:secgrp:*",
+    "arn:{partition}:rds:{region}:{account}:snapshot:{stack}-{env}-*",
+];
+pub const RDS_TAGGED: &[&str] = &[
+    "arn:{partition}:rds:{region}:{account}:db:{stack}-{env}",
+    "arn:{partition}:rds:{region}:{account}:subgrp:{stack}-{env}",
+];
+/// Deleting the instance takes a final snapshot named after it.
+pub const DB_SNAPSHOTS: &[&str] = &[
+    "arn:{partition}:rds:{region}:{account}:db:{stack}-{env}",
+    "arn:{partition}:rds:{region}:{account}:snapshot:{stack}-{env}-*",
+];
+/// The secrets RDS makes for managed master passwords are named `rds!db-<uuid>`.
+pub const DB_SECRETS: &[&str] =
+    &["arn:{partition}:secretsmanager:{region}:{account}:secret:rds!db-*"];
+
 /// An action, what it acts on, the commands that call it.
 pub type Permission = (&'static str, Scope, &'static [Cmd]);
 
@@ -116,6 +142,8 @@ const COMMON: &[Permission] = &[
     // Load balancers and target groups are found by their tags.
     ("elasticloadbalancing:DescribeTags", Scope::Any, &[Up, RotateToken, Status, Down]),
     ("elasticloadbalancing:AddTags", Scope::Arns("TaggingTheStacksLoadBalancing", ELB_TAGGED), &[Up]),
+    // RDS checks AddTagsToResource for the tags of its creates.
+    ("rds:AddTagsToResource", Scope::Arns("TaggingTheStacksDatabase", RDS_TAGGED), &[Up]),
 ];
 
 /// Every permission: each kind's in registry order, then the common ones.
@@ -323,8 +351,11 @@ mod tests {
         let text = p.to_string();
         assert!(text.contains("arn:aws:iam::123456789012:role/stackctl/demo/default/*"));
         assert!(text.contains("loadbalancer/app/demo-default/*"));
-        // A managed policy's limit is 6,144 characters without whitespace.
-        assert!(text.len() <= 6144, "{} characters", text.len());
+        // A managed policy's limit is 6,144 characters without whitespace: with the database's
+        // actions even the example's policy takes two.
+        let parts = documents(&p);
+        assert_eq!(parts.len(), 2, "{} characters", text.len());
+        assert!(parts.iter().all(|d| size(d) <= MANAGED_POLICY_MAX));
     }
 
     #[test]
@@ -336,7 +367,13 @@ mod tests {
             stack: "demo",
             env: "default",
         };
-        assert_eq!(documents(&policy(&short)), [policy(&short)]);
+        assert_eq!(documents(&policy(&short)).len(), 2);
+        let one = json!({ "Version": "2012-10-17", "Statement": [policy(&short)["Statement"][0]] });
+        assert_eq!(
+            documents(&one),
+            std::slice::from_ref(&one),
+            "a policy that fits is itself"
+        );
         // Names stack.yaml allows (a target group `{stack}-{env}-api` is at most 32 characters).
         let long = Target {
             partition: "aws-us-gov",

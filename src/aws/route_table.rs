@@ -1,4 +1,5 @@
-//! The public route table: 0.0.0.0/0 → internet gateway, associated with every subnet.
+//! Route tables: the public one (0.0.0.0/0 → internet gateway) of the public subnets, and
+//! the private one (no route out of the VPC) of the database's subnets.
 
 use aws_sdk_ec2::types::{ResourceType};
 use serde::Serialize;
@@ -11,13 +12,14 @@ use super::{Aws, AwsError, Ctx, Outcome, ec2_resource_tag, once};
 use crate::names::Names;
 use crate::plan::{self, Ids, Key, Kind, Observed};
 
-/// The public subnets' route table: the default route to the internet gateway.
+/// A route table: with a gateway, the default route to it; without, only the VPC's own range.
 pub struct RouteTable;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Spec {
     pub vpc: Key,
-    pub gateway: Key,
+    /// `None`: private, no route out.
+    pub gateway: Option<Key>,
     pub subnets: Vec<Key>,
 }
 
@@ -39,6 +41,9 @@ pub enum Fix {
     ReplaceRoute {
         destination: String,
     },
+    DeleteRoute {
+        destination: String,
+    },
     Associate {
         subnet: Key,
     },
@@ -57,6 +62,7 @@ impl std::fmt::Display for Fix {
             Fix::ReplaceRoute { destination } => {
                 write!(f, "point route {destination} at the internet gateway")
             }
+            Fix::DeleteRoute { destination } => write!(f, "delete route {destination}"),
             Fix::Associate { subnet } => write!(f, "associate {subnet}"),
             Fix::Disassociate { subnet_id, .. } => write!(f, "disassociate {subnet_id}"),
         }
@@ -76,6 +82,7 @@ impl Resource for RouteTable {
             ("ec2:CreateRouteTable", Scope::Any, &[Up]),
             ("ec2:CreateRoute", Scope::Any, &[Up]),
             ("ec2:ReplaceRoute", Scope::Any, &[Up]),
+            ("ec2:DeleteRoute", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up]),
             ("ec2:AssociateRouteTable", Scope::Any, &[Up]),
             ("ec2:DisassociateRouteTable", Scope::Any, &[Up, Down]),
             ("ec2:DeleteRouteTable", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
@@ -83,7 +90,8 @@ impl Resource for RouteTable {
     };
 
     fn deps(spec: &Spec) -> Vec<Key> {
-        let mut d = vec![spec.vpc.clone(), spec.gateway.clone()];
+        let mut d = vec![spec.vpc.clone()];
+        d.extend(spec.gateway.iter().cloned());
         d.extend(spec.subnets.iter().cloned());
         d
     }
@@ -95,12 +103,14 @@ impl Resource for RouteTable {
     fn diff(want: &Spec, have: &State, ids: &Ids) -> Result<Vec<Fix>, String> {
         let mut fixes = Vec::new();
         let destination = DEFAULT_ROUTE.to_string();
-        match have.routes.iter().find(|(d, _)| d == DEFAULT_ROUTE) {
-            None => fixes.push(Fix::AddRoute { destination }),
-            Some((_, target)) if ids.get(&want.gateway) != Some(target) => {
+        let route = have.routes.iter().find(|(d, _)| d == DEFAULT_ROUTE);
+        match (&want.gateway, route) {
+            (Some(_), None) => fixes.push(Fix::AddRoute { destination }),
+            (Some(gw), Some((_, target))) if ids.get(gw) != Some(target) => {
                 fixes.push(Fix::ReplaceRoute { destination })
             }
-            Some(_) => {}
+            (None, Some(_)) => fixes.push(Fix::DeleteRoute { destination }),
+            _ => {}
         }
         let wanted: Vec<Option<&String>> = want.subnets.iter().map(|s| ids.get(s)).collect();
         for (subnet, id) in want.subnets.iter().zip(&wanted) {
@@ -122,17 +132,23 @@ impl Resource for RouteTable {
     }
 
     fn settings(_: &Key, spec: &Spec) -> Value {
-        json!({
-            "gateway": null,
-            "routes": [{ "destination": DEFAULT_ROUTE, "gateway": spec.gateway }],
-        })
+        let routes: Vec<Value> = spec
+            .gateway
+            .iter()
+            .map(|g| json!({ "destination": DEFAULT_ROUTE, "gateway": g }))
+            .collect();
+        json!({ "gateway": null, "routes": routes })
     }
 
     #[cfg(test)]
     fn converged(spec: &Spec, id: &dyn Fn(&Key) -> String) -> State {
         State {
             vpc_id: id(&spec.vpc),
-            routes: vec![(DEFAULT_ROUTE.into(), id(&spec.gateway))],
+            routes: spec
+                .gateway
+                .iter()
+                .map(|g| (DEFAULT_ROUTE.into(), id(g)))
+                .collect(),
             associations: spec
                 .subnets
                 .iter()
@@ -145,10 +161,11 @@ impl Resource for RouteTable {
         find(aws, names).await
     }
 
-    async fn create(cx: &Cx<'_>, key: &Key, _: &str, spec: &Spec) -> Result<String, AwsError> {
+    async fn create(cx: &Cx<'_>, key: &Key, name: &str, spec: &Spec) -> Result<String, AwsError> {
         let subnets = cx.ids_of(&spec.subnets)?;
-        let (vpc, gateway) = (cx.id(&spec.vpc)?, cx.id(&spec.gateway)?);
-        create(cx.aws, cx.names, key, &vpc, &gateway, &subnets).await
+        let vpc = cx.id(&spec.vpc)?;
+        let gateway = spec.gateway.as_ref().map(|g| cx.id(g)).transpose()?;
+        create(cx.aws, cx.names, key, name, &vpc, gateway.as_deref(), &subnets).await
     }
 
     async fn fix(
@@ -160,8 +177,9 @@ impl Resource for RouteTable {
     ) -> Result<(), AwsError> {
         let (aws, id) = (cx.aws, have.id.as_str());
         match fix {
-            Fix::AddRoute { .. } => add_route(aws, id, &cx.id(&want.gateway)?, false).await,
-            Fix::ReplaceRoute { .. } => add_route(aws, id, &cx.id(&want.gateway)?, true).await,
+            Fix::AddRoute { .. } => add_route(aws, id, &gateway(cx, want)?, false).await,
+            Fix::ReplaceRoute { .. } => add_route(aws, id, &gateway(cx, want)?, true).await,
+            Fix::DeleteRoute { destination } => delete_route(aws, id, destination).await,
             Fix::Associate { subnet } => associate(aws, id, &cx.id(subnet)?).await,
             Fix::Disassociate { association, .. } => disassociate(aws, association).await,
         }
@@ -173,6 +191,13 @@ impl Resource for RouteTable {
 }
 
 pub const DEFAULT_ROUTE: &str = "0.0.0.0/0";
+
+fn gateway(cx: &Cx<'_>, want: &Spec) -> Result<String, AwsError> {
+    match &want.gateway {
+        Some(g) => cx.id(g),
+        None => Err(AwsError::new("route", "private route table", "it has no gateway")),
+    }
+}
 
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     let out = super::describe_owned!(aws, names, describe_route_tables, "route tables")?;
@@ -205,7 +230,7 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
             Some(Observed {
                 key: Key(ec2_resource_tag(t.tags())?),
                 id: t.route_table_id()?.into(),
-                name: names.route_table(),
+                name: super::ec2_name_tag(t.tags()).unwrap_or_else(|| names.route_table()),
                 state: plan::State::RouteTable(State {
                     vpc_id: t.vpc_id().unwrap_or_default().into(),
                     routes,
@@ -222,12 +247,12 @@ pub async fn create(
     aws: &Aws,
     names: &Names,
     key: &Key,
+    name: &str,
     vpc_id: &str,
-    gateway_id: &str,
+    gateway_id: Option<&str>,
     subnet_ids: &[String],
 ) -> Result<String, AwsError> {
-    let name = names.route_table();
-    let tags = super::tags::ec2_spec(names, &key.0, &name, ResourceType::RouteTable)?;
+    let tags = super::tags::ec2_spec(names, &key.0, name, ResourceType::RouteTable)?;
     let req = aws
         .ec2
         .create_route_table()
@@ -236,7 +261,7 @@ pub async fn create(
         .client_token(once::client_token());
     let id = once::create(
         "create route table",
-        &name,
+        name,
         key,
         once::attempt!(req, once::ec2_no_retry()),
         |out| {
@@ -247,11 +272,25 @@ pub async fn create(
         || find(aws, names),
     )
     .await?;
-    add_route(aws, &id, gateway_id, false).await?;
+    if let Some(gateway_id) = gateway_id {
+        add_route(aws, &id, gateway_id, false).await?;
+    }
     for subnet in subnet_ids {
         associate(aws, &id, subnet).await?;
     }
     Ok(id)
+}
+
+pub async fn delete_route(aws: &Aws, id: &str, destination: &str) -> Result<(), AwsError> {
+    aws.ec2
+        .delete_route()
+        .route_table_id(id)
+        .destination_cidr_block(destination)
+        .send()
+        .await
+        .ctx("delete route of", id)
+        .ok_if_not_found()?;
+    Ok(())
 }
 
 pub async fn add_route(

@@ -72,10 +72,13 @@ impl Resource for SecurityGroup {
         d
     }
 
-    /// Service groups reference the load balancer's group in their rules: they go first.
+    /// A group whose rules name another group goes first (AWS refuses to delete a group
+    /// referenced by another's rules): service groups name the load balancer's, the
+    /// database's names the services'.
     fn delete_before(first: &Key, other: Kind, then: &Key) -> bool {
-        other == Kind::Vpc
-            || (other == Kind::SecurityGroup && then == &desired::alb_sg() && first != then)
+        let referenced = then == &desired::alb_sg()
+            || (first == &desired::db_sg() && then.0.starts_with(&desired::service_sg("").0));
+        other == Kind::Vpc || (other == Kind::SecurityGroup && referenced && first != then)
     }
 
     fn diff(want: &Spec, have: &State, ids: &Ids) -> Result<Vec<Fix>, String> {

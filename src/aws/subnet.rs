@@ -1,4 +1,5 @@
-//! Public subnets, one per availability zone, public IPs on launch (no NAT gateway).
+//! Subnets, one per availability zone: public ones (public IPs on launch, no NAT gateway) for
+//! the load balancer and tasks; private ones (no public IPs) for the database.
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 use serde::Serialize;
@@ -12,7 +13,8 @@ use crate::names::Names;
 use crate::plan::zones::Zone;
 use crate::plan::{self, Ids, Key, Kind, Observed};
 
-/// A public subnet: public IPs on launch, so tasks reach ECR and the internet without a NAT gateway.
+/// A subnet. Public: public IPs on launch, so tasks reach ECR and the internet without a NAT
+/// gateway. Private: no public IPs and no route out (the database's).
 pub struct Subnet;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,6 +23,7 @@ pub struct Spec {
     /// Empty: placed by the planner's zone choice.
     pub az: String,
     pub vpc: Key,
+    pub public: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -35,12 +38,14 @@ pub struct State {
 #[serde(tag = "fix", rename_all = "kebab-case")]
 pub enum Fix {
     MapPublicIp,
+    NoPublicIp,
 }
 
 impl std::fmt::Display for Fix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Fix::MapPublicIp => write!(f, "assign public IPs on launch"),
+            Fix::NoPublicIp => write!(f, "stop assigning public IPs on launch"),
         }
     }
 }
@@ -78,10 +83,10 @@ impl Resource for Subnet {
                 have.cidr, have.az, want.cidr, want.az
             ));
         }
-        Ok(if have.public_ip_on_launch {
-            vec![]
-        } else {
-            vec![Fix::MapPublicIp]
+        Ok(match (want.public, have.public_ip_on_launch) {
+            (true, false) => vec![Fix::MapPublicIp],
+            (false, true) => vec![Fix::NoPublicIp],
+            _ => vec![],
         })
     }
 
@@ -89,8 +94,8 @@ impl Resource for Subnet {
         format!("{} in {}", have.cidr, have.az)
     }
 
-    fn settings(_: &Key, _: &Spec) -> Value {
-        json!({ "map_public_ip_on_launch": true })
+    fn settings(_: &Key, spec: &Spec) -> Value {
+        json!({ "map_public_ip_on_launch": spec.public, "public": null })
     }
 
     #[cfg(test)]
@@ -99,7 +104,7 @@ impl Resource for Subnet {
             cidr: spec.cidr.clone(),
             az: spec.az.clone(),
             vpc_id: id(&spec.vpc),
-            public_ip_on_launch: true,
+            public_ip_on_launch: spec.public,
         }
     }
 
@@ -109,7 +114,11 @@ impl Resource for Subnet {
 
     async fn create(cx: &Cx<'_>, key: &Key, name: &str, spec: &Spec) -> Result<String, AwsError> {
         let vpc = cx.id(&spec.vpc)?;
-        create(cx.aws, cx.names, key, name, &spec.cidr, &spec.az, &vpc).await
+        let id = create(cx.aws, cx.names, key, name, &spec.cidr, &spec.az, &vpc).await?;
+        if spec.public {
+            map_public_ip(cx.aws, &id, true).await?;
+        }
+        Ok(id)
     }
 
     async fn fix(
@@ -120,7 +129,8 @@ impl Resource for Subnet {
         fix: &Fix,
     ) -> Result<(), AwsError> {
         match fix {
-            Fix::MapPublicIp => map_public_ip(cx.aws, &have.id).await,
+            Fix::MapPublicIp => map_public_ip(cx.aws, &have.id, true).await,
+            Fix::NoPublicIp => map_public_ip(cx.aws, &have.id, false).await,
         }
     }
 
@@ -201,7 +211,7 @@ pub async fn create(
         .cidr_block(cidr)
         .availability_zone(az)
         .tag_specifications(tags);
-    let id = once::create(
+    once::create(
         "create subnet",
         name,
         key,
@@ -209,17 +219,15 @@ pub async fn create(
         |out| out.subnet().and_then(|s| s.subnet_id()).map(str::to_string),
         || find(aws, names),
     )
-    .await?;
-    map_public_ip(aws, &id).await?;
-    Ok(id)
+    .await
 }
 
-pub async fn map_public_ip(aws: &Aws, id: &str) -> Result<(), AwsError> {
+pub async fn map_public_ip(aws: &Aws, id: &str, on: bool) -> Result<(), AwsError> {
     let req = aws
         .ec2
         .modify_subnet_attribute()
         .subnet_id(id)
-        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(true).build());
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(on).build());
     retry(Backoff::PROPAGATION, AwsError::is_not_found, || async {
         req.clone().send().await.ctx("modify subnet", id)
     })

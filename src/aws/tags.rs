@@ -35,7 +35,8 @@ macro_rules! fallible {
 infallible!(
     aws_sdk_ec2::types::Tag,
     aws_sdk_ecs::types::Tag,
-    aws_sdk_elasticloadbalancingv2::types::Tag
+    aws_sdk_elasticloadbalancingv2::types::Tag,
+    aws_sdk_rds::types::Tag
 );
 fallible!(
     aws_sdk_ecr::types::Tag,

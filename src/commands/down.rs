@@ -27,8 +27,26 @@ pub async fn run(cli: &Cli, args: &DownArgs) -> Result<ExitCode, Failure> {
         ));
         return Ok(ExitCode::SUCCESS);
     }
+    let database = seen.resources.iter().find_map(|o| match &o.state {
+        plan::State::DbInstance(s) => Some((o.id.clone(), s.clone())),
+        _ => None,
+    });
+    if let Some((id, db)) = &database {
+        if db.deletion_protection {
+            return Err(Failure::Other {
+                message: format!("RDS instance {id} has deletion protection on; nothing was deleted"),
+                hint: Some("set `deletion_protection: false` under `database:` in stack.yaml, run `stackctl up`, then `stackctl down`".into()),
+            });
+        }
+        if args.delete_data {
+            confirm_data_loss(id)?;
+        }
+    }
     if !plan.is_empty() {
         progress.say(plan::render_text(&plan).trim_end());
+        if database.is_some() && !args.delete_data {
+            progress.say("The database is deleted after a final snapshot, which is kept.");
+        }
         if !args.yes
             && !confirm(&format!(
                 "Delete these {} resources of {} ({})?",
@@ -45,7 +63,9 @@ pub async fn run(cli: &Cli, args: &DownArgs) -> Result<ExitCode, Failure> {
         progress.say(l)
     })
     .await?;
-    lock.run(&aws, delete_all(&aws, &stack, &progress)).await?;
+    let delete_data = args.delete_data && database.is_some();
+    lock.run(&aws, delete_all(&aws, &stack, delete_data, &progress))
+        .await?;
     progress.say(&format!(
         "Deleted everything in {:.1}s, {}.",
         progress.elapsed().as_secs_f64(),
@@ -55,8 +75,26 @@ pub async fn run(cli: &Cli, args: &DownArgs) -> Result<ExitCode, Failure> {
 }
 
 /// Under the lock. Observed again: another run may have changed the stack since the first look.
-async fn delete_all(aws: &Aws, stack: &Stack, progress: &Progress) -> Result<(), Failure> {
+async fn delete_all(
+    aws: &Aws,
+    stack: &Stack,
+    delete_data: bool,
+    progress: &Progress,
+) -> Result<(), Failure> {
+    let names = stack.names();
+    if delete_data {
+        crate::aws::db_instance::delete_without_snapshot(aws, &names).await?;
+        progress.say(&format!(
+            "Deleting RDS instance {} without a final snapshot.",
+            names.db_instance()
+        ));
+    }
     let seen = observe(aws, stack).await?;
+    let had_database = !delete_data
+        && seen
+            .resources
+            .iter()
+            .any(|o| o.state.kind() == plan::Kind::DbInstance);
     let plan = plan::plan(&[], &seen.resources);
     let result = apply(
         aws,
@@ -80,6 +118,16 @@ async fn delete_all(aws: &Aws, stack: &Stack, progress: &Progress) -> Result<(),
             };
             progress.say(&format!("  {} {} [{id}]", c.kind.label(), c.name));
         }
+    }
+    if had_database
+        && let Some((name, status)) = crate::aws::db_instance::final_snapshots(aws, &names)
+            .await?
+            .into_iter()
+            .next()
+    {
+        progress.say(&format!(
+            "Kept the database's final snapshot {name} ({status}). To get the data back, set `snapshot: {name}` under `database:` and run `stackctl up`."
+        ));
     }
     result?;
     if !left.is_empty() {
@@ -111,6 +159,30 @@ async fn still_tagged(aws: &Aws, stack: &Stack, progress: &Progress) -> Result<(
                 .into(),
         ),
     })
+}
+
+/// `--delete-data`: in a terminal, the database's name typed back; elsewhere the flag is the
+/// explicit consent (scripts cannot type).
+fn confirm_data_loss(id: &str) -> Result<(), Failure> {
+    if !std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    print!(
+        "--delete-data: RDS instance {id} goes without a final snapshot; its data cannot be recovered. Type its name to confirm: "
+    );
+    std::io::stdout().flush().ok();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::Usage(format!("read confirmation: {e}")))?;
+    if line.trim() == id {
+        Ok(())
+    } else {
+        Err(Failure::Usage(
+            "cancelled; nothing was deleted (drop --delete-data to keep a final snapshot)".into(),
+        ))
+    }
 }
 
 fn confirm(question: &str) -> Result<bool, Failure> {

@@ -58,6 +58,7 @@ pub fn run(cli: &Cli, args: &ExplainArgs) -> Result<ExitCode, Failure> {
         zones,
         images,
         tokens: BTreeMap::new(),
+        database: None,
     };
     let want = desired(&stack, &facts);
     print!("{}", explain(&want, &facts, &stack.name, &stack.env));

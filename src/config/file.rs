@@ -22,6 +22,9 @@ pub struct StackFile {
     pub network: NetworkFile,
     /// The services, by name.
     pub services: BTreeMap<String, ServiceFile>,
+    /// A managed PostgreSQL (Amazon RDS) the listed services share.
+    #[serde(default)]
+    pub database: Option<DatabaseFile>,
     /// Overlays merged over the base file with `--env NAME`.
     #[serde(default)]
     pub environments: BTreeMap<String, EnvironmentFile>,
@@ -87,6 +90,58 @@ pub struct ServiceFile {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     pub env: BTreeMap<String, Spanned<String>>,
+}
+
+/// `database:`: one RDS for PostgreSQL instance in private subnets.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseFile {
+    /// PostgreSQL version RDS runs: a major version (`"18"`, the newest minor, kept current
+    /// by RDS's automatic minor upgrades) or an exact one (`"18.3"`). Quote it.
+    #[schemars(with = "String")]
+    pub version: Spanned<String>,
+    /// RDS instance class. Default `db.t4g.micro`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub size: Option<Spanned<String>>,
+    /// Storage in GiB, 20 to 65536 (gp3). Default 20. It can grow, never shrink.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub storage_gb: Option<Spanned<u32>>,
+    /// Days of automated backups (point-in-time recovery), 1 to 35. Default 7.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub backup_days: Option<Spanned<u32>>,
+    /// A standby in a second availability zone. Default false.
+    #[serde(default)]
+    pub multi_az: bool,
+    /// RDS refuses to delete the instance while on. Default false.
+    #[serde(default)]
+    pub deletion_protection: bool,
+    /// The services given the connection (their security groups may reach port 5432).
+    #[schemars(with = "Vec<String>")]
+    pub services: Vec<Spanned<String>>,
+    /// Name of the database created in the instance. Default `app`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub name: Option<Spanned<String>>,
+    /// Master user name (its password is made and kept by RDS in Secrets Manager). Default `app`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub user: Option<Spanned<String>>,
+    /// Create the instance from this DB snapshot (e.g. the one `stackctl down` printed).
+    /// Used only when the instance does not exist yet.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub snapshot: Option<Spanned<String>>,
+    /// When in-place changes (size, storage, backups, multi-AZ) apply: `now` or
+    /// `maintenance-window`. Default `now`.
+    #[serde(default)]
+    #[schemars(
+        with = "Option<String>",
+        regex(pattern = r"^(now|maintenance-window)$")
+    )]
+    pub apply: Option<Spanned<String>>,
 }
 
 /// `token: true|false`, or the older spelling `token: { env: API_TOKEN }`, whose variable
@@ -163,6 +218,26 @@ pub struct EnvironmentFile {
     #[serde(default)]
     #[schemars(with = "Option<BTreeMap<String, ServiceOverlaySchema>>")]
     pub services: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    #[schemars(with = "Option<DatabaseOverlaySchema>")]
+    pub database: Option<serde::de::IgnoredAny>,
+}
+
+/// Schema only: a database overlay may set any database key.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+pub struct DatabaseOverlaySchema {
+    version: Option<String>,
+    size: Option<String>,
+    storage_gb: Option<u32>,
+    backup_days: Option<u32>,
+    multi_az: Option<bool>,
+    deletion_protection: Option<bool>,
+    services: Option<Vec<String>>,
+    name: Option<String>,
+    user: Option<String>,
+    snapshot: Option<String>,
+    apply: Option<String>,
 }
 
 /// Schema only: a service overlay may set any service key.

@@ -1,6 +1,7 @@
 //! `stack.yaml`: read, resolve the chosen environment overlay, validate everything before
 //! any AWS call. Every environment in the file is validated, not just the chosen one.
 
+mod database;
 mod error;
 mod fargate;
 mod file;
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 use marked_yaml::{LoadError, LoaderOptions, Node};
 
 pub use error::{ConfigError, ConfigIssue};
-pub use model::{Network, Service, Source, Stack, TOKEN_ENV};
+pub use model::{Database, Network, Service, Source, Stack, TOKEN_ENV};
 
 use crate::names::DEFAULT_ENV;
 use error::{Issues, did_you_mean};

@@ -14,6 +14,7 @@ pub struct Stack {
     pub region: Option<String>,
     pub network: Network,
     pub services: BTreeMap<String, Service>,
+    pub database: Option<Database>,
 }
 
 impl Stack {
@@ -72,3 +73,43 @@ pub struct Service {
 /// The variable a service reads its API token from (and, during a rotation, the previous one
 /// from the same name with `_PREVIOUS`).
 pub const TOKEN_ENV: &str = "API_TOKEN";
+
+/// A managed PostgreSQL (RDS) in the stack's private subnets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Database {
+    /// `18` (a major version: RDS picks and upgrades the minor) or `18.3`.
+    pub version: String,
+    pub size: String,
+    pub storage_gb: u32,
+    pub backup_days: u32,
+    pub multi_az: bool,
+    pub deletion_protection: bool,
+    /// Services given the connection, by name.
+    pub services: Vec<String>,
+    pub name: String,
+    pub user: String,
+    /// Restore from this snapshot when the instance does not exist yet.
+    pub snapshot: Option<String>,
+    /// In-place changes apply at once (else in the maintenance window).
+    pub apply_now: bool,
+}
+
+impl Database {
+    /// The major version (`18` of `18.3`).
+    pub fn major(&self) -> &str {
+        self.version.split('.').next().unwrap_or(&self.version)
+    }
+}
+
+impl Network {
+    /// The private subnets' CIDRs (the database's): the second half of the VPC's sixteenths,
+    /// one per zone, so adding them never moves a public subnet.
+    pub fn private_cidrs(&self) -> Vec<Ipv4Net> {
+        self.cidr
+            .subnets(Self::subnet_prefix(self.cidr))
+            .expect("prefix within range")
+            .skip(8)
+            .take(self.azs as usize)
+            .collect()
+    }
+}

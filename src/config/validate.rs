@@ -67,9 +67,17 @@ pub fn resolve(
             Some(hint.into()),
         );
     }
+    let database = f
+        .database
+        .as_ref()
+        .map(|d| super::database::database(d, &f.services, issues));
     let names = Names::new(&f.name, env);
     let svc_names: Vec<&str> = f.services.keys().map(String::as_str).collect();
-    for limit in names.limits(&svc_names) {
+    let mut limits = names.limits(&svc_names);
+    if database.is_some() {
+        limits.extend(names.database_limits());
+    }
+    for limit in limits {
         if limit.name.len() > limit.max {
             let over = limit.name.len() - limit.max;
             issues.at(
@@ -107,6 +115,10 @@ pub fn resolve(
         region: f.region.as_ref().map(|r| r.to_string()),
         network: network?,
         services,
+        database: match database {
+            None => None,
+            Some(d) => Some(d?),
+        },
     })
 }
 
@@ -251,6 +263,16 @@ fn service(
                 v.span(),
                 format!("`{k}` is the token's variable; secrets never go in `env`"),
                 Some("remove it: stackctl injects the token from SSM Parameter Store".into()),
+            );
+        }
+        if crate::plan::task_def::DATABASE_VARS.contains(&k.as_str()) {
+            issues.at(
+                v.span(),
+                format!("`{k}` is set by stackctl from `database:`"),
+                Some(
+                    "remove it: list the service under `database.services` to give it the database"
+                        .into(),
+                ),
             );
         }
         env.insert(k.clone(), v.to_string());

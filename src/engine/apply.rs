@@ -136,10 +136,12 @@ impl Run<'_> {
                     .join(", "))
             }
             Action::Delete { id } => {
+                // By key and id: ids are unique per kind only (the DB subnet group and the
+                // RDS instance are both named `{stack}-{env}`).
                 let have = self
                     .observed
                     .iter()
-                    .find(|o| &o.id == id)
+                    .find(|o| o.key == change.key && &o.id == id)
                     .ok_or_else(|| AwsError::new("delete", id, "not observed"))?;
                 registry::delete(cx, have).await?;
                 Ok(format!("deleted {id}"))

@@ -21,6 +21,22 @@ pub fn url_of(resources: &[Observed]) -> Option<String> {
     })
 }
 
+/// Wait until the stack's RDS instance serves, showing its status as RDS reports it.
+async fn database_ready(
+    aws: &Aws,
+    stack: &Stack,
+    progress: &Progress,
+) -> Result<aws::db_instance::Connection, EngineError> {
+    let names = stack.names();
+    let task = progress.start(format!("wait for RDS instance {}", names.db_instance()));
+    let ready = aws::db_instance::wait_ready(aws, &names, |s| progress.update(&task, s)).await;
+    match &ready {
+        Ok(c) => progress.finish(task, &format!("serving at {}:{}", c.host, c.port)),
+        Err(e) => progress.finish(task, &format!("failed: {e}")),
+    }
+    Ok(ready?)
+}
+
 /// Under the lock. Observed again: another run may have changed the stack since the first
 /// look. Infrastructure first; then images are pushed; then task definitions and services
 /// change, and each service touched is watched until it is healthy.
@@ -38,8 +54,20 @@ pub async fn converge(
         Some(locals) => images::references(stack, &seen.facts, locals),
         None => images::deployed(&seen.resources),
     };
-    let want = desired(stack, &seen.facts);
+    let mut want = desired(stack, &seen.facts);
     let plan = plan::plan(&want, &seen.resources);
+    // `up` never deletes data: the database goes only with `down`, after a final snapshot.
+    if let Some(c) = plan
+        .changes
+        .iter()
+        .find(|c| c.kind == Kind::DbInstance && matches!(c.action, Action::Delete { .. }))
+    {
+        print!("{}", plan::render_text(&plan));
+        return Err(EngineError::Blocked {
+            what: format!("{} {}", c.kind.label(), c.name),
+            reason: "stack.yaml has no `database:` (or another stack.yaml was given), and `up` never deletes a database: put the `database:` section back, or run `stackctl down`, which keeps a final snapshot".into(),
+        });
+    }
     if let Some(blocked) = plan.blocked().next() {
         print!("{}", plan::render_text(&plan));
         let Action::Blocked { reason } = &blocked.action else {
@@ -55,7 +83,7 @@ pub async fn converge(
     if plan.is_empty() {
         return Ok(url_of(&seen.resources));
     }
-    let (first, second) = plan::split_deploys(&plan);
+    let (first, mut second) = plan::split_deploys(&plan);
     if !first.is_empty() {
         ids = apply(aws, &names, &want, &seen.resources, &first, ids, progress).await?;
     }
@@ -63,10 +91,24 @@ pub async fn converge(
         .changes
         .iter()
         .any(|c| c.kind == Kind::TaskDefinition && !matches!(c.action, Action::Delete { .. }));
-    if registers && let Some(locals) = locals {
-        for (svc, local) in locals {
-            images::push(aws, stack, svc, local, progress).await?;
+    let push = async {
+        if registers && let Some(locals) = locals {
+            for (svc, local) in locals {
+                images::push(aws, stack, svc, local, progress).await?;
+            }
         }
+        Ok::<_, EngineError>(())
+    };
+    // A new database takes minutes: the images go up meanwhile. The task definitions need
+    // its endpoint and secret, so they are planned again once it serves.
+    if stack.database.is_some() && seen.facts.database.is_none() {
+        let (ready, pushed) = tokio::join!(database_ready(aws, stack, progress), push);
+        pushed?;
+        seen.facts.database = Some(ready?);
+        want = desired(stack, &seen.facts);
+        second = plan::split_deploys(&plan::plan(&want, &seen.resources)).1;
+    } else {
+        push.await?;
     }
     ids = apply(aws, &names, &want, &seen.resources, &second, ids, progress).await?;
     progress.say(&format!("Applied {} changes.", plan.changes.len()));

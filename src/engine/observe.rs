@@ -40,6 +40,10 @@ pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> 
         zones: zones(aws, stack, &subnets).await?,
         images: Default::default(),
         tokens: aws::ssm::generations(&names, &params),
+        database: resources.iter().find_map(|o| match &o.state {
+            State::DbInstance(s) => s.connection(),
+            _ => None,
+        }),
     };
     Ok(Observation { facts, resources })
 }

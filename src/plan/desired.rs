@@ -23,6 +23,8 @@ pub struct Facts {
     pub images: BTreeMap<String, Image>,
     /// Token generations found in SSM, by service.
     pub tokens: BTreeMap<String, Generations>,
+    /// How services reach the database, once RDS has made its endpoint and secret.
+    pub database: Option<aws::db_instance::Connection>,
 }
 
 pub const LOG_RETENTION_DAYS: i32 = 30;
@@ -86,6 +88,21 @@ pub fn target_group(svc: &str) -> Key {
 pub fn listener() -> Key {
     Key::new(Kind::Listener, "http")
 }
+pub fn private_subnet(i: usize) -> Key {
+    Key::new(Kind::Subnet, &format!("private-{}", i + 1))
+}
+pub fn private_route_table() -> Key {
+    Key::new(Kind::RouteTable, "private")
+}
+pub fn db_sg() -> Key {
+    Key::new(Kind::SecurityGroup, "db")
+}
+pub fn db_subnet_group() -> Key {
+    Key::new(Kind::DbSubnetGroup, "main")
+}
+pub fn db_instance() -> Key {
+    Key::new(Kind::DbInstance, "main")
+}
 
 /// Fast health checks: a task is in service ~10 s after it listens, out ~10 s after it fails.
 pub fn health_check(path: &str) -> HealthCheck {
@@ -115,6 +132,7 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
         out: Vec::new(),
     };
     b.network();
+    b.database();
     b.shared();
     b.entry();
     for (name, svc) in &stack.services {
@@ -164,6 +182,7 @@ impl Builder<'_> {
                 cidr: cidr.to_string(),
                 az: facts.zones.get(i).cloned().unwrap_or_default(),
                 vpc: vpc(),
+                public: true,
             };
             self.push(subnet(i), self.n.subnet(i), Spec::Subnet(spec));
         }
@@ -171,7 +190,7 @@ impl Builder<'_> {
         self.push(igw(), self.n.internet_gateway(), spec);
         let spec = aws::route_table::Spec {
             vpc: vpc(),
-            gateway: igw(),
+            gateway: Some(igw()),
             subnets: self.subnets(),
         };
         self.push(route_table(), self.n.route_table(), Spec::RouteTable(spec));
@@ -196,6 +215,73 @@ impl Builder<'_> {
         );
     }
 
+    /// The database: private subnets and their route table (no way out), its security group
+    /// (5432 from the services that use it), subnet group and instance.
+    fn database(&mut self) {
+        let (stack, facts) = (self.stack, self.facts);
+        let Some(db) = &stack.database else {
+            return;
+        };
+        let cidrs = stack.network.private_cidrs();
+        let subnets: Vec<Key> = (0..cidrs.len()).map(private_subnet).collect();
+        for (i, cidr) in cidrs.iter().enumerate() {
+            let spec = aws::subnet::Spec {
+                cidr: cidr.to_string(),
+                az: facts.zones.get(i).cloned().unwrap_or_default(),
+                vpc: vpc(),
+                public: false,
+            };
+            self.push(
+                private_subnet(i),
+                self.n.private_subnet(i),
+                Spec::Subnet(spec),
+            );
+        }
+        let spec = aws::route_table::Spec {
+            vpc: vpc(),
+            gateway: None,
+            subnets: subnets.clone(),
+        };
+        let name = self.n.private_route_table();
+        self.push(private_route_table(), name, Spec::RouteTable(spec));
+        let port = aws::db_instance::PORT;
+        let spec = aws::security_group::Spec {
+            vpc: vpc(),
+            description: self.describe("database"),
+            ingress: db
+                .services
+                .iter()
+                .map(|s| tcp(port, Peer::Group(service_sg(s))))
+                .collect(),
+        };
+        self.push(
+            db_sg(),
+            self.n.db_security_group(),
+            Spec::SecurityGroup(spec),
+        );
+        let spec = aws::db_subnet_group::Spec {
+            description: self.describe("database subnets"),
+            subnets,
+        };
+        let name = self.n.db_subnet_group();
+        self.push(db_subnet_group(), name, Spec::DbSubnetGroup(spec));
+        let spec = aws::db_instance::Spec {
+            version: db.version.clone(),
+            size: db.size.clone(),
+            storage_gb: db.storage_gb as i32,
+            backup_days: db.backup_days as i32,
+            multi_az: db.multi_az,
+            deletion_protection: db.deletion_protection,
+            db_name: db.name.clone(),
+            user: db.user.clone(),
+            subnet_group: db_subnet_group(),
+            security_group: db_sg(),
+            snapshot: db.snapshot.clone(),
+            apply_now: db.apply_now,
+        };
+        self.push(db_instance(), self.n.db_instance(), Spec::DbInstance(spec));
+    }
+
     /// What every service uses: the task execution role, the cluster (and the account's ECS
     /// service-linked role, which it needs).
     fn shared(&mut self) {
@@ -212,7 +298,7 @@ impl Builder<'_> {
                 "arn:{}:iam::aws:{EXECUTION_POLICY}",
                 facts.partition
             )],
-            inline: vec![(self.n.parameters_policy().into(), read_params.to_string())],
+            inline: self.execution_policies(read_params),
         };
         self.push(execution_role(), self.n.execution_role(), Spec::Role(spec));
         let spec = aws::service_linked_role::Spec {
@@ -225,6 +311,38 @@ impl Builder<'_> {
             capacity_providers: vec!["FARGATE".into(), "FARGATE_SPOT".into()],
         };
         self.push(cluster(), self.n.cluster(), Spec::Cluster(spec));
+    }
+
+    /// The execution role's inline policies: the stack's parameters, and the database's
+    /// secret. Its ARN ends in a random suffix, unknown until RDS makes it, so the policy
+    /// names it by the tag RDS puts on it: the instance's ARN, known from its name (RDS User
+    /// Guide, "Password management with Amazon RDS and AWS Secrets Manager").
+    fn execution_policies(&self, read_params: serde_json::Value) -> Vec<(String, String)> {
+        let facts = self.facts;
+        let mut out = vec![(self.n.parameters_policy().into(), read_params.to_string())];
+        if self.stack.database.is_some() {
+            let instance = self
+                .n
+                .db_instance_arn(&facts.partition, &facts.region, &facts.account);
+            let secrets = format!(
+                "arn:{}:secretsmanager:{}:{}:secret:rds!db-*",
+                facts.partition, facts.region, facts.account
+            );
+            let read_secret = json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Action": "secretsmanager:GetSecretValue",
+                    "Resource": secrets,
+                    "Condition": { "StringEquals": { "secretsmanager:ResourceTag/aws:rds:primaryDBInstanceArn": instance } }
+                }]
+            });
+            out.push((
+                self.n.database_secret_policy().into(),
+                read_secret.to_string(),
+            ));
+        }
+        out
     }
 
     /// The load balancer, its listener and a target group per public service.

@@ -6,7 +6,7 @@ mod diff;
 mod ecs;
 mod render;
 pub mod resource;
-mod task_def;
+pub mod task_def;
 pub mod zones;
 
 use std::collections::{BTreeSet, HashMap};
@@ -194,6 +194,8 @@ pub use render::{render_json, render_text};
 mod test_support;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_database;
 #[cfg(test)]
 mod tests_deploy;
 #[cfg(test)]

@@ -39,6 +39,7 @@ pub fn task_def(stack: &Stack, facts: &Facts, svc: &Service) -> TaskDef {
             secrets.insert(format!("{TOKEN_ENV}_PREVIOUS"), arn(p));
         }
     }
+    database(stack, facts, svc, &mut environment, &mut secrets);
     let built = matches!(svc.source, Source::Build(_));
     let image = facts.images.get(name);
     TaskDef {
@@ -72,3 +73,55 @@ pub fn task_def(stack: &Stack, facts: &Facts, svc: &Service) -> TaskDef {
         },
     }
 }
+
+/// Shown in a plan for what RDS has not made yet; converge waits for the database before it
+/// registers a task definition, so this never reaches AWS.
+pub const PENDING: &str = "(known once the database is ready)";
+
+/// The database's connection: host, port and name as environment, user and password through
+/// ECS `secrets` from the RDS-managed secret's JSON keys (ECS Developer Guide, "Pass Secrets
+/// Manager secrets through Amazon ECS environment variables"). A service without it is told
+/// so (`DATABASE=none`): the API then refuses to keep payments in a per-task file.
+fn database(
+    stack: &Stack,
+    facts: &Facts,
+    svc: &Service,
+    environment: &mut BTreeMap<String, String>,
+    secrets: &mut BTreeMap<String, String>,
+) {
+    let Some(db) = stack
+        .database
+        .as_ref()
+        .filter(|d| d.services.contains(&svc.name))
+    else {
+        environment.insert(DATABASE_ENV.into(), "none".into());
+        return;
+    };
+    let (host, port, arn) = match &facts.database {
+        Some(c) => (c.host.clone(), c.port.to_string(), c.secret_arn.clone()),
+        None => (
+            PENDING.into(),
+            crate::aws::db_instance::PORT.to_string(),
+            PENDING.into(),
+        ),
+    };
+    environment.insert("DATABASE_HOST".into(), host);
+    environment.insert("DATABASE_PORT".into(), port);
+    environment.insert("DATABASE_NAME".into(), db.name.clone());
+    // RDS for PostgreSQL 15 and later refuse connections without TLS (rds.force_ssl = 1).
+    environment.insert("DATABASE_SSLMODE".into(), "require".into());
+    secrets.insert("DATABASE_USER".into(), format!("{arn}:username::"));
+    secrets.insert("DATABASE_PASSWORD".into(), format!("{arn}:password::"));
+}
+
+/// The variables stackctl sets for the database; `env:` cannot set them.
+pub const DATABASE_ENV: &str = "DATABASE";
+pub const DATABASE_VARS: &[&str] = &[
+    DATABASE_ENV,
+    "DATABASE_HOST",
+    "DATABASE_PORT",
+    "DATABASE_NAME",
+    "DATABASE_SSLMODE",
+    "DATABASE_USER",
+    "DATABASE_PASSWORD",
+];

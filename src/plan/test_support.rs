@@ -28,6 +28,7 @@ pub(super) fn facts() -> Facts {
             )]
             .into(),
         tokens: Default::default(),
+        database: None,
     }
 }
 

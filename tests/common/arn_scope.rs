@@ -243,6 +243,41 @@ fn arns(call: &Call, roles: &BTreeMap<String, String>) -> Vec<String> {
             assert!(!found.is_empty(), "no ARN rule for ec2:{}", call.action);
             found
         }
+        "rds" => {
+            // RDS authorizes each resource a call names (Service Authorization Reference,
+            // "Actions defined by Amazon RDS").
+            let rds = head("rds");
+            let mut arns = Vec::new();
+            let mut add = |param: &str, kind: &str| {
+                if let Some(name) = form(param) {
+                    arns.push(format!("{rds}{kind}:{name}"));
+                }
+            };
+            match call.action.as_str() {
+                "DescribeDBSubnetGroups"
+                | "CreateDBSubnetGroup"
+                | "ModifyDBSubnetGroup"
+                | "DeleteDBSubnetGroup" => add("DBSubnetGroupName", "subgrp"),
+                "DescribeDBInstances" | "ModifyDBInstance" => add("DBInstanceIdentifier", "db"),
+                "CreateDBInstance" | "RestoreDBInstanceFromDBSnapshot" => {
+                    add("DBInstanceIdentifier", "db");
+                    add("DBSubnetGroupName", "subgrp");
+                    add("DBSnapshotIdentifier", "snapshot");
+                }
+                "DeleteDBInstance" => {
+                    add("DBInstanceIdentifier", "db");
+                    add("FinalDBSnapshotIdentifier", "snapshot");
+                }
+                "DescribeDBSnapshots" => {
+                    add("DBInstanceIdentifier", "db");
+                    add("DBSnapshotIdentifier", "snapshot");
+                }
+                "AddTagsToResource" => arns.extend(form("ResourceName")),
+                other => panic!("no ARN rule for rds:{other}"),
+            }
+            assert!(!arns.is_empty(), "rds:{} names no resource", call.action);
+            arns
+        }
         other => panic!("no ARN rule for service {other} ({})", call.action),
     }
 }

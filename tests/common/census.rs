@@ -32,6 +32,8 @@ fn per_up(kind: Kind) -> usize {
         Kind::Role => 2,
         // The account's, not the stack's (never deleted): not counted.
         Kind::ServiceLinkedRole => 0,
+        // No `database:` in that stack.
+        Kind::DbSubnetGroup | Kind::DbInstance => 0,
         Kind::Vpc
         | Kind::InternetGateway
         | Kind::RouteTable
@@ -45,6 +47,22 @@ fn per_up(kind: Kind) -> usize {
         | Kind::TaskDefinition
         | Kind::Service => 1,
     }
+}
+
+/// What one `up` owns when the stack has a `database:` used by its service: two private
+/// subnets, their route table, the database's group, its subnet group and instance more.
+pub fn expected_with_database() -> Census {
+    let mut c = expected();
+    for (kind, more) in [
+        ("subnet", 2),
+        ("rtb", 1),
+        ("sg", 1),
+        ("dbsubnet", 1),
+        ("db", 1),
+    ] {
+        *c.get_mut(kind).unwrap() += more;
+    }
+    c
 }
 
 pub fn empty() -> Census {
@@ -142,6 +160,21 @@ async fn count(aws: &Aws, name: &str, listed: &Listed, kind: Kind) -> usize {
             out.unwrap().roles().len()
         }
         Kind::ServiceLinkedRole => 0,
+        // RDS keeps identifiers in lowercase; the names are stackctl's deterministic ones.
+        Kind::DbSubnetGroup => {
+            let out = aws.rds.describe_db_subnet_groups().send().await.unwrap();
+            let groups = out.db_subnet_groups().iter();
+            groups
+                .filter(|g| g.db_subnet_group_name() == Some(prefix.as_str()))
+                .count()
+        }
+        Kind::DbInstance => {
+            let out = aws.rds.describe_db_instances().send().await.unwrap();
+            let instances = out.db_instances().iter();
+            instances
+                .filter(|i| i.db_instance_identifier() == Some(prefix.as_str()))
+                .count()
+        }
         Kind::Parameter => {
             let params = listed.parameters.iter();
             params.filter(|n| **n != listed.lock).count()

@@ -7,7 +7,10 @@
 //! - each volume an empty directory owned by root, mode 0755, unless the image declares the
 //!   path a `VOLUME`: then the image's directory is copied in, owner and mode included (ECS
 //!   developer guide, "Use bind mounts with Amazon ECS"; aws/containers-roadmap#938);
-//! - environment, and secrets resolved from SSM by the ARNs in the task definition;
+//! - environment, and secrets resolved by the ARNs in the task definition: SSM parameters,
+//!   and Secrets Manager secrets with a JSON key (`…:secret:NAME:json-key:stage:version`), a
+//!   key the secret lacks failing the task as it does on ECS;
+//! - the names of the RDS instances the data plane runs ([`super::rds`]) resolving to them.
 //! - the container health check (`healthy`), and `stopTimeout` between SIGTERM and SIGKILL.
 //!
 //! Host networking: each task gets its own PORT.
@@ -17,8 +20,28 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use std::sync::Mutex;
+
 use aws_sdk_ecs::types::ContainerDefinition;
 use stackctl::aws::Aws;
+
+/// What a task reads when it starts: the emulated control plane (moto), and the host names the
+/// data plane answers for (an RDS endpoint's address → the loopback address serving it).
+pub struct ControlPlane {
+    pub aws: Aws,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub hosts: Mutex<Vec<(String, String)>>,
+}
+
+impl ControlPlane {
+    pub async fn new(endpoint: &str) -> ControlPlane {
+        ControlPlane {
+            aws: super::clients(endpoint).await,
+            secrets: super::secrets_manager(endpoint).await,
+            hosts: Mutex::new(Vec::new()),
+        }
+    }
+}
 
 /// Fargate's default when the task definition sets none.
 const DEFAULT_STOP_TIMEOUT: i32 = 30;
@@ -54,6 +77,36 @@ impl Task {
             .status()
             .is_ok_and(|s| s.success())
     }
+    /// The container's exit code once it has stopped by itself, waiting up to `timeout`.
+    pub fn wait_exit(&self, timeout: Duration) -> Option<String> {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            let state = podman(&[
+                "inspect",
+                "--format",
+                "{{.State.Running}} {{.State.ExitCode}}",
+                &self.name,
+            ])
+            .ok()?;
+            if let Some(code) = state.strip_prefix("false ") {
+                return Some(code.to_string());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        None
+    }
+    /// The container's output so far.
+    pub fn logs(&self) -> String {
+        let out = Command::new("podman")
+            .args(["logs", &self.name])
+            .output()
+            .unwrap();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
     /// SIGTERM, as ECS stops a task, then SIGKILL after the task definition's `stopTimeout`.
     /// Returns the exit code (137: it had to be killed).
     pub fn stop(&self) -> String {
@@ -70,8 +123,11 @@ impl Task {
 
 /// The values ECS would inject for the task definition's `secrets` (Err: a parameter is
 /// gone, so ECS could not start the task).
-pub async fn secrets(aws: &Aws, task_definition: &str) -> Result<Vec<(String, String)>, String> {
-    resolve(aws, &container(aws, task_definition).await).await
+pub async fn secrets(
+    cp: &ControlPlane,
+    task_definition: &str,
+) -> Result<Vec<(String, String)>, String> {
+    resolve(cp, &container(&cp.aws, task_definition).await).await
 }
 
 /// The task definition's (only) container.
@@ -86,34 +142,79 @@ async fn container(aws: &Aws, task_definition: &str) -> ContainerDefinition {
     td.task_definition().unwrap().container_definitions()[0].clone()
 }
 
-/// Resolves the container's `secrets` from SSM, as ECS does when a task starts.
-async fn resolve(aws: &Aws, c: &ContainerDefinition) -> Result<Vec<(String, String)>, String> {
+/// Resolves the container's `secrets` as ECS does when a task starts.
+async fn resolve(
+    cp: &ControlPlane,
+    c: &ContainerDefinition,
+) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for s in c.secrets() {
-        let name = s
-            .value_from()
-            .split_once(":parameter")
-            .map(|(_, n)| n.to_string())
-            .expect("an SSM parameter ARN");
-        let got = aws
-            .ssm
-            .get_parameter()
-            .name(&name)
-            .with_decryption(true)
-            .send()
-            .await
-            .map_err(|e| format!("ResourceInitializationError: {name}: {e:?}"))?;
-        let value = got.parameter().and_then(|p| p.value()).unwrap().to_string();
+        let from = s.value_from();
+        let value = if let Some((_, name)) = from.split_once(":parameter") {
+            let got = cp
+                .aws
+                .ssm
+                .get_parameter()
+                .name(name)
+                .with_decryption(true)
+                .send()
+                .await
+                .map_err(|e| format!("ResourceInitializationError: {name}: {e:?}"))?;
+            got.parameter().and_then(|p| p.value()).unwrap().to_string()
+        } else {
+            secrets_manager_value(cp, from).await?
+        };
         out.push((s.name().to_string(), value));
     }
     Ok(out)
 }
 
+/// A Secrets Manager reference: the secret's ARN (7 `:`-separated fields), then optionally
+/// `json-key:version-stage:version-id` (ECS developer guide, "Pass Secrets Manager secrets
+/// through Amazon ECS environment variables"). With a key, the secret must be a JSON object
+/// holding it, or the task does not start.
+async fn secrets_manager_value(cp: &ControlPlane, from: &str) -> Result<String, String> {
+    let fields: Vec<&str> = from.split(':').collect();
+    assert!(
+        fields.len() >= 7 && fields[2] == "secretsmanager" && fields[5] == "secret",
+        "neither an SSM parameter nor a Secrets Manager secret: {from}"
+    );
+    let arn = fields[..7].join(":");
+    let field = |i: usize| fields.get(i).copied().filter(|f| !f.is_empty());
+    let (key, stage, version) = (field(7), field(8), field(9));
+    let got = cp
+        .secrets
+        .get_secret_value()
+        .secret_id(&arn)
+        .set_version_stage(stage.map(str::to_string))
+        .set_version_id(version.map(str::to_string))
+        .send()
+        .await
+        .map_err(|e| format!("ResourceInitializationError: {arn}: {e:?}"))?;
+    let text = got.secret_string().unwrap_or_default().to_string();
+    let Some(key) = key else { return Ok(text) };
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|_| format!("ResourceInitializationError: {arn} is not JSON"))?;
+    match &json[key] {
+        serde_json::Value::String(v) => Ok(v.clone()),
+        serde_json::Value::Null => Err(format!(
+            "ResourceInitializationError: {arn} has no key {key}"
+        )),
+        other => Ok(other.to_string()),
+    }
+}
+
 /// Starts a task of `task_definition` and waits until it answers.
-pub async fn run_task(aws: &Aws, task_definition: &str) -> Task {
-    let c = &container(aws, task_definition).await;
-    let secrets = resolve(aws, c).await.unwrap();
-    start(c, &secrets).await.unwrap()
+pub async fn run_task(cp: &ControlPlane, task_definition: &str) -> Task {
+    try_run_task(cp, task_definition).await.unwrap()
+}
+
+/// [`run_task`], or why the task did not start or answer.
+pub async fn try_run_task(cp: &ControlPlane, task_definition: &str) -> Result<Task, String> {
+    let c = &container(&cp.aws, task_definition).await;
+    let secrets = resolve(cp, c).await?;
+    let hosts = cp.hosts.lock().unwrap().clone();
+    start_with_hosts(c, &secrets, &hosts).await
 }
 
 fn podman(args: &[&str]) -> Result<String, String> {
@@ -174,6 +275,16 @@ fn fill_volume(image: &str, container_path: &str, volume: &Path) -> Result<(), S
 /// on `/status`. Err (with the container's output) if it exits instead, as a task whose
 /// container cannot start does.
 pub async fn start(c: &ContainerDefinition, secrets: &[(String, String)]) -> Result<Task, String> {
+    start_with_hosts(c, secrets, &[]).await
+}
+
+/// [`start`], with `hosts` (name, address) in the container's /etc/hosts: the names the data
+/// plane answers for, as the VPC's DNS would.
+pub async fn start_with_hosts(
+    c: &ContainerDefinition,
+    secrets: &[(String, String)],
+    hosts: &[(String, String)],
+) -> Result<Task, String> {
     let image = c.image().ok_or("no image")?;
     podman(&["pull", "--quiet", image])?;
     let port = super::free_port();
@@ -206,6 +317,9 @@ pub async fn start(c: &ContainerDefinition, secrets: &[(String, String)]) -> Res
     }
     if let Some(user) = c.user() {
         cmd.args(["--user", user]);
+    }
+    for (name, address) in hosts {
+        cmd.args(["--add-host", &format!("{name}:{address}")]);
     }
     cmd.arg(image);
     let out = cmd.output().unwrap();

@@ -5,6 +5,7 @@ pub mod arn_scope;
 pub mod census;
 pub mod dataplane;
 pub mod gate;
+pub mod rds;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -198,6 +199,57 @@ pub async fn clients_as(endpoint: &str, key: &str, secret: &str) -> Aws {
         .load()
         .await;
     Aws::from_conf(&conf).unwrap()
+}
+
+/// A Secrets Manager client for `endpoint` (the secrets RDS keeps database passwords in).
+pub async fn secrets_manager(endpoint: &str) -> aws_sdk_secretsmanager::Client {
+    let conf = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .load()
+        .await;
+    aws_sdk_secretsmanager::Client::new(&conf)
+}
+
+/// The local PostgreSQL's admin URL, or None (the test is skipped) outside scripts/test.sh.
+pub fn postgres() -> Option<String> {
+    match std::env::var("STACKCTL_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("STACKCTL_TEST_REQUIRE_SERVICES").is_none(),
+                "STACKCTL_TEST_POSTGRES_URL is not set: run ./scripts/test.sh"
+            );
+            None
+        }
+    }
+}
+
+/// The latest ACTIVE revision of the service's task definition.
+pub async fn latest(aws: &stackctl::aws::Aws, family: &str) -> aws_sdk_ecs::types::TaskDefinition {
+    let out = aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(family)
+        .send()
+        .await
+        .unwrap();
+    out.task_definition().unwrap().clone()
+}
+
+pub fn timed(p: &Project, args: &[&str]) -> Run {
+    let t = std::time::Instant::now();
+    let run = p.run(args).ok();
+    let (r, w) = run.calls();
+    eprintln!(
+        "[e2e] stackctl {}: {:.1}s, {r} reads, {w} writes",
+        args.join(" "),
+        t.elapsed().as_secs_f64()
+    );
+    run
 }
 
 /// An unused loopback port.

@@ -19,11 +19,102 @@ pub enum ConfigError {
     },
 }
 
+/// Where payments are kept.
+#[derive(Clone, PartialEq)]
+pub enum Database {
+    /// `DATABASE_URL`: `sqlite:…` (the local default) or `postgres://…`.
+    Url(String),
+    /// PostgreSQL from parts, as stackctl gives them (`DATABASE_HOST`, `DATABASE_PORT`,
+    /// `DATABASE_NAME`, `DATABASE_USER`, `DATABASE_PASSWORD`, `DATABASE_SSLMODE`).
+    Postgres {
+        host: String,
+        port: u16,
+        name: String,
+        user: String,
+        password: String,
+        sslmode: String,
+    },
+    /// `DATABASE=none`: deployed without a database; the payments routes answer 503.
+    Off,
+}
+
+// The password never reaches a log line.
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Url(u) => {
+                let shown = match u.split_once('@') {
+                    Some((_, host)) => format!("postgres://…@{host}"),
+                    None => u.clone(),
+                };
+                write!(f, "Url({shown})")
+            }
+            Self::Postgres {
+                host,
+                port,
+                name,
+                user,
+                sslmode,
+                ..
+            } => write!(
+                f,
+                "Postgres({user}@{host}:{port}/{name}, sslmode={sslmode})"
+            ),
+            Self::Off => write!(f, "Off"),
+        }
+    }
+}
+
+impl Database {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let set = |k: &str| get(k).filter(|v| !v.is_empty());
+        match set("DATABASE").as_deref() {
+            None => {}
+            Some("none") => return Ok(Self::Off),
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    var: "DATABASE",
+                    value: other.into(),
+                    expected: "`none` or unset",
+                });
+            }
+        }
+        let Some(host) = set("DATABASE_HOST") else {
+            return Ok(Self::Url(
+                set("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            ));
+        };
+        let need = |var: &'static str| {
+            set(var).ok_or(ConfigError::Invalid {
+                var,
+                value: String::new(),
+                expected: "a value when DATABASE_HOST is set",
+            })
+        };
+        let sslmode = set("DATABASE_SSLMODE").unwrap_or_else(|| "require".into());
+        if sslmode.parse::<sqlx::postgres::PgSslMode>().is_err() {
+            return Err(ConfigError::Invalid {
+                var: "DATABASE_SSLMODE",
+                value: sslmode,
+                expected: "a libpq sslmode (require, verify-ca, verify-full, ...)",
+            });
+        }
+        Ok(Self::Postgres {
+            host,
+            port: num(get, "DATABASE_PORT", 5432, "a TCP port")?,
+            name: need("DATABASE_NAME")?,
+            user: need("DATABASE_USER")?,
+            password: need("DATABASE_PASSWORD")?,
+            sslmode,
+        })
+    }
+}
+
 #[derive(Debug)]
 pub struct Config {
     pub port: u16,
     pub tokens: Tokens,
-    pub database_url: String,
+    pub database: Database,
     pub database_max_connections: u32,
     pub rate_limit: RateLimitConfig,
     pub max_body_bytes: usize,
@@ -50,9 +141,7 @@ impl Config {
         Ok(Self {
             port: num(&get, "PORT", 8080, "a TCP port")?,
             tokens,
-            database_url: get("DATABASE_URL")
-                .filter(|u| !u.is_empty())
-                .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            database: Database::from_lookup(&get)?,
             database_max_connections: num(&get, "DATABASE_MAX_CONNECTIONS", 5, "a pool size ≥ 1")?
                 .max(1),
             rate_limit: RateLimitConfig {
@@ -108,6 +197,37 @@ fn flag(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<bool
 mod tests {
     use super::*;
 
+    #[test]
+    fn database_from_parts_or_off_and_never_shows_the_password() {
+        let c = cfg(&[
+            ("API_TOKEN", "t"),
+            ("DATABASE_HOST", "db.example"),
+            ("DATABASE_NAME", "app"),
+            ("DATABASE_USER", "app"),
+            ("DATABASE_PASSWORD", "s3cret-pw"),
+        ])
+        .unwrap();
+        assert!(
+            matches!(&c.database, Database::Postgres { port: 5432, sslmode, .. } if sslmode == "require")
+        );
+        assert!(!format!("{c:?}").contains("s3cret-pw"));
+        let err = cfg(&[("API_TOKEN", "t"), ("DATABASE_HOST", "db.example")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "DATABASE_NAME=\"\" is invalid: expected a value when DATABASE_HOST is set"
+        );
+        let off = cfg(&[
+            ("API_TOKEN", "t"),
+            ("DATABASE", "none"),
+            ("DATABASE_URL", "sqlite::memory:"),
+        ])
+        .unwrap();
+        assert_eq!(off.database, Database::Off);
+        assert!(cfg(&[("API_TOKEN", "t"), ("DATABASE", "yes")]).is_err());
+        let url = cfg(&[("API_TOKEN", "t"), ("DATABASE_URL", "postgres://u:pw@h/d")]).unwrap();
+        assert!(!format!("{url:?}").contains("pw"));
+    }
+
     fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         Config::from_lookup(|k| {
             vars.iter()
@@ -120,7 +240,7 @@ mod tests {
     fn defaults() {
         let c = cfg(&[("API_TOKEN", "t")]).unwrap();
         assert_eq!(c.port, 8080);
-        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.database, Database::Url(DEFAULT_DATABASE_URL.into()));
         assert_eq!(
             c.rate_limit,
             RateLimitConfig {
@@ -151,7 +271,7 @@ mod tests {
             ),
             (9000, 0, true)
         );
-        assert_eq!(c.database_url, "postgres://x/y");
+        assert_eq!(c.database, Database::Url("postgres://x/y".into()));
         let err = cfg(&[("API_TOKEN", "t"), ("PORT", "http")])
             .unwrap_err()
             .to_string();

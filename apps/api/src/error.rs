@@ -27,7 +27,23 @@ pub enum ApiError {
     RateLimited(u64),
     /// The database failed or is unreachable: not the client's fault, not a bug either.
     #[error("storage unavailable")]
-    Storage(#[from] sqlx::Error),
+    Storage(sqlx::Error),
+    /// Deployed without a database (`DATABASE=none`).
+    #[error("{0}")]
+    NoDatabase(crate::store::NoDatabase),
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::Configuration(inner) => match inner.downcast::<crate::store::NoDatabase>()
+            {
+                Ok(no) => Self::NoDatabase(*no),
+                Err(inner) => Self::Storage(sqlx::Error::Configuration(inner)),
+            },
+            other => Self::Storage(other),
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -49,7 +65,7 @@ impl ApiError {
             Self::PaymentNotFound(_) | Self::RouteNotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Storage(_) | Self::NoDatabase(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -64,6 +80,7 @@ impl ApiError {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::RateLimited(_) => "rate_limited",
             Self::Storage(_) => "storage_unavailable",
+            Self::NoDatabase(_) => "no_database",
         }
     }
 }

@@ -26,6 +26,10 @@ pub enum StartError {
     Bind(u16, std::io::Error),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+    #[error(
+        "the database refused this task's password (rotated by RDS?): exiting so that a new task starts with the current secret"
+    )]
+    CredentialsRejected,
 }
 
 /// Resolves on the first SIGTERM or SIGINT. Handlers are installed now, before anything slow.
@@ -42,7 +46,7 @@ pub fn shutdown_signal() -> std::io::Result<impl Future<Output = &'static str> +
 
 pub async fn run(config: Config) -> Result<(), StartError> {
     let signal = shutdown_signal().map_err(StartError::Signals)?;
-    let store = Store::connect(&config.database_url, config.database_max_connections)
+    let store = Store::open(&config.database, config.database_max_connections)
         .await
         .map_err(StartError::Storage)?;
     let listener = TcpListener::bind((Ipv4Addr::UNSPECIFIED, config.port))
@@ -59,14 +63,31 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         config.rate_limit,
         config.max_body_bytes,
     );
-    let shutdown = async move {
-        let name = signal.await;
-        tracing::info!(signal = name, "shutting down: finishing in-flight requests");
+    // A rotated database password: the secret ECS gave this task is stale and only a new
+    // task reads the current one, so stop (in-flight requests finish) and exit non-zero.
+    let rejected = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let shutdown = {
+        let (store, rejected) = (store.clone(), rejected.clone());
+        async move {
+            tokio::select! {
+                name = signal => {
+                    tracing::info!(signal = name, "shutting down: finishing in-flight requests");
+                }
+                () = store.credentials_rejected() => {
+                    rejected.store(true, std::sync::atomic::Ordering::SeqCst);
+                    tracing::error!("the database refused the password: shutting down for a task with the current secret");
+                }
+            }
+        }
     };
     let result = serve(listener, app, shutdown, config.shutdown_timeout).await;
     store.close().await;
     tracing::info!("stopped");
-    result.map_err(StartError::Serve)
+    result.map_err(StartError::Serve)?;
+    if rejected.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(StartError::CredentialsRejected);
+    }
+    Ok(())
 }
 
 /// Makes the per-connection service, which knows its peer (for rate limiting).

@@ -186,3 +186,39 @@ fn allowed(res: &Res) -> Vec<&str> {
     methods.sort();
     methods
 }
+
+/// Deployed without a database (`DATABASE=none`): every payments route answers 503 with a
+/// JSON error naming stack.yaml's `database:` section; health stays 200, so the load
+/// balancer keeps serving the rest of the API.
+#[tokio::test]
+async fn without_a_database_payments_are_503_and_name_the_fix() {
+    let app = app(Store::Off);
+    let res = Req::get("/status").send(&app).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json()["storage"], "none");
+    let list = Req::get("/v1/payments").authed().send(&app).await;
+    list.assert_error(503, "no_database");
+    assert!(
+        list.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("`database:`")
+    );
+    Req::new("POST", "/v1/payments")
+        .authed()
+        .json(json!({"data": {}, "payment": 1}))
+        .send(&app)
+        .await
+        .assert_error(503, "no_database");
+    Req::new("POST", "/create")
+        .authed()
+        .json(json!({"data": {}, "payment": 1}))
+        .send(&app)
+        .await
+        .assert_error(503, "no_database");
+    Req::get("/v1/payments/1")
+        .authed()
+        .send(&app)
+        .await
+        .assert_error(503, "no_database");
+}

@@ -1,4 +1,5 @@
-//! Payment storage: embedded SQLite (default) or PostgreSQL, chosen by `DATABASE_URL`.
+//! Payment storage: embedded SQLite (default) or PostgreSQL, chosen by `DATABASE_URL` or the
+//! `DATABASE_*` parts; or none (`DATABASE=none`, deployed without a database).
 //! Both speak the same SQL here (`$n` parameters, `RETURNING`); only migrations differ.
 
 mod migrate;
@@ -10,13 +11,60 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+use crate::config::Database;
 use crate::money::Money;
 use crate::payments::model::{Payment, Status};
 
 #[derive(Clone, Debug)]
 pub enum Store {
     Sqlite(SqlitePool),
-    Postgres(PgPool),
+    Postgres(PgPool, Credentials),
+    /// No database: every payment operation fails with [`NoDatabase`].
+    Off,
+}
+
+/// How long one PostgreSQL connection is used. A rotated password does not end the sessions
+/// opened with the old one: the API finds out on its next new connection, so this bounds how
+/// long after a rotation it stops for a task with the new secret.
+pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(300);
+
+/// Deployed without a database: payments are refused rather than kept in a per-task file.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "this service has no database: add a `database:` section to stack.yaml listing it under `services`, then run `stackctl up`"
+)]
+pub struct NoDatabase;
+
+/// Whether PostgreSQL has refused the password: RDS rotated it (the secret holds the new one,
+/// this process the old), so new connections fail while open ones still work.
+#[derive(Clone, Debug, Default)]
+pub struct Credentials(std::sync::Arc<(std::sync::atomic::AtomicBool, tokio::sync::Notify)>);
+
+impl Credentials {
+    /// PostgreSQL's `invalid_password` (SQLSTATE 28P01).
+    fn saw<T>(&self, result: &Result<T, sqlx::Error>) {
+        if let Err(sqlx::Error::Database(e)) = result
+            && e.code().as_deref() == Some("28P01")
+            && !self.0.0.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            self.0.1.notify_waiters();
+        }
+    }
+
+    /// Resolves once the password has been refused.
+    pub async fn rejected(&self) {
+        loop {
+            let notified = self.0.1.notified();
+            if self.0.0.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+fn no_database() -> sqlx::Error {
+    sqlx::Error::Configuration(Box::new(NoDatabase))
 }
 
 type Row = (i64, String, String, i64);
@@ -33,12 +81,54 @@ macro_rules! on_pool {
     ($store:expr, |$pool:ident| $body:expr) => {
         match $store {
             Store::Sqlite($pool) => $body,
-            Store::Postgres($pool) => $body,
+            Store::Postgres($pool, credentials) => {
+                let result = $body;
+                credentials.saw(&result);
+                result
+            }
+            Store::Off => Err(no_database()),
         }
     };
 }
 
 impl Store {
+    /// Opens the configured database (see [`Store::connect`]); `Off` opens nothing.
+    pub async fn open(db: &Database, max_connections: u32) -> Result<Self, sqlx::Error> {
+        match db {
+            Database::Off => Ok(Self::Off),
+            Database::Url(url) => Self::connect(url, max_connections).await,
+            Database::Postgres {
+                host,
+                port,
+                name,
+                user,
+                password,
+                sslmode,
+            } => {
+                let opts = PgConnectOptions::new_without_pgpass()
+                    .host(host)
+                    .port(*port)
+                    .database(name)
+                    .username(user)
+                    .password(password)
+                    .ssl_mode(sslmode.parse()?);
+                Self::postgres(opts, max_connections).await
+            }
+        }
+    }
+
+    async fn postgres(opts: PgConnectOptions, max_connections: u32) -> Result<Self, sqlx::Error> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .max_lifetime(CONNECTION_LIFETIME)
+            .connect_with(opts)
+            .await?;
+        let store = Self::Postgres(pool, Credentials::default());
+        on_pool!(&store, |pool| migrate::run(pool, store.backend()).await)?;
+        Ok(store)
+    }
+
     /// Connects (creating a SQLite file if missing) and applies pending migrations.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -48,7 +138,7 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(opts)
                 .await?;
-            Self::Postgres(pool)
+            Self::Postgres(pool, Credentials::default())
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -79,11 +169,16 @@ impl Store {
     pub fn backend(&self) -> &'static str {
         match self {
             Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
+            Self::Postgres(..) => "postgres",
+            Self::Off => "none",
         }
     }
 
+    /// Healthy without a database too: the service answers, its payments routes say why not.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        if let Self::Off = self {
+            return Ok(());
+        }
         on_pool!(self, |pool| sqlx::query("SELECT 1")
             .execute(pool)
             .await
@@ -160,8 +255,21 @@ impl Store {
         row.map(to_payment).transpose()
     }
 
+    /// Resolves when PostgreSQL refuses the password this process started with (never for
+    /// the other stores).
+    pub async fn credentials_rejected(&self) {
+        match self {
+            Self::Postgres(_, c) => c.rejected().await,
+            _ => std::future::pending().await,
+        }
+    }
+
     pub async fn close(&self) {
-        on_pool!(self, |pool| pool.close().await)
+        match self {
+            Self::Sqlite(pool) => pool.close().await,
+            Self::Postgres(pool, _) => pool.close().await,
+            Self::Off => {}
+        }
     }
 }
 

@@ -1,0 +1,713 @@
+//! The stack's PostgreSQL: one RDS instance in the private subnets, encrypted, never public,
+//! with automated backups and its master password made and kept by RDS in Secrets Manager
+//! (ManageMasterUserPassword: stackctl never sees it). `down` keeps a final snapshot.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_rds::types::DbInstance as Instance;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::kind::{Cx, Resource};
+use super::permissions::{Cmd, DB_CREATE, DB_INSTANCE, DB_SECRETS, DB_SNAPSHOTS, Permission, Scope};
+use super::{Aws, AwsError, Ctx, Outcome};
+use crate::names::Names;
+use crate::plan::{self, Ids, Key, Kind, Observed, desired};
+
+/// An RDS for PostgreSQL instance.
+pub struct DbInstance;
+
+pub const ENGINE: &str = "postgres";
+pub const PORT: i32 = 5432;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spec {
+    /// `18` (RDS picks the minor and keeps it current) or `18.3`.
+    pub version: String,
+    pub size: String,
+    pub storage_gb: i32,
+    pub backup_days: i32,
+    pub multi_az: bool,
+    pub deletion_protection: bool,
+    pub db_name: String,
+    pub user: String,
+    pub subnet_group: Key,
+    pub security_group: Key,
+    /// Restore from this snapshot when creating.
+    pub snapshot: Option<String>,
+    /// In-place changes apply at once, else in the maintenance window.
+    pub apply_now: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    pub engine: String,
+    pub version: String,
+    pub size: String,
+    pub storage_gb: i32,
+    pub backup_days: i32,
+    pub multi_az: bool,
+    pub deletion_protection: bool,
+    pub encrypted: bool,
+    pub public: bool,
+    pub subnet_group: String,
+    pub security_groups: Vec<String>,
+    pub db_name: String,
+    pub user: String,
+    pub status: String,
+    /// Address and port, once RDS has made them.
+    pub endpoint: Option<(String, i32)>,
+    /// The RDS-managed secret holding `username` and `password`.
+    pub secret_arn: Option<String>,
+    /// Changes RDS has accepted for the maintenance window (the fields above include them).
+    pub pending: Vec<String>,
+}
+
+/// One in-place change, as ModifyDBInstance makes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "change", rename_all = "kebab-case")]
+pub enum Change {
+    Size { from: String, to: String },
+    Storage { from: i32, to: i32 },
+    Backups { from: i32, to: i32 },
+    MultiAz { to: bool },
+    DeletionProtection { to: bool },
+    Version { from: String, to: String },
+    NotPublic,
+    SecurityGroup,
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Change::Size { from, to } => write!(f, "size {from} → {to}"),
+            Change::Storage { from, to } => write!(f, "storage {from} → {to} GiB"),
+            Change::Backups { from, to } => write!(f, "backups {from} → {to} days"),
+            Change::MultiAz { to } => write!(f, "multi-AZ {}", on_off(*to)),
+            Change::DeletionProtection { to } => write!(f, "deletion protection {}", on_off(*to)),
+            Change::Version { from, to } => write!(f, "PostgreSQL {from} → {to}"),
+            Change::NotPublic => write!(f, "not publicly accessible"),
+            Change::SecurityGroup => write!(f, "only the database's security group"),
+        }
+    }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum Fix {
+    Modify { changes: Vec<Change>, now: bool },
+    /// An instance restored from a snapshot made without it: RDS takes the password over.
+    ManagePassword,
+}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fix::Modify { changes, now } => {
+                let list: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
+                let when = if *now {
+                    "now"
+                } else {
+                    "in the next maintenance window"
+                };
+                write!(f, "{} ({when})", list.join(", "))
+            }
+            Fix::ManagePassword => write!(f, "let RDS manage the master password in Secrets Manager"),
+        }
+    }
+}
+
+impl Resource for DbInstance {
+    type Spec = Spec;
+    type State = State;
+    type Fix = Fix;
+    const SHARED: bool = false;
+    #[rustfmt::skip]
+    const PERMISSIONS: &'static [Permission] = {
+        use Cmd::*;
+        &[
+            ("rds:DescribeDBInstances", Scope::Arns("TheStacksDatabase", DB_INSTANCE), &[Up, RotateToken, Status, Down]),
+            // CreateDBInstance and the restore also authorize the subnet group, the
+            // parameter and option groups and (restore) the snapshot they use.
+            ("rds:CreateDBInstance", Scope::Arns("CreatingTheStacksDatabase", DB_CREATE), &[Up]),
+            ("rds:RestoreDBInstanceFromDBSnapshot", Scope::Arns("CreatingTheStacksDatabase", DB_CREATE), &[Up]),
+            ("rds:ModifyDBInstance", Scope::Arns("CreatingTheStacksDatabase", DB_CREATE), &[Up]),
+            ("rds:DeleteDBInstance", Scope::Arns("DeletingTheStacksDatabase", DB_SNAPSHOTS), &[Down]),
+            ("rds:CreateDBSnapshot", Scope::Arns("DeletingTheStacksDatabase", DB_SNAPSHOTS), &[Down]),
+            ("rds:DescribeDBSnapshots", Scope::Arns("DeletingTheStacksDatabase", DB_SNAPSHOTS), &[Up, Down]),
+            // ManageMasterUserPassword: RDS makes the secret with the caller's permissions
+            // (RDS User Guide, "Password management with Amazon RDS and AWS Secrets Manager").
+            ("secretsmanager:CreateSecret", Scope::Arns("TheDatabasesSecret", DB_SECRETS), &[Up]),
+            ("secretsmanager:TagResource", Scope::Arns("TheDatabasesSecret", DB_SECRETS), &[Up]),
+        ]
+    };
+
+    fn deps(spec: &Spec) -> Vec<Key> {
+        vec![spec.subnet_group.clone(), spec.security_group.clone()]
+    }
+
+    /// Its subnet group and security group cannot go while it exists.
+    fn delete_before(_: &Key, other: Kind, _: &Key) -> bool {
+        matches!(
+            other,
+            Kind::DbSubnetGroup | Kind::SecurityGroup | Kind::Subnet | Kind::Vpc
+        )
+    }
+
+    fn diff(want: &Spec, have: &State, ids: &Ids) -> Result<Vec<Fix>, String> {
+        let keep = "a new instance means a new, empty database: run `stackctl down` (it keeps a final snapshot), then `up` with `database.snapshot:` set to it";
+        if have.engine != ENGINE {
+            return Err(format!(
+                "the instance runs {}, stack.yaml wants PostgreSQL; {keep}",
+                have.engine
+            ));
+        }
+        if !have.encrypted {
+            return Err(format!(
+                "the instance's storage is not encrypted and cannot be encrypted in place; {keep}"
+            ));
+        }
+        if ids.get(&want.subnet_group).is_some_and(|g| !g.eq_ignore_ascii_case(&have.subnet_group)) {
+            return Err(format!(
+                "the instance is in subnet group {}, not the stack's; {keep}",
+                have.subnet_group
+            ));
+        }
+        if major(&want.version) != major(&have.version) {
+            return Err(format!(
+                "the instance runs PostgreSQL {}, stack.yaml asks for {}; stackctl does not make major upgrades: keep `version: \"{}\"`, or upgrade it yourself (RDS User Guide, \"Upgrading the PostgreSQL DB engine\") after a snapshot",
+                have.version,
+                want.version,
+                major(&have.version)
+            ));
+        }
+        if want.db_name != have.db_name || !want.user.eq_ignore_ascii_case(&have.user) {
+            return Err(format!(
+                "the instance's database is `{}` with user `{}`, stack.yaml says `{}` and `{}`; RDS cannot rename them: write the instance's names in stack.yaml",
+                have.db_name, have.user, want.db_name, want.user
+            ));
+        }
+        if want.storage_gb < have.storage_gb {
+            return Err(format!(
+                "storage is {} GiB, stack.yaml asks for {}; RDS storage can grow, never shrink: write `storage_gb: {}`",
+                have.storage_gb, want.storage_gb, have.storage_gb
+            ));
+        }
+        let mut changes = Vec::new();
+        if want.version.contains('.') && want.version != have.version {
+            if newer(&have.version, &want.version) {
+                return Err(format!(
+                    "the instance runs PostgreSQL {}, newer than {} in stack.yaml; minor versions cannot go back: write `version: \"{}\"`",
+                    have.version, want.version, have.version
+                ));
+            }
+            changes.push(Change::Version {
+                from: have.version.clone(),
+                to: want.version.clone(),
+            });
+        }
+        if want.size != have.size {
+            changes.push(Change::Size {
+                from: have.size.clone(),
+                to: want.size.clone(),
+            });
+        }
+        if want.storage_gb != have.storage_gb {
+            changes.push(Change::Storage {
+                from: have.storage_gb,
+                to: want.storage_gb,
+            });
+        }
+        if want.backup_days != have.backup_days {
+            changes.push(Change::Backups {
+                from: have.backup_days,
+                to: want.backup_days,
+            });
+        }
+        if want.multi_az != have.multi_az {
+            changes.push(Change::MultiAz { to: want.multi_az });
+        }
+        if want.deletion_protection != have.deletion_protection {
+            changes.push(Change::DeletionProtection {
+                to: want.deletion_protection,
+            });
+        }
+        if have.public {
+            changes.push(Change::NotPublic);
+        }
+        let group = ids.get(&want.security_group);
+        if group.is_none_or(|g| have.security_groups != [g.clone()]) {
+            changes.push(Change::SecurityGroup);
+        }
+        let mut fixes = Vec::new();
+        if have.secret_arn.is_none() {
+            fixes.push(Fix::ManagePassword);
+        }
+        if !changes.is_empty() {
+            fixes.push(Fix::Modify {
+                changes,
+                now: want.apply_now,
+            });
+        }
+        Ok(fixes)
+    }
+
+    fn summary(have: &State) -> String {
+        let mut s = format!(
+            "PostgreSQL {} on {}, {} GiB, {}",
+            have.version, have.size, have.storage_gb, have.status
+        );
+        if !have.pending.is_empty() {
+            s.push_str(&format!(
+                "; in the maintenance window: {}",
+                have.pending.join(", ")
+            ));
+        }
+        s
+    }
+
+    fn settings(_: &Key, _: &Spec) -> Value {
+        json!({
+            "engine": ENGINE,
+            "port": PORT,
+            "storage_type": "gp3",
+            "storage_encrypted": true,
+            "publicly_accessible": false,
+            "manage_master_user_password": true,
+            "copy_tags_to_snapshot": false,
+        })
+    }
+
+    #[cfg(test)]
+    fn converged(spec: &Spec, id: &dyn Fn(&Key) -> String) -> State {
+        State {
+            engine: ENGINE.into(),
+            version: if spec.version.contains('.') {
+                spec.version.clone()
+            } else {
+                format!("{}.3", spec.version)
+            },
+            size: spec.size.clone(),
+            storage_gb: spec.storage_gb,
+            backup_days: spec.backup_days,
+            multi_az: spec.multi_az,
+            deletion_protection: spec.deletion_protection,
+            encrypted: true,
+            public: false,
+            subnet_group: id(&spec.subnet_group),
+            security_groups: vec![id(&spec.security_group)],
+            db_name: spec.db_name.clone(),
+            user: spec.user.clone(),
+            status: "available".into(),
+            endpoint: Some(("db.example".into(), PORT)),
+            secret_arn: Some("arn:aws:secretsmanager:us-east-1:1:secret:rds!db-1-AbCdEf".into()),
+            pending: vec![],
+        }
+    }
+
+    async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
+        Ok(describe(aws, names)
+            .await?
+            .into_iter()
+            .map(|(id, state)| Observed {
+                key: desired::db_instance(),
+                name: id.clone(),
+                id,
+                state: plan::State::DbInstance(state),
+            })
+            .collect())
+    }
+
+    async fn create(cx: &Cx<'_>, key: &Key, name: &str, spec: &Spec) -> Result<String, AwsError> {
+        let group = cx.id(&spec.security_group)?;
+        let subnets = cx.id(&spec.subnet_group)?;
+        let tags = super::tags(cx.names, &key.0, name)?;
+        let rds = &cx.aws.rds;
+        let sent = match &spec.snapshot {
+            Some(snapshot) => rds
+                .restore_db_instance_from_db_snapshot()
+                .db_instance_identifier(name)
+                .db_snapshot_identifier(snapshot)
+                .db_instance_class(&spec.size)
+                .db_subnet_group_name(&subnets)
+                .vpc_security_group_ids(&group)
+                .publicly_accessible(false)
+                .multi_az(spec.multi_az)
+                .deletion_protection(spec.deletion_protection)
+                .manage_master_user_password(true)
+                .auto_minor_version_upgrade(!spec.version.contains('.'))
+                .copy_tags_to_snapshot(false)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .ctx("restore DB instance", format!("{name} from snapshot {snapshot}"))
+                .map(drop),
+            None => rds
+                .create_db_instance()
+                .db_instance_identifier(name)
+                .engine(ENGINE)
+                .engine_version(&spec.version)
+                .auto_minor_version_upgrade(!spec.version.contains('.'))
+                .db_instance_class(&spec.size)
+                .allocated_storage(spec.storage_gb)
+                .storage_type("gp3")
+                .storage_encrypted(true)
+                .db_name(&spec.db_name)
+                .master_username(&spec.user)
+                .manage_master_user_password(true)
+                .db_subnet_group_name(&subnets)
+                .vpc_security_group_ids(&group)
+                .publicly_accessible(false)
+                .port(PORT)
+                .backup_retention_period(spec.backup_days)
+                .multi_az(spec.multi_az)
+                .deletion_protection(spec.deletion_protection)
+                .copy_tags_to_snapshot(false)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .ctx("create DB instance", name)
+                .map(drop),
+        };
+        // Made by our own attempt whose reply was lost: observed and fixed by the next `up`.
+        sent.ok_if_exists()?;
+        Ok(name.to_string())
+    }
+
+    async fn fix(
+        cx: &Cx<'_>,
+        _: &Spec,
+        have: &Observed,
+        _: &State,
+        fix: &Fix,
+    ) -> Result<(), AwsError> {
+        let req = cx.aws.rds.modify_db_instance().db_instance_identifier(&have.id);
+        let req = match fix {
+            Fix::ManagePassword => req.manage_master_user_password(true).apply_immediately(true),
+            Fix::Modify { changes, now } => {
+                let mut req = req.apply_immediately(*now);
+                for c in changes {
+                    req = match c {
+                        Change::Size { to, .. } => req.db_instance_class(to),
+                        Change::Storage { to, .. } => req.allocated_storage(*to),
+                        Change::Backups { to, .. } => req.backup_retention_period(*to),
+                        Change::MultiAz { to } => req.multi_az(*to),
+                        Change::DeletionProtection { to } => req.deletion_protection(*to),
+                        Change::Version { to, .. } => req.engine_version(to),
+                        Change::NotPublic => req.publicly_accessible(false),
+                        Change::SecurityGroup => {
+                            req.vpc_security_group_ids(cx.id(&desired::db_sg())?)
+                        }
+                    };
+                }
+                req
+            }
+        };
+        req.send().await.ctx("modify DB instance", &have.id)?;
+        Ok(())
+    }
+
+    /// Always with a final snapshot (`down --delete-data` removes the instance without one
+    /// before this runs); waits until the instance is gone, so its groups can go next.
+    async fn delete(cx: &Cx<'_>, have: &Observed, state: &State) -> Result<(), AwsError> {
+        if state.status != "deleting" {
+            let snapshot = cx.names.final_snapshot(&stamp());
+            cx.aws
+                .rds
+                .delete_db_instance()
+                .db_instance_identifier(&have.id)
+                .final_db_snapshot_identifier(&snapshot)
+                .delete_automated_backups(false)
+                .send()
+                .await
+                .ctx("delete DB instance", &have.id)
+                .ok_if_not_found()?;
+        }
+        wait_gone(cx.aws, cx.names).await
+    }
+}
+
+/// The stack's instance, if any: `(identifier, state)`.
+pub async fn describe(aws: &Aws, names: &Names) -> Result<Option<(String, State)>, AwsError> {
+    let name = names.db_instance();
+    let out = aws
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(&name)
+        .send()
+        .await
+        .ctx("describe DB instance", &name)
+        .ok_if_not_found()?;
+    let instances = out.as_ref().map(|o| o.db_instances()).unwrap_or_default();
+    Ok(instances
+        .iter()
+        .find(|i| i.db_instance_identifier().is_some_and(|id| id.eq_ignore_ascii_case(&name)))
+        .map(|i| (name.clone(), state_of(i))))
+}
+
+fn state_of(i: &Instance) -> State {
+    let p = i.pending_modified_values();
+    let mut pending = Vec::new();
+    let mut note = |what: String| pending.push(what);
+    let size = match p.and_then(|p| p.db_instance_class()) {
+        Some(to) => {
+            note(format!("size {to}"));
+            to.to_string()
+        }
+        None => i.db_instance_class().unwrap_or_default().to_string(),
+    };
+    let storage_gb = match p.and_then(|p| p.allocated_storage()) {
+        Some(to) => {
+            note(format!("storage {to} GiB"));
+            to
+        }
+        None => i.allocated_storage().unwrap_or_default(),
+    };
+    let backup_days = match p.and_then(|p| p.backup_retention_period()) {
+        Some(to) => {
+            note(format!("backups {to} days"));
+            to
+        }
+        None => i.backup_retention_period().unwrap_or_default(),
+    };
+    let multi_az = match p.and_then(|p| p.multi_az()) {
+        Some(to) => {
+            note(format!("multi-AZ {}", on_off(to)));
+            to
+        }
+        None => i.multi_az().unwrap_or(false),
+    };
+    let version = match p.and_then(|p| p.engine_version()) {
+        Some(to) => {
+            note(format!("PostgreSQL {to}"));
+            to.to_string()
+        }
+        None => i.engine_version().unwrap_or_default().to_string(),
+    };
+    let endpoint = i
+        .endpoint()
+        .and_then(|e| Some((e.address()?.to_string(), e.port().unwrap_or(PORT))));
+    State {
+        engine: i.engine().unwrap_or_default().into(),
+        version,
+        size,
+        storage_gb,
+        backup_days,
+        multi_az,
+        deletion_protection: i.deletion_protection().unwrap_or(false),
+        encrypted: i.storage_encrypted().unwrap_or(false),
+        public: i.publicly_accessible().unwrap_or(false),
+        subnet_group: i
+            .db_subnet_group()
+            .and_then(|g| g.db_subnet_group_name())
+            .unwrap_or_default()
+            .into(),
+        security_groups: i
+            .vpc_security_groups()
+            .iter()
+            .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
+            .collect(),
+        db_name: i.db_name().unwrap_or_default().into(),
+        user: i.master_username().unwrap_or_default().into(),
+        status: i.db_instance_status().unwrap_or_default().into(),
+        endpoint,
+        secret_arn: i
+            .master_user_secret()
+            .and_then(|s| s.secret_arn())
+            .map(str::to_string),
+        pending,
+    }
+}
+
+/// What a service needs to connect: the endpoint and the secret holding user and password.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Connection {
+    pub host: String,
+    pub port: i32,
+    pub secret_arn: String,
+}
+
+impl State {
+    /// Serving: RDS has made its endpoint and secret and is not creating, restoring or
+    /// deleting it.
+    pub fn connection(&self) -> Option<Connection> {
+        let serving = !matches!(
+            self.status.as_str(),
+            "creating" | "deleting" | "failed" | "stopped" | "stopping" | "starting"
+                | "restore-error" | "incompatible-restore" | "incompatible-network"
+        );
+        let (host, port) = self.endpoint.clone()?;
+        Some(Connection {
+            host,
+            port,
+            secret_arn: self.secret_arn.clone()?,
+        }).filter(|_| serving)
+    }
+}
+
+/// How long `up` waits for a new instance (multi-AZ creation takes the longest).
+const READY_DEADLINE: Duration = Duration::from_secs(60 * 60);
+
+/// Wait until the stack's instance serves, calling `status` with RDS's status as it changes.
+pub async fn wait_ready(
+    aws: &Aws,
+    names: &Names,
+    mut status: impl FnMut(&str),
+) -> Result<Connection, AwsError> {
+    let start = Instant::now();
+    let mut last = String::new();
+    loop {
+        let Some((_, state)) = describe(aws, names).await? else {
+            return Err(AwsError::new(
+                "wait for",
+                format!("DB instance {}", names.db_instance()),
+                "it is gone",
+            ));
+        };
+        if let Some(c) = state.connection() {
+            return Ok(c);
+        }
+        if state.status != last {
+            status(&state.status);
+            last = state.status.clone();
+        }
+        if matches!(state.status.as_str(), "failed" | "restore-error" | "incompatible-restore" | "incompatible-network" | "storage-full") {
+            return Err(AwsError::new(
+                "wait for",
+                format!("DB instance {}", names.db_instance()),
+                format!("RDS reports it `{}`", state.status),
+            ));
+        }
+        if start.elapsed() > READY_DEADLINE {
+            return Err(AwsError::new(
+                "wait for",
+                format!("DB instance {}", names.db_instance()),
+                format!("still `{}` after {} minutes", state.status, READY_DEADLINE.as_secs() / 60),
+            ));
+        }
+        tokio::time::sleep(poll()).await;
+    }
+}
+
+/// Until the instance no longer exists (its final snapshot is then complete).
+async fn wait_gone(aws: &Aws, names: &Names) -> Result<(), AwsError> {
+    let start = Instant::now();
+    while describe(aws, names).await?.is_some() {
+        if start.elapsed() > READY_DEADLINE {
+            return Err(AwsError::new(
+                "wait for the deletion of",
+                format!("DB instance {}", names.db_instance()),
+                "still there after an hour",
+            ));
+        }
+        tokio::time::sleep(poll()).await;
+    }
+    Ok(())
+}
+
+fn poll() -> Duration {
+    Duration::from_secs_f64(10.0 * super::retry::Backoff::scaled())
+}
+
+/// Delete the instance without a final snapshot: its data is gone for good. Only
+/// `down --delete-data`, after its own confirmation, calls this.
+pub async fn delete_without_snapshot(aws: &Aws, names: &Names) -> Result<(), AwsError> {
+    let name = names.db_instance();
+    aws.rds
+        .delete_db_instance()
+        .db_instance_identifier(&name)
+        .skip_final_snapshot(true)
+        .delete_automated_backups(true)
+        .send()
+        .await
+        .ctx("delete DB instance", &name)
+        .ok_if_not_found()?;
+    Ok(())
+}
+
+/// The final snapshots `down` left of this stack's database, newest first: `(name, status)`.
+pub async fn final_snapshots(aws: &Aws, names: &Names) -> Result<Vec<(String, String)>, AwsError> {
+    let name = names.db_instance();
+    let out = aws
+        .rds
+        .describe_db_snapshots()
+        .db_instance_identifier(&name)
+        .snapshot_type("manual")
+        .send()
+        .await
+        .ctx("describe DB snapshots of", &name)
+        .ok_if_not_found()?;
+    let prefix = names.final_snapshot("");
+    let mut found: Vec<(String, String)> = out
+        .as_ref()
+        .map(|o| o.db_snapshots())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| {
+            let id = s.db_snapshot_identifier()?;
+            id.starts_with(&prefix)
+                .then(|| (id.to_string(), s.status().unwrap_or_default().to_string()))
+        })
+        .collect();
+    found.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(found)
+}
+
+/// `YYYYMMDD-HHMMSS` in UTC, for snapshot names.
+fn stamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+fn major(v: &str) -> &str {
+    v.split('.').next().unwrap_or(v)
+}
+
+/// Is version `a` newer than `b` (both `major.minor`)?
+fn newer(a: &str, b: &str) -> bool {
+    let parts = |v: &str| -> Vec<u32> { v.split('.').filter_map(|p| p.parse().ok()).collect() };
+    parts(a) > parts(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_by_number() {
+        assert!(newer("18.10", "18.9"));
+        assert!(!newer("18.3", "18.3"));
+        assert_eq!(major("18.3"), "18");
+    }
+
+    #[test]
+    fn snapshot_stamps_are_utc_dates() {
+        let s = stamp();
+        assert_eq!(s.len(), 15);
+        assert!(s.starts_with("20"));
+        assert_eq!(&s[8..9], "-");
+    }
+}
