@@ -149,6 +149,17 @@ impl Names {
         ]
     }
 
+    /// Whether a resource's tags (key, value) say it is this stack's and environment's.
+    pub fn owns<'a>(&self, tags: impl IntoIterator<Item = (&'a str, &'a str)> + Clone) -> bool {
+        let get = |key: &str| {
+            tags.clone()
+                .into_iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v)
+        };
+        get(TAG_STACK) == Some(self.stack.as_str()) && get(TAG_ENV) == Some(self.env.as_str())
+    }
+
     /// The tags every owned resource carries. `resource` is the logical id (e.g. `subnet/1`).
     pub fn tags(&self, resource: &str, name: &str) -> Vec<(String, String)> {
         vec![

@@ -10,6 +10,23 @@ use common::{Project, clients, moto};
 
 const DATABASE: &str = "database:\n  version: \"18\"\n  services: [api]\n  backup_days: 3\n";
 
+/// The manual snapshots named as `down`'s final ones of instance `id`.
+async fn final_snapshots(aws: &stackctl::aws::Aws, id: &str) -> Vec<String> {
+    let out = aws
+        .rds
+        .describe_db_snapshots()
+        .snapshot_type("manual")
+        .send()
+        .await
+        .unwrap();
+    out.db_snapshots()
+        .iter()
+        .filter_map(|s| s.db_snapshot_identifier())
+        .filter(|s| s.starts_with(&format!("{id}-final-")))
+        .map(str::to_string)
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_database_is_made_private_converges_and_down_keeps_a_final_snapshot() {
     let Some(moto) = moto() else { return };
@@ -170,19 +187,7 @@ async fn a_database_is_made_private_converges_and_down_keeps_a_final_snapshot() 
         down.all()
     );
     assert_eq!(census(&moto, n).await, empty(), "after down");
-    let snapshots = aws
-        .rds
-        .describe_db_snapshots()
-        .snapshot_type("manual")
-        .send()
-        .await
-        .unwrap();
-    let finals: Vec<&str> = snapshots
-        .db_snapshots()
-        .iter()
-        .filter_map(|s| s.db_snapshot_identifier())
-        .filter(|s| s.starts_with(&format!("{id}-final-")))
-        .collect();
+    let finals = final_snapshots(&aws, &id).await;
     assert_eq!(finals.len(), 1, "{finals:?}");
     let snapshot = finals[0].to_string();
 
@@ -210,19 +215,7 @@ async fn a_database_is_made_private_converges_and_down_keeps_a_final_snapshot() 
     );
     assert!(!gone.stdout.contains("Kept the database's final snapshot"));
     assert_eq!(census(&moto, n).await, empty(), "after down --delete-data");
-    let after = aws
-        .rds
-        .describe_db_snapshots()
-        .snapshot_type("manual")
-        .send()
-        .await
-        .unwrap();
-    let count = after
-        .db_snapshots()
-        .iter()
-        .filter_map(|s| s.db_snapshot_identifier())
-        .filter(|s| s.starts_with(&format!("{id}-final-")))
-        .count();
+    let count = final_snapshots(&aws, &id).await.len();
     assert_eq!(
         count, 1,
         "the first final snapshot is kept, no second one is made"
@@ -275,4 +268,52 @@ async fn up_never_deletes_the_database_and_protection_stops_down() {
     );
     p.run(&["down", "--yes"]).ok();
     assert_eq!(census(&moto, &p.name).await, empty());
+}
+
+/// An instance of the stack's database name made by hand (no stackctl tags) is not the
+/// stack's: `up` says so instead of taking it over, and `down` leaves it alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_of_the_same_name_made_elsewhere_is_never_taken_over_or_deleted() {
+    let Some(moto) = moto() else { return };
+    let p = Project::new(&moto, DATABASE);
+    let aws = clients(&moto).await;
+    let id = format!("{}-default", p.name);
+    aws.rds
+        .create_db_instance()
+        .db_instance_identifier(&id)
+        .engine("postgres")
+        .db_instance_class("db.t4g.micro")
+        .allocated_storage(20)
+        .master_username("someone")
+        .manage_master_user_password(true)
+        .send()
+        .await
+        .unwrap();
+
+    let up = p.run(&["up"]);
+    assert_ne!(up.code, 0, "{}", up.all());
+    assert!(up.all().contains("is not this stack's"), "{}", up.all());
+    assert!(!up.all().contains("Debug"), "{}", up.all());
+    p.run(&["down", "--yes"]).ok();
+    let theirs = aws
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        theirs.db_instances().len(),
+        1,
+        "down deleted an instance not the stack's"
+    );
+    aws.rds
+        .delete_db_instance()
+        .db_instance_identifier(&id)
+        .skip_final_snapshot(true)
+        .send()
+        .await
+        .unwrap();
+    // The census counts by name: with theirs gone, nothing of the stack's is left either.
+    assert_eq!(census(&moto, &p.name).await, empty(), "after down");
 }

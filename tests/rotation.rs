@@ -15,14 +15,7 @@ use common::{Project, moto};
 use faultproxy::{FaultConfig, Profile, Proxy};
 
 async fn revision(aws: &stackctl::aws::Aws, family: &str) -> (i32, String) {
-    let out = aws
-        .ecs
-        .describe_task_definition()
-        .task_definition(family)
-        .send()
-        .await
-        .unwrap();
-    let td = out.task_definition().unwrap();
+    let td = common::latest(aws, family).await;
     (td.revision(), td.task_definition_arn().unwrap().to_string())
 }
 

@@ -18,6 +18,11 @@ what AWS does not is a bug in the double.
   it is `available` (RDS User Guide, "Viewing Amazon RDS DB instance status"); on AWS that
   takes minutes, here MOTO_RDS_CREATE_SECONDS (default 2). moto 5.2.5 makes it `available`
   at once, so a client that uses the instance before it serves, or never waits, looks fine.
+- RestoreDBInstanceFromDBSnapshot cannot make RDS manage the password except for Oracle
+  (RDS API Reference, ManageMasterUserPassword: "Applies to RDS for Oracle only"; the RDS User
+  Guide lists create, modify and restore from S3): a restored PostgreSQL instance keeps the
+  snapshot's password, unmanaged, until a ModifyDBInstance turns management on. moto 5.2.5
+  makes it a new secret, so a client that never turns it on looks fine.
 
 Usage: python3 moto_fidelity.py [moto.server options]
 """
@@ -122,6 +127,21 @@ def _endpoint(self):
     return None if self.status == "creating" else _db_endpoint.fget(self)
 
 
+def _restore(restore):
+    def unmanaged(self, from_snapshot_id, overrides):
+        db = restore(self, from_snapshot_id, overrides)
+        if not str(db.engine).startswith("oracle") and getattr(db, "master_user_secret", None):
+            db.master_user_secret.delete_secret()
+            del db.master_user_secret
+            db.manage_master_user_password = False
+        return db
+
+    return unmanaged
+
+
+rds_models.RDSBackend.restore_db_instance_from_db_snapshot = _restore(
+    rds_models.RDSBackend.restore_db_instance_from_db_snapshot
+)
 rds_models.DBInstance.__init__ = _timed_init
 rds_models.DBInstance.status = property(_status, _set_status)
 rds_models.DBInstance.endpoint = property(_endpoint)

@@ -92,6 +92,21 @@ impl std::fmt::Display for Change {
     }
 }
 
+impl Change {
+    /// Whether RDS waits for the maintenance window when asked to (ApplyImmediately false).
+    /// Backup retention between non-zero values, deletion protection, security groups and
+    /// public access apply at once whatever is asked (RDS API Reference, ModifyDBInstance).
+    fn can_wait(&self) -> bool {
+        matches!(
+            self,
+            Change::Size { .. }
+                | Change::Storage { .. }
+                | Change::MultiAz { .. }
+                | Change::Version { .. }
+        )
+    }
+}
+
 fn on_off(b: bool) -> &'static str {
     if b { "on" } else { "off" }
 }
@@ -108,13 +123,20 @@ impl std::fmt::Display for Fix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Fix::Modify { changes, now } => {
-                let list: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
-                let when = if *now {
-                    "now"
-                } else {
-                    "in the next maintenance window"
+                let list = |wait: bool| -> String {
+                    let l: Vec<String> = changes
+                        .iter()
+                        .filter(|c| (!*now && c.can_wait()) == wait)
+                        .map(|c| c.to_string())
+                        .collect();
+                    l.join(", ")
                 };
-                write!(f, "{} ({when})", list.join(", "))
+                let (at_once, later) = (list(false), list(true));
+                match (at_once.is_empty(), later.is_empty()) {
+                    (false, true) => write!(f, "{at_once} (now)"),
+                    (true, false) => write!(f, "{later} (in the next maintenance window)"),
+                    _ => write!(f, "{at_once} (now); {later} (in the next maintenance window)"),
+                }
             }
             Fix::ManagePassword => write!(f, "let RDS manage the master password in Secrets Manager"),
         }
@@ -338,7 +360,8 @@ impl Resource for DbInstance {
                 .publicly_accessible(false)
                 .multi_az(spec.multi_az)
                 .deletion_protection(spec.deletion_protection)
-                .manage_master_user_password(true)
+                // No ManageMasterUserPassword: on a restore it applies to Oracle only (RDS
+                // API Reference); `wait_ready` turns it on once the instance serves.
                 .auto_minor_version_upgrade(!spec.version.contains('.'))
                 .copy_tags_to_snapshot(false)
                 .set_tags(Some(tags))
@@ -373,8 +396,16 @@ impl Resource for DbInstance {
                 .ctx("create DB instance", name)
                 .map(drop),
         };
-        // Made by our own attempt whose reply was lost: observed and fixed by the next `up`.
-        sent.ok_if_exists()?;
+        match sent {
+            // Made by our own attempt whose reply was lost: observed and fixed by the next
+            // `up`. One that is not the stack's is never taken over.
+            Err(e) if e.is_already_exists() => {
+                if describe(cx.aws, cx.names).await?.is_none() {
+                    return Err(not_ours(name));
+                }
+            }
+            other => other?,
+        }
         Ok(name.to_string())
     }
 
@@ -431,7 +462,21 @@ impl Resource for DbInstance {
     }
 }
 
-/// The stack's instance, if any: `(identifier, state)`.
+/// One of that name exists, without the stack's tags.
+fn not_ours(name: &str) -> AwsError {
+    let mut e = AwsError::new(
+        "create",
+        format!("DB instance {name}"),
+        "an instance of that name exists and is not this stack's (it lacks the stack's stackctl:stack and stackctl:env tags)",
+    );
+    e.hint = Some(
+        "stackctl never takes over a database it did not make: use another stack or environment name, or rename that instance".into(),
+    );
+    e
+}
+
+/// The stack's instance, if any: `(identifier, state)`. One of that name without the stack's
+/// tags is not the stack's: never observed, so never changed or deleted.
 pub async fn describe(aws: &Aws, names: &Names) -> Result<Option<(String, State)>, AwsError> {
     let name = names.db_instance();
     let out = aws
@@ -446,6 +491,13 @@ pub async fn describe(aws: &Aws, names: &Names) -> Result<Option<(String, State)
     Ok(instances
         .iter()
         .find(|i| i.db_instance_identifier().is_some_and(|id| id.eq_ignore_ascii_case(&name)))
+        .filter(|i| {
+            names.owns(
+                i.tag_list()
+                    .iter()
+                    .filter_map(|t| Some((t.key()?, t.value()?))),
+            )
+        })
         .map(|i| (name.clone(), state_of(i))))
 }
 
@@ -528,6 +580,8 @@ fn state_of(i: &Instance) -> State {
 pub struct Connection {
     pub host: String,
     pub port: i32,
+    /// The database in the instance (a restored instance has its snapshot's).
+    pub name: String,
     pub secret_arn: String,
 }
 
@@ -544,6 +598,7 @@ impl State {
         Some(Connection {
             host,
             port,
+            name: self.db_name.clone(),
             secret_arn: self.secret_arn.clone()?,
         }).filter(|_| serving)
     }
@@ -560,13 +615,13 @@ pub async fn wait_ready(
 ) -> Result<Connection, AwsError> {
     let start = Instant::now();
     let mut last = String::new();
+    let mut asked_for_password = false;
+    let waiting = |why: String| {
+        AwsError::new("wait for", format!("DB instance {}", names.db_instance()), why)
+    };
     loop {
-        let Some((_, state)) = describe(aws, names).await? else {
-            return Err(AwsError::new(
-                "wait for",
-                format!("DB instance {}", names.db_instance()),
-                "it is gone",
-            ));
+        let Some((id, state)) = describe(aws, names).await? else {
+            return Err(waiting("it is gone".into()));
         };
         if let Some(c) = state.connection() {
             return Ok(c);
@@ -575,19 +630,39 @@ pub async fn wait_ready(
             status(&state.status);
             last = state.status.clone();
         }
-        if matches!(state.status.as_str(), "failed" | "restore-error" | "incompatible-restore" | "incompatible-network" | "storage-full") {
-            return Err(AwsError::new(
-                "wait for",
-                format!("DB instance {}", names.db_instance()),
-                format!("RDS reports it `{}`", state.status),
+        // Restored from a snapshot, it has the snapshot's password, unmanaged (a restore
+        // cannot turn management on for PostgreSQL): RDS makes and keeps a new one now.
+        if state.status == "available" && state.secret_arn.is_none() && !asked_for_password {
+            aws.rds
+                .modify_db_instance()
+                .db_instance_identifier(&id)
+                .manage_master_user_password(true)
+                .apply_immediately(true)
+                .send()
+                .await
+                .ctx("modify DB instance", &id)?;
+            status("available; RDS now makes a new password and keeps it in Secrets Manager");
+            asked_for_password = true;
+        }
+        if matches!(state.status.as_str(), "stopped" | "stopping") {
+            let mut e = waiting(format!("RDS reports it `{}`", state.status));
+            e.hint = Some(format!(
+                "start it (`aws rds start-db-instance --db-instance-identifier {id}`), then run the command again"
             ));
+            return Err(e);
+        }
+        if matches!(
+            state.status.as_str(),
+            "failed" | "restore-error" | "incompatible-restore" | "incompatible-network" | "storage-full"
+        ) {
+            return Err(waiting(format!("RDS reports it `{}`", state.status)));
         }
         if start.elapsed() > READY_DEADLINE {
-            return Err(AwsError::new(
-                "wait for",
-                format!("DB instance {}", names.db_instance()),
-                format!("still `{}` after {} minutes", state.status, READY_DEADLINE.as_secs() / 60),
-            ));
+            return Err(waiting(format!(
+                "still `{}` after {} minutes",
+                state.status,
+                READY_DEADLINE.as_secs() / 60
+            )));
         }
         tokio::time::sleep(poll()).await;
     }
@@ -617,6 +692,9 @@ fn poll() -> Duration {
 /// `down --delete-data`, after its own confirmation, calls this.
 pub async fn delete_without_snapshot(aws: &Aws, names: &Names) -> Result<(), AwsError> {
     let name = names.db_instance();
+    if describe(aws, names).await?.is_none() {
+        return Ok(());
+    }
     aws.rds
         .delete_db_instance()
         .db_instance_identifier(&name)

@@ -49,6 +49,8 @@ impl Resource for DbSubnetGroup {
         use Cmd::*;
         &[
             ("rds:DescribeDBSubnetGroups", Scope::Arns("TheStacksDbSubnetGroup", DB_SUBNET_GROUP), &[Up, RotateToken, Status, Down]),
+            // A group's tags are not in DescribeDBSubnetGroups.
+            ("rds:ListTagsForResource", Scope::Arns("TheStacksDbSubnetGroup", DB_SUBNET_GROUP), &[Up, RotateToken, Status, Down]),
             ("rds:CreateDBSubnetGroup", Scope::Arns("TheStacksDbSubnetGroup", DB_SUBNET_GROUP), &[Up]),
             ("rds:ModifyDBSubnetGroup", Scope::Arns("TheStacksDbSubnetGroup", DB_SUBNET_GROUP), &[Up]),
             ("rds:DeleteDBSubnetGroup", Scope::Arns("TheStacksDbSubnetGroup", DB_SUBNET_GROUP), &[Down]),
@@ -102,9 +104,32 @@ impl Resource for DbSubnetGroup {
             .ctx("describe DB subnet group", &name)
             .ok_if_not_found()?;
         let groups = out.as_ref().map(|o| o.db_subnet_groups()).unwrap_or_default();
-        Ok(groups
+        let Some(group) = groups
             .iter()
-            .filter(|g| g.db_subnet_group_name() == Some(name.as_str()))
+            .find(|g| g.db_subnet_group_name() == Some(name.as_str()))
+        else {
+            return Ok(Vec::new());
+        };
+        // One of that name without the stack's tags is not the stack's: never observed, so
+        // never changed or deleted (creating one then fails with a clear AlreadyExists).
+        let arn = group.db_subnet_group_arn().unwrap_or_default();
+        let tags = aws
+            .rds
+            .list_tags_for_resource()
+            .resource_name(arn)
+            .send()
+            .await
+            .ctx("list tags of DB subnet group", &name)
+            .ok_if_not_found()?;
+        let owned = tags.as_ref().is_some_and(|t| {
+            names.owns(
+                t.tag_list()
+                    .iter()
+                    .filter_map(|t| Some((t.key()?, t.value()?))),
+            )
+        });
+        Ok(std::iter::once(group)
+            .filter(|_| owned)
             .map(|g| Observed {
                 key: desired::db_subnet_group(),
                 id: name.clone(),
@@ -130,11 +155,24 @@ impl Resource for DbSubnetGroup {
             .db_subnet_group_description(&spec.description)
             .set_subnet_ids(Some(cx.ids_of(&spec.subnets)?))
             .set_tags(Some(super::tags(cx.names, &key.0, name)?));
-        // Made by our own attempt whose reply was lost: the next `up` fixes its subnets.
-        req.send()
-            .await
-            .ctx("create DB subnet group", name)
-            .ok_if_exists()?;
+        match req.send().await.ctx("create DB subnet group", name) {
+            // Made by our own attempt whose reply was lost: the next `up` fixes its subnets.
+            // One that is not the stack's is never taken over.
+            Err(e) if e.is_already_exists() => {
+                if Self::find(cx.aws, cx.names, "").await?.is_empty() {
+                    let mut e = AwsError::new(
+                        "create",
+                        format!("DB subnet group {name}"),
+                        "a group of that name exists and is not this stack's (it lacks the stack's stackctl:stack and stackctl:env tags)",
+                    );
+                    e.hint = Some("use another stack or environment name, or delete that group if nothing uses it".into());
+                    return Err(e);
+                }
+            }
+            other => {
+                other?;
+            }
+        }
         Ok(name.to_string())
     }
 

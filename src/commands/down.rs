@@ -119,7 +119,10 @@ async fn delete_all(
             progress.say(&format!("  {} {} [{id}]", c.kind.label(), c.name));
         }
     }
+    // Named only once the instance is gone: then its final snapshot is the newest.
+    let database_gone = !left.iter().any(|c| c.kind == plan::Kind::DbInstance);
     if had_database
+        && database_gone
         && let Some((name, status)) = crate::aws::db_instance::final_snapshots(aws, &names)
             .await?
             .into_iter()
@@ -167,16 +170,10 @@ fn confirm_data_loss(id: &str) -> Result<(), Failure> {
     if !std::io::stdin().is_terminal() {
         return Ok(());
     }
-    print!(
+    let line = ask(&format!(
         "--delete-data: RDS instance {id} goes without a final snapshot; its data cannot be recovered. Type its name to confirm: "
-    );
-    std::io::stdout().flush().ok();
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Failure::Usage(format!("read confirmation: {e}")))?;
-    if line.trim() == id {
+    ))?;
+    if line == id {
         Ok(())
     } else {
         Err(Failure::Usage(
@@ -191,12 +188,17 @@ fn confirm(question: &str) -> Result<bool, Failure> {
             "down needs confirmation: pass --yes when not running in a terminal".into(),
         ));
     }
-    print!("{question} Type `yes` to confirm: ");
+    Ok(ask(&format!("{question} Type `yes` to confirm: "))? == "yes")
+}
+
+/// Prints `prompt` and reads one line from the terminal, trimmed.
+fn ask(prompt: &str) -> Result<String, Failure> {
+    print!("{prompt}");
     std::io::stdout().flush().ok();
     let mut line = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut line)
         .map_err(|e| Failure::Usage(format!("read confirmation: {e}")))?;
-    Ok(line.trim() == "yes")
+    Ok(line.trim().to_string())
 }

@@ -134,8 +134,8 @@ pub struct DatabaseFile {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub snapshot: Option<Spanned<String>>,
-    /// When in-place changes (size, storage, backups, multi-AZ) apply: `now` or
-    /// `maintenance-window`. Default `now`.
+    /// When size, storage and multi-AZ changes apply: `now` or `maintenance-window` (RDS
+    /// applies backup, deletion-protection and security-group changes at once). Default `now`.
     #[serde(default)]
     #[schemars(
         with = "Option<String>",

@@ -81,7 +81,8 @@ pub const PENDING: &str = "(known once the database is ready)";
 /// The database's connection: host, port and name as environment, user and password through
 /// ECS `secrets` from the RDS-managed secret's JSON keys (ECS Developer Guide, "Pass Secrets
 /// Manager secrets through Amazon ECS environment variables"). A service without it is told
-/// so (`DATABASE=none`): the API then refuses to keep payments in a per-task file.
+/// so (`DATABASE=none`): the API then refuses to keep payments in a per-task file, unless
+/// the service brings its own database (`DATABASE_URL` in its `env:`).
 fn database(
     stack: &Stack,
     facts: &Facts,
@@ -94,20 +95,29 @@ fn database(
         .as_ref()
         .filter(|d| d.services.contains(&svc.name))
     else {
-        environment.insert(DATABASE_ENV.into(), "none".into());
+        if !svc.env.contains_key("DATABASE_URL") {
+            environment.insert(DATABASE_ENV.into(), "none".into());
+        }
         return;
     };
-    let (host, port, arn) = match &facts.database {
-        Some(c) => (c.host.clone(), c.port.to_string(), c.secret_arn.clone()),
+    // The instance's own database name: restored from a snapshot, it keeps the snapshot's.
+    let (host, port, name, arn) = match &facts.database {
+        Some(c) => (
+            c.host.clone(),
+            c.port.to_string(),
+            c.name.clone(),
+            c.secret_arn.clone(),
+        ),
         None => (
             PENDING.into(),
             crate::aws::db_instance::PORT.to_string(),
+            db.name.clone(),
             PENDING.into(),
         ),
     };
     environment.insert("DATABASE_HOST".into(), host);
     environment.insert("DATABASE_PORT".into(), port);
-    environment.insert("DATABASE_NAME".into(), db.name.clone());
+    environment.insert("DATABASE_NAME".into(), name);
     // RDS for PostgreSQL 15 and later refuse connections without TLS (rds.force_ssl = 1).
     environment.insert("DATABASE_SSLMODE".into(), "require".into());
     secrets.insert("DATABASE_USER".into(), format!("{arn}:username::"));

@@ -98,6 +98,7 @@ fn task_definitions_get_the_connection_and_secret_keys_never_values() {
     f.database = Some(db_instance::Connection {
         host: "demo.abc.us-east-1.rds.amazonaws.com".into(),
         port: 5432,
+        name: "app".into(),
         secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1-AbCdEf".into(),
     });
     let def = td(&desired::desired(&stack, &f));
@@ -151,6 +152,14 @@ fn in_place_changes_say_when_they_apply_and_pending_ones_are_not_repeated() {
     s.multi_az = true;
     s.pending = vec!["size db.m7g.large".into(), "multi-AZ on".into()];
     assert!(plan(&prod, &have).is_empty());
+    // RDS changes backups at once whatever is asked: the plan does not say it waits.
+    db_state(&mut have).backup_days = 3;
+    let p = plan(&prod, &have);
+    assert!(
+        render_text(&p).contains("backups 3 → 7 days (now)"),
+        "{}",
+        render_text(&p)
+    );
 }
 
 #[test]

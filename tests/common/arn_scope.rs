@@ -272,7 +272,7 @@ fn arns(call: &Call, roles: &BTreeMap<String, String>) -> Vec<String> {
                     add("DBInstanceIdentifier", "db");
                     add("DBSnapshotIdentifier", "snapshot");
                 }
-                "AddTagsToResource" => arns.extend(form("ResourceName")),
+                "AddTagsToResource" | "ListTagsForResource" => arns.extend(form("ResourceName")),
                 other => panic!("no ARN rule for rds:{other}"),
             }
             assert!(!arns.is_empty(), "rds:{} names no resource", call.action);
