@@ -219,6 +219,15 @@ impl Resource for DbInstance {
                 have.storage_gb, want.storage_gb, have.storage_gb
             ));
         }
+        // RDS grows storage by at least 10 % at a time, rounding a smaller step up (RDS User
+        // Guide, "Scaling up DB instance storage"), which would leave more than stack.yaml says.
+        let least = have.storage_gb + (have.storage_gb + 9) / 10;
+        if want.storage_gb > have.storage_gb && want.storage_gb < least {
+            return Err(format!(
+                "storage is {} GiB, stack.yaml asks for {}; RDS grows storage by at least 10 % at a time: write `storage_gb: {least}` or more",
+                have.storage_gb, want.storage_gb
+            ));
+        }
         let mut changes = Vec::new();
         if want.version.contains('.') && want.version != have.version {
             if newer(&have.version, &want.version) {

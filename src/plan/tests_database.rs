@@ -163,14 +163,16 @@ fn in_place_changes_say_when_they_apply_and_pending_ones_are_not_repeated() {
 }
 
 #[test]
-fn changes_that_would_replace_the_database_are_blocked() {
+fn changes_rds_cannot_make_as_asked_are_blocked() {
     let want = desired::desired(&stack_with_database(None), &facts());
     type Edit = fn(&mut db_instance::State);
-    let cases: [(&str, Edit); 5] = [
+    let cases: [(&str, Edit); 6] = [
         ("runs mysql", |s| s.engine = "mysql".into()),
         ("not encrypted", |s| s.encrypted = false),
         ("major upgrades", |s| s.version = "17.6".into()),
         ("never shrink", |s| s.storage_gb = 100),
+        // 20 GiB wanted: from 19, less than 10 % more.
+        ("at least 10 %", |s| s.storage_gb = 19),
         ("cannot rename", |s| s.db_name = "other".into()),
     ];
     for (what, edit) in cases {
