@@ -133,13 +133,17 @@ pub async fn find(
     let Some(lb) = load_balancer_arn else {
         return Ok(vec![]);
     };
+    // A load balancer listed a moment ago may be gone now (deleted by a `down` that was
+    // stopped, or still listed while the deletion spreads): gone, it has no listeners.
     let out = aws
         .elb
         .describe_listeners()
         .load_balancer_arn(lb)
         .send()
         .await
-        .ctx("describe listeners of", lb)?;
+        .ctx("describe listeners of", lb)
+        .ok_if_not_found()?;
+    let Some(out) = out else { return Ok(vec![]) };
     Ok(out
         .listeners()
         .iter()
