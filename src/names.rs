@@ -99,6 +99,14 @@ impl Names {
     pub fn ecs_service(&self, service: &str) -> String {
         format!("{}-{service}", self.prefix())
     }
+    /// Application Auto Scaling's id of a service's task count.
+    pub fn scalable_target(&self, service: &str) -> String {
+        format!("service/{}/{}", self.cluster(), self.ecs_service(service))
+    }
+    /// A service's target-tracking policy on `metric` (`cpu`, `requests`).
+    pub fn scaling_policy(&self, service: &str, metric: &str) -> String {
+        format!("{}-{service}-{metric}", self.prefix())
+    }
     /// The database's subnets: private, no route to the internet.
     pub fn private_subnet(&self, index: usize) -> String {
         format!("{}-private-{}", self.prefix(), index + 1)

@@ -178,6 +178,7 @@ const MUTATIONS: &[(&str, &str)] = &[
     ("iam:CreateRole", "up"),
     ("rds:CreateDBInstance", "up"),
     ("ecs:CreateService", "up"),
+    ("application-autoscaling:RegisterScalableTarget", "up"),
     ("ssm:PutParameter", "rotate-token"),
     ("ecs:UpdateService", "rotate-token"),
     ("elasticloadbalancing:DeleteLoadBalancer", "down"),
@@ -194,10 +195,10 @@ async fn up_rotate_down_with_only_the_printed_policy_and_iam_enforced() {
     let mut cfg = FaultConfig::new(moto.url.parse().unwrap(), 0, 0.0);
     cfg.journal = true;
     let proxy = Proxy::start(cfg).await.unwrap();
-    // With a database: its calls are enforced and scoped too.
+    // With autoscaling and a database: their calls are enforced and scoped too.
     let p = Project::new(
         &proxy.url(),
-        "database:\n  version: \"18\"\n  services: [api]\n",
+        "    scaling: { min: 2, max: 4, cpu: 60, requests: 500 }\ndatabase:\n  version: \"18\"\n  services: [api]\n",
     );
     let admin = clients(&moto.url).await;
 

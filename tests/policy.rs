@@ -25,8 +25,11 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
     let mut cfg = FaultConfig::new(moto.parse().unwrap(), 0, 0.0);
     cfg.ecs_emulation = false;
     let proxy = Proxy::start(cfg).await.unwrap();
-    // With a database, so the RDS and private-network calls are checked too.
-    let p = Project::new(&moto, "database:\n  version: \"18\"\n  services: [api]\n");
+    // With autoscaling and a database, so their calls and the private network's are checked too.
+    let p = Project::new(
+        &moto,
+        "    scaling: { min: 2, max: 4, cpu: 60, requests: 500 }\ndatabase:\n  version: \"18\"\n  services: [api]\n",
+    );
     let runs: [(&[&str], Cmd); 6] = [
         (&["up"], Cmd::Up),
         (&["status"], Cmd::Status),
@@ -38,6 +41,7 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
     let mut missing = Vec::new();
     let mut seen_total = 0;
     let mut seen_rds = Vec::new();
+    let mut seen_scaling = Vec::new();
     for (args, cmd) in runs {
         let before = proxy.stats().calls;
         p.run_via(&proxy.url(), args).ok();
@@ -48,6 +52,9 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
             let call = call.replace("tagging:", "tag:");
             if call.starts_with("rds:") {
                 seen_rds.push(call.clone());
+            }
+            if call.starts_with("application-autoscaling:") {
+                seen_scaling.push(call.clone());
             }
             let allowed = permissions::all()
                 .iter()
@@ -68,6 +75,17 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
         assert!(
             seen_rds.iter().any(|c| c == want),
             "{want} not seen: {seen_rds:?}"
+        );
+    }
+    for want in [
+        "application-autoscaling:RegisterScalableTarget",
+        "application-autoscaling:PutScalingPolicy",
+        "application-autoscaling:DescribeScalingActivities",
+        "application-autoscaling:DeregisterScalableTarget",
+    ] {
+        assert!(
+            seen_scaling.iter().any(|c| c == want),
+            "{want} not seen: {seen_scaling:?}"
         );
     }
     assert!(

@@ -39,6 +39,7 @@ resource_kinds! {
     Listener(listener) => "listener", "listener";
     TaskDefinition(task_definition) => "taskdef", "task definition";
     Service(service) => "service", "ECS service";
+    Scaling(scaling) => "scaling", "autoscaling";
 }
 
 use aws_config::retry::RetryConfig;
@@ -67,6 +68,7 @@ pub struct Aws {
     pub sts: aws_sdk_sts::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub rds: aws_sdk_rds::Client,
+    pub scaling: aws_sdk_applicationautoscaling::Client,
     pub calls: Calls,
     pub region: String,
 }
@@ -138,6 +140,7 @@ impl Aws {
             sts: client!(aws_sdk_sts),
             tagging: client!(aws_sdk_resourcegroupstagging),
             rds: client!(aws_sdk_rds),
+            scaling: client!(aws_sdk_applicationautoscaling),
             calls,
             region,
         })

@@ -11,6 +11,7 @@
 
 use serde_json::{Value, json};
 
+use crate::aws;
 use crate::names::{TAG_ENV, TAG_STACK};
 use crate::plan::Kind;
 
@@ -157,7 +158,7 @@ pub fn all() -> Vec<Permission> {
 }
 
 /// The account-level exceptions: passing the stack's roles to ECS tasks only, and creating
-/// ECS's service-linked role (once per account).
+/// the service-linked roles of ECS and of its autoscaling (once per account).
 fn special_statements(fill: &dyn Fn(&str) -> String) -> Vec<Value> {
     vec![
         json!({
@@ -168,13 +169,19 @@ fn special_statements(fill: &dyn Fn(&str) -> String) -> Vec<Value> {
             "Condition": { "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } }
         }),
         json!({
-            "Sid": "EcsServiceLinkedRole",
+            "Sid": "ServiceLinkedRoles",
             "Effect": "Allow",
             "Action": "iam:CreateServiceLinkedRole",
-            "Resource": fill(
-                "arn:{partition}:iam::{account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"
-            ),
-            "Condition": { "StringEquals": { "iam:AWSServiceName": "ecs.amazonaws.com" } }
+            "Resource": aws::service_linked_role::ROLES
+                .iter()
+                .map(|(_, service, role)| fill(&format!(
+                    "arn:{{partition}}:iam::{{account}}:role/aws-service-role/{service}/{role}"
+                )))
+                .collect::<Vec<_>>(),
+            "Condition": { "StringEquals": { "iam:AWSServiceName": aws::service_linked_role::ROLES
+                .iter()
+                .map(|(_, service, _)| *service)
+                .collect::<Vec<_>>() } }
         }),
     ]
 }

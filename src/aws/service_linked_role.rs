@@ -1,8 +1,11 @@
-//! The account's service-linked role for ECS, `AWSServiceRoleForECS`. A brand-new account has
-//! none until something creates it, and ECS refuses the first CreateCluster and CreateService
-//! without it (ECS Developer Guide, "Using service-linked roles for Amazon ECS"). It belongs
-//! to the account, not to the stack: created when missing, never deleted by `down` (other
-//! stacks, and ECS itself, use it).
+//! The account's service-linked roles the stack needs: ECS's, `AWSServiceRoleForECS`, and
+//! Application Auto Scaling's for ECS services. A brand-new account has none until something
+//! creates them, and ECS refuses the first CreateCluster and CreateService without its own
+//! (ECS Developer Guide, "Using service-linked roles for Amazon ECS"); RegisterScalableTarget
+//! makes its own only if the caller may (Application Auto Scaling User Guide, "Service-linked
+//! roles for Application Auto Scaling"): made here, the plan shows it. They belong to the
+//! account, not to the stack: created when missing, never deleted by `down` (other stacks, and
+//! the services themselves, use them).
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -11,12 +14,20 @@ use super::kind::{Cx, Resource};
 use super::permissions::Permission;
 use super::{Aws, AwsError, Ctx};
 use crate::names::Names;
-use crate::plan::{self, Ids, Key, Kind, Observed, desired};
+use crate::plan::{self, Ids, Key, Kind, Observed};
 
-/// The principal ECS's service-linked role is for, and the name and path AWS gives it.
+/// The principal ECS's service-linked role is for, and the name AWS gives it.
 pub const ECS_SERVICE: &str = "ecs.amazonaws.com";
 pub const ECS_ROLE: &str = "AWSServiceRoleForECS";
-const ECS_ROLE_PATH: &str = "/aws-service-role/ecs.amazonaws.com/";
+/// Application Auto Scaling's role for scaling ECS services.
+pub const SCALING_SERVICE: &str = "ecs.application-autoscaling.amazonaws.com";
+pub const SCALING_ROLE: &str = "AWSServiceRoleForApplicationAutoScaling_ECSService";
+/// Every service-linked role the stack may need: (key name, service, role name).
+pub const ROLES: &[(&str, &str, &str)] = &[
+    ("ecs", ECS_SERVICE, ECS_ROLE),
+    ("ecs-scaling", SCALING_SERVICE, SCALING_ROLE),
+];
+const PATH: &str = "/aws-service-role/";
 
 /// A service-linked role of the account.
 pub struct ServiceLinkedRole;
@@ -75,24 +86,30 @@ impl Resource for ServiceLinkedRole {
     #[cfg(test)]
     fn converged(spec: &Spec, _: &dyn Fn(&Key) -> String) -> State {
         State {
-            arn: format!("arn:aws:iam::123456789012:role/aws-service-role/{}/{ECS_ROLE}", spec.service),
+            arn: format!("arn:aws:iam::123456789012:role/aws-service-role/{}/role", spec.service),
         }
     }
 
-    /// Listed by its path: ListRoles is what the stack's own roles are found with.
+    /// Listed by their path: ListRoles is what the stack's own roles are found with.
     async fn find(aws: &Aws, _: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
-        let listed = aws.iam.list_roles().path_prefix(ECS_ROLE_PATH).send().await;
-        let out = listed.ctx("list IAM roles under", ECS_ROLE_PATH)?;
-        let role = out.roles().iter().find(|r| r.role_name() == ECS_ROLE);
-        Ok(role
-            .map(|r| Observed {
-                key: desired::ecs_service_linked_role(),
-                id: ECS_ROLE.into(),
-                name: ECS_ROLE.into(),
-                state: plan::State::ServiceLinkedRole(State { arn: r.arn().into() }),
-            })
-            .into_iter()
-            .collect())
+        let mut found = Vec::new();
+        let mut pages = aws.iam.list_roles().path_prefix(PATH).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.ctx("list IAM roles under", PATH)?;
+            for r in page.roles() {
+                let Some((key, _, name)) = ROLES.iter().find(|(_, _, n)| *n == r.role_name())
+                else {
+                    continue;
+                };
+                found.push(Observed {
+                    key: Key::new(Kind::ServiceLinkedRole, key),
+                    id: (*name).into(),
+                    name: (*name).into(),
+                    state: plan::State::ServiceLinkedRole(State { arn: r.arn().into() }),
+                });
+            }
+        }
+        Ok(found)
     }
 
     /// AWS says the name "has been taken" when it exists already: that is success. ECS may

@@ -26,6 +26,16 @@ pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
             health.push((o.key.clone(), h));
         }
     }
+    // What the scaler did lately, per scaled service.
+    let mut scaling = Vec::new();
+    for o in &seen.resources {
+        if let State::Scaling(_) = o.state {
+            scaling.push((
+                o.key.clone(),
+                aws::scaling::activities(&aws, &o.id, 3).await?,
+            ));
+        }
+    }
     let url = url_of(&seen.resources);
     if args.output == Output::Json {
         let out = json!({
@@ -36,6 +46,9 @@ pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
             "resources": seen.resources,
             "targets": health.iter().map(|(k, (healthy, total, others))| json!({
                 "target_group": k, "healthy": healthy, "total": total, "others": others,
+            })).collect::<Vec<_>>(),
+            "scaling_activities": scaling.iter().map(|(k, a)| json!({
+                "scaling": k, "latest": a,
             })).collect::<Vec<_>>(),
             "pending_changes": plan.changes.len(),
         });
@@ -87,6 +100,14 @@ pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
         println!("  targets of {key}: {healthy} healthy of {total}");
         for o in others {
             println!("      {o}");
+        }
+    }
+    for (key, activities) in &scaling {
+        if activities.is_empty() {
+            println!("  {key}: no scaling activity yet");
+        }
+        for a in activities {
+            println!("  {key}: {} {} {}", a.start, a.status, a.description);
         }
     }
     match plan.changes.len() {

@@ -90,6 +90,31 @@ pub struct ServiceFile {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     pub env: BTreeMap<String, Spanned<String>>,
+    /// Autoscaling: the task count follows the load between `min` and `max`; `desired` is
+    /// only the starting count.
+    #[serde(default)]
+    pub scaling: Option<ScalingFile>,
+}
+
+/// `scaling:` of a service: Application Auto Scaling target tracking on ECS's task count.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScalingFile {
+    /// Fewest tasks, 1 to 100.
+    #[schemars(with = "u32", range(min = 1, max = 100))]
+    pub min: Spanned<u32>,
+    /// Most tasks, `min` to 100.
+    #[schemars(with = "u32", range(min = 1, max = 100))]
+    pub max: Spanned<u32>,
+    /// Target average CPU use of the tasks, in percent (10 to 90).
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 10, max = 90))]
+    pub cpu: Option<Spanned<u32>>,
+    /// Target requests per task per minute through the load balancer (public services,
+    /// 1 to 100000).
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 1, max = 100000))]
+    pub requests: Option<Spanned<u32>>,
 }
 
 /// `database:`: one RDS for PostgreSQL instance in private subnets.
@@ -254,4 +279,15 @@ pub struct ServiceOverlaySchema {
     public: Option<bool>,
     token: Option<TokenSchema>,
     env: Option<BTreeMap<String, String>>,
+    scaling: Option<ScalingOverlaySchema>,
+}
+
+/// Schema only: a scaling overlay may set any scaling key.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+pub struct ScalingOverlaySchema {
+    min: Option<u32>,
+    max: Option<u32>,
+    cpu: Option<u32>,
+    requests: Option<u32>,
 }

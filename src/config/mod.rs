@@ -8,6 +8,7 @@ mod file;
 mod merge;
 mod model;
 mod network;
+mod scaling;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 use marked_yaml::{LoadError, LoaderOptions, Node};
 
 pub use error::{ConfigError, ConfigIssue};
-pub use model::{Database, Network, Service, Source, Stack, TOKEN_ENV};
+pub use model::{Database, Network, Scaling, Service, Source, Stack, TOKEN_ENV};
 
 use crate::names::DEFAULT_ENV;
 use error::{Issues, did_you_mean};

@@ -68,6 +68,19 @@ pub struct Service {
     /// Gets an API token, as [`TOKEN_ENV`].
     pub token: bool,
     pub env: BTreeMap<String, String>,
+    /// Autoscaling; `desired` is then only the count a new service starts with.
+    pub scaling: Option<Scaling>,
+}
+
+/// Target tracking on a service's task count (Application Auto Scaling).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scaling {
+    pub min: u32,
+    pub max: u32,
+    /// Target average CPU percent.
+    pub cpu: Option<u32>,
+    /// Target requests per task per minute (`ALBRequestCountPerTarget`).
+    pub requests: Option<u32>,
 }
 
 /// The variable a service reads its API token from (and, during a rotation, the previous one

@@ -10,6 +10,7 @@ use super::fargate::check_fargate;
 use super::file::{ServiceFile, StackFile, TokenFile};
 use super::model::{Service, Source, Stack, TOKEN_ENV};
 use super::network::network;
+use super::scaling::MAX_TASKS;
 use crate::names::Names;
 
 pub fn resolve(
@@ -206,17 +207,27 @@ fn service(
     let cpu = s.cpu.as_ref().map(|c| **c).unwrap_or(256);
     let memory = s.memory.as_ref().map(|m| **m).unwrap_or(512);
     check_fargate(name, cpu, memory, s, issues);
-    let desired = s.desired.as_ref().map(|d| **d).unwrap_or(1);
-    if let Some(d) = s.desired.as_ref().filter(|d| ***d > 100) {
+    let mut desired = s.desired.as_ref().map(|d| **d).unwrap_or(1);
+    if let Some(d) = s.desired.as_ref().filter(|d| ***d > MAX_TASKS) {
         issues.at(
             d.span(),
             format!(
-                "desired is {}; stackctl allows at most 100 tasks per service",
+                "desired is {}; stackctl allows at most {MAX_TASKS} tasks per service",
                 **d
             ),
             None,
         );
     }
+    let scaling = match &s.scaling {
+        None => None,
+        Some(f) => {
+            let checked = super::scaling::scaling(name, s, f, issues);
+            if let Some((_, start)) = &checked {
+                desired = *start;
+            }
+            checked.map(|(scaling, _)| scaling)
+        }
+    };
     let health = s
         .health
         .as_ref()
@@ -291,6 +302,7 @@ fn service(
         public: s.public,
         token,
         env,
+        scaling,
     })
 }
 

@@ -64,7 +64,7 @@ pub fn service_changes(want: &ServiceSpec, have: &ServiceState, ids: &Ids) -> Ve
     if ids.get(&want.task_definition) != Some(&have.task_definition) {
         changed.push("task definition".to_string());
     }
-    if want.desired != have.desired {
+    if !want.scaled && want.desired != have.desired {
         changed.push(format!("desired {} → {}", have.desired, want.desired));
     }
     let mut subnets: Vec<String> = want.subnets.iter().map(id).collect();

@@ -76,6 +76,12 @@ pub fn service(svc: &str) -> Key {
 pub fn ecs_service_linked_role() -> Key {
     Key::new(Kind::ServiceLinkedRole, "ecs")
 }
+pub fn scaling_service_linked_role() -> Key {
+    Key::new(Kind::ServiceLinkedRole, "ecs-scaling")
+}
+pub fn scaling(svc: &str) -> Key {
+    Key::new(Kind::Scaling, svc)
+}
 pub fn cluster() -> Key {
     Key::new(Kind::Cluster, "main")
 }
@@ -307,6 +313,14 @@ impl Builder<'_> {
         let role = aws::service_linked_role::ECS_ROLE.into();
         let key = ecs_service_linked_role();
         self.push(key, role, Spec::ServiceLinkedRole(spec));
+        if self.stack.services.values().any(|s| s.scaling.is_some()) {
+            let spec = aws::service_linked_role::Spec {
+                service: aws::service_linked_role::SCALING_SERVICE.into(),
+            };
+            let role = aws::service_linked_role::SCALING_ROLE.into();
+            let key = scaling_service_linked_role();
+            self.push(key, role, Spec::ServiceLinkedRole(spec));
+        }
         let spec = aws::cluster::Spec {
             capacity_providers: vec!["FARGATE".into(), "FARGATE_SPOT".into()],
         };
@@ -432,6 +446,7 @@ impl Builder<'_> {
             cluster: cluster(),
             task_definition: task_definition(name),
             desired: svc.desired as i32,
+            scaled: svc.scaling.is_some(),
             subnets: self.subnets(),
             security_group: service_sg(name),
             target_group: svc.public.then(|| (target_group(name), listener())),
@@ -440,6 +455,43 @@ impl Builder<'_> {
             grace_seconds: GRACE_SECONDS,
         };
         self.push(service(name), n.ecs_service(name), Spec::Service(spec));
+        if let Some(scaling) = &svc.scaling {
+            self.scaling(name, scaling);
+        }
+    }
+
+    /// A service's scalable target and target-tracking policies.
+    fn scaling(&mut self, name: &str, s: &crate::config::Scaling) {
+        use aws::scaling::{Metric, PolicySpec};
+        let n = &self.n;
+        let mut policies = Vec::new();
+        if let Some(cpu) = s.cpu {
+            policies.push(PolicySpec {
+                name: n.scaling_policy(name, "cpu"),
+                metric: Metric::Cpu,
+                target: cpu as i32,
+            });
+        }
+        if let Some(requests) = s.requests {
+            policies.push(PolicySpec {
+                name: n.scaling_policy(name, "requests"),
+                metric: Metric::Requests {
+                    load_balancer: load_balancer(),
+                    target_group: target_group(name),
+                },
+                target: requests as i32,
+            });
+        }
+        let spec = aws::scaling::Spec {
+            service: service(name),
+            role: scaling_service_linked_role(),
+            resource_id: n.scalable_target(name),
+            min: s.min as i32,
+            max: s.max as i32,
+            policies,
+        };
+        let target = n.scalable_target(name);
+        self.push(scaling(name), target, Spec::Scaling(spec));
     }
 
     /// The token's parameters: the current generation, and those still accepted.

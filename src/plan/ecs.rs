@@ -38,7 +38,10 @@ pub struct TaskDef {
 pub struct ServiceSpec {
     pub cluster: Key,
     pub task_definition: Key,
+    /// The count it runs; with autoscaling, only the count it starts with.
     pub desired: i32,
+    /// Autoscaling sets the running count: `up` leaves it.
+    pub scaled: bool,
     pub subnets: Vec<Key>,
     pub security_group: Key,
     /// Target group and the listener that must exist before ECS accepts it.

@@ -172,10 +172,11 @@ pub fn order(plan: &Plan, desired: &[Desired]) -> Vec<Vec<usize>> {
 }
 
 /// `up`'s two phases: the infrastructure first, then (once the images are pushed) the task
-/// definitions, the services and every delete.
+/// definitions, the services, their autoscaling and every delete.
 pub fn split_deploys(plan: &Plan) -> (Plan, Plan) {
-    let deploys =
-        |c: &Change| matches!(c.kind, Kind::TaskDefinition | Kind::Service) || is_delete(c);
+    let deploys = |c: &Change| {
+        matches!(c.kind, Kind::TaskDefinition | Kind::Service | Kind::Scaling) || is_delete(c)
+    };
     let (second, first): (Vec<_>, Vec<_>) = plan.changes.iter().cloned().partition(deploys);
     let phase = |changes| Plan {
         changes,
@@ -200,3 +201,5 @@ mod tests_database;
 mod tests_deploy;
 #[cfg(test)]
 mod tests_order;
+#[cfg(test)]
+mod tests_scaling;

@@ -34,6 +34,8 @@ fn per_up(kind: Kind) -> usize {
         Kind::ServiceLinkedRole => 0,
         // No `database:` in that stack.
         Kind::DbSubnetGroup | Kind::DbInstance => 0,
+        // No `scaling:` either.
+        Kind::Scaling => 0,
         Kind::Vpc
         | Kind::InternetGateway
         | Kind::RouteTable
@@ -67,6 +69,13 @@ pub fn expected_with_database() -> Census {
 
 pub fn empty() -> Census {
     expected().into_keys().map(|k| (k, 0)).collect()
+}
+
+/// What one `up` owns when its service scales: the scalable target more.
+pub fn expected_with_scaling() -> Census {
+    let mut c = expected();
+    *c.get_mut("scaling").unwrap() += 1;
+    c
 }
 
 /// EC2 filters selecting what stack `name` (env `default`) owns, by its tags.
@@ -214,6 +223,21 @@ async fn count(aws: &Aws, name: &str, listed: &Listed, kind: Kind) -> usize {
             let defs = defs.family_prefix(format!("{prefix}-api"));
             let out = defs.status(TaskDefinitionStatus::Active).send().await;
             usize::from(!out.unwrap().task_definition_arns().is_empty())
+        }
+        // Scalable targets on the stack's cluster.
+        Kind::Scaling => {
+            let out = aws
+                .scaling
+                .describe_scalable_targets()
+                .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+                .send()
+                .await
+                .unwrap();
+            let ours = format!("service/{prefix}/");
+            let targets = out.scalable_targets().iter();
+            targets
+                .filter(|t| t.resource_id().starts_with(&ours))
+                .count()
         }
         // Services that are not deleted.
         Kind::Service => {

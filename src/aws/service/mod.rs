@@ -66,9 +66,10 @@ impl Resource for Service {
         d
     }
 
-    /// Its tasks use everything else; stopping them frees the network interfaces.
+    /// Its tasks use everything else; stopping them frees the network interfaces. Its
+    /// autoscaling goes first.
     fn delete_before(_: &Key, other: Kind, _: &Key) -> bool {
-        other != Kind::Service
+        !matches!(other, Kind::Service | Kind::Scaling)
     }
 
     fn diff(want: &ServiceSpec, have: &ServiceState, ids: &Ids) -> Result<Vec<Fix>, String> {
@@ -299,7 +300,8 @@ pub async fn update(aws: &Aws, names: &Names, arn: &str, s: &Settings<'_>) -> Re
             .cluster(&cluster)
             .service(arn)
             .task_definition(&s.task_definition)
-            .desired_count(s.desired)
+            // With autoscaling the running count is the scaler's: sending ours would undo it.
+            .set_desired_count((!s.scaled).then_some(s.desired))
             .network_configuration(s.network())
             .set_load_balancers(Some(s.load_balancers()))
             .set_health_check_grace_period_seconds(s.grace())

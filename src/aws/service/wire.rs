@@ -64,6 +64,8 @@ pub(super) fn state(s: &EcsService) -> ServiceState {
 pub struct Settings<'a> {
     pub task_definition: String,
     pub desired: i32,
+    /// Autoscaling owns the count: updates leave it.
+    pub scaled: bool,
     pub subnets: Vec<String>,
     pub security_group: String,
     pub target_group: Option<String>,
@@ -78,6 +80,7 @@ impl<'s> Settings<'s> {
         Ok(Settings {
             task_definition: cx.id(&s.task_definition)?,
             desired: s.desired,
+            scaled: s.scaled,
             subnets: cx.ids_of(&s.subnets)?,
             security_group: cx.id(&s.security_group)?,
             target_group: s

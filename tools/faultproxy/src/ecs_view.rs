@@ -87,6 +87,15 @@ fn services(
             .filter(|_| call.action == "DescribeServices")
             .map(|f| f.task_arns.len());
         let svc = world.ecs.get_mut(&key)?;
+        // A count set inside AWS, not through this proxy (Application Auto Scaling calls
+        // UpdateService itself): the emulation's tasks follow it.
+        if call.action == "DescribeServices"
+            && svc.deleted.is_none()
+            && let Some(n) = s["desiredCount"].as_i64()
+            && n != svc.desired
+        {
+            svc.scale(n, now, rollout / 2);
+        }
         svc.advance(now, rollout, failing, ctx.dice);
         render(svc, s, now, rollout);
         changed = true;
