@@ -5,6 +5,8 @@ pub const TAG_STACK: &str = "stackctl:stack";
 pub const TAG_ENV: &str = "stackctl:env";
 pub const TAG_RESOURCE: &str = "stackctl:resource";
 pub const TAG_MANAGED_BY: &str = "managed-by";
+/// On a certificate: the hosted zone its validation record and the domain's record are in.
+pub const TAG_ZONE: &str = "stackctl:zone";
 pub const MANAGED_BY: &str = "stackctl";
 pub const DEFAULT_ENV: &str = "default";
 
@@ -106,6 +108,27 @@ impl Names {
     /// A service's target-tracking policy on `metric` (`cpu`, `requests`).
     pub fn scaling_policy(&self, service: &str, metric: &str) -> String {
         format!("{}-{service}-{metric}", self.prefix())
+    }
+    /// RequestCertificate's idempotency token (at most 32 word characters): a retry after a
+    /// lost reply gets the same certificate, not a second one.
+    pub fn certificate_token(&self, domain: &str) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("{}/{}/{domain}", self.stack, self.env));
+        hex::encode(&digest[..16])
+    }
+    /// Whether an alias record's target is this stack's load balancer: ALB DNS names are
+    /// `<name>-<id>.<region>.elb.amazonaws.com` (Route 53 may add `dualstack.` and the root's
+    /// dot). The record is the stack's when it points there.
+    pub fn owns_alias(&self, target: &str, region: &str) -> bool {
+        let t = target.trim_end_matches('.').to_ascii_lowercase();
+        let t = t.strip_prefix("dualstack.").unwrap_or(&t);
+        let Some(rest) = t.strip_prefix(&format!("{}-", self.load_balancer())) else {
+            return false;
+        };
+        // `<id>.<region>.elb.amazonaws.com`: the id is digits, so `demo-default-x-1…` (the
+        // load balancer of environment `default-x`) is not `demo-default`'s.
+        rest.strip_suffix(&format!(".{region}.elb.amazonaws.com"))
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
     }
     /// The database's subnets: private, no route to the internet.
     pub fn private_subnet(&self, index: usize) -> String {

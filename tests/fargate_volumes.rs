@@ -35,6 +35,8 @@ fn api_task_def(image: &str) -> TaskDef {
         )]),
         tokens: BTreeMap::new(),
         database: None,
+        zone: None,
+        load_balancer_dns: None,
     };
     let want = desired::task_definition("api");
     desired::desired(&stack, &facts)

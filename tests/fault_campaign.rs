@@ -4,14 +4,16 @@
 //! makes (plan through a clean connection: no changes; one of each resource, no duplicates),
 //! and `down` must leave nothing. Seeds 1..=STACKCTL_FAULT_RUNS (default 6; the full
 //! campaign is `scripts/bench/faults.sh`, 50 runs; STACKCTL_FAULT_SEEDS=3,17 replays seeds).
+//! Even seeds deploy the production shape: a domain over HTTPS (its own hosted zone) and
+//! autoscaling, so ACM's, Route 53's and Application Auto Scaling's calls meet faults too.
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use common::census::{census, duplicates, empty, expected, short};
-use common::{Project, Run, moto};
+use common::census::{census, duplicates, empty, expected, expected_with_domain, short};
+use common::{Project, Run, clients, moto};
 use faultproxy::{FaultKind, Profile, Proxy};
 use futures::StreamExt;
 
@@ -49,8 +51,41 @@ fn tail(run: &Run) -> String {
     lines[lines.len().saturating_sub(12)..].join("\n")
 }
 
+/// A project with a domain in a hosted zone of its own, and autoscaling.
+async fn production_shape(moto: &str) -> Project {
+    let p = Project::new(
+        moto,
+        "    scaling: { min: 2, max: 4, cpu: 60, requests: 500 }\n",
+    );
+    let zone = format!("{}.example.com", p.name);
+    clients(moto)
+        .await
+        .route53
+        .create_hosted_zone()
+        .name(&zone)
+        .caller_reference(&p.name)
+        .send()
+        .await
+        .unwrap();
+    let yaml = std::fs::read_to_string(p.stack_file()).unwrap();
+    std::fs::write(p.stack_file(), format!("{yaml}domain: api.{zone}\n")).unwrap();
+    p
+}
+
 async fn one(moto: &str, seed: u64) -> Outcome {
-    let p = Project::new(moto, "");
+    let full = seed.is_multiple_of(2);
+    let p = if full {
+        production_shape(moto).await
+    } else {
+        Project::new(moto, "")
+    };
+    let want = if full {
+        let mut c = expected_with_domain();
+        *c.get_mut("scaling").unwrap() += 1;
+        c
+    } else {
+        expected()
+    };
     let cfg = common::faults(moto, seed, RATE).with_profile(Profile::Realistic);
     let proxy = Proxy::start(cfg).await.unwrap();
     let mut problems = Vec::new();
@@ -64,7 +99,7 @@ async fn one(moto: &str, seed: u64) -> Outcome {
         problems.push(format!("not converged after up:\n{}", plan.stdout));
     }
     let made = census(moto, &p.name).await;
-    if made != expected() {
+    if made != want {
         problems.push(format!(
             "after up: {} (duplicates: {:?})",
             short(&made),

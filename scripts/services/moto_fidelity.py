@@ -24,7 +24,8 @@ what AWS does not is a bug in the double.
   snapshot's password, unmanaged, until a ModifyDBInstance turns management on. moto 5.2.5
   makes it a new secret, so a client that never turns it on looks fine.
 
-Application Auto Scaling's fixes are in fidelity_scaling.py, imported here.
+Application Auto Scaling's fixes are in fidelity_scaling.py; ACM's, Route 53's and ELB's
+(certificates, records, HTTPS listeners) in fidelity_https.py; both imported here.
 
 Usage: python3 moto_fidelity.py [moto.server options]
 """
@@ -41,7 +42,8 @@ from moto.iam.exceptions import LimitExceededException
 from moto.rds import models as rds_models
 from moto.server import main
 
-import fidelity_scaling  # noqa: F401  (patches on import)
+import fidelity_https  # noqa: F401  (patches on import)
+import fidelity_scaling  # noqa: F401
 
 # How AWS spells the service in its service-linked role's name, where moto's rule differs.
 models.SERVICE_NAME_CONVERSION.setdefault("ecs", "ECS")

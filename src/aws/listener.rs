@@ -1,7 +1,12 @@
-//! The load balancer's HTTP :80 listener, forwarding to the public service's target group.
-//! (HTTPS on :443 with a certificate is the natural next listener.)
+//! The load balancer's listeners: HTTP on :80 forwarding to the public service's target group;
+//! with a domain, HTTPS on :443 with its certificate and an explicit modern security policy
+//! (the API's default is still the 2016 one: ELB User Guide, "Security policies for your
+//! Application Load Balancer"), and :80 answering 301 to `https://<domain>/…`.
 
-use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum};
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, Certificate, ProtocolEnum, RedirectActionConfig,
+    RedirectActionStatusCodeEnum,
+};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -11,32 +16,88 @@ use super::{Aws, AwsError, Ctx, Outcome, once};
 use crate::names::Names;
 use crate::plan::{self, Ids, Key, Kind, Observed, desired};
 
-/// The load balancer's HTTP listener, forwarding to the public service's target group.
+/// One listener of the load balancer.
 pub struct Listener;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Spec {
     pub load_balancer: Key,
-    pub target_group: Key,
+    pub port: i32,
+    pub action: Forwarding,
+    /// HTTPS: the certificate it serves.
+    pub certificate: Option<Key>,
+    /// What must serve before this one changes (the HTTPS listener, before :80 redirects).
+    pub after: Option<Key>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Forwarding {
+    Forward { target_group: Key },
+    /// 301 to `https://<host>:443/<path>?<query>`.
+    Redirect { host: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct State {
     pub port: i32,
+    pub protocol: String,
     pub target_group: Option<String>,
+    pub redirect: Option<Redirect>,
+    pub certificate: Option<String>,
+    pub ssl_policy: Option<String>,
+}
+
+/// A redirect action as ELB reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Redirect {
+    pub protocol: String,
+    pub port: String,
+    pub host: String,
+    pub path: String,
+    pub query: String,
+    pub status: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "fix", rename_all = "kebab-case")]
 pub enum Fix {
-    SetListenerTarget { target_group: Key },
+    /// One ModifyListener with every setting.
+    Modify { changed: Vec<String> },
 }
 
 impl std::fmt::Display for Fix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Fix::SetListenerTarget { target_group } => write!(f, "forward to {target_group}"),
+            Fix::Modify { changed } => write!(f, "set {}", changed.join(", ")),
         }
+    }
+}
+
+pub const HTTP_PORT: i32 = 80;
+pub const HTTPS_PORT: i32 = 443;
+/// TLS 1.3 and 1.2 with hybrid post-quantum key exchange: what AWS recommends today.
+pub const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09";
+
+impl Spec {
+    fn protocol(&self) -> ProtocolEnum {
+        if self.certificate.is_some() {
+            ProtocolEnum::Https
+        } else {
+            ProtocolEnum::Http
+        }
+    }
+}
+
+/// The redirect the :80 listener answers with when the stack has a domain.
+fn redirect_to(host: &str) -> Redirect {
+    Redirect {
+        protocol: "HTTPS".into(),
+        port: HTTPS_PORT.to_string(),
+        host: host.into(),
+        path: "/#{path}".into(),
+        query: "#{query}".into(),
+        status: RedirectActionStatusCodeEnum::Http301.as_str().into(),
     }
 }
 
@@ -57,31 +118,78 @@ impl Resource for Listener {
     };
 
     fn deps(spec: &Spec) -> Vec<Key> {
-        vec![spec.load_balancer.clone(), spec.target_group.clone()]
+        let mut d = vec![spec.load_balancer.clone()];
+        if let Forwarding::Forward { target_group } = &spec.action {
+            d.push(target_group.clone());
+        }
+        d.extend(spec.certificate.iter().cloned());
+        d.extend(spec.after.iter().cloned());
+        d
     }
 
     fn delete_before(_: &Key, other: Kind, _: &Key) -> bool {
-        matches!(other, Kind::LoadBalancer | Kind::TargetGroup)
-    }
-
-    fn diff(want: &Spec, have: &State, ids: &Ids) -> Result<Vec<Fix>, String> {
-        let target = ids.get(&want.target_group);
-        Ok(
-            if target.is_none() || target != have.target_group.as_ref() {
-                vec![Fix::SetListenerTarget {
-                    target_group: want.target_group.clone(),
-                }]
-            } else {
-                vec![]
-            },
+        matches!(
+            other,
+            Kind::LoadBalancer | Kind::TargetGroup | Kind::Certificate
         )
     }
 
+    fn diff(want: &Spec, have: &State, ids: &Ids) -> Result<Vec<Fix>, String> {
+        let mut changed = Vec::new();
+        match &want.action {
+            Forwarding::Forward { target_group } => {
+                let target = ids.get(target_group);
+                if target.is_none() || target != have.target_group.as_ref() {
+                    changed.push(format!("forward to {target_group}"));
+                }
+            }
+            Forwarding::Redirect { host } => {
+                if have.redirect.as_ref() != Some(&redirect_to(host)) {
+                    changed.push(format!("redirect to https://{host}"));
+                }
+            }
+        }
+        if have.protocol != want.protocol().as_str() {
+            changed.push(want.protocol().as_str().to_string());
+        }
+        if let Some(cert) = &want.certificate {
+            let arn = ids.get(cert);
+            if arn.is_none() || arn != have.certificate.as_ref() {
+                changed.push(format!("certificate {cert}"));
+            }
+            if have.ssl_policy.as_deref() != Some(SSL_POLICY) {
+                changed.push(format!("security policy {SSL_POLICY}"));
+            }
+        }
+        Ok(if changed.is_empty() {
+            vec![]
+        } else {
+            vec![Fix::Modify { changed }]
+        })
+    }
+
+    fn summary(have: &State) -> String {
+        match (&have.redirect, &have.target_group) {
+            (Some(r), _) => format!("{}:{} → 301 https://{}", have.protocol, have.port, r.host),
+            _ => format!("{}:{}", have.protocol, have.port),
+        }
+    }
+
     fn settings(_: &Key, spec: &Spec) -> Value {
+        let action = match &spec.action {
+            Forwarding::Forward { target_group } => {
+                json!({ "type": "forward", "target_group": target_group })
+            }
+            Forwarding::Redirect { host } => {
+                let r = redirect_to(host);
+                json!({ "type": "redirect", "protocol": r.protocol, "port": r.port, "host": r.host, "path": r.path, "query": r.query, "status_code": r.status })
+            }
+        };
         json!({
-            "protocol": PROTOCOL.as_str(),
-            "port": PORT,
-            "default_action": { "type": "forward", "target_group": spec.target_group },
+            "protocol": spec.protocol().as_str(),
+            "port": spec.port,
+            "ssl_policy": spec.certificate.as_ref().map(|_| SSL_POLICY),
+            "default_action": action,
         })
     }
 
@@ -89,8 +197,18 @@ impl Resource for Listener {
     #[cfg(test)]
     fn converged(spec: &Spec, id: &dyn Fn(&Key) -> String) -> State {
         State {
-            port: PORT,
-            target_group: Some(id(&spec.target_group)),
+            port: spec.port,
+            protocol: spec.protocol().as_str().into(),
+            target_group: match &spec.action {
+                Forwarding::Forward { target_group } => Some(id(target_group)),
+                Forwarding::Redirect { .. } => None,
+            },
+            redirect: match &spec.action {
+                Forwarding::Redirect { host } => Some(redirect_to(host)),
+                Forwarding::Forward { .. } => None,
+            },
+            certificate: spec.certificate.as_ref().map(id),
+            ssl_policy: spec.certificate.as_ref().map(|_| SSL_POLICY.into()),
         }
     }
 
@@ -100,19 +218,59 @@ impl Resource for Listener {
 
     async fn create(cx: &Cx<'_>, key: &Key, _: &str, spec: &Spec) -> Result<String, AwsError> {
         let lb = cx.id(&spec.load_balancer)?;
-        create(cx.aws, cx.names, key, &lb, &cx.id(&spec.target_group)?).await
+        let name = format!("{}:{}", cx.names.load_balancer(), spec.port);
+        let (action, certs) = settings_of(cx, spec)?;
+        let req = cx
+            .aws
+            .elb
+            .create_listener()
+            .load_balancer_arn(&lb)
+            .protocol(spec.protocol())
+            .port(spec.port)
+            .default_actions(action)
+            .set_certificates(certs)
+            .set_ssl_policy(spec.certificate.as_ref().map(|_| SSL_POLICY.to_string()))
+            .set_tags(Some(super::tags(cx.names, &key.0, &name)?));
+        let (aws, names) = (cx.aws, cx.names);
+        once::create(
+            "create listener",
+            &name,
+            key,
+            once::attempt!(req, once::elb_no_retry()),
+            |out| {
+                out.listeners()
+                    .first()
+                    .and_then(|l| l.listener_arn())
+                    .map(str::to_string)
+            },
+            || find(aws, names, Some(&lb)),
+        )
+        .await
     }
 
     async fn fix(
         cx: &Cx<'_>,
-        _: &Spec,
+        want: &Spec,
         have: &Observed,
         _: &State,
         fix: &Fix,
     ) -> Result<(), AwsError> {
         match fix {
-            Fix::SetListenerTarget { target_group } => {
-                set_target(cx.aws, &have.id, &cx.id(target_group)?).await
+            Fix::Modify { .. } => {
+                let (action, certs) = settings_of(cx, want)?;
+                cx.aws
+                    .elb
+                    .modify_listener()
+                    .listener_arn(&have.id)
+                    .protocol(want.protocol())
+                    .port(want.port)
+                    .default_actions(action)
+                    .set_certificates(certs)
+                    .set_ssl_policy(want.certificate.as_ref().map(|_| SSL_POLICY.to_string()))
+                    .send()
+                    .await
+                    .ctx("modify listener", &have.id)?;
+                Ok(())
             }
         }
     }
@@ -122,9 +280,41 @@ impl Resource for Listener {
     }
 }
 
-pub const PROTOCOL: ProtocolEnum = ProtocolEnum::Http;
-pub const PORT: i32 = 80;
+/// The default action and certificates of `spec`, resolved to ARNs.
+fn settings_of(cx: &Cx<'_>, spec: &Spec) -> Result<(Action, Option<Vec<Certificate>>), AwsError> {
+    let action = match &spec.action {
+        Forwarding::Forward { target_group } => Action::builder()
+            .r#type(ActionTypeEnum::Forward)
+            .target_group_arn(cx.id(target_group)?)
+            .build(),
+        Forwarding::Redirect { host } => {
+            let r = redirect_to(host);
+            let config = RedirectActionConfig::builder()
+                .protocol(r.protocol)
+                .port(r.port)
+                .host(r.host)
+                .path(r.path)
+                .query(r.query)
+                .status_code(RedirectActionStatusCodeEnum::Http301)
+                .build();
+            Action::builder()
+                .r#type(ActionTypeEnum::Redirect)
+                .redirect_config(config)
+                .build()
+        }
+    };
+    let certs = spec
+        .certificate
+        .as_ref()
+        .map(|c| {
+            cx.id(c)
+                .map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
+        })
+        .transpose()?;
+    Ok((action, certs))
+}
 
+/// The listeners of the stack's load balancer, :80 and :443.
 pub async fn find(
     aws: &Aws,
     names: &Names,
@@ -147,74 +337,47 @@ pub async fn find(
     Ok(out
         .listeners()
         .iter()
-        .filter(|l| l.port() == Some(80))
         .filter_map(|l| {
-            let target = l
-                .default_actions()
-                .iter()
-                .find_map(|a| a.target_group_arn())
-                .map(str::to_string);
+            let port = l.port()?;
+            let key = match port {
+                HTTP_PORT => desired::listener(),
+                HTTPS_PORT => desired::https_listener(),
+                _ => return None,
+            };
+            let actions = l.default_actions();
+            let redirect = actions.iter().find_map(|a| a.redirect_config()).map(|r| Redirect {
+                protocol: r.protocol().unwrap_or("#{protocol}").into(),
+                port: r.port().unwrap_or("#{port}").into(),
+                host: r.host().unwrap_or("#{host}").into(),
+                path: r.path().unwrap_or("/#{path}").into(),
+                query: r.query().unwrap_or("#{query}").into(),
+                status: r
+                    .status_code()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            });
             Some(Observed {
-                key: desired::listener(),
+                key,
                 id: l.listener_arn()?.into(),
-                name: format!("{}:80", names.load_balancer()),
+                name: format!("{}:{port}", names.load_balancer()),
                 state: plan::State::Listener(State {
-                    port: l.port().unwrap_or_default(),
-                    target_group: target,
+                    port,
+                    protocol: l.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
+                    target_group: actions
+                        .iter()
+                        .find_map(|a| a.target_group_arn())
+                        .map(str::to_string),
+                    redirect,
+                    certificate: l
+                        .certificates()
+                        .first()
+                        .and_then(|c| c.certificate_arn())
+                        .map(str::to_string),
+                    ssl_policy: l.ssl_policy().map(str::to_string),
                 }),
             })
         })
         .collect())
-}
-
-fn forward(target_group_arn: &str) -> Action {
-    Action::builder()
-        .r#type(ActionTypeEnum::Forward)
-        .target_group_arn(target_group_arn)
-        .build()
-}
-
-pub async fn create(
-    aws: &Aws,
-    names: &Names,
-    key: &Key,
-    load_balancer_arn: &str,
-    target_group_arn: &str,
-) -> Result<String, AwsError> {
-    let name = format!("{}:80", names.load_balancer());
-    let req = aws
-        .elb
-        .create_listener()
-        .load_balancer_arn(load_balancer_arn)
-        .protocol(PROTOCOL)
-        .port(PORT)
-        .default_actions(forward(target_group_arn))
-        .set_tags(Some(super::tags(names, &key.0, &name)?));
-    once::create(
-        "create listener",
-        &name,
-        key,
-        once::attempt!(req, once::elb_no_retry()),
-        |out| {
-            out.listeners()
-                .first()
-                .and_then(|l| l.listener_arn())
-                .map(str::to_string)
-        },
-        || find(aws, names, Some(load_balancer_arn)),
-    )
-    .await
-}
-
-pub async fn set_target(aws: &Aws, arn: &str, target_group_arn: &str) -> Result<(), AwsError> {
-    aws.elb
-        .modify_listener()
-        .listener_arn(arn)
-        .default_actions(forward(target_group_arn))
-        .send()
-        .await
-        .ctx("set target of listener", arn)?;
-    Ok(())
 }
 
 pub async fn delete(aws: &Aws, arn: &str) -> Result<(), AwsError> {

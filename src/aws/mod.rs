@@ -13,6 +13,7 @@ pub mod retry;
 pub mod container;
 pub mod elb;
 pub mod permissions;
+pub mod route53;
 pub mod tagging;
 pub mod tags;
 pub mod task;
@@ -34,9 +35,11 @@ resource_kinds! {
     DbInstance(db_instance) => "db", "RDS instance";
     Parameter(ssm) => "ssm", "SSM parameter";
     Cluster(cluster) => "cluster", "ECS cluster";
+    Certificate(certificate) => "cert", "certificate";
     LoadBalancer(load_balancer) => "alb", "load balancer";
     TargetGroup(target_group) => "tg", "target group";
     Listener(listener) => "listener", "listener";
+    DnsRecord(dns_record) => "dns", "DNS record";
     TaskDefinition(task_definition) => "taskdef", "task definition";
     Service(service) => "service", "ECS service";
     Scaling(scaling) => "scaling", "autoscaling";
@@ -69,6 +72,8 @@ pub struct Aws {
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub rds: aws_sdk_rds::Client,
     pub scaling: aws_sdk_applicationautoscaling::Client,
+    pub acm: aws_sdk_acm::Client,
+    pub route53: aws_sdk_route53::Client,
     pub calls: Calls,
     pub region: String,
 }
@@ -141,6 +146,8 @@ impl Aws {
             tagging: client!(aws_sdk_resourcegroupstagging),
             rds: client!(aws_sdk_rds),
             scaling: client!(aws_sdk_applicationautoscaling),
+            acm: client!(aws_sdk_acm),
+            route53: client!(aws_sdk_route53),
             calls,
             region,
         })

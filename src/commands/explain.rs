@@ -59,6 +59,8 @@ pub fn run(cli: &Cli, args: &ExplainArgs) -> Result<ExitCode, Failure> {
         images,
         tokens: BTreeMap::new(),
         database: None,
+        zone: None,
+        load_balancer_dns: None,
     };
     let want = desired(&stack, &facts);
     print!("{}", explain(&want, &facts, &stack.name, &stack.env));

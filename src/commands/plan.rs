@@ -10,8 +10,8 @@ use crate::plan::{self, desired::desired};
 pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<ExitCode, Failure> {
     let stack = load(cli)?;
     let aws = connect(cli, &stack).await?;
-    let seen = observe(&aws, &stack).await?;
-    let want = desired(&stack, &seen.facts);
+    let mut seen = observe(&aws, &stack).await?;
+    let want = desired(&stack, seen.plannable()?);
     let plan = plan::plan(&want, &seen.resources);
     match args.output {
         Output::Text => {

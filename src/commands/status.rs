@@ -16,6 +16,9 @@ pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
     let stack = load(cli)?;
     let aws = connect(cli, &stack).await?;
     let seen = observe(&aws, &stack).await?;
+    if let Some(e) = &seen.zone_error {
+        eprintln!("warning: {e}");
+    }
     let mut facts = seen.facts.clone();
     facts.images = images::deployed(&seen.resources);
     let plan = plan::plan(&desired(&stack, &facts), &seen.resources);

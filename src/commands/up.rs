@@ -20,6 +20,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<ExitCode, Failure> {
     ));
     let names = stack.names();
     let mut seen = observe(&aws, &stack).await?;
+    seen.plannable()?;
     seen.facts.images = images::references(&stack, &seen.facts, &locals);
     let plan = plan::plan(&desired(&stack, &seen.facts), &seen.resources);
     // Converged and nobody else at work: no lock needed, so no write at all.

@@ -25,6 +25,11 @@ pub struct StackFile {
     /// A managed PostgreSQL (Amazon RDS) the listed services share.
     #[serde(default)]
     pub database: Option<DatabaseFile>,
+    /// The public service's own domain, served over HTTPS (e.g. `api.example.com`): a
+    /// name, or `{ name, zone, wait_minutes }`.
+    #[serde(default)]
+    #[schemars(with = "Option<DomainSchema>")]
+    pub domain: Option<Spanned<DomainFile>>,
     /// Overlays merged over the base file with `--env NAME`.
     #[serde(default)]
     pub environments: BTreeMap<String, EnvironmentFile>,
@@ -169,6 +174,62 @@ pub struct DatabaseFile {
     pub apply: Option<Spanned<String>>,
 }
 
+/// `domain:`: `api.example.com`, or the mapping with the hosted zone and the wait. Read
+/// inside a `Spanned`, which gives a bare name its place in the file.
+#[derive(Debug)]
+pub enum DomainFile {
+    Name(String),
+    Full(Box<DomainMapFile>),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DomainMapFile {
+    /// The name clients use, e.g. `api.example.com`.
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// The public Route 53 hosted zone to write the records in (e.g. `example.com`).
+    /// Default: the zone whose name is the longest suffix of `name`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub zone: Option<Spanned<String>>,
+    /// How long `up` waits for ACM to issue the certificate, 1 to 240 minutes. Default 30.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 1, max = 240))]
+    pub wait_minutes: Option<Spanned<u32>>,
+}
+
+impl<'de> Deserialize<'de> for DomainFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DomainFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a domain name like `api.example.com`, or `{ name, zone, wait_minutes }`",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DomainFile, E> {
+                Ok(DomainFile::Name(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> Result<DomainFile, A::Error> {
+                DomainMapFile::deserialize(serde::de::value::MapAccessDeserializer::new(m))
+                    .map(|d| DomainFile::Full(Box::new(d)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Schema only: what [`DomainFile`] accepts.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum DomainSchema {
+    Name(String),
+    Full(Box<DomainMapFile>),
+}
+
 /// `token: true|false`, or the older spelling `token: { env: API_TOKEN }`, whose variable
 /// name was never configurable (the services read `API_TOKEN`): any other name is refused
 /// when validating.
@@ -246,6 +307,9 @@ pub struct EnvironmentFile {
     #[serde(default)]
     #[schemars(with = "Option<DatabaseOverlaySchema>")]
     pub database: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    #[schemars(with = "Option<DomainSchema>")]
+    pub domain: Option<serde::de::IgnoredAny>,
 }
 
 /// Schema only: a database overlay may set any database key.

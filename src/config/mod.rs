@@ -2,6 +2,7 @@
 //! any AWS call. Every environment in the file is validated, not just the chosen one.
 
 mod database;
+mod domain;
 mod error;
 mod fargate;
 mod file;
@@ -16,7 +17,7 @@ use std::path::{Path, PathBuf};
 use marked_yaml::{LoadError, LoaderOptions, Node};
 
 pub use error::{ConfigError, ConfigIssue};
-pub use model::{Database, Network, Scaling, Service, Source, Stack, TOKEN_ENV};
+pub use model::{Database, Domain, Network, Scaling, Service, Source, Stack, TOKEN_ENV};
 
 use crate::names::DEFAULT_ENV;
 use error::{Issues, did_you_mean};

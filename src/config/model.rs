@@ -15,6 +15,19 @@ pub struct Stack {
     pub network: Network,
     pub services: BTreeMap<String, Service>,
     pub database: Option<Database>,
+    /// The public entry point's own name, over HTTPS.
+    pub domain: Option<Domain>,
+}
+
+/// `domain:`: the name clients use, served over HTTPS with an ACM certificate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Domain {
+    /// Lowercase, without a trailing dot.
+    pub name: String,
+    /// The hosted zone to use; None: the one whose name is the longest suffix.
+    pub zone: Option<String>,
+    /// How long `up` waits for the certificate.
+    pub wait_minutes: u32,
 }
 
 impl Stack {

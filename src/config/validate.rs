@@ -72,6 +72,10 @@ pub fn resolve(
         .database
         .as_ref()
         .map(|d| super::database::database(d, &f.services, issues));
+    let domain = f
+        .domain
+        .as_ref()
+        .map(|d| super::domain::domain(d, f, issues));
     let names = Names::new(&f.name, env);
     let svc_names: Vec<&str> = f.services.keys().map(String::as_str).collect();
     let mut limits = names.limits(&svc_names);
@@ -117,6 +121,10 @@ pub fn resolve(
         network: network?,
         services,
         database: match database {
+            None => None,
+            Some(d) => Some(d?),
+        },
+        domain: match domain {
             None => None,
             Some(d) => Some(d?),
         },

@@ -11,14 +11,66 @@ use crate::aws::{self, Aws};
 use crate::config::Stack;
 use crate::plan::{self, Action, Kind, Observed, State, desired::desired};
 
-/// The stack's URL, from its load balancer.
+/// The stack's URL: its domain over HTTPS once the record points at the load balancer, else
+/// the load balancer's own name over HTTP.
 pub fn url_of(resources: &[Observed]) -> Option<String> {
-    resources.iter().find_map(|o| {
-        let State::LoadBalancer(aws::load_balancer::State { dns_name, .. }) = &o.state else {
-            return None;
-        };
-        (!dns_name.is_empty()).then(|| format!("http://{dns_name}/"))
+    let domain = resources.iter().find_map(|o| match &o.state {
+        State::DnsRecord(r) => Some(format!("https://{}/", r.domain)),
+        _ => None,
+    });
+    domain.or_else(|| {
+        resources.iter().find_map(|o| {
+            let State::LoadBalancer(aws::load_balancer::State { dns_name, .. }) = &o.state else {
+                return None;
+            };
+            (!dns_name.is_empty()).then(|| format!("http://{dns_name}/"))
+        })
     })
+}
+
+/// Wait until ACM has issued the domain's certificate (made or still pending), showing how
+/// long it has waited; the HTTPS listener cannot use it before.
+async fn certificate_ready(
+    aws: &Aws,
+    stack: &Stack,
+    seen: &[Observed],
+    ids: &plan::Ids,
+    progress: &Progress,
+) -> Result<(), EngineError> {
+    let Some(d) = &stack.domain else {
+        return Ok(());
+    };
+    let key = plan::desired::certificate(&d.name);
+    let issued = seen
+        .iter()
+        .any(|o| o.key == key && matches!(&o.state, State::Certificate(c) if c.status == "ISSUED"));
+    let (Some(arn), false) = (ids.get(&key), issued) else {
+        return Ok(());
+    };
+    let zone = seen
+        .iter()
+        .find_map(|o| match &o.state {
+            State::Certificate(c) if o.key == key => Some(c.zone.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let zone = if zone.is_empty() {
+        crate::aws::route53::find_zone(aws, &d.name, d.zone.as_deref())
+            .await?
+            .id
+    } else {
+        zone
+    };
+    let task = progress.start(format!("wait for the certificate of {}", d.name));
+    let timeout = Duration::from_secs(u64::from(d.wait_minutes) * 60);
+    let ready =
+        aws::certificate::wait_issued(aws, arn, &zone, timeout, |s| progress.update(&task, s))
+            .await;
+    match &ready {
+        Ok(()) => progress.finish(task, "issued"),
+        Err(e) => progress.finish(task, &format!("failed: {e}")),
+    }
+    Ok(ready?)
 }
 
 /// Wait until the stack's RDS instance serves, showing its status as RDS reports it.
@@ -50,6 +102,7 @@ pub async fn converge(
 ) -> Result<Option<String>, EngineError> {
     let names = stack.names();
     let mut seen = observe(aws, stack).await?;
+    seen.plannable()?;
     seen.facts.images = match locals {
         Some(locals) => images::references(stack, &seen.facts, locals),
         None => images::deployed(&seen.resources),
@@ -99,16 +152,23 @@ pub async fn converge(
         }
         Ok::<_, EngineError>(())
     };
-    // A new database takes minutes: the images go up meanwhile. The task definitions need
-    // its endpoint and secret, so they are planned again once it serves.
-    if stack.database.is_some() && seen.facts.database.is_none() {
-        let (ready, pushed) = tokio::join!(database_ready(aws, stack, progress), push);
-        pushed?;
-        seen.facts.database = Some(ready?);
+    // A new database and a new certificate take minutes: the images go up meanwhile. The
+    // task definitions need the database's endpoint and secret, so they are planned again
+    // once it serves; the HTTPS listener needs the certificate issued.
+    let database = async {
+        match stack.database.is_some() && seen.facts.database.is_none() {
+            true => database_ready(aws, stack, progress).await.map(Some),
+            false => Ok(None),
+        }
+    };
+    let certificate = certificate_ready(aws, stack, &seen.resources, &ids, progress);
+    let (ready, issued, pushed) = tokio::join!(database, certificate, push);
+    pushed?;
+    issued?;
+    if let Some(connection) = ready? {
+        seen.facts.database = Some(connection);
         want = desired(stack, &seen.facts);
         second = plan::split_deploys(&plan::plan(&want, &seen.resources)).1;
-    } else {
-        push.await?;
     }
     ids = apply(aws, &names, &want, &seen.resources, &second, ids, progress).await?;
     progress.say(&format!("Applied {} changes.", plan.changes.len()));
@@ -143,6 +203,9 @@ pub async fn converge(
     .await;
     if let Some(e) = results.into_iter().find_map(Result::err) {
         return Err(e.into());
+    }
+    if let Some(d) = &stack.domain {
+        return Ok(Some(format!("https://{}/", d.name)));
     }
     let lb = ids.get(&plan::desired::load_balancer()).cloned();
     Ok(match lb {

@@ -11,6 +11,19 @@ use crate::plan::{Facts, Kind, Observed, State, desired, zones};
 pub struct Observation {
     pub facts: Facts,
     pub resources: Vec<Observed>,
+    /// Why the domain's hosted zone was not found: fatal to planning, not to `down`, which
+    /// finds the records through the certificate.
+    pub zone_error: Option<AwsError>,
+}
+
+impl Observation {
+    /// The facts to plan with: every one of them known.
+    pub fn plannable(&mut self) -> Result<&Facts, AwsError> {
+        match self.zone_error.take() {
+            Some(e) => Err(e),
+            None => Ok(&self.facts),
+        }
+    }
 }
 
 pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> {
@@ -33,7 +46,7 @@ pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> 
         .filter(|o| o.state.kind() == Kind::Parameter)
         .cloned()
         .collect();
-    let facts = Facts {
+    let mut facts = Facts {
         account: identity.account,
         region: aws.region.clone(),
         partition: identity.partition,
@@ -44,8 +57,24 @@ pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> 
             State::DbInstance(s) => s.connection(),
             _ => None,
         }),
+        zone: None,
+        load_balancer_dns: resources.iter().find_map(|o| match &o.state {
+            State::LoadBalancer(s) if !s.dns_name.is_empty() => Some(s.dns_name.clone()),
+            _ => None,
+        }),
     };
-    Ok(Observation { facts, resources })
+    let mut zone_error = None;
+    if let Some(d) = &stack.domain {
+        match aws::route53::find_zone(aws, &d.name, d.zone.as_deref()).await {
+            Ok(zone) => facts.zone = Some(zone),
+            Err(e) => zone_error = Some(e),
+        }
+    }
+    Ok(Observation {
+        facts,
+        resources,
+        zone_error,
+    })
 }
 
 /// Subnet `i` keeps the zone it is in; missing ones take the next unused zone that is

@@ -171,11 +171,15 @@ pub fn order(plan: &Plan, desired: &[Desired]) -> Vec<Vec<usize>> {
         .collect()
 }
 
-/// `up`'s two phases: the infrastructure first, then (once the images are pushed) the task
-/// definitions, the services, their autoscaling and every delete.
+/// `up`'s two phases: the infrastructure first, then (once the images are pushed and the
+/// certificate issued) the listeners, the domain's record, the task definitions, the
+/// services, their autoscaling and every delete.
 pub fn split_deploys(plan: &Plan) -> (Plan, Plan) {
     let deploys = |c: &Change| {
-        matches!(c.kind, Kind::TaskDefinition | Kind::Service | Kind::Scaling) || is_delete(c)
+        matches!(
+            c.kind,
+            Kind::Listener | Kind::DnsRecord | Kind::TaskDefinition | Kind::Service | Kind::Scaling
+        ) || is_delete(c)
     };
     let (second, first): (Vec<_>, Vec<_>) = plan.changes.iter().cloned().partition(deploys);
     let phase = |changes| Plan {
@@ -199,6 +203,8 @@ mod tests;
 mod tests_database;
 #[cfg(test)]
 mod tests_deploy;
+#[cfg(test)]
+mod tests_domain;
 #[cfg(test)]
 mod tests_order;
 #[cfg(test)]

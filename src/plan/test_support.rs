@@ -29,6 +29,8 @@ pub(super) fn facts() -> Facts {
             .into(),
         tokens: Default::default(),
         database: None,
+        zone: None,
+        load_balancer_dns: None,
     }
 }
 

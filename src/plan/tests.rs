@@ -265,8 +265,8 @@ fn drift_table() {
                     *target_group = Some("arn:other".into())
                 }
             }),
-            vec![Fix::Listener(aws::listener::Fix::SetListenerTarget {
-                target_group: desired::target_group("api"),
+            vec![Fix::Listener(aws::listener::Fix::Modify {
+                changed: vec!["forward to tg/api".into()],
             })],
         ),
         (

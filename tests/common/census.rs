@@ -34,8 +34,8 @@ fn per_up(kind: Kind) -> usize {
         Kind::ServiceLinkedRole => 0,
         // No `database:` in that stack.
         Kind::DbSubnetGroup | Kind::DbInstance => 0,
-        // No `scaling:` either.
-        Kind::Scaling => 0,
+        // No `scaling:` either, nor `domain:`.
+        Kind::Scaling | Kind::Certificate | Kind::DnsRecord => 0,
         Kind::Vpc
         | Kind::InternetGateway
         | Kind::RouteTable
@@ -75,6 +75,15 @@ pub fn empty() -> Census {
 pub fn expected_with_scaling() -> Census {
     let mut c = expected();
     *c.get_mut("scaling").unwrap() += 1;
+    c
+}
+
+/// What one `up` owns with a `domain:`: the certificate, the HTTPS listener, the record.
+pub fn expected_with_domain() -> Census {
+    let mut c = expected();
+    for kind in ["cert", "listener", "dns"] {
+        *c.get_mut(kind).unwrap() += 1;
+    }
     c
 }
 
@@ -223,6 +232,38 @@ async fn count(aws: &Aws, name: &str, listed: &Listed, kind: Kind) -> usize {
             let defs = defs.family_prefix(format!("{prefix}-api"));
             let out = defs.status(TaskDefinitionStatus::Active).send().await;
             usize::from(!out.unwrap().task_definition_arns().is_empty())
+        }
+        // Certificates tagged with the stack.
+        Kind::Certificate => {
+            let out = aws.acm.list_certificates().send().await.unwrap();
+            let mut n = 0;
+            for c in out.certificate_summary_list() {
+                let arn = c.certificate_arn().unwrap();
+                let tags = aws.acm.list_tags_for_certificate().certificate_arn(arn);
+                let tags = tags.send().await.unwrap();
+                let ours = tags
+                    .tags()
+                    .iter()
+                    .any(|t| t.key() == "stackctl:stack" && t.value() == Some(name));
+                n += usize::from(ours);
+            }
+            n
+        }
+        // Alias records, in any zone, that point at the stack's load balancer by its name.
+        Kind::DnsRecord => {
+            let zones = aws.route53.list_hosted_zones().send().await.unwrap();
+            let mut n = 0;
+            for z in zones.hosted_zones() {
+                let sets = aws
+                    .route53
+                    .list_resource_record_sets()
+                    .hosted_zone_id(z.id());
+                for r in sets.send().await.unwrap().resource_record_sets() {
+                    let target = r.alias_target().map(|a| a.dns_name()).unwrap_or_default();
+                    n += usize::from(target.contains(&format!("{prefix}-")));
+                }
+            }
+            n
         }
         // Scalable targets on the stack's cluster.
         Kind::Scaling => {

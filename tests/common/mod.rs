@@ -4,6 +4,7 @@
 pub mod arn_scope;
 pub mod census;
 pub mod dataplane;
+pub mod front;
 pub mod gate;
 pub mod rds;
 

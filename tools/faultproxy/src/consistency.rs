@@ -69,6 +69,22 @@ const CREATES: &[(&str, &str, IdFrom, &str)] = &[
         IdFrom::ReplyJson("/cluster/clusterName"),
         "cluster",
     ),
+    // ACM: "a delay of several seconds before you can retrieve information about the new
+    // certificate" (API Reference, RequestCertificate).
+    (
+        "acm",
+        "RequestCertificate",
+        IdFrom::ReplyJson("/CertificateArn"),
+        "cert",
+    ),
+    // Application Auto Scaling: "a brief eventual consistency delay" after registering
+    // (API Reference, RegisterScalableTarget).
+    (
+        "application-autoscaling",
+        "RegisterScalableTarget",
+        IdFrom::Json("/ResourceId"),
+        "scalable",
+    ),
 ];
 
 /// Where a read call names ids.
@@ -181,6 +197,24 @@ const READS: &[Read] = &[
         400,
         "ParameterNotFound",
         "",
+    ),
+    (
+        "acm",
+        "DescribeCertificate",
+        IdsIn::Json("/CertificateArn"),
+        "cert",
+        400,
+        "ResourceNotFoundException",
+        "Could not find certificate {id}.",
+    ),
+    (
+        "application-autoscaling",
+        "PutScalingPolicy",
+        IdsIn::Json("/ResourceId"),
+        "scalable",
+        400,
+        "ObjectNotFoundException",
+        "No scalable target registered for service namespace: ecs, resource ID: {id}, scalable dimension: ecs:service:DesiredCount",
     ),
 ];
 

@@ -11,6 +11,9 @@ use crate::aws;
 use crate::config::{Service, Source, Stack};
 use crate::names::Names;
 
+mod database;
+mod entry;
+
 /// Facts read from AWS that desired state depends on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Facts {
@@ -25,6 +28,10 @@ pub struct Facts {
     pub tokens: BTreeMap<String, Generations>,
     /// How services reach the database, once RDS has made its endpoint and secret.
     pub database: Option<aws::db_instance::Connection>,
+    /// The public hosted zone of `domain:`, when stack.yaml has one.
+    pub zone: Option<aws::route53::Zone>,
+    /// The load balancer's DNS name, once it exists.
+    pub load_balancer_dns: Option<String>,
 }
 
 pub const LOG_RETENTION_DAYS: i32 = 30;
@@ -93,6 +100,23 @@ pub fn target_group(svc: &str) -> Key {
 }
 pub fn listener() -> Key {
     Key::new(Kind::Listener, "http")
+}
+pub fn https_listener() -> Key {
+    Key::new(Kind::Listener, "https")
+}
+/// The listener that forwards to the public service: HTTPS with a domain.
+pub fn forwarding_listener(stack: &Stack) -> Key {
+    if stack.domain.is_some() {
+        https_listener()
+    } else {
+        listener()
+    }
+}
+pub fn certificate(domain: &str) -> Key {
+    Key::new(Kind::Certificate, domain)
+}
+pub fn dns_record(domain: &str) -> Key {
+    Key::new(Kind::DnsRecord, domain)
 }
 pub fn private_subnet(i: usize) -> Key {
     Key::new(Kind::Subnet, &format!("private-{}", i + 1))
@@ -221,73 +245,6 @@ impl Builder<'_> {
         );
     }
 
-    /// The database: private subnets and their route table (no way out), its security group
-    /// (5432 from the services that use it), subnet group and instance.
-    fn database(&mut self) {
-        let (stack, facts) = (self.stack, self.facts);
-        let Some(db) = &stack.database else {
-            return;
-        };
-        let cidrs = stack.network.private_cidrs();
-        let subnets: Vec<Key> = (0..cidrs.len()).map(private_subnet).collect();
-        for (i, cidr) in cidrs.iter().enumerate() {
-            let spec = aws::subnet::Spec {
-                cidr: cidr.to_string(),
-                az: facts.zones.get(i).cloned().unwrap_or_default(),
-                vpc: vpc(),
-                public: false,
-            };
-            self.push(
-                private_subnet(i),
-                self.n.private_subnet(i),
-                Spec::Subnet(spec),
-            );
-        }
-        let spec = aws::route_table::Spec {
-            vpc: vpc(),
-            gateway: None,
-            subnets: subnets.clone(),
-        };
-        let name = self.n.private_route_table();
-        self.push(private_route_table(), name, Spec::RouteTable(spec));
-        let port = aws::db_instance::PORT;
-        let spec = aws::security_group::Spec {
-            vpc: vpc(),
-            description: self.describe("database"),
-            ingress: db
-                .services
-                .iter()
-                .map(|s| tcp(port, Peer::Group(service_sg(s))))
-                .collect(),
-        };
-        self.push(
-            db_sg(),
-            self.n.db_security_group(),
-            Spec::SecurityGroup(spec),
-        );
-        let spec = aws::db_subnet_group::Spec {
-            description: self.describe("database subnets"),
-            subnets,
-        };
-        let name = self.n.db_subnet_group();
-        self.push(db_subnet_group(), name, Spec::DbSubnetGroup(spec));
-        let spec = aws::db_instance::Spec {
-            version: db.version.clone(),
-            size: db.size.clone(),
-            storage_gb: db.storage_gb as i32,
-            backup_days: db.backup_days as i32,
-            multi_az: db.multi_az,
-            deletion_protection: db.deletion_protection,
-            db_name: db.name.clone(),
-            user: db.user.clone(),
-            subnet_group: db_subnet_group(),
-            security_group: db_sg(),
-            snapshot: db.snapshot.clone(),
-            apply_now: db.apply_now,
-        };
-        self.push(db_instance(), self.n.db_instance(), Spec::DbInstance(spec));
-    }
-
     /// What every service uses: the task execution role, the cluster (and the account's ECS
     /// service-linked role, which it needs).
     fn shared(&mut self) {
@@ -359,42 +316,6 @@ impl Builder<'_> {
         out
     }
 
-    /// The load balancer, its listener and a target group per public service.
-    fn entry(&mut self) {
-        let public: Vec<_> = self.stack.services.values().filter(|s| s.public).collect();
-        if let Some(front) = public.first() {
-            let spec = aws::load_balancer::Spec {
-                subnets: self.subnets(),
-                security_group: alb_sg(),
-                gateway: igw(),
-            };
-            self.push(
-                load_balancer(),
-                self.n.load_balancer(),
-                Spec::LoadBalancer(spec),
-            );
-            let spec = aws::listener::Spec {
-                load_balancer: load_balancer(),
-                target_group: target_group(&front.name),
-            };
-            let name = format!("{}:80", self.n.load_balancer());
-            self.push(listener(), name, Spec::Listener(spec));
-        }
-        for svc in public {
-            let spec = Spec::TargetGroup(aws::target_group::Spec {
-                vpc: vpc(),
-                port: svc.port as i32,
-                health: health_check(&svc.health),
-                deregistration_delay: DEREGISTRATION_DELAY,
-            });
-            self.push(
-                target_group(&svc.name),
-                self.n.target_group(&svc.name),
-                spec,
-            );
-        }
-    }
-
     /// One service: its group, repository, logs, role, tokens, task definition and service.
     fn service(&mut self, name: &str, svc: &Service) {
         let (stack, facts, n) = (self.stack, self.facts, self.n.clone());
@@ -449,7 +370,9 @@ impl Builder<'_> {
             scaled: svc.scaling.is_some(),
             subnets: self.subnets(),
             security_group: service_sg(name),
-            target_group: svc.public.then(|| (target_group(name), listener())),
+            target_group: svc
+                .public
+                .then(|| (target_group(name), forwarding_listener(stack))),
             container: name.to_string(),
             port: svc.port as i32,
             grace_seconds: GRACE_SECONDS,
