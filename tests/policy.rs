@@ -25,11 +25,21 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
     let mut cfg = FaultConfig::new(moto.parse().unwrap(), 0, 0.0);
     cfg.ecs_emulation = false;
     let proxy = Proxy::start(cfg).await.unwrap();
-    // With autoscaling and a database, so their calls and the private network's are checked too.
+    // With autoscaling, a database and a domain, so their calls and the private network's
+    // are checked too.
     let p = Project::new(
         &moto,
         "    scaling: { min: 2, max: 4, cpu: 60, requests: 500 }\ndatabase:\n  version: \"18\"\n  services: [api]\n",
     );
+    let zone = format!("{}.example.com", p.name);
+    let r53 = common::clients(&moto).await.route53;
+    let made = r53
+        .create_hosted_zone()
+        .name(&zone)
+        .caller_reference(&p.name);
+    made.send().await.unwrap();
+    let yaml = std::fs::read_to_string(p.stack_file()).unwrap();
+    std::fs::write(p.stack_file(), format!("{yaml}domain: api.{zone}\n")).unwrap();
     let runs: [(&[&str], Cmd); 6] = [
         (&["up"], Cmd::Up),
         (&["status"], Cmd::Status),
@@ -53,7 +63,10 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
             if call.starts_with("rds:") {
                 seen_rds.push(call.clone());
             }
-            if call.starts_with("application-autoscaling:") {
+            if call.starts_with("application-autoscaling:")
+                || call.starts_with("acm:")
+                || call.starts_with("route53:")
+            {
                 seen_scaling.push(call.clone());
             }
             let allowed = permissions::all()
@@ -78,6 +91,9 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
         );
     }
     for want in [
+        "acm:RequestCertificate",
+        "acm:DeleteCertificate",
+        "route53:ChangeResourceRecordSets",
         "application-autoscaling:RegisterScalableTarget",
         "application-autoscaling:PutScalingPolicy",
         "application-autoscaling:DescribeScalingActivities",

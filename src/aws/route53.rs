@@ -147,11 +147,11 @@ pub fn change_of(action: ChangeAction, set: ResourceRecordSet) -> Change {
 }
 
 /// A CNAME record (ACM's validation record).
-pub fn cname(name: &str, value: &str) -> ResourceRecordSet {
+pub fn cname(name: &str, value: &str, ttl: i64) -> ResourceRecordSet {
     ResourceRecordSet::builder()
         .name(name)
         .r#type(RrType::Cname)
-        .ttl(300)
+        .ttl(ttl)
         .resource_records(
             ResourceRecord::builder()
                 .value(value)

@@ -146,6 +146,29 @@ pub fn classify(headers: &HeaderMap, path: &str, body: &[u8]) -> Call {
     call
 }
 
+/// Names a REST call of a service stackctl uses (Route 53, restXml) by its method and path, so
+/// it is counted and checked by action; it is still forwarded untouched, never faulted.
+pub fn name_rest(call: &mut Call, method: &str, path: &str) {
+    if call.protocol != Protocol::Other || call.service != "route53" {
+        return;
+    }
+    // /2013-04-01/<resource>[/<id>[/<sub>]]
+    let parts: Vec<&str> = path.trim_matches('/').split('/').skip(1).collect();
+    let action = match (method, parts.as_slice()) {
+        ("GET", ["hostedzonesbyname"]) => "ListHostedZonesByName",
+        ("GET", ["hostedzone"]) => "ListHostedZones",
+        ("POST", ["hostedzone"]) => "CreateHostedZone",
+        ("GET", ["hostedzone", _]) => "GetHostedZone",
+        ("DELETE", ["hostedzone", _]) => "DeleteHostedZone",
+        ("GET", ["hostedzone", _, "rrset"]) => "ListResourceRecordSets",
+        ("POST", ["hostedzone", _, "rrset"]) => "ChangeResourceRecordSets",
+        ("GET", ["change", _]) => "GetChange",
+        _ => return,
+    };
+    call.action = action.into();
+    call.mutating = !is_read_only(action);
+}
+
 /// Region and service from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...`.
 fn credential_scope(headers: &HeaderMap) -> (Option<String>, Option<String>) {
     let Some(auth) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
@@ -271,6 +294,21 @@ mod tests {
 
     #[test]
     fn other_is_left_alone() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/route53/aws4_request, SignedHeaders=host, Signature=x"
+                .parse()
+                .unwrap(),
+        );
+        let mut r = classify(&h, "/2013-04-01/hostedzone/Z1/rrset/", b"<xml/>");
+        name_rest(&mut r, "POST", "/2013-04-01/hostedzone/Z1/rrset/");
+        assert_eq!(r.key(), "route53:ChangeResourceRecordSets");
+        assert!(r.mutating);
+        let mut r = classify(&h, "/2013-04-01/hostedzonesbyname", b"");
+        name_rest(&mut r, "GET", "/2013-04-01/hostedzonesbyname");
+        assert_eq!(r.key(), "route53:ListHostedZonesByName");
+        assert!(!r.mutating);
         let c = classify(&HeaderMap::new(), "/moto-api/reset", b"");
         assert_eq!(c.protocol, Protocol::Other);
         assert_eq!(c.key(), "other:(rest)");

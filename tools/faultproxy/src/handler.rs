@@ -131,7 +131,8 @@ pub async fn handle(
 ) -> Result<Response<Body>, Dropped> {
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
-    let call = classify(&parts.headers, parts.uri.path(), &body);
+    let mut call = classify(&parts.headers, parts.uri.path(), &body);
+    crate::classify::name_rest(&mut call, parts.method.as_str(), parts.uri.path());
     let (seq, n) = shared.recorder().call(&call, shared.cfg.journal);
     tracing::debug!(seq, n, call = %call.key(), protocol = %call.protocol, "request");
     if call.protocol == Protocol::Other {

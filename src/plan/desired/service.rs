@@ -1,0 +1,131 @@
+//! Desired state of one service: its security group, repository, logs, task role, tokens,
+//! task definition, ECS service and autoscaling.
+
+use super::*;
+
+impl Builder<'_> {
+    /// One service: its group, repository, logs, role, tokens, task definition and service.
+    pub(super) fn service(&mut self, name: &str, svc: &Service) {
+        let (stack, facts, n) = (self.stack, self.facts, self.n.clone());
+        let ingress = if svc.public {
+            vec![tcp(svc.port as i32, Peer::Group(alb_sg()))]
+        } else {
+            vec![]
+        };
+        let spec = aws::security_group::Spec {
+            vpc: vpc(),
+            description: self.describe(&format!("service {name}")),
+            ingress,
+        };
+        self.push(
+            service_sg(name),
+            n.service_security_group(name),
+            Spec::SecurityGroup(spec),
+        );
+        if matches!(svc.source, Source::Build(_)) {
+            let spec = aws::ecr::Spec {
+                scan_on_push: true,
+                lifecycle_policy: lifecycle_policy(),
+            };
+            self.push(repository(name), n.repository(name), Spec::Repository(spec));
+        }
+        let spec = aws::logs::Spec {
+            retention_days: LOG_RETENTION_DAYS,
+        };
+        self.push(log_group(name), n.log_group(name), Spec::LogGroup(spec));
+        let spec = aws::iam::Spec {
+            path: role_path(stack),
+            trust_policy: trust_policy(facts),
+            managed: vec![],
+            inline: vec![],
+        };
+        self.push(task_role(name), n.task_role(name), Spec::Role(spec));
+        if svc.token {
+            self.tokens(name);
+        }
+        let spec = aws::task_definition::Spec {
+            def: task_def(stack, facts, svc),
+        };
+        self.push(
+            task_definition(name),
+            n.task_family(name),
+            Spec::TaskDefinition(spec),
+        );
+        let spec = ServiceSpec {
+            cluster: cluster(),
+            task_definition: task_definition(name),
+            desired: svc.desired as i32,
+            scaled: svc.scaling.is_some(),
+            subnets: self.subnets(),
+            security_group: service_sg(name),
+            target_group: svc
+                .public
+                .then(|| (target_group(name), forwarding_listener(stack))),
+            container: name.to_string(),
+            port: svc.port as i32,
+            grace_seconds: GRACE_SECONDS,
+        };
+        self.push(service(name), n.ecs_service(name), Spec::Service(spec));
+        if let Some(scaling) = &svc.scaling {
+            self.scaling(name, scaling);
+        }
+    }
+
+    /// A service's scalable target and target-tracking policies.
+    fn scaling(&mut self, name: &str, s: &crate::config::Scaling) {
+        use aws::scaling::{Metric, PolicySpec};
+        let n = &self.n;
+        let mut policies = Vec::new();
+        if let Some(cpu) = s.cpu {
+            policies.push(PolicySpec {
+                name: n.scaling_policy(name, "cpu"),
+                metric: Metric::Cpu,
+                target: cpu as i32,
+            });
+        }
+        if let Some(requests) = s.requests {
+            policies.push(PolicySpec {
+                name: n.scaling_policy(name, "requests"),
+                metric: Metric::Requests {
+                    load_balancer: load_balancer(),
+                    target_group: target_group(name),
+                },
+                target: requests as i32,
+            });
+        }
+        let spec = aws::scaling::Spec {
+            service: service(name),
+            role: scaling_service_linked_role(),
+            resource_id: n.scalable_target(name),
+            min: s.min as i32,
+            max: s.max as i32,
+            policies,
+        };
+        let target = n.scalable_target(name);
+        self.push(scaling(name), target, Spec::Scaling(spec));
+    }
+
+    /// The token's parameters: the current generation, and those still accepted.
+    fn tokens(&mut self, name: &str) {
+        let generations = self.facts.tokens.get(name).copied().unwrap_or(Generations {
+            current: 1,
+            ..Default::default()
+        });
+        let description = format!(
+            "API token of {}/{}/{name} (managed by stackctl)",
+            self.stack.name, self.stack.env
+        );
+        let kept = [
+            Some(generations.current),
+            generations.previous,
+            generations.retired,
+        ];
+        for g in kept.into_iter().flatten() {
+            let spec = aws::ssm::Spec {
+                description: description.clone(),
+            };
+            let parameter = self.n.token_parameter(name, g);
+            self.push(generations.key(name, g), parameter, Spec::Parameter(spec));
+        }
+    }
+}
