@@ -109,13 +109,6 @@ impl Names {
     pub fn scaling_policy(&self, service: &str, metric: &str) -> String {
         format!("{}-{service}-{metric}", self.prefix())
     }
-    /// RequestCertificate's idempotency token (at most 32 word characters): a retry after a
-    /// lost reply gets the same certificate, not a second one.
-    pub fn certificate_token(&self, domain: &str) -> String {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(format!("{}/{}/{domain}", self.stack, self.env));
-        hex::encode(&digest[..16])
-    }
     /// Whether an alias record's target is this stack's load balancer: ALB DNS names are
     /// `<name>-<id>.<region>.elb.amazonaws.com` (Route 53 may add `dualstack.` and the root's
     /// dot). The record is the stack's when it points there.

@@ -1,6 +1,6 @@
 //! Autoscaling against the emulator: `up` registers the service with Application Auto Scaling
 //! and puts its target-tracking policies; the count the scaler sets is never reset by a later
-//! `up` or deploy (0 writes when nothing else changed); `status` shows bounds and activities;
+//! `up`, deploy or token rotation (0 writes when nothing else changed); `status` shows bounds and activities;
 //! `down` removes policies and target.
 
 mod common;
@@ -122,6 +122,9 @@ async fn the_scaler_owns_the_count_and_up_never_fights_it() {
         deploy.stdout
     );
     assert_eq!(desired_count(&aws, &n).await, 5, "the deploy kept it");
+    // So does a token rotation (a new revision, rolled out).
+    timed(&p, &["rotate-token"]);
+    assert_eq!(desired_count(&aws, &n).await, 5, "the rotation kept it");
 
     // New bounds: updated in place; AWS moves the count into them.
     let yaml = std::fs::read_to_string(p.stack_file()).unwrap();

@@ -254,4 +254,15 @@ async fn up_serves_https_on_the_domain_and_down_gives_the_zone_back() {
         .send()
         .await
         .expect("the zone is the user's: never deleted");
+
+    // Up again at once (ACM keeps an idempotency token an hour: a new request must get a
+    // new certificate, not the deleted one), and down.
+    let again = timed(&p, &["up"]);
+    assert!(
+        again.stdout.contains(&format!("URL: https://{other}/")),
+        "{}",
+        again.stdout
+    );
+    timed(&p, &["down", "--yes"]);
+    assert_eq!(census(&moto, &p.name).await, empty());
 }

@@ -157,13 +157,10 @@ impl Resource for Certificate {
         }
     }
 
+    /// The certificate, then its validation record (a certificate ACM still holds keeps the
+    /// record it renews with), unless another certificate of the region for the name uses it.
     async fn delete(cx: &Cx<'_>, have: &Observed, state: &State) -> Result<(), AwsError> {
         let aws = cx.aws;
-        if let Some((name, value)) = &state.record
-            && !shared_record(aws, &have.id, &state.domain).await?
-        {
-            delete_record(aws, &state.zone, &state.domain, name, value).await?;
-        }
         // The listener that served it was deleted a moment ago: ACM may not know yet.
         retry(
             Backoff::PROPAGATION,
@@ -179,6 +176,11 @@ impl Resource for Certificate {
             },
         )
         .await?;
+        if let Some((name, value)) = &state.record
+            && !shared_record(aws, &have.id, &state.domain).await?
+        {
+            delete_record(aws, &state.zone, &state.domain, name, value).await?;
+        }
         Ok(())
     }
 }

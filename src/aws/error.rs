@@ -110,6 +110,8 @@ fn classify(code: &str, message: &str) -> Class {
             // RDS: DBSubnetGroupNotFoundFault, DBSnapshotNotFound is above.
             || c.ends_with("NotFoundFault")
             || c == "NoSuchEntity"
+            // Route 53: the zone a certificate's tag names was deleted.
+            || c == "NoSuchHostedZone"
             // DeleteService/UpdateService on a service already deleted.
             || c == "ServiceNotActiveException"
             // DetachInternetGateway: the attachment is not there.

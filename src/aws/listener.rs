@@ -171,7 +171,12 @@ impl Resource for Listener {
     fn summary(have: &State) -> String {
         match (&have.redirect, &have.target_group) {
             (Some(r), _) => format!("{}:{} → 301 https://{}", have.protocol, have.port, r.host),
-            _ => format!("{}:{}", have.protocol, have.port),
+            _ => match &have.ssl_policy {
+                Some(policy) if have.protocol == "HTTPS" => {
+                    format!("{}:{} {policy}", have.protocol, have.port)
+                }
+                _ => format!("{}:{}", have.protocol, have.port),
+            },
         }
     }
 
@@ -334,14 +339,28 @@ pub async fn find(
         .ctx("describe listeners of", lb)
         .ok_if_not_found()?;
     let Some(out) = out else { return Ok(vec![]) };
+    // :443 is the stack's only when stackctl made it (its tags say so): an HTTPS listener
+    // someone added by hand to a stack without a domain is left alone.
+    let https: Vec<String> = out
+        .listeners()
+        .iter()
+        .filter(|l| l.port() == Some(HTTPS_PORT))
+        .filter_map(|l| l.listener_arn().map(str::to_string))
+        .collect();
+    let owned = if https.is_empty() {
+        Vec::new()
+    } else {
+        super::elb::owned(aws, names, &https).await?
+    };
     Ok(out
         .listeners()
         .iter()
         .filter_map(|l| {
             let port = l.port()?;
+            let arn = l.listener_arn()?;
             let key = match port {
                 HTTP_PORT => desired::listener(),
-                HTTPS_PORT => desired::https_listener(),
+                HTTPS_PORT if owned.iter().any(|(a, _)| a == arn) => desired::https_listener(),
                 _ => return None,
             };
             let actions = l.default_actions();

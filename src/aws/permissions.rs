@@ -85,6 +85,9 @@ pub const ELB_TAGGED: &[&str] = &[
     "arn:{partition}:elasticloadbalancing:{region}:{account}:targetgroup/{stack}-{env}-*/*",
 ];
 
+/// The alarms target tracking makes for the stack's services: `TargetTracking-<resource id>-…`.
+pub const ALARMS: &[&str] =
+    &["arn:{partition}:cloudwatch:{region}:{account}:alarm:TargetTracking-service/{stack}-{env}/*"];
 pub const DB_SUBNET_GROUP: &[&str] =
     &["arn:{partition}:rds:{region}:{account}:subgrp:{stack}-{env}"];
 pub const DB_INSTANCE: &[&str] = &["arn:{partition}:rds:{region}:{account}:db:{stack}-{env}"];

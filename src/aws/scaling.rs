@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::kind::{Cx, Resource};
-use super::permissions::{Cmd, Permission, Scope};
+use super::permissions::{ALARMS, Cmd, Permission, Scope};
 use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
 use crate::plan::{Ids, Key, Kind, Observed};
@@ -122,7 +122,6 @@ impl Resource for Scaling {
     const SHARED: bool = false;
     // Application Auto Scaling's scalable targets have generated ARNs and its policies none:
     // nothing to scope by name (Service Authorization Reference, Application Auto Scaling).
-    // It makes the CloudWatch alarms of target tracking itself, with its service-linked role.
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -135,6 +134,12 @@ impl Resource for Scaling {
             ("application-autoscaling:PutScalingPolicy", Scope::Any, &[Up]),
             ("application-autoscaling:DeleteScalingPolicy", Scope::Any, &[Up, Down]),
             ("application-autoscaling:DeregisterScalableTarget", Scope::Any, &[Up, Down]),
+            // Target tracking makes and deletes its alarms on the caller's behalf, which needs
+            // these (ECS Developer Guide, "IAM permissions required for Amazon ECS service
+            // auto scaling").
+            ("cloudwatch:PutMetricAlarm", Scope::Arns("TargetTrackingAlarms", ALARMS), &[Up]),
+            ("cloudwatch:DescribeAlarms", Scope::Any, &[Up, Down]),
+            ("cloudwatch:DeleteAlarms", Scope::Arns("TargetTrackingAlarms", ALARMS), &[Up, Down]),
         ]
     };
 

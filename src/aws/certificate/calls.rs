@@ -13,15 +13,17 @@ use crate::aws::{Aws, AwsError, Ctx, Outcome, dns_record};
 use crate::names::{Names, TAG_ZONE};
 use crate::plan::{self, Key, Kind, Observed};
 
-/// Every certificate of the account in the region: (ARN, domain name).
-pub(super) async fn list(aws: &Aws) -> Result<Vec<(String, String)>, AwsError> {
+/// Every certificate of the account in the region: (ARN, the names it is for).
+pub(super) async fn list(aws: &Aws) -> Result<Vec<(String, Vec<String>)>, AwsError> {
     let mut all = Vec::new();
     let mut pages = aws.acm.list_certificates().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.ctx("list certificates", "of the region")?;
         for c in page.certificate_summary_list() {
             if let Some(arn) = c.certificate_arn() {
-                all.push((arn.to_string(), plain(c.domain_name().unwrap_or_default())));
+                let mut names: Vec<String> = c.domain_name().map(plain).into_iter().collect();
+                names.extend(c.subject_alternative_name_summaries().iter().map(|n| plain(n)));
+                all.push((arn.to_string(), names));
             }
         }
     }
@@ -44,6 +46,8 @@ pub(super) async fn describe(aws: &Aws, arn: &str) -> Result<Option<CertificateD
 /// The stack's certificates (by their tags), and the domain records they lead to.
 pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     let mut found = Vec::new();
+    // Two certificates of one name (a lost reply) lead to one record: read it once.
+    let mut looked = std::collections::BTreeSet::new();
     for (arn, _) in list(aws).await? {
         let tags = aws
             .acm
@@ -73,9 +77,11 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
         let domain = plain(c.domain_name().unwrap_or_default());
         let status = c.status().map(|s| s.as_str().to_string()).unwrap_or_default();
         let record = record_of(&c);
-        // Pending: is the record ACM waits for there? (Once issued, it is not read again.)
+        // Is the record ACM validates with there? Pending, ACM waits for it; issued, ACM
+        // renews with it. One ACM has not published yet counts as missing.
         let record_written = match (&record, status.as_str()) {
-            (Some((name, value)), "PENDING_VALIDATION") if !zone.is_empty() => Some(
+            (None, "PENDING_VALIDATION") => Some(false),
+            (Some((name, value)), "PENDING_VALIDATION" | "ISSUED") if !zone.is_empty() => Some(
                 route53::record(aws, &zone, name, RrType::Cname)
                     .await?
                     .is_some_and(|r| {
@@ -86,7 +92,7 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
             ),
             _ => None,
         };
-        if !zone.is_empty() {
+        if !zone.is_empty() && looked.insert((zone.clone(), domain.clone())) {
             found.extend(dns_record::find(aws, names, &zone, &domain).await?);
         }
         found.push(Observed {
@@ -132,7 +138,9 @@ pub(super) async fn request(aws: &Aws, names: &Names, key: &Key, spec: &Spec) ->
         .request_certificate()
         .domain_name(&spec.domain)
         .validation_method(ValidationMethod::Dns)
-        .idempotency_token(names.certificate_token(&spec.domain))
+        // One token per request: a retry of a lost reply gets the same certificate, and a
+        // request after `down` (ACM keeps a token an hour) a new one.
+        .idempotency_token(format!("{:032x}", rand::random::<u128>()))
         .set_tags(Some(tags))
         .send()
         .await
@@ -200,10 +208,10 @@ pub(super) async fn delete_record(
 /// Whether another certificate of the account for this name relies on the same record
 /// (`*.example.com` is validated by `example.com`'s).
 pub(super) async fn shared_record(aws: &Aws, arn: &str, domain: &str) -> Result<bool, AwsError> {
-    Ok(list(aws)
-        .await?
-        .iter()
-        .any(|(a, d)| a != arn && (d == domain || *d == format!("*.{domain}"))))
+    let wildcard = format!("*.{domain}");
+    Ok(list(aws).await?.iter().any(|(a, names)| {
+        a != arn && names.iter().any(|d| d == domain || *d == wildcard)
+    }))
 }
 
 /// Wait until ACM has issued the certificate, reporting its status; fails when ACM gives up
