@@ -158,7 +158,7 @@ fn settings() -> ImageSettings {
         ],
         labels: BTreeMap::from([("org.opencontainers.image.revision".into(), "abc".into())]),
         volumes: writable(),
-        created: oci::rfc3339(0),
+        created: stackctl::clock::rfc3339(0),
     }
 }
 
@@ -234,10 +234,19 @@ fn manifest_describes_config_and_layers_by_digest_and_size() {
 
 #[test]
 fn rfc3339_formats_epoch_seconds() {
-    assert_eq!(oci::rfc3339(0), "1970-01-01T00:00:00Z");
-    assert_eq!(oci::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-    assert_eq!(oci::rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
-    assert_eq!(oci::rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
+    assert_eq!(stackctl::clock::rfc3339(0), "1970-01-01T00:00:00Z");
+    assert_eq!(
+        stackctl::clock::rfc3339(951_782_400),
+        "2000-02-29T00:00:00Z"
+    );
+    assert_eq!(
+        stackctl::clock::rfc3339(1_700_000_000),
+        "2023-11-14T22:13:20Z"
+    );
+    assert_eq!(
+        stackctl::clock::rfc3339(4_102_444_799),
+        "2099-12-31T23:59:59Z"
+    );
 }
 
 #[test]

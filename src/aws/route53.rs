@@ -21,7 +21,8 @@ pub fn plain(name: &str) -> String {
 
 /// The public zone for `domain`: `pinned`, or the one whose name is its longest suffix.
 /// ListHostedZonesByName lists zones in order from a name, it does not filter by it (Route 53
-/// API Reference): each candidate is asked for with MaxItems 1 and its name compared.
+/// API Reference): each candidate is asked for with MaxItems 2 (a public and a private zone
+/// may share a name) and the names compared.
 pub async fn find_zone(aws: &Aws, domain: &str, pinned: Option<&str>) -> Result<Zone, AwsError> {
     let labels: Vec<&str> = domain.split('.').collect();
     let candidates: Vec<String> = match pinned {

@@ -61,6 +61,6 @@ pub async fn run(cli: &Cli, args: &LogsArgs) -> Result<ExitCode, Failure> {
 
 fn rfc3339_ms(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
-    let base = crate::image::oci::rfc3339(secs.max(0) as u64);
+    let base = crate::clock::rfc3339(secs.max(0) as u64);
     format!("{}.{:03}Z", base.trim_end_matches('Z'), ms.rem_euclid(1000))
 }

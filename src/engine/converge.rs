@@ -33,38 +33,25 @@ pub fn url_of(resources: &[Observed]) -> Option<String> {
 async fn certificate_ready(
     aws: &Aws,
     stack: &Stack,
-    seen: &[Observed],
+    seen: &observe::Observation,
     ids: &plan::Ids,
     progress: &Progress,
 ) -> Result<(), EngineError> {
-    let Some(d) = &stack.domain else {
+    let (Some(d), Some(zone)) = (&stack.domain, &seen.facts.zone) else {
         return Ok(());
     };
     let key = plan::desired::certificate(&d.name);
     let issued = seen
+        .resources
         .iter()
         .any(|o| o.key == key && matches!(&o.state, State::Certificate(c) if c.status == "ISSUED"));
     let (Some(arn), false) = (ids.get(&key), issued) else {
         return Ok(());
     };
-    let zone = seen
-        .iter()
-        .find_map(|o| match &o.state {
-            State::Certificate(c) if o.key == key => Some(c.zone.clone()),
-            _ => None,
-        })
-        .unwrap_or_default();
-    let zone = if zone.is_empty() {
-        crate::aws::route53::find_zone(aws, &d.name, d.zone.as_deref())
-            .await?
-            .id
-    } else {
-        zone
-    };
     let task = progress.start(format!("wait for the certificate of {}", d.name));
     let timeout = Duration::from_secs(u64::from(d.wait_minutes) * 60);
     let ready =
-        aws::certificate::wait_issued(aws, arn, &zone, timeout, |s| progress.update(&task, s))
+        aws::certificate::wait_issued(aws, arn, &zone.id, timeout, |s| progress.update(&task, s))
             .await;
     match &ready {
         Ok(()) => progress.finish(task, "issued"),
@@ -161,7 +148,7 @@ pub async fn converge(
             false => Ok(None),
         }
     };
-    let certificate = certificate_ready(aws, stack, &seen.resources, &ids, progress);
+    let certificate = certificate_ready(aws, stack, &seen, &ids, progress);
     let (ready, issued, pushed) = tokio::join!(database, certificate, push);
     pushed?;
     issued?;

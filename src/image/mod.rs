@@ -235,7 +235,7 @@ fn settings(spec: &BuildSpec, bin: &str, scratch: bool) -> oci::ImageSettings {
     if scratch {
         env.push(format!("SSL_CERT_FILE={}", layer::CA_BUNDLE));
     }
-    let created = oci::rfc3339(spec.source_date_epoch);
+    let created = crate::clock::rfc3339(spec.source_date_epoch);
     let labels = BTreeMap::from([
         (LABEL_REVISION.to_string(), spec.revision.clone()),
         (

@@ -103,8 +103,7 @@ async fn handle(
 ) -> Result<Response<Full<Bytes>>, String> {
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
-    let mut call = faultproxy::classify::classify(&parts.headers, parts.uri.path(), &body);
-    faultproxy::classify::name_rest(&mut call, parts.method.as_str(), parts.uri.path());
+    let call = faultproxy::classify::classify_request(&parts, &body);
     let mut lose = false;
     if call.mutating {
         let pass = {

@@ -5,9 +5,23 @@ use std::time::{Duration, Instant};
 use aws_sdk_rds::types::DbInstance as Instance;
 use serde::Serialize;
 
-use super::{PORT, State, on_off};
+use super::change::on_off;
+use super::{PORT, State};
 use crate::aws::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
+
+/// One of that name exists, without the stack's tags.
+pub(super) fn not_ours(name: &str) -> AwsError {
+    let mut e = AwsError::new(
+        "create",
+        format!("DB instance {name}"),
+        "an instance of that name exists and is not this stack's (it lacks the stack's stackctl:stack and stackctl:env tags)",
+    );
+    e.hint = Some(
+        "stackctl never takes over a database it did not make: use another stack or environment name, or rename that instance".into(),
+    );
+    e
+}
 
 /// The stack's instance, if any: `(identifier, state)`. One of that name without the stack's
 /// tags is not the stack's: never observed, so never changed or deleted.
@@ -271,27 +285,7 @@ pub async fn final_snapshots(aws: &Aws, names: &Names) -> Result<Vec<(String, St
 
 /// `YYYYMMDD-HHMMSS` in UTC, for snapshot names.
 pub(super) fn stamp() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    crate::clock::stamp(crate::clock::now_secs())
 }
 
 pub(super) fn major(v: &str) -> &str {

@@ -146,9 +146,16 @@ pub fn classify(headers: &HeaderMap, path: &str, body: &[u8]) -> Call {
     call
 }
 
+/// A request as the proxy sees it: [`classify`], with REST calls named by method and path.
+pub fn classify_request(parts: &http::request::Parts, body: &[u8]) -> Call {
+    let mut call = classify(&parts.headers, parts.uri.path(), body);
+    name_rest(&mut call, parts.method.as_str(), parts.uri.path());
+    call
+}
+
 /// Names a REST call of a service stackctl uses (Route 53, restXml) by its method and path, so
 /// it is counted and checked by action; it is still forwarded untouched, never faulted.
-pub fn name_rest(call: &mut Call, method: &str, path: &str) {
+fn name_rest(call: &mut Call, method: &str, path: &str) {
     if call.protocol != Protocol::Other || call.service != "route53" {
         return;
     }

@@ -1,6 +1,6 @@
 //! One request: classify, maybe inject, forward, learn, maybe rewrite.
 
-use crate::classify::{Call, Protocol, classify};
+use crate::classify::{Call, Protocol, classify_request};
 use crate::config::FaultConfig;
 use crate::decide::{self, Dice, Generic};
 use crate::stats::{FaultKind, FaultRecord, Recorder};
@@ -131,8 +131,7 @@ pub async fn handle(
 ) -> Result<Response<Body>, Dropped> {
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
-    let mut call = classify(&parts.headers, parts.uri.path(), &body);
-    crate::classify::name_rest(&mut call, parts.method.as_str(), parts.uri.path());
+    let call = classify_request(&parts, &body);
     let (seq, n) = shared.recorder().call(&call, shared.cfg.journal);
     tracing::debug!(seq, n, call = %call.key(), protocol = %call.protocol, "request");
     if call.protocol == Protocol::Other {
