@@ -38,6 +38,16 @@ impl Names {
     pub fn vpc(&self) -> String {
         self.prefix()
     }
+    /// The private DNS namespace (Cloud Map) the services others call are registered in.
+    /// `.internal` is reserved for private use (ICANN, 2024): it never clashes with a
+    /// public name.
+    pub fn namespace(&self) -> String {
+        format!("{}.internal", self.prefix())
+    }
+    /// The name service `service` answers to inside the VPC.
+    pub fn private_host(&self, service: &str) -> String {
+        format!("{service}.{}", self.namespace())
+    }
     pub fn subnet(&self, index: usize) -> String {
         format!("{}-public-{}", self.prefix(), index + 1)
     }

@@ -5,7 +5,9 @@
 //! and `down` must leave nothing. Seeds 1..=STACKCTL_FAULT_RUNS (default 6; the full
 //! campaign is `scripts/bench/faults.sh`, 50 runs; STACKCTL_FAULT_SEEDS=3,17 replays seeds).
 //! Even seeds deploy the production shape: a domain over HTTPS (its own hosted zone) and
-//! autoscaling, so ACM's, Route 53's and Application Auto Scaling's calls meet faults too.
+//! autoscaling, so ACM's, Route 53's and Application Auto Scaling's calls meet faults too;
+//! seeds 3, 7, 11… several services: a routed one the API calls by name (listener rules, the
+//! Cloud Map namespace and service).
 
 mod common;
 
@@ -72,20 +74,51 @@ async fn production_shape(moto: &str) -> Project {
     p
 }
 
+/// A project whose API calls a second service, `worker`, routed by path.
+fn several_services(moto: &str) -> Project {
+    let api = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("apps/api");
+    Project::new(
+        moto,
+        &format!(
+            "    calls: [worker]\n  worker: {{ build: {}, port: 8081, health: /status, public: {{ paths: [/worker/*] }} }}\n",
+            api.display()
+        ),
+    )
+}
+
 async fn one(moto: &str, seed: u64) -> Outcome {
     let full = seed.is_multiple_of(2);
+    let several = seed % 4 == 3;
     let p = if full {
         production_shape(moto).await
+    } else if several {
+        several_services(moto)
     } else {
         Project::new(moto, "")
     };
-    let want = if full {
+    let mut want = if full {
         let mut c = expected_with_domain();
         *c.get_mut("scaling").unwrap() += 1;
         c
     } else {
         expected()
     };
+    if several {
+        for kind in [
+            "sg",
+            "ecr",
+            "logs",
+            "role",
+            "taskdef",
+            "service",
+            "tg",
+            "routes",
+            "namespace",
+            "discovery",
+        ] {
+            *want.get_mut(kind).unwrap() += 1;
+        }
+    }
     let cfg = common::faults(moto, seed, RATE).with_profile(Profile::Realistic);
     let proxy = Proxy::start(cfg).await.unwrap();
     let mut problems = Vec::new();

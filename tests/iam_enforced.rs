@@ -117,29 +117,44 @@ fn widened(mut policy: Value, remove: Option<&str>) -> String {
     policy.to_string()
 }
 
-/// An IAM user holding only `policy`; its access key.
+/// An IAM user holding only `policy` (in as many managed policies as IAM's size limit
+/// needs); its access key.
 async fn user(aws: &stackctl::aws::Aws, name: &str, policy: String) -> (String, String) {
     aws.iam.create_user().user_name(name).send().await.unwrap();
-    let arn = aws
-        .iam
-        .create_policy()
-        .policy_name(name)
-        .policy_document(policy)
-        .send()
-        .await
-        .unwrap()
-        .policy()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
-    aws.iam
-        .attach_user_policy()
-        .user_name(name)
-        .policy_arn(arn)
-        .send()
-        .await
-        .unwrap();
+    let policy: Value = serde_json::from_str(&policy).unwrap();
+    let size = |v: &Value| v.to_string().chars().filter(|c| !c.is_whitespace()).count();
+    let mut chunks: Vec<Vec<Value>> = vec![vec![]];
+    for st in policy["Statement"].as_array().unwrap() {
+        let last = chunks.last_mut().unwrap();
+        last.push(st.clone());
+        if size(&serde_json::json!(last)) > 5800 && last.len() > 1 {
+            let st = last.pop().unwrap();
+            chunks.push(vec![st]);
+        }
+    }
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        let doc = serde_json::json!({ "Version": "2012-10-17", "Statement": chunk });
+        let arn = aws
+            .iam
+            .create_policy()
+            .policy_name(format!("{name}-{i}"))
+            .policy_document(doc.to_string())
+            .send()
+            .await
+            .unwrap()
+            .policy()
+            .unwrap()
+            .arn()
+            .unwrap()
+            .to_string();
+        aws.iam
+            .attach_user_policy()
+            .user_name(name)
+            .policy_arn(arn)
+            .send()
+            .await
+            .unwrap();
+    }
     let key = aws
         .iam
         .create_access_key()

@@ -25,11 +25,15 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
     let mut cfg = FaultConfig::new(moto.parse().unwrap(), 0, 0.0);
     cfg.ecs_emulation = false;
     let proxy = Proxy::start(cfg).await.unwrap();
-    // With autoscaling, a database and a domain, so their calls and the private network's
-    // are checked too.
+    // With autoscaling, a database, a domain, a routed service the API calls by name, so
+    // their calls and the private network's are checked too.
+    let api = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("apps/api");
     let p = Project::new(
         &moto,
-        "    scaling: { min: 2, max: 4, cpu: 60, requests: 500 }\ndatabase:\n  version: \"18\"\n  services: [api]\n",
+        &format!(
+            "    scaling: {{ min: 2, max: 4, cpu: 60, requests: 500 }}\n    calls: [worker]\n  worker: {{ build: {}, port: 8081, health: /status, public: {{ paths: [/worker/*] }} }}\ndatabase:\n  version: \"18\"\n  services: [api]\n",
+            api.display()
+        ),
     );
     let zone = format!("{}.example.com", p.name);
     let r53 = common::clients(&moto).await.route53;
@@ -66,6 +70,8 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
             if call.starts_with("application-autoscaling:")
                 || call.starts_with("acm:")
                 || call.starts_with("route53:")
+                || call.starts_with("servicediscovery:")
+                || call.contains("Rule")
             {
                 seen_scaling.push(call.clone());
             }
@@ -98,6 +104,13 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
         "application-autoscaling:PutScalingPolicy",
         "application-autoscaling:DescribeScalingActivities",
         "application-autoscaling:DeregisterScalableTarget",
+        "servicediscovery:CreatePrivateDnsNamespace",
+        "servicediscovery:GetOperation",
+        "servicediscovery:CreateService",
+        "servicediscovery:DeleteService",
+        "servicediscovery:DeleteNamespace",
+        "elasticloadbalancing:CreateRule",
+        "elasticloadbalancing:DeleteRule",
     ] {
         assert!(
             seen_scaling.iter().any(|c| c == want),

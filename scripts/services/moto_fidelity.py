@@ -25,7 +25,8 @@ what AWS does not is a bug in the double.
   makes it a new secret, so a client that never turns it on looks fine.
 
 Application Auto Scaling's fixes are in fidelity_scaling.py; ACM's, Route 53's and ELB's
-(certificates, records, HTTPS listeners) in fidelity_https.py; both imported here.
+(certificates, records, HTTPS listeners) in fidelity_https.py, ELB's rules in fidelity_rules.py; Cloud Map's (and ECS's
+registering tasks in it) in fidelity_discovery.py; all imported here.
 
 Usage: python3 moto_fidelity.py [moto.server options]
 """
@@ -42,7 +43,9 @@ from moto.iam.exceptions import LimitExceededException
 from moto.rds import models as rds_models
 from moto.server import main
 
-import fidelity_https  # noqa: F401  (patches on import)
+import fidelity_discovery  # noqa: F401  (patches on import)
+import fidelity_https  # noqa: F401
+import fidelity_rules  # noqa: F401
 import fidelity_scaling  # noqa: F401
 
 # How AWS spells the service in its service-linked role's name, where moto's rule differs.

@@ -99,6 +99,12 @@ macro_rules! resource_kinds {
                         $(Spec::$kind(s) => State::$kind(<$module::$kind as Resource>::converged(s, id))),*
                     }
                 }
+                /// What a plan lists under the creation of this resource.
+                pub fn details(&self) -> Vec<String> {
+                    match self {
+                        $(Spec::$kind(s) => <$module::$kind as Resource>::details(s)),*
+                    }
+                }
                 /// The settings `stackctl explain` shows besides the spec.
                 pub fn settings(&self, key: &Key) -> serde_json::Value {
                     match self {

@@ -45,6 +45,18 @@ impl AwsError {
         }
     }
 
+    /// Not done yet: what a wait retries ([`AwsError::is_pending`]).
+    pub fn pending(op: &'static str, target: impl Display) -> AwsError {
+        AwsError {
+            code: Some("Pending".into()),
+            ..AwsError::new(op, target, "not done yet")
+        }
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.code() == "Pending"
+    }
+
     pub fn code(&self) -> &str {
         self.code.as_deref().unwrap_or("")
     }

@@ -40,6 +40,11 @@ pub trait Resource {
     /// property differs. `ids`: the AWS ids of the stack's resources.
     fn diff(want: &Self::Spec, have: &Self::State, ids: &Ids) -> Result<Vec<Self::Fix>, String>;
 
+    /// Lines a plan shows under its creation (empty: the name says enough).
+    fn details(_spec: &Self::Spec) -> Vec<String> {
+        Vec::new()
+    }
+
     /// One line for `status` (empty: nothing worth saying).
     fn summary(_have: &Self::State) -> String {
         String::new()

@@ -4,7 +4,7 @@
 //! Application Load Balancer"), and :80 answering 301 to `https://<domain>/…`.
 
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, Certificate, ProtocolEnum, RedirectActionConfig,
+    Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, ProtocolEnum, RedirectActionConfig,
     RedirectActionStatusCodeEnum,
 };
 use serde::Serialize;
@@ -36,6 +36,8 @@ pub enum Forwarding {
     Forward { target_group: Key },
     /// 301 to `https://<host>:443/<path>?<query>`.
     Redirect { host: String },
+    /// 404 for what no rule routes (no service is the default public one).
+    NotFound,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -44,6 +46,8 @@ pub struct State {
     pub protocol: String,
     pub target_group: Option<String>,
     pub redirect: Option<Redirect>,
+    /// The status of a fixed response.
+    pub fixed: Option<String>,
     pub certificate: Option<String>,
     pub ssl_policy: Option<String>,
 }
@@ -75,6 +79,9 @@ impl std::fmt::Display for Fix {
 }
 
 pub const HTTP_PORT: i32 = 80;
+/// What the listener answers when no rule routes a request and no service is the default.
+pub const NOT_FOUND_STATUS: &str = "404";
+pub const NOT_FOUND_BODY: &str = "Not Found: no service of this stack serves this path\n";
 pub const HTTPS_PORT: i32 = 443;
 /// TLS 1.3 and 1.2 with hybrid post-quantum key exchange: what AWS recommends today.
 pub const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09";
@@ -148,6 +155,11 @@ impl Resource for Listener {
                     changed.push(format!("redirect to https://{host}"));
                 }
             }
+            Forwarding::NotFound => {
+                if have.fixed.as_deref() != Some(NOT_FOUND_STATUS) {
+                    changed.push(format!("answer {NOT_FOUND_STATUS} when no rule routes"));
+                }
+            }
         }
         if have.protocol != want.protocol().as_str() {
             changed.push(want.protocol().as_str().to_string());
@@ -171,6 +183,9 @@ impl Resource for Listener {
     fn summary(have: &State) -> String {
         match (&have.redirect, &have.target_group) {
             (Some(r), _) => format!("{}:{} → 301 https://{}", have.protocol, have.port, r.host),
+            (None, None) if have.fixed.is_some() => {
+                format!("{}:{} → {} unless routed", have.protocol, have.port, NOT_FOUND_STATUS)
+            }
             _ => match &have.ssl_policy {
                 Some(policy) if have.protocol == "HTTPS" => {
                     format!("{}:{} {policy}", have.protocol, have.port)
@@ -189,6 +204,9 @@ impl Resource for Listener {
                 let r = redirect_to(host);
                 json!({ "type": "redirect", "protocol": r.protocol, "port": r.port, "host": r.host, "path": r.path, "query": r.query, "status_code": r.status })
             }
+            Forwarding::NotFound => {
+                json!({ "type": "fixed-response", "status_code": NOT_FOUND_STATUS, "content_type": "text/plain" })
+            }
         };
         json!({
             "protocol": spec.protocol().as_str(),
@@ -206,12 +224,13 @@ impl Resource for Listener {
             protocol: spec.protocol().as_str().into(),
             target_group: match &spec.action {
                 Forwarding::Forward { target_group } => Some(id(target_group)),
-                Forwarding::Redirect { .. } => None,
+                _ => None,
             },
             redirect: match &spec.action {
                 Forwarding::Redirect { host } => Some(redirect_to(host)),
-                Forwarding::Forward { .. } => None,
+                _ => None,
             },
+            fixed: matches!(spec.action, Forwarding::NotFound).then(|| NOT_FOUND_STATUS.into()),
             certificate: spec.certificate.as_ref().map(id),
             ssl_policy: spec.certificate.as_ref().map(|_| SSL_POLICY.into()),
         }
@@ -305,6 +324,17 @@ fn settings_of(cx: &Cx<'_>, spec: &Spec) -> Result<(Action, Option<Vec<Certifica
             Action::builder()
                 .r#type(ActionTypeEnum::Redirect)
                 .redirect_config(config)
+                .build()
+        }
+        Forwarding::NotFound => {
+            let config = FixedResponseActionConfig::builder()
+                .status_code(NOT_FOUND_STATUS)
+                .content_type("text/plain")
+                .message_body(NOT_FOUND_BODY)
+                .build();
+            Action::builder()
+                .r#type(ActionTypeEnum::FixedResponse)
+                .fixed_response_config(config)
                 .build()
         }
     };

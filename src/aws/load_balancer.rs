@@ -115,7 +115,6 @@ impl Resource for LoadBalancer {
         })
     }
 
-    /// With its listeners, which are listed per load balancer.
     #[cfg(test)]
     fn converged(spec: &Spec, id: &dyn Fn(&Key) -> String) -> State {
         let mut subnet_ids: Vec<String> = spec.subnets.iter().map(id).collect();
@@ -128,11 +127,14 @@ impl Resource for LoadBalancer {
         }
     }
 
+    /// With its listeners and their rules, which are listed per load balancer.
     async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
         let lbs = find(aws, names).await?;
         let arn = lbs.first().map(|l| l.id.as_str());
         let listeners = listener::find(aws, names, arn).await?;
-        Ok([lbs, listeners].concat())
+        let arns: Vec<(Key, String)> = listeners.iter().map(|l| (l.key.clone(), l.id.clone())).collect();
+        let routes = super::routes::find(aws, names, &arns).await?;
+        Ok([lbs, listeners, routes].concat())
     }
 
     async fn create(cx: &Cx<'_>, key: &Key, _: &str, spec: &Spec) -> Result<String, AwsError> {

@@ -35,10 +35,13 @@ resource_kinds! {
     DbInstance(db_instance) => "db", "RDS instance";
     Parameter(ssm) => "ssm", "SSM parameter";
     Cluster(cluster) => "cluster", "ECS cluster";
+    Namespace(namespace) => "namespace", "private DNS namespace";
+    Discovery(discovery) => "discovery", "discovery service";
     Certificate(certificate) => "cert", "certificate";
     LoadBalancer(load_balancer) => "alb", "load balancer";
     TargetGroup(target_group) => "tg", "target group";
     Listener(listener) => "listener", "listener";
+    Routes(routes) => "routes", "listener rules";
     DnsRecord(dns_record) => "dns", "DNS record";
     TaskDefinition(task_definition) => "taskdef", "task definition";
     Service(service) => "service", "ECS service";
@@ -74,6 +77,7 @@ pub struct Aws {
     pub scaling: aws_sdk_applicationautoscaling::Client,
     pub acm: aws_sdk_acm::Client,
     pub route53: aws_sdk_route53::Client,
+    pub discovery: aws_sdk_servicediscovery::Client,
     pub calls: Calls,
     pub region: String,
 }
@@ -148,6 +152,7 @@ impl Aws {
             scaling: client!(aws_sdk_applicationautoscaling),
             acm: client!(aws_sdk_acm),
             route53: client!(aws_sdk_route53),
+            discovery: client!(aws_sdk_servicediscovery),
             calls,
             region,
         })

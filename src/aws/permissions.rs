@@ -77,11 +77,15 @@ pub const LISTENERS: &[&str] = &[
     "arn:{partition}:elasticloadbalancing:{region}:{account}:listener/app/{stack}-{env}/*/*",
     "arn:{partition}:elasticloadbalancing:{region}:{account}:loadbalancer/app/{stack}-{env}/*",
 ];
+pub const RULES: &[&str] = &[
+    "arn:{partition}:elasticloadbalancing:{region}:{account}:listener-rule/app/{stack}-{env}/*/*/*",
+];
 pub const TARGET_GROUPS: &[&str] =
     &["arn:{partition}:elasticloadbalancing:{region}:{account}:targetgroup/{stack}-{env}-*/*"];
 pub const ELB_TAGGED: &[&str] = &[
     "arn:{partition}:elasticloadbalancing:{region}:{account}:loadbalancer/app/{stack}-{env}/*",
     "arn:{partition}:elasticloadbalancing:{region}:{account}:listener/app/{stack}-{env}/*/*",
+    "arn:{partition}:elasticloadbalancing:{region}:{account}:listener-rule/app/{stack}-{env}/*/*/*",
     "arn:{partition}:elasticloadbalancing:{region}:{account}:targetgroup/{stack}-{env}-*/*",
 ];
 

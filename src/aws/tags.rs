@@ -41,7 +41,8 @@ infallible!(
 fallible!(
     aws_sdk_ecr::types::Tag,
     aws_sdk_iam::types::Tag,
-    aws_sdk_ssm::types::Tag
+    aws_sdk_ssm::types::Tag,
+    aws_sdk_servicediscovery::types::Tag
 );
 
 /// The tags of the stack's resource `key`, named `name`, as `T`s.

@@ -66,7 +66,7 @@ pub(super) fn domain(
             **w
         }
     };
-    if !f.services.values().any(|s| s.public) {
+    if !f.services.values().any(|s| s.is_public()) {
         issues.at(
             &span,
             "`domain` names the public entry point, but no service is `public: true`",

@@ -7,6 +7,9 @@ use marked_yaml::Spanned;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+mod forms;
+pub use forms::*;
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "stackctl stack.yaml")]
@@ -83,9 +86,16 @@ pub struct ServiceFile {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub health: Option<Spanned<String>>,
-    /// Served by the load balancer.
+    /// Served by the load balancer: `true` for every request no other service's route takes,
+    /// or `{ paths, host }` for the requests that match.
     #[serde(default)]
-    pub public: bool,
+    #[schemars(with = "Option<PublicSchema>")]
+    pub public: Option<PublicFile>,
+    /// Services this one calls by name inside the VPC (e.g. `[users]`): each is given
+    /// `<NAME>_URL`, and only these may reach the callee's port.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub calls: Vec<Spanned<String>>,
     /// `true`: the service gets an API token, kept in SSM Parameter Store as a SecureString
     /// and given to the container as `API_TOKEN` (and `API_TOKEN_PREVIOUS` during a rotation).
     #[serde(default)]
@@ -99,6 +109,13 @@ pub struct ServiceFile {
     /// only the starting count.
     #[serde(default)]
     pub scaling: Option<ScalingFile>,
+}
+
+impl ServiceFile {
+    /// Served by the load balancer, by default or by a route.
+    pub fn is_public(&self) -> bool {
+        !matches!(self.public, None | Some(PublicFile::On(false)))
+    }
 }
 
 /// `scaling:` of a service: Application Auto Scaling target tracking on ECS's task count.
@@ -174,121 +191,6 @@ pub struct DatabaseFile {
     pub apply: Option<Spanned<String>>,
 }
 
-/// `domain:`: `api.example.com`, or the mapping with the hosted zone and the wait. Read
-/// inside a `Spanned`, which gives a bare name its place in the file.
-#[derive(Debug)]
-pub enum DomainFile {
-    Name(String),
-    Full(Box<DomainMapFile>),
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DomainMapFile {
-    /// The name clients use, e.g. `api.example.com`.
-    #[schemars(with = "String")]
-    pub name: Spanned<String>,
-    /// The public Route 53 hosted zone to write the records in (e.g. `example.com`).
-    /// Default: the zone whose name is the longest suffix of `name`.
-    #[serde(default)]
-    #[schemars(with = "Option<String>")]
-    pub zone: Option<Spanned<String>>,
-    /// How long `up` waits for ACM to issue the certificate, 1 to 240 minutes. Default 30.
-    #[serde(default)]
-    #[schemars(with = "Option<u32>", range(min = 1, max = 240))]
-    pub wait_minutes: Option<Spanned<u32>>,
-}
-
-impl<'de> Deserialize<'de> for DomainFile {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DomainFile;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str(
-                    "a domain name like `api.example.com`, or `{ name, zone, wait_minutes }`",
-                )
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DomainFile, E> {
-                Ok(DomainFile::Name(v.to_string()))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> Result<DomainFile, A::Error> {
-                DomainMapFile::deserialize(serde::de::value::MapAccessDeserializer::new(m))
-                    .map(|d| DomainFile::Full(Box::new(d)))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// Schema only: what [`DomainFile`] accepts.
-#[derive(JsonSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-pub enum DomainSchema {
-    Name(String),
-    Full(Box<DomainMapFile>),
-}
-
-/// `token: true|false`, or the older spelling `token: { env: API_TOKEN }`, whose variable
-/// name was never configurable (the services read `API_TOKEN`): any other name is refused
-/// when validating.
-#[derive(Debug)]
-pub enum TokenFile {
-    On(bool),
-    Named(Spanned<String>),
-}
-
-impl<'de> Deserialize<'de> for TokenFile {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TokenFile;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("`true` or `false`")
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<TokenFile, E> {
-                Ok(TokenFile::On(v))
-            }
-            // YAML scalars reach `deserialize_any` as text.
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<TokenFile, E> {
-                match v {
-                    "true" => Ok(TokenFile::On(true)),
-                    "false" => Ok(TokenFile::On(false)),
-                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
-                }
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut m: A,
-            ) -> Result<TokenFile, A::Error> {
-                let mut env = None;
-                while let Some(key) = m.next_key::<String>()? {
-                    if key != "env" || env.is_some() {
-                        return Err(serde::de::Error::unknown_field(&key, &["env"]));
-                    }
-                    env = Some(m.next_value::<Spanned<String>>()?);
-                }
-                env.map(TokenFile::Named)
-                    .ok_or_else(|| serde::de::Error::missing_field("env"))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// Schema only: what [`TokenFile`] accepts.
-#[derive(JsonSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-pub enum TokenSchema {
-    On(bool),
-    /// Older spelling of `true`; `env` can only be `API_TOKEN`.
-    Named {
-        env: String,
-    },
-}
-
 /// An overlay: any subset of the base file's keys (validated after merging; here only
 /// the top-level keys are checked, hence the ignored values).
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -340,7 +242,8 @@ pub struct ServiceOverlaySchema {
     memory: Option<u32>,
     desired: Option<u32>,
     health: Option<String>,
-    public: Option<bool>,
+    public: Option<PublicSchema>,
+    calls: Option<Vec<String>>,
     token: Option<TokenSchema>,
     env: Option<BTreeMap<String, String>>,
     scaling: Option<ScalingOverlaySchema>,

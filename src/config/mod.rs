@@ -9,6 +9,7 @@ mod file;
 mod merge;
 mod model;
 mod network;
+pub mod routes;
 mod scaling;
 mod validate;
 
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 use marked_yaml::{LoadError, LoaderOptions, Node};
 
 pub use error::{ConfigError, ConfigIssue};
-pub use model::{Database, Domain, Network, Scaling, Service, Source, Stack, TOKEN_ENV};
+pub use model::{Database, Domain, Network, Route, Scaling, Service, Source, Stack, TOKEN_ENV};
 
 use crate::names::DEFAULT_ENV;
 use error::{Issues, did_you_mean};

@@ -78,11 +78,24 @@ pub struct Service {
     pub desired: u32,
     pub health: String,
     pub public: bool,
+    /// The requests the load balancer sends here; None for the default public service (and
+    /// private ones).
+    pub route: Option<Route>,
+    /// Services this one calls by name, given as `<NAME>_URL`.
+    pub calls: Vec<String>,
     /// Gets an API token, as [`TOKEN_ENV`].
     pub token: bool,
     pub env: BTreeMap<String, String>,
     /// Autoscaling; `desired` is then only the count a new service starts with.
     pub scaling: Option<Scaling>,
+}
+
+/// A public service's share of the load balancer's requests: those matching a path (any of
+/// `paths`) and, when given, the host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    pub paths: Vec<String>,
+    pub host: Option<String>,
 }
 
 /// Target tracking on a service's task count (Application Auto Scaling).

@@ -60,7 +60,7 @@ pub(super) fn scaling(
             ),
         );
     }
-    if let Some(r) = f.requests.as_ref().filter(|_| !s.public) {
+    if let Some(r) = f.requests.as_ref().filter(|_| !s.is_public()) {
         issues.at(
             r.span(),
             format!(

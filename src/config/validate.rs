@@ -48,26 +48,11 @@ pub fn resolve(
     let mut services = BTreeMap::new();
     for (name, s) in &f.services {
         let key = super::key_mark(node, Some(&format!("services.{name}")));
-        if let Some(svc) = service(name, key, s, dir, issues) {
+        if let Some(svc) = service(name, key, s, f.domain.is_some(), dir, issues) {
             services.insert(name.clone(), svc);
         }
     }
-    // The :80 listener forwards everything to one target group (no routing rules yet).
-    for name in f
-        .services
-        .iter()
-        .filter(|(_, s)| s.public)
-        .map(|(n, _)| n)
-        .skip(1)
-    {
-        let key = super::key_mark(node, Some(&format!("services.{name}")));
-        let hint = "keep `public: true` on one service; path-based routing between services is not supported yet";
-        issues.at_marker(
-            key,
-            format!("service `{name}` is a second public service"),
-            Some(hint.into()),
-        );
-    }
+    super::routes::across(f, node, issues);
     let database = f
         .database
         .as_ref()
@@ -153,6 +138,7 @@ fn service(
     name: &str,
     key: Option<Marker>,
     s: &ServiceFile,
+    domain: bool,
     dir: &Path,
     issues: &mut Issues,
 ) -> Option<Service> {
@@ -296,6 +282,7 @@ fn service(
         }
         env.insert(k.clone(), v.to_string());
     }
+    let route = super::routes::route(name, key, s, domain, issues);
     if issues.list.len() > before {
         return None;
     }
@@ -307,7 +294,9 @@ fn service(
         memory,
         desired,
         health,
-        public: s.public,
+        public: s.is_public(),
+        route,
+        calls: s.calls.iter().map(|c| c.to_string()).collect(),
         token,
         env,
         scaling,

@@ -84,6 +84,9 @@ pub fn service_changes(want: &ServiceSpec, have: &ServiceState, ids: &Ids) -> Ve
     {
         changed.push("load balancer".into());
     }
+    if want.registry.as_ref().map(id) != have.registry {
+        changed.push("service discovery".into());
+    }
     if target.is_some() && have.grace_seconds != want.grace_seconds {
         changed.push("grace period".into());
     }

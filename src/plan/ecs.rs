@@ -44,8 +44,10 @@ pub struct ServiceSpec {
     pub scaled: bool,
     pub subnets: Vec<Key>,
     pub security_group: Key,
-    /// Target group and the listener that must exist before ECS accepts it.
+    /// Target group and the listener (or rules) that must exist before ECS accepts it.
     pub target_group: Option<(Key, Key)>,
+    /// The Cloud Map service ECS registers its tasks in, when others call it.
+    pub registry: Option<Key>,
     pub container: String,
     pub port: i32,
     pub grace_seconds: i32,
@@ -63,6 +65,7 @@ pub struct ServiceState {
     pub security_groups: Vec<String>,
     pub public_ip: bool,
     pub target_group: Option<String>,
+    pub registry: Option<String>,
     pub container: Option<String>,
     pub port: Option<i32>,
     pub grace_seconds: i32,

@@ -178,7 +178,12 @@ pub fn split_deploys(plan: &Plan) -> (Plan, Plan) {
     let deploys = |c: &Change| {
         matches!(
             c.kind,
-            Kind::Listener | Kind::DnsRecord | Kind::TaskDefinition | Kind::Service | Kind::Scaling
+            Kind::Listener
+                | Kind::Routes
+                | Kind::DnsRecord
+                | Kind::TaskDefinition
+                | Kind::Service
+                | Kind::Scaling
         ) || is_delete(c)
     };
     let (second, first): (Vec<_>, Vec<_>) = plan.changes.iter().cloned().partition(deploys);
@@ -207,5 +212,7 @@ mod tests_deploy;
 mod tests_domain;
 #[cfg(test)]
 mod tests_order;
+#[cfg(test)]
+mod tests_routes;
 #[cfg(test)]
 mod tests_scaling;

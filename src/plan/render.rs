@@ -21,6 +21,9 @@ pub fn render_text(plan: &Plan) -> String {
             c.key
         );
         match &c.action {
+            Action::Create { spec } => spec.details().iter().for_each(|d| {
+                let _ = writeln!(out, "    {d}");
+            }),
             Action::Update { fixes } => fixes.iter().for_each(|f| {
                 let _ = writeln!(out, "    {f}");
             }),

@@ -39,6 +39,13 @@ pub fn task_def(stack: &Stack, facts: &Facts, svc: &Service) -> TaskDef {
             secrets.insert(format!("{TOKEN_ENV}_PREVIOUS"), arn(p));
         }
     }
+    // Each service it calls, by the name it has inside the VPC.
+    for callee in &svc.calls {
+        if let Some(c) = stack.services.get(callee) {
+            let url = format!("http://{}:{}", n.private_host(callee), c.port);
+            environment.insert(crate::config::routes::url_var(callee), url);
+        }
+    }
     database(stack, facts, svc, &mut environment, &mut secrets);
     let built = matches!(svc.source, Source::Build(_));
     let image = facts.images.get(name);

@@ -28,18 +28,25 @@ use stackctl::aws::Aws;
 /// What a task reads when it starts: the emulated control plane (moto), and the host names the
 /// data plane answers for (an RDS endpoint's address → the loopback address serving it).
 pub struct ControlPlane {
-    pub aws: Aws,
+    pub aws: std::sync::Arc<Aws>,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub hosts: Mutex<Vec<(String, String)>>,
+    /// The tasks started for an ECS service ([`super::discovery::run`]), by service name.
+    pub running: super::discovery::Running,
 }
 
 impl ControlPlane {
     pub async fn new(endpoint: &str) -> ControlPlane {
         ControlPlane {
-            aws: super::clients(endpoint).await,
+            aws: std::sync::Arc::new(super::clients(endpoint).await),
             secrets: super::secrets_manager(endpoint).await,
             hosts: Mutex::new(Vec::new()),
+            running: Default::default(),
         }
+    }
+
+    pub fn aws_handle(&self) -> std::sync::Arc<Aws> {
+        self.aws.clone()
     }
 }
 
@@ -53,10 +60,19 @@ pub struct Task {
     pub health_command: Vec<String>,
     stop_timeout: i32,
     _volumes: tempfile::TempDir,
+    /// The ECS service it was started for, in the running tasks it leaves when dropped.
+    pub(crate) service: Option<(super::discovery::Running, String)>,
 }
 
 impl Drop for Task {
     fn drop(&mut self) {
+        if let Some((running, name)) = &self.service {
+            let mut running = running.lock().unwrap();
+            running
+                .entry(name.clone())
+                .or_default()
+                .retain(|p| *p != self.port);
+        }
         let _ = Command::new("podman")
             .args(["rm", "--force", "--time", "0", &self.name])
             .output();
@@ -131,7 +147,7 @@ pub async fn secrets(
 }
 
 /// The task definition's (only) container.
-async fn container(aws: &Aws, task_definition: &str) -> ContainerDefinition {
+pub(crate) async fn container(aws: &Aws, task_definition: &str) -> ContainerDefinition {
     let td = aws
         .ecs
         .describe_task_definition()
@@ -143,7 +159,7 @@ async fn container(aws: &Aws, task_definition: &str) -> ContainerDefinition {
 }
 
 /// Resolves the container's `secrets` as ECS does when a task starts.
-async fn resolve(
+pub(crate) async fn resolve(
     cp: &ControlPlane,
     c: &ContainerDefinition,
 ) -> Result<Vec<(String, String)>, String> {
@@ -338,6 +354,7 @@ pub async fn start_with_hosts(
             .unwrap_or_default(),
         stop_timeout: c.stop_timeout().unwrap_or(DEFAULT_STOP_TIMEOUT),
         _volumes: volumes,
+        service: None,
     };
     let client = reqwest::Client::new();
     for _ in 0..300 {

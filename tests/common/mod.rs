@@ -4,6 +4,7 @@
 pub mod arn_scope;
 pub mod census;
 pub mod dataplane;
+pub mod discovery;
 pub mod front;
 pub mod gate;
 pub mod rds;
@@ -69,6 +70,23 @@ impl Project {
         let yaml = format!(
             "name: {name}\nregion: us-east-1\nnetwork: {{ cidr: 10.42.0.0/16, azs: 2 }}\nservices:\n  api:\n    build: {}\n    port: 8080\n    desired: 2\n    health: /status\n    public: true\n    token: true\n{extra}",
             api.display()
+        );
+        std::fs::write(dir.path().join("stack.yaml"), yaml).unwrap();
+        Project {
+            dir,
+            name,
+            endpoint: endpoint.to_string(),
+        }
+    }
+
+    /// A stack of `services` (the `services:` block; `{api}` is the API's package directory).
+    pub fn with_services(endpoint: &str, services: &str) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        let name = unique_name();
+        let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("apps/api");
+        let services = services.replace("{api}", &api.display().to_string());
+        let yaml = format!(
+            "name: {name}\nregion: us-east-1\nnetwork: {{ cidr: 10.42.0.0/16, azs: 2 }}\nservices:\n{services}"
         );
         std::fs::write(dir.path().join("stack.yaml"), yaml).unwrap();
         Project {

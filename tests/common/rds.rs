@@ -214,7 +214,7 @@ async fn password(cp: &ControlPlane, secret_arn: &str) -> String {
 }
 
 /// A listener on `port` at a loopback address no one else uses (127.0.0.0/8 is all loopback).
-async fn listen(port: u16) -> (TcpListener, Ipv4Addr) {
+pub(crate) async fn listen(port: u16) -> (TcpListener, Ipv4Addr) {
     for _ in 0..200 {
         let address = Ipv4Addr::new(
             127,

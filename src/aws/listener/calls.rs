@@ -73,6 +73,11 @@ pub async fn find(
                         .find_map(|a| a.target_group_arn())
                         .map(str::to_string),
                     redirect,
+                    fixed: actions
+                        .iter()
+                        .find_map(|a| a.fixed_response_config())
+                        .and_then(|f| f.status_code())
+                        .map(str::to_string),
                     certificate: l
                         .certificates()
                         .first()

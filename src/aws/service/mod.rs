@@ -63,6 +63,7 @@ impl Resource for Service {
         if let Some((tg, listener)) = &s.target_group {
             d.extend([tg.clone(), listener.clone()]);
         }
+        d.extend(s.registry.iter().cloned());
         d
     }
 
@@ -118,6 +119,7 @@ impl Resource for Service {
             security_groups: vec![id(&spec.security_group)],
             public_ip: true,
             target_group: spec.target_group.as_ref().map(|(tg, _)| id(tg)),
+            registry: spec.registry.as_ref().map(id),
             container: Some(spec.container.clone()),
             port: Some(spec.port),
             grace_seconds: spec.grace_seconds,
@@ -253,6 +255,7 @@ pub async fn create(
             .platform_version(PLATFORM_VERSION)
             .network_configuration(s.network())
             .set_load_balancers(Some(s.load_balancers()))
+            .set_service_registries(Some(s.registries()))
             .set_health_check_grace_period_seconds(s.grace())
             .deployment_configuration(deployment_configuration())
             .propagate_tags(PROPAGATE_TAGS)
@@ -304,6 +307,7 @@ pub async fn update(aws: &Aws, names: &Names, arn: &str, s: &Settings<'_>) -> Re
             .set_desired_count((!s.scaled).then_some(s.desired))
             .network_configuration(s.network())
             .set_load_balancers(Some(s.load_balancers()))
+            .set_service_registries(Some(s.registries()))
             .set_health_check_grace_period_seconds(s.grace())
             .deployment_configuration(deployment_configuration())
             .send()

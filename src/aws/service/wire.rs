@@ -3,7 +3,7 @@
 
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
-    LoadBalancer, NetworkConfiguration, Service as EcsService,
+    LoadBalancer, NetworkConfiguration, Service as EcsService, ServiceRegistry,
 };
 
 use super::ASSIGN_PUBLIC_IP;
@@ -30,6 +30,11 @@ pub(super) fn state(s: &EcsService) -> ServiceState {
             .unwrap_or_default(),
         public_ip: vpc.and_then(|v| v.assign_public_ip()) == Some(&AssignPublicIp::Enabled),
         target_group: lb.and_then(|l| l.target_group_arn()).map(str::to_string),
+        registry: s
+            .service_registries()
+            .first()
+            .and_then(|r| r.registry_arn())
+            .map(str::to_string),
         container: lb.and_then(|l| l.container_name()).map(str::to_string),
         port: lb.and_then(|l| l.container_port()),
         grace_seconds: s.health_check_grace_period_seconds().unwrap_or_default(),
@@ -69,6 +74,7 @@ pub struct Settings<'a> {
     pub subnets: Vec<String>,
     pub security_group: String,
     pub target_group: Option<String>,
+    pub registry: Option<String>,
     pub container: &'a str,
     pub port: i32,
     pub grace_seconds: i32,
@@ -88,6 +94,7 @@ impl<'s> Settings<'s> {
                 .as_ref()
                 .map(|(tg, _)| cx.id(tg))
                 .transpose()?,
+            registry: s.registry.as_ref().map(|r| cx.id(r)).transpose()?,
             container: &s.container,
             port: s.port,
             grace_seconds: s.grace_seconds,
@@ -115,6 +122,14 @@ impl<'s> Settings<'s> {
                     .container_port(self.port)
                     .build()
             })
+            .collect()
+    }
+    /// A records for the tasks' addresses (awsvpc): the registry alone, no port (ECS API
+    /// Reference, "ServiceRegistry"). Empty removes it.
+    pub(super) fn registries(&self) -> Vec<ServiceRegistry> {
+        self.registry
+            .iter()
+            .map(|arn| ServiceRegistry::builder().registry_arn(arn).build())
             .collect()
     }
     pub(super) fn grace(&self) -> Option<i32> {

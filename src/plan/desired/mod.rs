@@ -12,8 +12,8 @@ use crate::config::{Service, Source, Stack};
 use crate::names::Names;
 
 mod database;
-mod entry;
-mod service;
+pub mod entry;
+pub mod service;
 
 /// Facts read from AWS that desired state depends on.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +90,12 @@ pub fn scaling_service_linked_role() -> Key {
 pub fn scaling(svc: &str) -> Key {
     Key::new(Kind::Scaling, svc)
 }
+pub fn namespace() -> Key {
+    Key::new(Kind::Namespace, "main")
+}
+pub fn discovery(svc: &str) -> Key {
+    Key::new(Kind::Discovery, svc)
+}
 pub fn cluster() -> Key {
     Key::new(Kind::Cluster, "main")
 }
@@ -105,7 +111,11 @@ pub fn listener() -> Key {
 pub fn https_listener() -> Key {
     Key::new(Kind::Listener, "https")
 }
-/// The listener that forwards to the public service: HTTPS with a domain.
+/// The stack's rules on listener `listener` (`http`, `https`).
+pub fn routes(listener: &str) -> Key {
+    Key::new(Kind::Routes, listener)
+}
+/// The listener that forwards to the public services: HTTPS with a domain.
 pub fn forwarding_listener(stack: &Stack) -> Key {
     if stack.domain.is_some() {
         https_listener()
@@ -165,6 +175,7 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
     b.network();
     b.database();
     b.shared();
+    b.namespace();
     b.entry();
     for (name, svc) in &stack.services {
         b.service(name, svc);

@@ -7,11 +7,19 @@ impl Builder<'_> {
     /// One service: its group, repository, logs, role, tokens, task definition and service.
     pub(super) fn service(&mut self, name: &str, svc: &Service) {
         let (stack, facts, n) = (self.stack, self.facts, self.n.clone());
-        let ingress = if svc.public {
-            vec![tcp(svc.port as i32, Peer::Group(alb_sg()))]
+        let port = svc.port as i32;
+        let mut ingress = if svc.public {
+            vec![tcp(port, Peer::Group(alb_sg()))]
         } else {
             vec![]
         };
+        // Only the services that declare they call this one reach its port.
+        let callers = callers(stack, name);
+        ingress.extend(
+            callers
+                .iter()
+                .map(|c| tcp(port, Peer::Group(service_sg(c)))),
+        );
         let spec = aws::security_group::Spec {
             vpc: vpc(),
             description: self.describe(&format!("service {name}")),
@@ -43,6 +51,14 @@ impl Builder<'_> {
         if svc.token {
             self.tokens(name);
         }
+        let registry = (!callers.is_empty()).then(|| discovery(name));
+        if let Some(key) = &registry {
+            let spec = aws::discovery::Spec {
+                namespace: namespace(),
+                ttl: aws::discovery::TTL,
+            };
+            self.push(key.clone(), name.to_string(), Spec::Discovery(spec));
+        }
         let spec = aws::task_definition::Spec {
             def: task_def(stack, facts, svc),
         };
@@ -60,14 +76,23 @@ impl Builder<'_> {
             security_group: service_sg(name),
             target_group: svc
                 .public
-                .then(|| (target_group(name), forwarding_listener(stack))),
+                .then(|| (target_group(name), entry::attached_by(stack, svc))),
+            registry,
             container: name.to_string(),
-            port: svc.port as i32,
+            port,
             grace_seconds: GRACE_SECONDS,
         };
         self.push(service(name), n.ecs_service(name), Spec::Service(spec));
         if let Some(scaling) = &svc.scaling {
             self.scaling(name, scaling);
+        }
+    }
+
+    /// The private DNS namespace, when a service calls another.
+    pub(super) fn namespace(&mut self) {
+        if self.stack.services.values().any(|s| !s.calls.is_empty()) {
+            let spec = aws::namespace::Spec { vpc: vpc() };
+            self.push(namespace(), self.n.namespace(), Spec::Namespace(spec));
         }
     }
 
@@ -128,4 +153,14 @@ impl Builder<'_> {
             self.push(generations.key(name, g), parameter, Spec::Parameter(spec));
         }
     }
+}
+
+/// The services that call `name`.
+pub fn callers<'a>(stack: &'a Stack, name: &str) -> Vec<&'a str> {
+    stack
+        .services
+        .values()
+        .filter(|s| s.calls.iter().any(|c| c == name))
+        .map(|s| s.name.as_str())
+        .collect()
 }

@@ -1,0 +1,188 @@
+//! The rules' calls: applying the steps to a listener, reading its rules, deleting one.
+
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, HostHeaderConditionConfig, PathPatternConditionConfig,
+    RuleCondition, RulePriorityPair,
+};
+
+use super::{RuleSpec, RuleState, Spec, State, steps};
+use crate::aws::kind::Cx;
+use crate::aws::{Aws, AwsError, Ctx, Outcome};
+use crate::names::Names;
+use crate::plan::{Key, Observed};
+
+pub(super) async fn apply(
+    cx: &Cx<'_>,
+    key: &Key,
+    listener: &str,
+    want: &Spec,
+    have: &State,
+) -> Result<(), AwsError> {
+    let id = |k: &Key| cx.id(k).ok();
+    let s = steps(&want.rules, &have.rules, &id);
+    for r in &s.delete {
+        delete_rule(cx.aws, &r.arn).await?;
+    }
+    if !s.reorder.is_empty() {
+        let pairs = s
+            .reorder
+            .iter()
+            .map(|(arn, p)| RulePriorityPair::builder().rule_arn(arn).priority(*p).build());
+        cx.aws
+            .elb
+            .set_rule_priorities()
+            .set_rule_priorities(Some(pairs.collect()))
+            .send()
+            .await
+            .ctx("reorder rules of", listener)?;
+    }
+    for (h, w) in &s.modify {
+        cx.aws
+            .elb
+            .modify_rule()
+            .rule_arn(&h.arn)
+            .set_conditions(Some(conditions(w)))
+            .actions(forward(cx.id(&w.target_group)?))
+            .send()
+            .await
+            .ctx("modify rule", &h.arn)?;
+    }
+    for w in &s.create {
+        let tags = crate::aws::tags(cx.names, &key.0, &w.service)?;
+        cx.aws
+            .elb
+            .create_rule()
+            .listener_arn(listener)
+            .priority(w.priority)
+            .set_conditions(Some(conditions(w)))
+            .actions(forward(cx.id(&w.target_group)?))
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .ctx("create rule for", &w.service)?;
+    }
+    Ok(())
+}
+
+fn forward(target_group: String) -> Action {
+    Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .target_group_arn(target_group)
+        .build()
+}
+
+fn conditions(r: &RuleSpec) -> Vec<RuleCondition> {
+    let mut c = Vec::new();
+    if let Some(h) = &r.host {
+        let config = HostHeaderConditionConfig::builder().values(h).build();
+        c.push(
+            RuleCondition::builder()
+                .field("host-header")
+                .host_header_config(config)
+                .build(),
+        );
+    }
+    if !r.paths.is_empty() {
+        let config = PathPatternConditionConfig::builder()
+            .set_values(Some(r.paths.clone()))
+            .build();
+        c.push(
+            RuleCondition::builder()
+                .field("path-pattern")
+                .path_pattern_config(config)
+                .build(),
+        );
+    }
+    c
+}
+
+pub(super) async fn delete_rule(aws: &Aws, arn: &str) -> Result<(), AwsError> {
+    aws.elb
+        .delete_rule()
+        .rule_arn(arn)
+        .send()
+        .await
+        .ctx("delete rule", arn)
+        .ok_if_not_found()?;
+    Ok(())
+}
+
+/// The stack's rules on each of `listeners` (observed listener keys and ARNs): one resource
+/// per listener that has any.
+pub async fn find(
+    aws: &Aws,
+    names: &Names,
+    listeners: &[(Key, String)],
+) -> Result<Vec<Observed>, AwsError> {
+    let mut out = Vec::new();
+    for (listener, arn) in listeners {
+        let described = aws
+            .elb
+            .describe_rules()
+            .listener_arn(arn)
+            .send()
+            .await
+            .ctx("describe rules of", arn)
+            .ok_if_not_found()?;
+        let Some(described) = described else { continue };
+        let rules: Vec<_> = described
+            .rules()
+            .iter()
+            .filter(|r| r.is_default() != Some(true))
+            .collect();
+        if rules.is_empty() {
+            continue;
+        }
+        let arns: Vec<String> = rules.iter().filter_map(|r| r.rule_arn()).map(str::to_string).collect();
+        let Some((_, which)) = listener.0.split_once('/') else { continue };
+        let key = crate::plan::desired::routes(which);
+        let owned = crate::aws::elb::owned(aws, names, &arns).await?;
+        let mut state = State { rules: vec![] };
+        for r in rules {
+            let Some(arn) = r.rule_arn() else { continue };
+            if !owned.iter().any(|(a, k)| a == arn && *k == key.0) {
+                continue;
+            }
+            state.rules.push(rule_state(r, arn));
+        }
+        if state.rules.is_empty() {
+            continue;
+        }
+        out.push(Observed {
+            key,
+            id: arn.clone(),
+            name: format!("{}:rules", names.load_balancer()),
+            state: crate::plan::State::Routes(state),
+        });
+    }
+    Ok(out)
+}
+
+fn rule_state(r: &aws_sdk_elasticloadbalancingv2::types::Rule, arn: &str) -> RuleState {
+    let mut paths = Vec::new();
+    let mut host = None;
+    for c in r.conditions() {
+        match c.field() {
+            Some("path-pattern") => {
+                let v = c.path_pattern_config().map(|p| p.values().to_vec());
+                paths.extend(v.unwrap_or_else(|| c.values().to_vec()));
+            }
+            Some("host-header") => {
+                let v = c.host_header_config().map(|h| h.values().to_vec());
+                host = v.unwrap_or_else(|| c.values().to_vec()).into_iter().next();
+            }
+            _ => {}
+        }
+    }
+    RuleState {
+        arn: arn.to_string(),
+        priority: r.priority().and_then(|p| p.parse().ok()).unwrap_or(0),
+        paths,
+        host,
+        target_group: r
+            .actions()
+            .iter()
+            .find_map(|a| a.target_group_arn())
+            .map(str::to_string),
+    }
+}
