@@ -192,3 +192,53 @@ async fn routes_private_names_and_callers_only() {
     timed(&p, &["down", "--yes"]);
     assert_eq!(census(&moto, &n).await, empty());
 }
+
+/// The reply to each write that makes or removes the routing and the private names is lost
+/// after AWS committed it, so stackctl retries: `up` still ends with one of each (a namespace
+/// made by the lost attempt is taken as the stack's: NamespaceAlreadyExists), and `down`
+/// still leaves nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_reply_to_a_routing_or_discovery_write_never_duplicates() {
+    let Some(moto) = moto() else { return };
+    let cases = [
+        (
+            "servicediscovery:CreatePrivateDnsNamespace",
+            "servicediscovery:DeleteNamespace",
+        ),
+        (
+            "servicediscovery:CreateService",
+            "servicediscovery:DeleteService",
+        ),
+        (
+            "elasticloadbalancing:CreateRule",
+            "elasticloadbalancing:DeleteRule",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (up_action, down_action) in cases {
+        let p = Project::with_services(&moto, SERVICES);
+        let gate = common::gate::Gate::losing_reply(&moto, up_action, 1).await;
+        let up = p.run_via(&gate.url(), &["up"]);
+        let plan = p.run(&["plan", "--detailed-exitcode"]);
+        let made = census(&moto, &p.name).await;
+        if up.code != 0 || plan.code != 0 || made != expected_three() {
+            failures.push(format!(
+                "{up_action}: {}\n{}\n{}",
+                common::census::short(&made),
+                plan.stdout,
+                up.all()
+            ));
+        }
+        let gate = common::gate::Gate::losing_reply(&moto, down_action, 1).await;
+        let down = p.run_via(&gate.url(), &["down", "--yes", "--force-unlock"]);
+        let left = census(&moto, &p.name).await;
+        if down.code != 0 || left != empty() {
+            failures.push(format!(
+                "{down_action}: left {}\n{}",
+                common::census::short(&left),
+                down.all()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

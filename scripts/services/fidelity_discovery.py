@@ -15,12 +15,18 @@ discovery to connect Amazon ECS services with DNS names"):
   private IPv4 address as AWS_INSTANCE_IPV4) and deregisters them only once the tasks have
   stopped, some time after DeleteService: here MOTO_ECS_DRAIN_SECONDS (default 3). moto's ECS
   registers nothing, so a Cloud Map service could be deleted at once.
+- CreateService: names are unique in a namespace; a retry with the same CreatorRequestId
+  returns the service made, any other request of that name is ServiceAlreadyExists (with its
+  ServiceId). moto makes a duplicate.
+- CreatePrivateDnsNamespace of a name the VPC already has is NamespaceAlreadyExists with the
+  existing namespace's id (moto: ConflictingDomainExists, not in Cloud Map's API).
 - A task's target group must be attached to a load balancer (a listener's default action or
   a rule) before ECS accepts it ("The target group with targetGroupArn ... does not have an
   associated load balancer", InvalidParameterException); moto's ECS accepts any.
 """
 import inspect
 import ipaddress
+import json
 import os
 import time
 
@@ -93,6 +99,60 @@ def delete_namespace(self, namespace_id):
     return _delete_namespace(self, namespace_id)
 
 
+class NamespaceAlreadyExists(JsonRESTError):
+    def __init__(self, namespace_id, creator_request_id):
+        super().__init__("NamespaceAlreadyExists", "Namespace already exists")
+        body = json.loads(self.description)
+        body.update({"NamespaceId": namespace_id, "CreatorRequestId": creator_request_id})
+        self.description = json.dumps(body)
+
+
+_create_private = sd_models.ServiceDiscoveryBackend.create_private_dns_namespace
+_create_signature_ns = inspect.signature(_create_private)
+
+
+def create_private_dns_namespace(self, *args, **kwargs):
+    """The same name on the same VPC is NamespaceAlreadyExists, with the existing one's id
+    (moto: ConflictingDomainExists, which Cloud Map's API does not list)."""
+    bound = _create_signature_ns.bind(self, *args, **kwargs).arguments
+    for ns in self.namespaces.values():
+        vpc = ns.vpc
+        if ns.name == bound.get("name") and ns.type == "DNS_PRIVATE" and vpc in (None, bound.get("vpc")):
+            raise NamespaceAlreadyExists(ns.id, getattr(ns, "creator_request_id", None))
+    return _create_private(self, *args, **kwargs)
+
+
+sd_models.ServiceDiscoveryBackend.create_private_dns_namespace = create_private_dns_namespace
+
+
+class ServiceAlreadyExists(JsonRESTError):
+    def __init__(self, service):
+        super().__init__("ServiceAlreadyExists", "Service already exists")
+        body = json.loads(self.description)
+        body.update({"ServiceId": service.id, "CreatorRequestId": service.creator_request_id})
+        self.description = json.dumps(body)
+
+
+_create_sd_service = sd_models.ServiceDiscoveryBackend.create_service
+_create_sd_signature = inspect.signature(_create_sd_service)
+
+
+def create_sd_service(self, *args, **kwargs):
+    """Names are unique in a namespace (DNS names cannot differ only by case): a repeat with
+    the same CreatorRequestId (an SDK retry) returns the service it made; any other is
+    ServiceAlreadyExists. moto makes a second service of the same name."""
+    bound = _create_sd_signature.bind(self, *args, **kwargs).arguments
+    for service in self.services.values():
+        same = (service.name or "").lower() == (bound.get("name") or "").lower()
+        if same and service.namespace_id == bound.get("namespace_id"):
+            token = bound.get("creator_request_id")
+            if token and token == service.creator_request_id:
+                return service
+            raise ServiceAlreadyExists(service)
+    return _create_sd_service(self, *args, **kwargs)
+
+
+sd_models.ServiceDiscoveryBackend.create_service = create_sd_service
 sd_models.ServiceDiscoveryBackend.list_namespaces = list_namespaces
 sd_models.ServiceDiscoveryBackend.get_namespace = get_namespace
 sd_models.ServiceDiscoveryBackend.delete_namespace = delete_namespace
@@ -187,8 +247,8 @@ def _sync_registries(backend, service, gone=False):
     for registry in service.service_registries or []:
         arn = registry.get("registryArn")
         sd = _registry_service(backend.account_id, backend.region_name, arn or "")
-        if sd is None:
-            raise InvalidParameterException(f"Service registry {arn} does not exist.")
+        if sd is None:  # deleted since (checked before the call that set it)
+            continue
         key = (backend.account_id, backend.region_name, sd.id)
         tasks = _registered.setdefault(key, {})
         live = [i for i, (_, g) in tasks.items() if g is None and i.startswith(service.name + "-")]
@@ -203,6 +263,13 @@ def _sync_registries(backend, service, gone=False):
             _backend(backend.account_id, backend.region_name).register_instance(
                 sd.id, iid, iid, {"AWS_INSTANCE_IPV4": ip, "ECS_SERVICE_NAME": service.name}
             )
+
+
+def _check_registries(backend, registries):
+    for registry in registries or []:
+        arn = registry.get("registryArn") or ""
+        if _registry_service(backend.account_id, backend.region_name, arn) is None:
+            raise InvalidParameterException(f"Service registry {arn} does not exist.")
 
 
 def _check_target_groups(backend, load_balancers):
@@ -225,6 +292,7 @@ _create_signature = inspect.signature(_create_service)
 def create_service(self, *args, **kwargs):
     bound = _create_signature.bind(self, *args, **kwargs).arguments
     _check_target_groups(self, bound.get("load_balancers"))
+    _check_registries(self, bound.get("service_registries"))
     service = _create_service(self, *args, **kwargs)
     _sync_registries(self, service)
     return service
@@ -235,6 +303,7 @@ _update_service = ecs_models.EC2ContainerServiceBackend.update_service
 
 def update_service(self, props):
     _check_target_groups(self, props.get("load_balancers"))
+    _check_registries(self, props.get("service_registries"))
     cluster = props.get("cluster", "default")
     name = props.get("service", "").split("/")[-1]
     before = self._get_service(cluster, name)

@@ -22,7 +22,8 @@ from moto.elbv2.exceptions import (
 MAX_VALUES = 5
 MAX_WILDCARDS = 5
 PATH = re.compile(r"^[A-Za-z0-9_\-.$/~\"'@:+&*?]+$")
-HOST = re.compile(r"^[A-Za-z0-9\-.*?]+$")
+# Letters, digits, `-.*?`; the last label letters (or wildcards): no IP address.
+HOST = re.compile(r"^[A-Za-z0-9\-.*?]*\.[A-Za-z*?]+$")
 
 
 def _values(condition, config):

@@ -128,23 +128,31 @@ impl Resource for Namespace {
         let operation = match out {
             Ok(o) => o.operation_id().unwrap_or_default().to_string(),
             Err(e) => {
-                let existing = e
-                    .as_service_error()
-                    .and_then(|s| match s {
-                        CreatePrivateDnsNamespaceError::NamespaceAlreadyExists(x) => Some(x),
-                        _ => None,
-                    })
-                    .and_then(|x| x.namespace_id())
-                    .map(str::to_string);
-                let err = Err(e).ctx("create namespace", name);
-                // A namespace a lost attempt of ours made (still being made, or made): it is
-                // ours when it carries the stack's tags.
-                match existing {
-                    Some(id) if owned(cx.aws, cx.names, &arn_of(cx.aws, &id).await?).await? => {
-                        return wait_found(cx.aws, cx.names, name).await;
+                let (exists, duplicate) = match e.as_service_error() {
+                    Some(CreatePrivateDnsNamespaceError::NamespaceAlreadyExists(_)) => (true, None),
+                    Some(CreatePrivateDnsNamespaceError::DuplicateRequest(d)) => {
+                        (false, d.duplicate_operation_id().map(str::to_string))
                     }
-                    _ => return err.map(|_: ()| String::new()),
+                    _ => (false, None),
+                };
+                let err = Err(e).ctx("create namespace", name);
+                if let Some(op) = duplicate {
+                    // Our own lost attempt, still running: follow it.
+                    follow(cx.aws, &op, name).await?;
+                    return wait_found(cx.aws, cx.names, name).await;
                 }
+                if !exists {
+                    return err.map(|_: ()| String::new());
+                }
+                // Made by a lost attempt of ours (it carries the stack's tags once listed), or
+                // someone else's: then it is never listed as ours, and the wait says so.
+                return wait_found(cx.aws, cx.names, name).await.map_err(|_| {
+                    AwsError::new(
+                        "create namespace",
+                        name,
+                        "a namespace of this name exists on the VPC and is not this stack's",
+                    )
+                });
             }
         };
         let targets = follow(cx.aws, &operation, name).await?;
@@ -218,21 +226,6 @@ async fn wait_found(aws: &Aws, names: &Names, name: &str) -> Result<String, AwsE
         }
     })
     .await
-}
-
-async fn arn_of(aws: &Aws, id: &str) -> Result<String, AwsError> {
-    let out = aws
-        .discovery
-        .get_namespace()
-        .id(id)
-        .send()
-        .await
-        .ctx("get namespace", id)?;
-    Ok(out
-        .namespace()
-        .and_then(|n| n.arn())
-        .unwrap_or_default()
-        .to_string())
 }
 
 /// Whether Cloud Map resource `arn` carries this stack's tags.

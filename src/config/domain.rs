@@ -69,8 +69,8 @@ pub(super) fn domain(
     if !f.services.values().any(|s| s.is_public()) {
         issues.at(
             &span,
-            "`domain` names the public entry point, but no service is `public: true`",
-            Some("make the service clients call `public: true`, or remove `domain`".into()),
+            "`domain` names the public entry point, but no service is public",
+            Some("make the service clients call `public: true` (or give it a route), or remove `domain`".into()),
         );
     }
     if issues.list.len() > before {

@@ -102,7 +102,7 @@ fn check_path(p: &Spanned<String>, issues: &mut Issues) {
     } else if p.len() > MAX_VALUE {
         Some(format!(
             "path `{}…` is {} characters; a rule takes {MAX_VALUE}",
-            &p[..24],
+            p.chars().take(24).collect::<String>(),
             p.len()
         ))
     } else {
@@ -127,7 +127,12 @@ fn check_host(host: &str, h: &Spanned<String>, issues: &mut Issues) {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-.*?".contains(c))
         && host.contains('.')
-        && host.split('.').all(|l| !l.is_empty());
+        && host.split('.').all(|l| !l.is_empty())
+        // The top-level label is letters (or wildcards): no IP address, no `example.123`.
+        && host
+            .rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_alphabetic() || "*?".contains(c)));
     if !ok {
         issues.at(
             h.span(),
@@ -208,12 +213,56 @@ pub(super) fn across(f: &StackFile, node: &Node, issues: &mut Issues) {
             }
             listed.push(c);
             let var = url_var(c);
+            if crate::plan::task_def::DATABASE_VARS.contains(&var.as_str()) || var == "DATABASE_URL"
+            {
+                issues.at(
+                    callee.span(),
+                    format!("calling `{c}` would set `{var}`, which the database's settings use"),
+                    Some(format!("rename the service `{c}` (e.g. `{c}-api`)")),
+                );
+            }
             if let Some(v) = s.env.get(&var) {
                 issues.at(
                     v.span(),
                     format!("`{var}` is set by stackctl from `calls: [{c}]`"),
                     Some("remove it from `env`: stackctl gives the address it registers".into()),
                 );
+            }
+        }
+    }
+}
+
+/// A loop in `calls:` (a calls b, b calls a): each callee's security group would need the
+/// other to exist first.
+pub(super) fn cycles(f: &StackFile, issues: &mut Issues) {
+    let calls = |n: &str| -> Vec<String> {
+        f.services
+            .get(n)
+            .map(|s| s.calls.iter().map(|c| c.to_string()).collect())
+            .unwrap_or_default()
+    };
+    for (name, s) in &f.services {
+        // Depth-first from each callee: does it lead back to `name`?
+        for start in &s.calls {
+            let (mut stack, mut seen) = (vec![start.to_string()], vec![]);
+            let mut back = false;
+            while let Some(n) = stack.pop() {
+                if n == *name {
+                    back = true;
+                    break;
+                }
+                if !seen.contains(&n) {
+                    stack.extend(calls(&n));
+                    seen.push(n);
+                }
+            }
+            if back && start.as_str() != name {
+                issues.at(
+                    start.span(),
+                    format!("`{name}` calls `{}`, which calls `{name}` back (directly or through others)", start.as_str()),
+                    Some("stackctl does not support loops in `calls` yet: let one of them stop calling, or go through a public route".into()),
+                );
+                return;
             }
         }
     }

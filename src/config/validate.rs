@@ -53,6 +53,7 @@ pub fn resolve(
         }
     }
     super::routes::across(f, node, issues);
+    super::routes::cycles(f, issues);
     let database = f
         .database
         .as_ref()

@@ -76,8 +76,9 @@ pub async fn apply(
             }
         }
     }
+    // Still waiting when nothing runs: a dependency never done (a cycle); never a success.
     let skipped: Vec<String> = (0..n)
-        .filter(|i| state[*i] == Status::Skipped)
+        .filter(|i| matches!(state[*i], Status::Skipped | Status::Waiting))
         .map(|i| plan.changes[i].key.0.clone())
         .collect();
     drop(running);

@@ -49,19 +49,58 @@ pub(super) async fn apply(
     }
     for w in &s.create {
         let tags = crate::aws::tags(cx.names, &key.0, &w.service)?;
-        cx.aws
+        let target = cx.id(&w.target_group)?;
+        let made = cx
+            .aws
             .elb
             .create_rule()
             .listener_arn(listener)
             .priority(w.priority)
             .set_conditions(Some(conditions(w)))
-            .actions(forward(cx.id(&w.target_group)?))
+            .actions(forward(target.clone()))
             .set_tags(Some(tags))
             .send()
             .await
-            .ctx("create rule for", &w.service)?;
+            .ctx("create rule for", &w.service);
+        match made {
+            // CreateRule takes no idempotency token: after a lost reply the retry finds its
+            // own rule holding the priority.
+            Err(e) if e.code().starts_with("PriorityInUse") => {
+                if !made_before(cx.aws, listener, w, &target).await? {
+                    return Err(AwsError {
+                        hint: Some(format!(
+                            "a rule stackctl did not make holds priority {} on this listener: remove it or give it another priority",
+                            w.priority
+                        )),
+                        ..e
+                    });
+                }
+            }
+            other => {
+                other?;
+            }
+        }
     }
     Ok(())
+}
+
+/// Whether the listener has `w`'s rule already: its priority, conditions and target group.
+async fn made_before(aws: &Aws, listener: &str, w: &RuleSpec, target: &str) -> Result<bool, AwsError> {
+    let out = aws
+        .elb
+        .describe_rules()
+        .listener_arn(listener)
+        .send()
+        .await
+        .ctx("describe rules of", listener)?;
+    Ok(out.rules().iter().any(|r| {
+        let Some(arn) = r.rule_arn() else { return false };
+        let have = rule_state(r, arn);
+        have.priority == w.priority
+            && have.paths == w.paths
+            && have.host == w.host
+            && have.target_group.as_deref() == Some(target)
+    }))
 }
 
 fn forward(target_group: String) -> Action {

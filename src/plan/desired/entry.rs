@@ -144,7 +144,8 @@ impl Builder<'_> {
 
 /// The routed services in the order their rules are evaluated: host and paths together
 /// first, then host alone (a host's requests stay on it), then paths alone; the longer
-/// literal path before the shorter (`/api/v2/*` before `/api/*`); then by name. The order
+/// literal path before the shorter (`/api/v2/*` before `/api/*`), a route counting by its
+/// broadest pattern; then by name. The order
 /// depends on stack.yaml alone, so the same file always numbers the rules the same.
 pub fn rule_order(stack: &Stack) -> Vec<(&str, &Route)> {
     let mut routed: Vec<(&str, &Route)> = stack
@@ -158,11 +159,12 @@ pub fn rule_order(stack: &Stack) -> Vec<(&str, &Route)> {
         (true, true) => 1,
         _ => 2,
     };
+    // A route is as specific as its broadest pattern: the shortest literal prefix.
     let literal = |r: &Route| {
         r.paths
             .iter()
             .map(|p| p.find(['*', '?']).unwrap_or(p.len()))
-            .max()
+            .min()
             .unwrap_or(0)
     };
     routed.sort_by(|(a, ra), (b, rb)| {
