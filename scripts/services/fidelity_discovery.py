@@ -10,7 +10,8 @@ discovery to connect Amazon ECS services with DNS names"):
   everything, so a client that trusts the filter it never sent looks fine.
 - DeleteNamespace of a namespace that still has services is ResourceInUse; DeleteService of a
   service with registered instances is ResourceInUse ("Service contains registered
-  instances; delete the instances before deleting the service"). moto deletes both.
+  instances; delete the instances before deleting the service"), of a missing one
+  ServiceNotFound. moto deletes both, and answers success for a missing service.
 - ECS registers a service's tasks in its `serviceRegistries` (an instance per task, its
   private IPv4 address as AWS_INSTANCE_IPV4) and deregisters them only once the tasks have
   stopped, some time after DeleteService: here MOTO_ECS_DRAIN_SECONDS (default 3). moto's ECS
@@ -36,7 +37,7 @@ from moto.ecs.exceptions import InvalidParameterException
 from moto.elbv2 import models as elb_models
 from moto.servicediscovery import models as sd_models
 from moto.servicediscovery import responses as sd_responses
-from moto.servicediscovery.exceptions import NamespaceNotFound
+from moto.servicediscovery.exceptions import NamespaceNotFound, ServiceNotFound
 
 OPERATION_SECONDS = float(os.environ.get("MOTO_CLOUDMAP_OPERATION_SECONDS", "2"))
 DRAIN_SECONDS = float(os.environ.get("MOTO_ECS_DRAIN_SECONDS", "3"))
@@ -215,7 +216,9 @@ def _purge(account_id, region, service_id):
 def delete_service(self, service_id):
     _purge(self.account_id, self.region_name, service_id)
     service = self.services.get(service_id)
-    if service is not None and service.instances:
+    if service is None:
+        raise ServiceNotFound(service_id)
+    if service.instances:
         raise ResourceInUse(
             "Service contains registered instances; delete the instances before deleting the service"
         )
@@ -241,27 +244,26 @@ def _registry_service(account_id, region, arn):
     return _backend(account_id, region).services.get(service_id)
 
 
-def _sync_registries(backend, service, gone=False):
-    """Registers `desired_count` tasks of an ECS service in its registries (deregistering
-    them DRAIN_SECONDS after the service is deleted)."""
-    for registry in service.service_registries or []:
+def _sync_registries(backend, name, registries, count):
+    """Keeps `count` tasks of ECS service `name` registered in each of `registries`; the
+    others are deregistered DRAIN_SECONDS from now, as their tasks stop."""
+    for registry in registries or []:
         arn = registry.get("registryArn")
         sd = _registry_service(backend.account_id, backend.region_name, arn or "")
         if sd is None:  # deleted since (checked before the call that set it)
             continue
         key = (backend.account_id, backend.region_name, sd.id)
         tasks = _registered.setdefault(key, {})
-        live = [i for i, (_, g) in tasks.items() if g is None and i.startswith(service.name + "-")]
-        want = 0 if gone else int(service.desired_count or 0)
-        for iid in live[want:]:
+        live = [i for i, (_, g) in tasks.items() if g is None and i.startswith(name + "-")]
+        for iid in live[count:]:
             tasks[iid] = (tasks[iid][0], time.time() + DRAIN_SECONDS)
-        for n in range(len(live), want):
+        for n in range(len(live), count):
             ip = str(ipaddress.ip_address(_next_ip[0]))
             _next_ip[0] += 1
-            iid = f"{service.name}-{n}-{int(time.time() * 1000)}"
+            iid = f"{name}-{n}-{int(time.time() * 1000)}"
             tasks[iid] = (ip, None)
             _backend(backend.account_id, backend.region_name).register_instance(
-                sd.id, iid, iid, {"AWS_INSTANCE_IPV4": ip, "ECS_SERVICE_NAME": service.name}
+                sd.id, iid, iid, {"AWS_INSTANCE_IPV4": ip, "ECS_SERVICE_NAME": name}
             )
 
 
@@ -276,8 +278,9 @@ def _check_target_groups(backend, load_balancers):
     elb = elb_models.elbv2_backends[backend.account_id][backend.region_name]
     for lb in load_balancers or []:
         arn = lb.get("targetGroupArn")
-        tg = elb.target_groups.get(arn) if arn else None
-        if tg is not None and not tg.load_balancer_arns:
+        # Attached now: a listener's default action or a rule forwards to it (moto's
+        # load_balancer_arns is only ever added to).
+        if arn in elb.target_groups and not elb._any_listener_using(arn):
             raise InvalidParameterException(
                 f"The target group with targetGroupArn {arn} does not have an associated load balancer."
             )
@@ -294,7 +297,7 @@ def create_service(self, *args, **kwargs):
     _check_target_groups(self, bound.get("load_balancers"))
     _check_registries(self, bound.get("service_registries"))
     service = _create_service(self, *args, **kwargs)
-    _sync_registries(self, service)
+    _sync_registries(self, service.name, service.service_registries, int(service.desired_count or 0))
     return service
 
 
@@ -310,13 +313,9 @@ def update_service(self, props):
     old = list(before.service_registries or [])
     service = _update_service(self, props)
     new = service.service_registries or []
-    if old != new:
-        # Registries dropped: their tasks leave as the new deployment replaces them.
-        dropped = ecs_models.Service.__new__(ecs_models.Service)
-        dropped.name, dropped.service_registries = service.name, [r for r in old if r not in new]
-        dropped.desired_count = 0
-        _sync_registries(self, dropped, gone=True)
-    _sync_registries(self, service)
+    # Registries dropped: their tasks leave as the new deployment replaces them.
+    _sync_registries(self, service.name, [r for r in old if r not in new], 0)
+    _sync_registries(self, service.name, new, int(service.desired_count or 0))
     return service
 
 
@@ -325,7 +324,7 @@ _delete_service = ecs_models.EC2ContainerServiceBackend.delete_service
 
 def delete_service(self, cluster_name, service_name, force=False):
     service = _delete_service(self, cluster_name, service_name, force)
-    _sync_registries(self, service, gone=True)
+    _sync_registries(self, service.name, service.service_registries, 0)
     return service
 
 
