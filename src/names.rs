@@ -102,6 +102,10 @@ impl Names {
     pub fn load_balancer(&self) -> String {
         self.prefix()
     }
+    /// The stack's rules on listener `listener` (`http`, `https`).
+    pub fn listener_rules(&self, listener: &str) -> String {
+        format!("{}:{listener}:rules", self.load_balancer())
+    }
     pub fn target_group(&self, service: &str) -> String {
         format!("{}-{service}", self.prefix())
     }

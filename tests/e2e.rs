@@ -5,7 +5,8 @@
 mod common;
 
 use common::census::{census, empty, expected};
-use common::dataplane::{ControlPlane, get, run_task, secrets};
+use common::dataplane::{ControlPlane, get, run_task};
+use common::secrets::secrets;
 use common::{Project, latest, moto, timed};
 
 const OK: &str = "devops test server flying!!";

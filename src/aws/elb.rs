@@ -4,7 +4,7 @@ use aws_sdk_elasticloadbalancingv2::operation::describe_tags::DescribeTagsOutput
 
 use super::retry::{Backoff, retry};
 use super::{Aws, AwsError, Ctx};
-use crate::names::{Names, TAG_ENV, TAG_RESOURCE, TAG_STACK};
+use crate::names::{Names, TAG_RESOURCE};
 
 async fn describe(aws: &Aws, arns: &[String]) -> Result<DescribeTagsOutput, AwsError> {
     aws.elb
@@ -52,8 +52,8 @@ pub async fn owned(
                 .find(|t| t.key() == Some(k))
                 .and_then(|t| t.value())
         };
-        if get(TAG_STACK) == Some(names.stack.as_str())
-            && get(TAG_ENV) == Some(names.env.as_str())
+        let pairs = d.tags().iter().filter_map(|t| Some((t.key()?, t.value()?)));
+        if names.owns(pairs)
             && let (Some(arn), Some(key)) = (d.resource_arn(), get(TAG_RESOURCE))
         {
             out.push((arn.to_string(), key.to_string()));

@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use aws_sdk_servicediscovery::types::{
-    NamespaceFilter, NamespaceFilterName, NamespaceType, OperationStatus, OperationTargetType,
+    NamespaceFilter, NamespaceFilterName, NamespaceSummary, NamespaceType, OperationStatus,
+    OperationTargetType,
 };
 use aws_sdk_servicediscovery::operation::create_private_dns_namespace::CreatePrivateDnsNamespaceError;
 use serde::Serialize;
@@ -18,7 +19,7 @@ use super::kind::{Cx, Resource};
 use super::permissions::{Cmd, Permission, Scope};
 use super::retry::{Backoff, retry};
 use super::{Aws, AwsError, Ctx, Outcome};
-use crate::names::{Names, TAG_ENV, TAG_STACK};
+use crate::names::Names;
 use crate::plan::{self, Ids, Key, Kind, Observed};
 
 /// A private DNS namespace on the stack's VPC.
@@ -135,24 +136,15 @@ impl Resource for Namespace {
                     }
                     _ => (false, None),
                 };
-                let err = Err(e).ctx("create namespace", name);
                 if let Some(op) = duplicate {
                     // Our own lost attempt, still running: follow it.
                     follow(cx.aws, &op, name).await?;
-                    return wait_found(cx.aws, cx.names, name).await;
+                } else if !exists {
+                    return Err(e).ctx("create namespace", name);
                 }
-                if !exists {
-                    return err.map(|_: ()| String::new());
-                }
-                // Made by a lost attempt of ours (it carries the stack's tags once listed), or
-                // someone else's: then it is never listed as ours, and the wait says so.
-                return wait_found(cx.aws, cx.names, name).await.map_err(|_| {
-                    AwsError::new(
-                        "create namespace",
-                        name,
-                        "a namespace of this name exists on the VPC and is not this stack's",
-                    )
-                });
+                // Made by a lost attempt of ours: tagged in the same call, it is ours once
+                // listed (someone else's is listed without the stack's tags).
+                return wait_found(cx.aws, cx.names, name).await;
             }
         };
         let targets = follow(cx.aws, &operation, name).await?;
@@ -217,11 +209,18 @@ pub async fn follow(aws: &Aws, id: &str, name: &str) -> Result<Option<String>, A
         .cloned())
 }
 
-/// After NamespaceAlreadyExists for our own namespace: its id once it is listed.
+/// After NamespaceAlreadyExists: our namespace's id once it is listed; an error at once when
+/// the namespace of that name is someone else's.
 async fn wait_found(aws: &Aws, names: &Names, name: &str) -> Result<String, AwsError> {
     retry(OPERATION, AwsError::is_pending, || async {
-        match find(aws, names).await? {
-            Some(ns) => Ok(ns.id),
+        let listed = listed(aws, names).await?;
+        match listed.iter().find(|(_, ours)| *ours) {
+            Some((ns, _)) => Ok(ns.id().unwrap_or_default().to_string()),
+            None if !listed.is_empty() => Err(AwsError::new(
+                "create namespace",
+                name,
+                "a namespace of this name exists on the VPC and is not this stack's",
+            )),
             None => Err(AwsError::pending("find namespace", name)),
         }
     })
@@ -239,18 +238,12 @@ pub async fn owned(aws: &Aws, names: &Names, arn: &str) -> Result<bool, AwsError
         .ctx("list tags of", arn)
         .ok_if_not_found()?;
     let Some(tags) = tags else { return Ok(false) };
-    let get = |k: &str| {
-        tags.tags()
-            .iter()
-            .find(|t| t.key() == k)
-            .map(|t| t.value().to_string())
-    };
-    Ok(get(TAG_STACK).as_deref() == Some(names.stack.as_str())
-        && get(TAG_ENV).as_deref() == Some(names.env.as_str()))
+    Ok(names.owns(tags.tags().iter().map(|t| (t.key(), t.value()))))
 }
 
-/// The stack's namespace: the private DNS namespace of its name that carries its tags.
-pub async fn find(aws: &Aws, names: &Names) -> Result<Option<Observed>, AwsError> {
+/// The private DNS namespaces of the stack's namespace name, and whether each carries the
+/// stack's tags.
+async fn listed(aws: &Aws, names: &Names) -> Result<Vec<(NamespaceSummary, bool)>, AwsError> {
     let name = names.namespace();
     let filter = NamespaceFilter::builder()
         .name(NamespaceFilterName::Name)
@@ -268,27 +261,35 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Option<Observed>, AwsError
         let page = page.ctx("list", "namespaces")?;
         found.extend(page.namespaces().iter().cloned());
     }
+    let mut out = Vec::new();
     for ns in found {
         if ns.name() != Some(name.as_str()) || ns.r#type() != Some(&NamespaceType::DnsPrivate) {
             continue;
         }
-        let (Some(id), Some(arn)) = (ns.id(), ns.arn()) else {
+        let (Some(_), Some(arn)) = (ns.id(), ns.arn()) else {
             continue;
         };
-        if !owned(aws, names, arn).await? {
-            continue;
-        }
-        let zone = ns
-            .properties()
-            .and_then(|p| p.dns_properties())
-            .and_then(|d| d.hosted_zone_id())
-            .map(str::to_string);
-        return Ok(Some(Observed {
-            key: plan::desired::namespace(),
-            id: id.to_string(),
-            name: name.clone(),
-            state: plan::State::Namespace(State { hosted_zone: zone }),
-        }));
+        let ours = owned(aws, names, arn).await?;
+        out.push((ns, ours));
     }
-    Ok(None)
+    Ok(out)
+}
+
+/// The stack's namespace: the private DNS namespace of its name that carries its tags.
+pub async fn find(aws: &Aws, names: &Names) -> Result<Option<Observed>, AwsError> {
+    let listed = listed(aws, names).await?;
+    let Some((ns, _)) = listed.into_iter().find(|(_, ours)| *ours) else {
+        return Ok(None);
+    };
+    let zone = ns
+        .properties()
+        .and_then(|p| p.dns_properties())
+        .and_then(|d| d.hosted_zone_id())
+        .map(str::to_string);
+    Ok(Some(Observed {
+        key: plan::desired::namespace(),
+        id: ns.id().unwrap_or_default().to_string(),
+        name: names.namespace(),
+        state: plan::State::Namespace(State { hosted_zone: zone }),
+    }))
 }

@@ -17,7 +17,7 @@ use super::kind::{Cx, Resource};
 use super::permissions::{Cmd, Permission, Scope, TASK_DEFINITIONS};
 use super::retry::{Backoff, retry};
 use super::{Aws, AwsError, Ctx};
-use crate::names::{Names, TAG_ENV, TAG_RESOURCE, TAG_STACK};
+use crate::names::{Names, TAG_RESOURCE};
 use crate::plan::{self, Ids, Key, Kind, Observed, TaskDef};
 
 /// A service's task definition: one family, a new revision whenever its content changes.
@@ -99,7 +99,7 @@ impl Resource for TaskDefinition {
 
     /// The request itself, in place of the spec.
     fn settings(key: &Key, spec: &Spec) -> Value {
-        let container = key.0.split_once('/').map_or("", |(_, n)| n);
+        let container = key.name();
         let mut request = request_json(container, &spec.def);
         request["def"] = Value::Null;
         request
@@ -208,7 +208,7 @@ async fn describe(aws: &Aws, names: &Names, family: &str) -> Result<Option<Obser
             .find(|t| t.key() == Some(k))
             .and_then(|t| t.value())
     };
-    if tag(TAG_STACK) != Some(&names.stack) || tag(TAG_ENV) != Some(&names.env) {
+    if !names.owns(out.tags().iter().filter_map(|t| Some((t.key()?, t.value()?)))) {
         return Ok(None);
     }
     let (Some(td), Some(key)) = (out.task_definition(), tag(TAG_RESOURCE)) else {
@@ -238,7 +238,7 @@ pub async fn register(
     family: &str,
     def: &TaskDef,
 ) -> Result<String, AwsError> {
-    let container = key.0.split_once('/').map_or(key.0.as_str(), |(_, n)| n);
+    let container = key.name();
     let container = container_definition(container, def)
         .map_err(|e| AwsError::new("register task definition", family, e))?;
     let volumes: Vec<Volume> = def

@@ -41,7 +41,7 @@ pub(super) fn route(
         paths.push(p.to_string());
     }
     let host = r.host.as_ref().map(|h| {
-        let host = h.trim_end_matches('.').to_ascii_lowercase();
+        let host = host_of(h);
         check_host(&host, h, issues);
         if domain {
             issues.at(
@@ -120,6 +120,11 @@ fn check_path(p: &Spanned<String>, issues: &mut Issues) {
     }
 }
 
+/// A host as a rule compares it: no trailing dot, lowercase (ELB matches hosts without case).
+fn host_of(h: &str) -> String {
+    h.trim_end_matches('.').to_ascii_lowercase()
+}
+
 fn check_host(host: &str, h: &Spanned<String>, issues: &mut Issues) {
     let ok = !host.is_empty()
         && host.len() <= MAX_VALUE
@@ -171,10 +176,7 @@ pub(super) fn across(f: &StackFile, node: &Node, issues: &mut Issues) {
         };
         let mut paths: Vec<String> = r.paths.iter().map(|p| p.to_string()).collect();
         paths.sort();
-        let host = r
-            .host
-            .as_ref()
-            .map(|h| h.trim_end_matches('.').to_ascii_lowercase());
+        let host = r.host.as_ref().map(|h| host_of(h));
         if let Some(first) = seen.insert((host, paths), name) {
             issues.at_marker(
                 key(name),

@@ -165,7 +165,7 @@ pub async fn converge(
         .iter()
         .filter(|c| c.kind == Kind::Service && !matches!(c.action, Action::Delete { .. }))
         .filter_map(|c| {
-            let svc = c.key.0.split_once('/')?.1.to_string();
+            let svc = c.key.name().to_string();
             let before = seen.resources.iter().find_map(|o| {
                 let State::Service(s) = &o.state else {
                     return None;

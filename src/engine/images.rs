@@ -144,7 +144,7 @@ pub fn deployed(resources: &[Observed]) -> BTreeMap<String, Image> {
                 reference: def.image.clone()?,
                 health_command: def.health_command.clone(),
             };
-            Some((o.key.0.split_once('/')?.1.to_string(), image))
+            Some((o.key.name().to_string(), image))
         })
         .collect()
 }

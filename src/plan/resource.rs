@@ -15,6 +15,10 @@ impl Key {
     pub fn new(kind: Kind, name: &str) -> Key {
         Key(format!("{}/{name}", kind.prefix()))
     }
+    /// The part after the kind's prefix (`api` of `service/api`).
+    pub fn name(&self) -> &str {
+        self.0.split_once('/').map_or(self.0.as_str(), |(_, n)| n)
+    }
     /// The kind its prefix names, if any (a key read from a tag may be anything).
     pub fn kind(&self) -> Option<Kind> {
         let prefix = self.0.split('/').next()?;

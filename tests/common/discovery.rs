@@ -56,7 +56,7 @@ pub async fn resolve(aws: &Aws, running: &Running, r: &Route) -> Result<u16, Ref
     let registry = registry_arn(aws, namespace, label)
         .await
         .ok_or_else(|| Refused::NoSuchHost(r.host.clone()))?;
-    let services = ecs_services(aws, &r.cluster).await;
+    let services = super::ecs_services(aws, &r.cluster).await;
     let callee = services
         .iter()
         .find(|s| {
@@ -123,24 +123,6 @@ async fn registry_arn(aws: &Aws, namespace: &str, label: &str) -> Option<String>
         .iter()
         .find(|s| s.name() == Some(label))
         .and_then(|s| s.arn().map(str::to_string))
-}
-
-async fn ecs_services(aws: &Aws, cluster: &str) -> Vec<aws_sdk_ecs::types::Service> {
-    let Ok(listed) = aws.ecs.list_services().cluster(cluster).send().await else {
-        return vec![];
-    };
-    let arns = listed.service_arns().to_vec();
-    if arns.is_empty() {
-        return vec![];
-    }
-    let out = aws
-        .ecs
-        .describe_services()
-        .cluster(cluster)
-        .set_services(Some(arns))
-        .send()
-        .await;
-    out.map(|o| o.services().to_vec()).unwrap_or_default()
 }
 
 /// Whether one of `to` admits one of `from` on TCP `port` (security group ingress by group).
@@ -259,7 +241,7 @@ pub async fn run(cp: &ControlPlane, cluster: &str, service: &str) -> Result<Star
         .ok_or(format!("no service {service}"))?;
     let td = s.task_definition().unwrap_or_default().to_string();
     let c = super::dataplane::container(&cp.aws, &td).await;
-    let secrets = super::dataplane::resolve(cp, &c).await?;
+    let secrets = super::secrets::resolve(cp, &c).await?;
     let env: Vec<(String, String)> = c
         .environment()
         .iter()

@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod front;
 pub mod gate;
 pub mod rds;
+pub mod secrets;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -278,4 +279,24 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// The services of ECS cluster `cluster` as DescribeServices reports them (none when the
+/// cluster is gone).
+pub async fn ecs_services(aws: &Aws, cluster: &str) -> Vec<aws_sdk_ecs::types::Service> {
+    let Ok(listed) = aws.ecs.list_services().cluster(cluster).send().await else {
+        return vec![];
+    };
+    let arns = listed.service_arns().to_vec();
+    if arns.is_empty() {
+        return vec![];
+    }
+    let out = aws
+        .ecs
+        .describe_services()
+        .cluster(cluster)
+        .set_services(Some(arns))
+        .send()
+        .await;
+    out.map(|o| o.services().to_vec()).unwrap_or_default()
 }

@@ -173,8 +173,7 @@ pub async fn find(
             continue;
         }
         let arns: Vec<String> = rules.iter().filter_map(|r| r.rule_arn()).map(str::to_string).collect();
-        let Some((_, which)) = listener.0.split_once('/') else { continue };
-        let key = crate::plan::desired::routes(which);
+        let key = crate::plan::desired::routes_on(listener);
         let owned = crate::aws::elb::owned(aws, names, &arns).await?;
         let mut state = State { rules: vec![] };
         for r in rules {
@@ -190,7 +189,7 @@ pub async fn find(
         out.push(Observed {
             key,
             id: arn.clone(),
-            name: format!("{}:rules", names.load_balancer()),
+            name: names.listener_rules(listener.name()),
             state: crate::plan::State::Routes(state),
         });
     }

@@ -182,10 +182,7 @@ pub fn rule_order(stack: &Stack) -> Vec<(&str, &Route)> {
 pub fn attached_by(stack: &Stack, svc: &Service) -> Key {
     let listener = forwarding_listener(stack);
     match &svc.route {
-        Some(_) => {
-            let which = listener.0.split_once('/').map(|(_, w)| w).unwrap_or("http");
-            routes(which)
-        }
+        Some(_) => routes_on(&listener),
         None => listener,
     }
 }

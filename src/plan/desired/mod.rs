@@ -115,6 +115,10 @@ pub fn https_listener() -> Key {
 pub fn routes(listener: &str) -> Key {
     Key::new(Kind::Routes, listener)
 }
+/// The stack's rules on the listener of key `listener`.
+pub fn routes_on(listener: &Key) -> Key {
+    routes(listener.name())
+}
 /// The listener that forwards to the public services: HTTPS with a domain.
 pub fn forwarding_listener(stack: &Stack) -> Key {
     if stack.domain.is_some() {

@@ -214,21 +214,11 @@ pub(super) async fn count(aws: &Aws, name: &str, listed: &Listed, kind: Kind) ->
         }
         // Services that are not deleted.
         Kind::Service => {
-            let listed = aws.ecs.list_services().cluster(&prefix).send().await;
-            let arns = listed
-                .map(|l| l.service_arns().to_vec())
-                .unwrap_or_default();
-            if arns.is_empty() {
-                return 0;
-            }
-            let services = aws.ecs.describe_services().cluster(&prefix);
-            let out = services.set_services(Some(arns)).send().await;
-            out.map_or(0, |s| {
-                let live = |s: &&aws_sdk_ecs::types::Service| {
-                    matches!(s.status(), Some("ACTIVE" | "DRAINING"))
-                };
-                s.services().iter().filter(live).count()
-            })
+            let services = crate::common::ecs_services(aws, &prefix).await;
+            let live = |s: &&aws_sdk_ecs::types::Service| {
+                matches!(s.status(), Some("ACTIVE" | "DRAINING"))
+            };
+            services.iter().filter(live).count()
         }
     }
 }
