@@ -79,6 +79,20 @@ fn the_example_stack_is_valid_in_every_environment() {
 }
 
 #[test]
+fn the_two_tier_example_is_valid_in_every_environment() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/two-tier/stack.yaml");
+    let base = config::load(&file, None).expect("examples/two-tier/stack.yaml is valid");
+    let (web, users) = (&base.services["web"], &base.services["users"]);
+    assert!(web.public && !users.public);
+    assert_eq!(web.calls, ["users"]);
+    let database = base.database.as_ref().expect("a database");
+    assert_eq!(database.services, ["users"]);
+    let prod = config::load(&file, Some("prod")).expect("its prod overlay is valid");
+    assert_eq!(prod.services["users"].desired, 3);
+    assert!(prod.database.unwrap().multi_az);
+}
+
+#[test]
 fn an_unknown_environment_is_named_with_a_suggestion() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let err = config::load(&root.join("stack.yaml"), Some("prd")).unwrap_err();

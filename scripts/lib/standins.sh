@@ -11,7 +11,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/stackctl/target}"
 checkout_stamp="$CARGO_TARGET_DIR/.stackctl-checkout"
 if [[ -f $checkout_stamp && $(cat "$checkout_stamp") != "$ROOT" ]]; then
   echo "target directory last used by $(cat "$checkout_stamp"): rebuilding this workspace's crates"
-  (cd "$ROOT" && cargo clean -q -p stackctl -p api -p faultproxy)
+  (cd "$ROOT" && cargo clean -q -p stackctl -p api -p kit -p users -p web -p faultproxy)
 fi
 mkdir -p "$CARGO_TARGET_DIR" && echo "$ROOT" >"$checkout_stamp"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod arn_scope;
+pub mod browser;
 pub mod census;
 pub mod dataplane;
 pub mod discovery;
@@ -82,14 +83,21 @@ impl Project {
 
     /// A stack of `services` (the `services:` block; `{api}` is the API's package directory).
     pub fn with_services(endpoint: &str, services: &str) -> Project {
-        let dir = tempfile::tempdir().unwrap();
-        let name = unique_name();
         let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("apps/api");
         let services = services.replace("{api}", &api.display().to_string());
-        let yaml = format!(
-            "name: {name}\nregion: us-east-1\nnetwork: {{ cidr: 10.42.0.0/16, azs: 2 }}\nservices:\n{services}"
-        );
-        std::fs::write(dir.path().join("stack.yaml"), yaml).unwrap();
+        Project::with_stack(
+            endpoint,
+            &format!(
+                "name: {{name}}\nregion: us-east-1\nnetwork: {{ cidr: 10.42.0.0/16, azs: 2 }}\nservices:\n{services}"
+            ),
+        )
+    }
+
+    /// A project whose stack.yaml is `yaml` with `{name}` replaced by a unique stack name.
+    pub fn with_stack(endpoint: &str, yaml: &str) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        let name = unique_name();
+        std::fs::write(dir.path().join("stack.yaml"), yaml.replace("{name}", &name)).unwrap();
         Project {
             dir,
             name,

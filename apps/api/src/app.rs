@@ -51,7 +51,7 @@ pub fn build(
     max_body_bytes: usize,
 ) -> App {
     let (router, doc) = routes().split_for_parts();
-    let metrics = Metrics::new(doc.paths.paths.keys().cloned(), logging::dropped);
+    let metrics = Metrics::new("api", doc.paths.paths.keys().cloned(), logging::dropped);
     let state = AppState::new(Shared {
         tokens,
         store,

@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+pub use kit::config::Database;
+use kit::config::{Invalid, flag, num};
+
 use crate::auth::{TokenError, Tokens};
 use crate::ratelimit::RateLimitConfig;
 
@@ -11,103 +14,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite:///tmp/api.db";
 pub enum ConfigError {
     #[error(transparent)]
     Token(#[from] TokenError),
-    #[error("{var}={value:?} is invalid: expected {expected}")]
-    Invalid {
-        var: &'static str,
-        value: String,
-        expected: &'static str,
-    },
-}
-
-/// Where payments are kept.
-#[derive(Clone, PartialEq)]
-pub enum Database {
-    /// `DATABASE_URL`: `sqlite:…` (the local default) or `postgres://…`.
-    Url(String),
-    /// PostgreSQL from parts, as stackctl gives them (`DATABASE_HOST`, `DATABASE_PORT`,
-    /// `DATABASE_NAME`, `DATABASE_USER`, `DATABASE_PASSWORD`, `DATABASE_SSLMODE`).
-    Postgres {
-        host: String,
-        port: u16,
-        name: String,
-        user: String,
-        password: String,
-        sslmode: String,
-    },
-    /// `DATABASE=none`: deployed without a database; the payments routes answer 503.
-    Off,
-}
-
-// The password never reaches a log line.
-impl std::fmt::Debug for Database {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Url(u) => {
-                let shown = match u.split_once('@') {
-                    Some((_, host)) => format!("postgres://…@{host}"),
-                    None => u.clone(),
-                };
-                write!(f, "Url({shown})")
-            }
-            Self::Postgres {
-                host,
-                port,
-                name,
-                user,
-                sslmode,
-                ..
-            } => write!(
-                f,
-                "Postgres({user}@{host}:{port}/{name}, sslmode={sslmode})"
-            ),
-            Self::Off => write!(f, "Off"),
-        }
-    }
-}
-
-impl Database {
-    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let set = |k: &str| get(k).filter(|v| !v.is_empty());
-        match set("DATABASE").as_deref() {
-            None => {}
-            Some("none") => return Ok(Self::Off),
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    var: "DATABASE",
-                    value: other.into(),
-                    expected: "`none` or unset",
-                });
-            }
-        }
-        let Some(host) = set("DATABASE_HOST") else {
-            return Ok(Self::Url(
-                set("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
-            ));
-        };
-        let need = |var: &'static str| {
-            set(var).ok_or(ConfigError::Invalid {
-                var,
-                value: String::new(),
-                expected: "a value when DATABASE_HOST is set",
-            })
-        };
-        let sslmode = set("DATABASE_SSLMODE").unwrap_or_else(|| "require".into());
-        if sslmode.parse::<sqlx::postgres::PgSslMode>().is_err() {
-            return Err(ConfigError::Invalid {
-                var: "DATABASE_SSLMODE",
-                value: sslmode,
-                expected: "a libpq sslmode (require, verify-ca, verify-full, ...)",
-            });
-        }
-        Ok(Self::Postgres {
-            host,
-            port: num(get, "DATABASE_PORT", 5432, "a TCP port")?,
-            name: need("DATABASE_NAME")?,
-            user: need("DATABASE_USER")?,
-            password: need("DATABASE_PASSWORD")?,
-            sslmode,
-        })
-    }
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
 }
 
 #[derive(Debug)]
@@ -141,7 +49,7 @@ impl Config {
         Ok(Self {
             port: num(&get, "PORT", 8080, "a TCP port")?,
             tokens,
-            database: Database::from_lookup(&get)?,
+            database: Database::from_lookup(&get, DEFAULT_DATABASE_URL)?,
             database_max_connections: num(&get, "DATABASE_MAX_CONNECTIONS", 5, "a pool size ≥ 1")?
                 .max(1),
             rate_limit: RateLimitConfig {
@@ -162,34 +70,6 @@ impl Config {
                 "seconds",
             )?),
         })
-    }
-}
-
-fn num<T: std::str::FromStr>(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: T,
-    expected: &'static str,
-) -> Result<T, ConfigError> {
-    match get(var).filter(|v| !v.is_empty()) {
-        None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {
-            var,
-            value: v,
-            expected,
-        }),
-    }
-}
-
-fn flag(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<bool, ConfigError> {
-    match get(var).unwrap_or_default().to_ascii_lowercase().as_str() {
-        "" | "0" | "false" | "no" => Ok(false),
-        "1" | "true" | "yes" => Ok(true),
-        _ => Err(ConfigError::Invalid {
-            var,
-            value: get(var).unwrap_or_default(),
-            expected: "true or false",
-        }),
     }
 }
 

@@ -1,12 +1,9 @@
 //! Request extractors whose every rejection is a JSON `ApiError`.
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
-use axum::http::header;
 use axum::http::request::Parts;
-use http_body_util::Collected;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use kit::extract::BodyError;
 use serde::de::DeserializeOwned;
-use serde_json::error::Category;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -19,42 +16,16 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        if !is_json(req.headers().get(header::CONTENT_TYPE)) {
-            return Err(ApiError::UnsupportedMediaType);
-        }
-        let limited = Limited::new(req.into_body(), state.max_body_bytes);
-        let bytes = limited
-            .collect()
+        kit::extract::json_body(req, state.max_body_bytes)
             .await
-            .map(Collected::to_bytes)
-            .map_err(|e| {
-                if e.is::<LengthLimitError>() {
-                    ApiError::PayloadTooLarge(state.max_body_bytes)
-                } else {
-                    ApiError::BadRequest(format!("cannot read the request body: {e}"))
-                }
-            })?;
-        serde_json::from_slice(&bytes)
             .map(Self)
-            .map_err(|e| match e.classify() {
-                Category::Data => ApiError::Unprocessable(e.to_string()),
-                _ => ApiError::BadRequest(format!("malformed JSON: {e}")),
+            .map_err(|e| match e {
+                BodyError::NotJson => ApiError::UnsupportedMediaType,
+                BodyError::TooLarge(n) => ApiError::PayloadTooLarge(n),
+                BodyError::Malformed(m) => ApiError::BadRequest(m),
+                BodyError::Invalid(m) => ApiError::Unprocessable(m),
             })
     }
-}
-
-fn is_json(value: Option<&header::HeaderValue>) -> bool {
-    let Some(mime) = value.and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let essence = mime
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Query parameters: 400 on unknown names or bad values.
@@ -82,21 +53,5 @@ impl<S: Send + Sync> FromRequestParts<S> for PaymentId {
             .await
             .map_err(|e| ApiError::BadRequest(e.body_text()))?;
         crate::payments::model::parse_id(&raw).map(Self)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_content_types() {
-        let ok = |s: &'static str| is_json(Some(&header::HeaderValue::from_static(s)));
-        assert!(ok("application/json"));
-        assert!(ok("Application/JSON; charset=utf-8"));
-        assert!(ok("application/merge-patch+json"));
-        assert!(!ok("text/plain"));
-        assert!(!ok("application/jsonx"));
-        assert!(!is_json(None));
     }
 }

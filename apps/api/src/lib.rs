@@ -7,10 +7,8 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod health;
-pub mod healthcheck;
 pub mod index;
 pub mod logging;
-pub mod metrics;
 pub mod money;
 pub mod observe;
 pub mod openapi;
@@ -19,3 +17,5 @@ pub mod ratelimit;
 pub mod server;
 pub mod state;
 pub mod store;
+
+pub use kit::{healthcheck, metrics};

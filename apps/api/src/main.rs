@@ -1,11 +1,7 @@
 use std::process::ExitCode;
-use std::time::Duration;
 
 use api::config::Config;
-use api::{healthcheck, logging, server};
-
-/// How long the runtime's leftover tasks get once the server has stopped.
-const RUNTIME_STOP: Duration = Duration::from_secs(1);
+use api::{healthcheck, server};
 
 const USAGE: &str =
     "usage: api [serve]      run the server (settings from the environment, see README)
@@ -41,55 +37,9 @@ fn main() -> ExitCode {
 }
 
 fn serve() -> ExitCode {
-    let logs = logging::init();
-    let code = match Config::from_env() {
-        Err(e) => {
-            tracing::error!(error = %e, "refusing to start");
-            eprintln!("api: refusing to start: {e}");
-            ExitCode::from(2)
-        }
-        Ok(config) => match tokio::runtime::Runtime::new() {
-            Err(e) => {
-                eprintln!("api: cannot start the runtime: {e}");
-                ExitCode::FAILURE
-            }
-            Ok(rt) => {
-                let result = rt.block_on(server::run(config));
-                // Connections still open after the drain timeout are dropped here; dropping
-                // the runtime instead would wait for blocking tasks without a bound.
-                rt.shutdown_timeout(RUNTIME_STOP);
-                match result {
-                    Ok(()) => ExitCode::SUCCESS,
-                    Err(e) => {
-                        tracing::error!(error = %e, "exiting");
-                        eprintln!("api: {e}");
-                        ExitCode::FAILURE
-                    }
-                }
-            }
-        },
-    };
-    // The writer thread drains what is queued, flushes and stops (bounded), then we exit.
-    drop(logs);
-    code
+    kit::server::main("api", Config::from_env, server::run)
 }
 
 fn health() -> ExitCode {
-    let port = match std::env::var("PORT").ok().filter(|p| !p.is_empty()) {
-        None => 8080,
-        Some(p) => match p.parse() {
-            Ok(p) => p,
-            Err(_) => {
-                eprintln!("api healthcheck: PORT={p:?} is not a port");
-                return ExitCode::from(2);
-            }
-        },
-    };
-    match healthcheck::probe(port, Duration::from_secs(3)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("api healthcheck: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    healthcheck::main("api", 8080)
 }

@@ -1,15 +1,14 @@
-//! Serving with graceful shutdown: on SIGTERM or SIGINT stop accepting, let in-flight requests
-//! finish (up to a drain timeout), then exit. Works as PID 1, which has no default handlers.
+//! Serving with graceful shutdown (see `kit::server`), stopping early for a new task when the
+//! database refuses a rotated password.
 
 use std::convert::Infallible;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::Ipv4Addr;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::serve::IncomingStream;
 use tokio::net::TcpListener;
-use tokio::signal::unix::{SignalKind, signal};
 use tower::Service;
 
 use crate::app::App;
@@ -32,17 +31,7 @@ pub enum StartError {
     CredentialsRejected,
 }
 
-/// Resolves on the first SIGTERM or SIGINT. Handlers are installed now, before anything slow.
-pub fn shutdown_signal() -> std::io::Result<impl Future<Output = &'static str> + Send> {
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    Ok(async move {
-        tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = int.recv() => "SIGINT",
-        }
-    })
-}
+pub use kit::server::shutdown_signal;
 
 pub async fn run(config: Config) -> Result<(), StartError> {
     let signal = shutdown_signal().map_err(StartError::Signals)?;
@@ -115,23 +104,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain_timeout: Duration,
 ) -> std::io::Result<()> {
-    let (started, draining) = tokio::sync::oneshot::channel();
-    let shutdown = async move {
-        shutdown.await;
-        let _ = started.send(());
-    };
-    let server = axum::serve(listener, PerConnection(app)).with_graceful_shutdown(shutdown);
-    let deadline = async move {
-        match draining.await {
-            Ok(()) => tokio::time::sleep(drain_timeout).await,
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        result = server => result,
-        () = deadline => {
-            tracing::warn!("drain timeout reached: closing the remaining connections");
-            Ok(())
-        }
-    }
+    let (stop, deadline) = kit::server::drain(shutdown, drain_timeout);
+    let server = axum::serve(listener, PerConnection(app)).with_graceful_shutdown(stop);
+    kit::server::bounded(server.into_future(), deadline).await
 }

@@ -2,14 +2,7 @@
 //! `DATABASE_*` parts; or none (`DATABASE=none`, deployed without a database).
 //! Both speak the same SQL here (`$n` parameters, `RETURNING`); only migrations differ.
 
-mod migrate;
-
-use std::str::FromStr;
-use std::time::Duration;
-
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use kit::db::{Migrations, Pool};
 
 use crate::config::Database;
 use crate::money::Money;
@@ -17,16 +10,20 @@ use crate::payments::model::{Payment, Status};
 
 #[derive(Clone, Debug)]
 pub enum Store {
-    Sqlite(SqlitePool),
-    Postgres(PgPool, Credentials),
+    Db(Pool),
     /// No database: every payment operation fails with [`NoDatabase`].
     Off,
 }
 
-/// How long one PostgreSQL connection is used. A rotated password does not end the sessions
-/// opened with the old one: the API finds out on its next new connection, so this bounds how
-/// long after a rotation it stops for a task with the new secret.
-pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(300);
+const MIGRATIONS: Migrations = Migrations {
+    table: "api_schema_migrations",
+    lock_key: 7_270_417,
+    sqlite: &[(1, include_str!("../../migrations/sqlite/0001_payments.sql"))],
+    postgres: &[(
+        1,
+        include_str!("../../migrations/postgres/0001_payments.sql"),
+    )],
+};
 
 /// Deployed without a database: payments are refused rather than kept in a per-task file.
 #[derive(Debug, thiserror::Error)]
@@ -34,34 +31,6 @@ pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(300);
     "this service has no database: add a `database:` section to stack.yaml listing it under `services`, then run `stackctl up`"
 )]
 pub struct NoDatabase;
-
-/// Whether PostgreSQL has refused the password: RDS rotated it (the secret holds the new one,
-/// this process the old), so new connections fail while open ones still work.
-#[derive(Clone, Debug, Default)]
-pub struct Credentials(std::sync::Arc<(std::sync::atomic::AtomicBool, tokio::sync::Notify)>);
-
-impl Credentials {
-    /// PostgreSQL's `invalid_password` (SQLSTATE 28P01).
-    fn saw<T>(&self, result: &Result<T, sqlx::Error>) {
-        if let Err(sqlx::Error::Database(e)) = result
-            && e.code().as_deref() == Some("28P01")
-            && !self.0.0.swap(true, std::sync::atomic::Ordering::SeqCst)
-        {
-            self.0.1.notify_waiters();
-        }
-    }
-
-    /// Resolves once the password has been refused.
-    pub async fn rejected(&self) {
-        loop {
-            let notified = self.0.1.notified();
-            if self.0.0.load(std::sync::atomic::Ordering::SeqCst) {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
 
 fn no_database() -> sqlx::Error {
     sqlx::Error::Configuration(Box::new(NoDatabase))
@@ -80,12 +49,7 @@ macro_rules! columns {
 macro_rules! on_pool {
     ($store:expr, |$pool:ident| $body:expr) => {
         match $store {
-            Store::Sqlite($pool) => $body,
-            Store::Postgres($pool, credentials) => {
-                let result = $body;
-                credentials.saw(&result);
-                result
-            }
+            Store::Db(db) => kit::on_pool!(db, |$pool| $body),
             Store::Off => Err(no_database()),
         }
     };
@@ -96,93 +60,32 @@ impl Store {
     pub async fn open(db: &Database, max_connections: u32) -> Result<Self, sqlx::Error> {
         match db {
             Database::Off => Ok(Self::Off),
-            Database::Url(url) => Self::connect(url, max_connections).await,
-            Database::Postgres {
-                host,
-                port,
-                name,
-                user,
-                password,
-                sslmode,
-            } => {
-                let opts = PgConnectOptions::new_without_pgpass()
-                    .host(host)
-                    .port(*port)
-                    .database(name)
-                    .username(user)
-                    .password(password)
-                    .ssl_mode(sslmode.parse()?);
-                Self::postgres(opts, max_connections).await
-            }
+            db => Ok(Self::Db(
+                Pool::open(db, max_connections, &MIGRATIONS).await?,
+            )),
         }
-    }
-
-    async fn postgres(opts: PgConnectOptions, max_connections: u32) -> Result<Self, sqlx::Error> {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5))
-            .max_lifetime(CONNECTION_LIFETIME)
-            .connect_with(opts)
-            .await?;
-        let store = Self::Postgres(pool, Credentials::default());
-        on_pool!(&store, |pool| migrate::run(pool, store.backend()).await)?;
-        Ok(store)
     }
 
     /// Connects (creating a SQLite file if missing) and applies pending migrations.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
-        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url)?;
-            let pool = PgPoolOptions::new()
-                .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect_with(opts)
-                .await?;
-            Self::Postgres(pool, Credentials::default())
-        } else if url.starts_with("sqlite:") {
-            let opts = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5));
-            let mut pool = SqlitePoolOptions::new()
-                .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(5));
-            if url.contains(":memory:") {
-                // Every connection to :memory: is a new database: keep exactly one, forever.
-                pool = pool
-                    .max_connections(1)
-                    .min_connections(1)
-                    .idle_timeout(None)
-                    .max_lifetime(None);
-            }
-            Self::Sqlite(pool.connect_with(opts).await?)
-        } else {
-            return Err(sqlx::Error::Configuration(
-                "DATABASE_URL must start with sqlite: or postgres://".into(),
-            ));
-        };
-        on_pool!(&store, |pool| migrate::run(pool, store.backend()).await)?;
-        Ok(store)
+        Ok(Self::Db(
+            Pool::connect(url, max_connections, &MIGRATIONS).await?,
+        ))
     }
 
     pub fn backend(&self) -> &'static str {
         match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(..) => "postgres",
+            Self::Db(db) => db.backend(),
             Self::Off => "none",
         }
     }
 
     /// Healthy without a database too: the service answers, its payments routes say why not.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        if let Self::Off = self {
-            return Ok(());
+        match self {
+            Self::Db(db) => db.ping().await,
+            Self::Off => Ok(()),
         }
-        on_pool!(self, |pool| sqlx::query("SELECT 1")
-            .execute(pool)
-            .await
-            .map(drop))
     }
 
     pub async fn create(&self, data: &str, amount: Money) -> Result<Payment, sqlx::Error> {
@@ -259,16 +162,14 @@ impl Store {
     /// the other stores).
     pub async fn credentials_rejected(&self) {
         match self {
-            Self::Postgres(_, c) => c.rejected().await,
-            _ => std::future::pending().await,
+            Self::Db(db) => db.credentials_rejected().await,
+            Self::Off => std::future::pending().await,
         }
     }
 
     pub async fn close(&self) {
-        match self {
-            Self::Sqlite(pool) => pool.close().await,
-            Self::Postgres(pool, _) => pool.close().await,
-            Self::Off => {}
+        if let Self::Db(db) = self {
+            db.close().await;
         }
     }
 }

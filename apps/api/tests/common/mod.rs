@@ -26,7 +26,6 @@ macro_rules! on_both_backends {
 pub(crate) use on_both_backends;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use api::app::App as Router;
 use api::auth::Tokens;
@@ -58,36 +57,7 @@ pub async fn sqlite_store() -> Store {
 /// A fresh schema on the test PostgreSQL, or None (printing why) when there is none.
 /// Panics instead when the test command promised one (`STACKCTL_TEST_REQUIRE_SERVICES=1`).
 pub async fn postgres_store() -> Option<Store> {
-    let Some(url) = std::env::var("STACKCTL_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        if std::env::var("STACKCTL_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") {
-            panic!("STACKCTL_TEST_POSTGRES_URL is unset but STACKCTL_TEST_REQUIRE_SERVICES=1");
-        }
-        eprintln!("skipped: STACKCTL_TEST_POSTGRES_URL is unset (run ./scripts/test.sh)");
-        return None;
-    };
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let schema = format!(
-        "api_test_{}_{}_{nanos}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    );
-    let admin = sqlx::PgPool::connect(&url)
-        .await
-        .expect("connect to the test PostgreSQL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    let scoped = kit::testing::postgres_schema("api").await?;
     Some(
         Store::connect(&scoped, 2)
             .await

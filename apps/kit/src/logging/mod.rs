@@ -147,18 +147,39 @@ pub struct Access<'a> {
     pub latency_us: u64,
 }
 
-/// Logs `access` at INFO under the `api::access` target, as `RUST_LOG` allows. Straight into the
-/// JSON layer when it is the current subscriber's; otherwise as an ordinary `tracing` event.
-pub fn access(access: &Access<'_>) {
-    if !tracing::enabled!(target: "api::access", tracing::Level::INFO) {
-        return;
-    }
-    // The same bytes as the event below would give, without the field visitors: this runs
-    // once per request. (No event may be dispatched inside `get_default`: it would go nowhere.)
-    let written = tracing::dispatcher::get_default(|d| {
+/// Defines `pub fn access(&Access)`, logging one request at INFO under `$target` (a literal:
+/// `tracing` needs the target at compile time), as `RUST_LOG` allows. Straight into the JSON
+/// layer when it is the current subscriber's; otherwise as an ordinary `tracing` event.
+#[macro_export]
+macro_rules! access_log {
+    ($target:literal) => {
+        /// Logs one request under this app's access target (see `kit::access_log!`).
+        pub fn access(access: &$crate::logging::Access<'_>) {
+            if !$crate::tracing::enabled!(target: $target, $crate::tracing::Level::INFO) {
+                return;
+            }
+            if !$crate::logging::write_access($target, access) {
+                $crate::tracing::info!(
+                    target: $target,
+                    method = access.method,
+                    path = access.path,
+                    status = u64::from(access.status),
+                    latency_us = access.latency_us,
+                );
+            }
+        }
+    };
+}
+
+/// Writes `access` as the JSON layer would format the event `access_log!` falls back to, when
+/// the current subscriber has that layer; false otherwise. This runs once per request: it
+/// skips the field visitors. (No event may be dispatched inside `get_default`: it would go
+/// nowhere.)
+pub fn write_access(target: &str, access: &Access<'_>) -> bool {
+    tracing::dispatcher::get_default(|d| {
         let layer = d.downcast_ref::<JsonLayer>();
         if let Some(layer) = layer {
-            layer.write_line("INFO", "api::access", |line| {
+            layer.write_line("INFO", target, |line| {
                 line.extend_from_slice(b",\"method\":");
                 json_str(line, access.method);
                 line.extend_from_slice(b",\"path\":");
@@ -170,16 +191,7 @@ pub fn access(access: &Access<'_>) {
             });
         }
         layer.is_some()
-    });
-    if !written {
-        tracing::info!(
-            target: "api::access",
-            method = access.method,
-            path = access.path,
-            status = u64::from(access.status),
-            latency_us = access.latency_us,
-        );
-    }
+    })
 }
 
 struct JsonFields<'a>(&'a mut Vec<u8>);
@@ -237,6 +249,8 @@ mod tests {
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
     use super::*;
+
+    crate::access_log!("api::access");
 
     #[test]
     fn events_become_json_lines() {

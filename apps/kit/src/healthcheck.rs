@@ -1,8 +1,9 @@
-//! `api healthcheck`: probes the local server's `/healthz` over plain TCP, so a container
-//! health check needs no shell, curl or name resolution.
+//! `<app> healthcheck`: probes the local server's `/healthz` over plain TCP, so a container
+//! health check needs no shell, curl or name resolution (stackctl's image health command).
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +24,7 @@ pub fn probe(port: u16, timeout: Duration) -> Result<(), ProbeError> {
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     stream.write_all(
-        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: api-healthcheck\r\nConnection: close\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: healthcheck\r\nConnection: close\r\n\r\n",
     )?;
     let mut head = Vec::with_capacity(64);
     let mut byte = [0u8; 1];
@@ -41,5 +42,27 @@ pub fn probe(port: u16, timeout: Duration) -> Result<(), ProbeError> {
         } else {
             line
         })),
+    }
+}
+
+/// The `healthcheck` subcommand of `app`: probes the port in `PORT` (else `default_port`)
+/// for 3 seconds; exit 0 when healthy, 1 when not, 2 for a bad `PORT`.
+pub fn main(app: &str, default_port: u16) -> ExitCode {
+    let port = match std::env::var("PORT").ok().filter(|p| !p.is_empty()) {
+        None => default_port,
+        Some(p) => match p.parse() {
+            Ok(p) => p,
+            Err(_) => {
+                eprintln!("{app} healthcheck: PORT={p:?} is not a port");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    match probe(port, Duration::from_secs(3)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{app} healthcheck: {e}");
+            ExitCode::FAILURE
+        }
     }
 }

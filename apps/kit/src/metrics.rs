@@ -45,7 +45,12 @@ pub struct Metrics {
 
 impl Metrics {
     /// `routes` are the router's path templates; anything else is counted as `unmatched`.
-    pub fn new(routes: impl IntoIterator<Item = String>, log_dropped: fn() -> u64) -> Self {
+    /// `app` prefixes the app's own metrics (`<app>_log_lines_dropped`).
+    pub fn new(
+        app: &'static str,
+        routes: impl IntoIterator<Item = String>,
+        log_dropped: fn() -> u64,
+    ) -> Self {
         let mut all = vec![UNMATCHED];
         all.extend(routes.into_iter().map(|r| intern(&r)));
         let mut matcher = matchit::Router::new();
@@ -66,7 +71,10 @@ impl Metrics {
             "Time to produce the response head",
             durations.clone(),
         );
-        registry.register_collector(Box::new(LogDropped(log_dropped)));
+        registry.register_collector(Box::new(LogDropped {
+            name: intern(&format!("{app}_log_lines_dropped")),
+            read: log_dropped,
+        }));
         Self {
             routes: all,
             matcher,
@@ -105,8 +113,8 @@ impl Metrics {
     }
 }
 
-/// A route template as a `&'static str` label. The router's templates are the same few
-/// strings for every app built in the process, so this leaks each distinct one once.
+/// A route template (or metric name) as a `&'static str`. They are the same few strings for
+/// every app built in the process, so this leaks each distinct one once.
 fn intern(route: &str) -> &'static str {
     static SEEN: OnceLock<Mutex<Vec<&'static str>>> = OnceLock::new();
     let mut seen = SEEN
@@ -121,15 +129,18 @@ fn intern(route: &str) -> &'static str {
     s
 }
 
-/// `api_log_lines_dropped_total`, read from the logger at each scrape.
+/// `<app>_log_lines_dropped_total`, read from the logger at each scrape.
 #[derive(Debug)]
-struct LogDropped(fn() -> u64);
+struct LogDropped {
+    name: &'static str,
+    read: fn() -> u64,
+}
 
 impl Collector for LogDropped {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let counter = ConstCounter::new((self.0)());
+        let counter = ConstCounter::new((self.read)());
         let metric = encoder.encode_descriptor(
-            "api_log_lines_dropped",
+            self.name,
             "Log lines dropped because the log writer fell behind",
             None,
             ConstCounter::<u64>::TYPE,
@@ -144,7 +155,7 @@ mod tests {
 
     #[test]
     fn counts_and_buckets() {
-        let m = Metrics::new(["/list".into(), "/v1/payments/{id}".into()], || 7);
+        let m = Metrics::new("api", ["/list".into(), "/v1/payments/{id}".into()], || 7);
         assert_eq!(m.route_of("/v1/payments/12"), 2);
         assert_eq!(m.route_of("/v1/payments"), 0);
         let list = m.route_of("/list");
