@@ -79,6 +79,14 @@ async fn a_browser_adds_renames_and_deletes_a_user_through_web_and_users() {
     );
 
     let mut b = Browser::launch().await.unwrap();
+    // As a visitor with JavaScript off: the pages must work without it (only what this test
+    // sends over the DevTools protocol runs).
+    b.call(
+        "Emulation.setScriptExecutionDisabled",
+        serde_json::json!({"value": true}),
+    )
+    .await
+    .unwrap();
     let home = web.task.url();
     b.goto(&home).await.unwrap();
     let text = b.text().await.unwrap();

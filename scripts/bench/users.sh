@@ -27,10 +27,11 @@ request = function()
   return wrk.format("GET", "/users/" .. math.random(1, 1000))
 end
 LUA
-# Each wrk thread and run posts IDs of its own (above the seeded ones): no conflicts.
+# Each wrk run posts IDs of its own from BASE up (set per run below; wrk's Lua never seeds
+# math.random, so a random base would repeat): no conflicts.
 cat >"$STATE/post.lua" <<'LUA'
 local n = 0
-local base = 1000000 + math.random(0, 2^40) * 1000
+local base = tonumber(os.getenv("BASE"))
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 request = function()
@@ -52,11 +53,13 @@ for id in $(seq 1000); do printf '{"id":%d,"name":"user %d"}\n' "$id" "$id"; don
       "http://127.0.0.1:$users_port/users" || true
   done
 
+BASE=1000000000
 load() { # NAME URL [SCRIPT]: a warm-up and a measured run; appends "req/s p99 non-2xx" to NAME.runs
   local name=$1 url=$2 script=() out
   [[ -n ${3:-} ]] && script=(-s "$3")
-  wrk -t1 -c32 -d"$WARMUP" "${script[@]}" "$url" >/dev/null
-  out=$(wrk -t1 -c32 -d"$DURATION" --latency "${script[@]}" "$url")
+  BASE=$((BASE + 1000000000)) wrk -t1 -c32 -d"$WARMUP" "${script[@]}" "$url" >/dev/null
+  BASE=$((BASE + 2000000000))
+  out=$(BASE=$BASE wrk -t1 -c32 -d"$DURATION" --latency "${script[@]}" "$url")
   echo "$out" >>"$STATE/$name.wrk"
   echo "$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out") $(awk '$1 == "99%" {print $2}' <<<"$out")" \
     "$(awk '/Non-2xx/ {print $NF}' <<<"$out" | grep . || echo 0)" >>"$STATE/$name.runs"

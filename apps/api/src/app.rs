@@ -1,18 +1,21 @@
 //! The router: routes, their OpenAPI description, the shared state it builds, fallbacks.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use kit::metrics::Metrics;
+use kit::observe::Observe;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Tokens;
 use crate::error::ApiError;
-use crate::metrics::Metrics;
-use crate::observe::Observe;
 use crate::openapi::ApiDoc;
 use crate::payments::{legacy, v1};
 use crate::ratelimit::{RateLimitConfig, RateLimiter};
@@ -41,7 +44,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().into_openapi()
 }
 
-/// The whole application: the router inside the rate-limiting, counting, logging layer.
+/// The whole application: the router inside the rate-limiting, counting, logging layer
+/// (health checks are not rate limited).
 pub type App = Observe<Router>;
 
 pub fn build(
@@ -51,11 +55,15 @@ pub fn build(
     max_body_bytes: usize,
 ) -> App {
     let (router, doc) = routes().split_for_parts();
-    let metrics = Metrics::new("api", doc.paths.paths.keys().cloned(), logging::dropped);
+    let metrics = Arc::new(Metrics::new(
+        "api",
+        doc.paths.paths.keys().cloned(),
+        logging::dropped,
+    ));
     let state = AppState::new(Shared {
         tokens,
         store,
-        metrics,
+        metrics: metrics.clone(),
         limiter: RateLimiter::new(rate_limit),
         max_body_bytes,
         openapi: Bytes::from(doc.to_json().unwrap_or_default()),
@@ -64,7 +72,20 @@ pub fn build(
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(not_found)
         .with_state(state.clone());
-    Observe::new(router, state)
+    Observe::new(router, metrics, logging::access).with_gate(Arc::new(move |req| {
+        let limiter = &state.limiter;
+        if !limiter.enabled() || matches!(req.uri().path(), "/status" | "/healthz") {
+            return None;
+        }
+        let peer = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        let wait = limiter
+            .check(limiter.client_of(req.headers(), peer))
+            .err()?;
+        Some(ApiError::RateLimited(wait).into_response())
+    }))
 }
 
 async fn not_found(state: State<AppState>, req: Request) -> Response {

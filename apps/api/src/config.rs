@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 pub use kit::config::Database;
-use kit::config::{Invalid, flag, num};
+use kit::config::{Invalid, flag, num, seconds};
 
 use crate::auth::{TokenError, Tokens};
 use crate::ratelimit::RateLimitConfig;
@@ -63,12 +63,7 @@ impl Config {
                 trust_forwarded_for: flag(&get, "RATE_LIMIT_TRUST_FORWARDED_FOR")?,
             },
             max_body_bytes: num(&get, "MAX_BODY_BYTES", 64 * 1024, "a size in bytes")?,
-            shutdown_timeout: Duration::from_secs(num(
-                &get,
-                "SHUTDOWN_TIMEOUT_SECS",
-                25,
-                "seconds",
-            )?),
+            shutdown_timeout: seconds(&get, "SHUTDOWN_TIMEOUT_SECS", 25)?,
         })
     }
 }
@@ -109,11 +104,7 @@ mod tests {
     }
 
     fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_lookup(|k| {
-            vars.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        })
+        Config::from_lookup(kit::config::pairs(vars))
     }
 
     #[test]

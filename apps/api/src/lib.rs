@@ -10,7 +10,6 @@ pub mod health;
 pub mod index;
 pub mod logging;
 pub mod money;
-pub mod observe;
 pub mod openapi;
 pub mod payments;
 pub mod ratelimit;

@@ -16,7 +16,7 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub tokens: Tokens,
     pub store: Store,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     pub limiter: RateLimiter,
     pub max_body_bytes: usize,
     pub openapi: Bytes,

@@ -26,6 +26,24 @@ pub fn num<T: std::str::FromStr>(
     }
 }
 
+/// `var` in whole seconds; `default` when unset or empty.
+pub fn seconds(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+) -> Result<std::time::Duration, Invalid> {
+    num(get, var, default, "seconds").map(std::time::Duration::from_secs)
+}
+
+/// A lookup over fixed pairs, as tests give settings.
+pub fn pairs<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    move |k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
 /// `var` as a boolean: unset, empty, 0, false, no or 1, true, yes (any case).
 pub fn flag(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<bool, Invalid> {
     match get(var).unwrap_or_default().to_ascii_lowercase().as_str() {

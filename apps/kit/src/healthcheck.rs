@@ -18,13 +18,21 @@ pub enum ProbeError {
 
 /// `GET /healthz` on 127.0.0.1:`port`; Ok only for a 200 answer within `timeout`.
 pub fn probe(port: u16, timeout: Duration) -> Result<(), ProbeError> {
+    probe_as("healthcheck", port, timeout)
+}
+
+/// [`probe`], telling the server it is `<app>-healthcheck` (the access log shows it).
+pub fn probe_as(app: &str, port: u16, timeout: Duration) -> Result<(), ProbeError> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let mut stream =
         TcpStream::connect_timeout(&addr, timeout).map_err(|e| ProbeError::Connect(addr, e))?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     stream.write_all(
-        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: healthcheck\r\nConnection: close\r\n\r\n",
+        format!(
+            "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {app}-healthcheck\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
     )?;
     let mut head = Vec::with_capacity(64);
     let mut byte = [0u8; 1];
@@ -58,7 +66,7 @@ pub fn main(app: &str, default_port: u16) -> ExitCode {
             }
         },
     };
-    match probe(port, Duration::from_secs(3)) {
+    match probe_as(app, port, Duration::from_secs(3)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{app} healthcheck: {e}");

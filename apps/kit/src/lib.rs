@@ -2,6 +2,7 @@
 //! production: JSON log lines, Prometheus metrics, graceful shutdown, the `healthcheck`
 //! subcommand, settings from the environment, and database pools with their migrations.
 
+pub mod cli;
 pub mod config;
 #[cfg(feature = "db")]
 pub mod db;

@@ -1,5 +1,5 @@
-//! The outermost service around an app's router: one metrics observation and one access-log
-//! line per request. A plain tower service with an unboxed future, outside the router so
+//! The outermost service around an app's router: an optional gate (api's rate limit), then
+//! one metrics observation and one access-log line per request. A plain tower service with an unboxed future, outside the router so
 //! routes are not wrapped one by one: it runs on every request.
 
 use std::convert::Infallible;
@@ -12,12 +12,14 @@ use std::time::Instant;
 use axum::extract::Request;
 use axum::http::{Method, Uri};
 use axum::response::Response;
-use axum::serve::IncomingStream;
-use tokio::net::TcpListener;
 use tower::Service;
 
 use crate::logging::Access;
 use crate::metrics::Metrics;
+
+/// A check before the app: `Some` answers the request instead of the app (still counted
+/// and logged).
+pub type Gate = Arc<dyn Fn(&Request) -> Option<Response> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct Observe<S> {
@@ -25,6 +27,7 @@ pub struct Observe<S> {
     metrics: Arc<Metrics>,
     /// The app's access logger (`kit::access_log!`).
     access: fn(&Access<'_>),
+    gate: Option<Gate>,
 }
 
 impl<S> Observe<S> {
@@ -33,22 +36,15 @@ impl<S> Observe<S> {
             inner,
             metrics,
             access,
+            gate: None,
         }
     }
-}
 
-/// The per-connection service axum's `serve` asks for: the same one for every connection.
-impl<'a, S: Clone> Service<IncomingStream<'a, TcpListener>> for Observe<S> {
-    type Response = Self;
-    type Error = Infallible;
-    type Future = std::future::Ready<Result<Self, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _: IncomingStream<'a, TcpListener>) -> Self::Future {
-        std::future::ready(Ok(self.clone()))
+    pub fn with_gate(self, gate: Gate) -> Self {
+        Self {
+            gate: Some(gate),
+            ..self
+        }
     }
 }
 
@@ -78,8 +74,14 @@ where
             uri: req.uri().clone(),
             route: self.metrics.route_of(req.uri().path()),
         };
+        let early = self.gate.as_ref().and_then(|gate| gate(&req));
+        let inner = match early {
+            None => Some(self.inner.call(req)),
+            Some(_) => None,
+        };
         ObserveFuture {
-            inner: self.inner.call(req),
+            inner,
+            early,
             seen: Some(seen),
             metrics: self.metrics.clone(),
             access: self.access,
@@ -90,7 +92,8 @@ where
 pin_project_lite::pin_project! {
     pub struct ObserveFuture<F> {
         #[pin]
-        inner: F,
+        inner: Option<F>,
+        early: Option<Response>,
         seen: Option<Seen>,
         metrics: Arc<Metrics>,
         access: fn(&Access<'_>),
@@ -102,7 +105,10 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for ObserveFuture<
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let res = ready!(this.inner.poll(cx))?;
+        let res = match this.inner.as_pin_mut() {
+            Some(inner) => ready!(inner.poll(cx))?,
+            None => this.early.take().unwrap_or_default(),
+        };
         if let Some(seen) = this.seen.take() {
             let latency = seen.start.elapsed();
             let status = res.status().as_u16();

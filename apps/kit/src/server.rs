@@ -1,10 +1,16 @@
 //! Graceful shutdown: on SIGTERM or SIGINT stop accepting, let in-flight requests finish (up
 //! to a drain timeout), then return. Works as PID 1, which has no default signal handlers.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use axum::extract::Request;
+use axum::{Router, ServiceExt};
+use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
+
+use crate::observe::Observe;
 
 /// Resolves on the first SIGTERM or SIGINT. Handlers are installed now, before anything slow.
 pub fn shutdown_signal() -> std::io::Result<impl Future<Output = &'static str> + Send> {
@@ -18,12 +24,79 @@ pub fn shutdown_signal() -> std::io::Result<impl Future<Output = &'static str> +
     })
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot install signal handlers: {0}")]
+    Signals(std::io::Error),
+    #[cfg(feature = "db")]
+    #[error("cannot open storage: {0}")]
+    Storage(sqlx::Error),
+    #[error("cannot listen on port {0}: {1}")]
+    Bind(u16, std::io::Error),
+    #[error("server failed: {0}")]
+    Serve(std::io::Error),
+    #[cfg(feature = "db")]
+    #[error(
+        "the database refused the password this task started with (rotated by RDS?): exiting so that a new task starts with the current secret"
+    )]
+    CredentialsRejected,
+}
+
+/// Listens on every address, port `port`.
+pub async fn bind(port: u16) -> Result<TcpListener, StartError> {
+    TcpListener::bind((std::net::Ipv4Addr::UNSPECIFIED, port))
+        .await
+        .map_err(|e| StartError::Bind(port, e))
+}
+
+/// Serves `app` until `signal` (see [`shutdown_signal`]) or until `fatal` resolves, then
+/// drains for at most `drain_timeout`; `fatal`'s error is returned once drained (a rotated
+/// database password: only a new task reads the current secret).
+pub async fn run(
+    listener: TcpListener,
+    app: Observe<Router>,
+    signal: impl Future<Output = &'static str> + Send + 'static,
+    fatal: impl Future<Output = StartError> + Send + 'static,
+    drain_timeout: Duration,
+) -> Result<(), StartError> {
+    let (failed, failure) = tokio::sync::oneshot::channel();
+    let shutdown = async move {
+        tokio::select! {
+            name = signal => {
+                tracing::info!(signal = name, "shutting down: finishing in-flight requests");
+            }
+            error = fatal => {
+                tracing::error!(error = %error, "shutting down");
+                let _ = failed.send(error);
+            }
+        }
+    };
+    serve(listener, app, shutdown, drain_timeout)
+        .await
+        .map_err(StartError::Serve)?;
+    match failure.await {
+        Ok(error) => Err(error),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Serves `app` (each request knowing its peer as `ConnectInfo<SocketAddr>`) until `shutdown`
+/// resolves, then lets in-flight requests finish for at most `drain_timeout`.
+pub async fn serve(
+    listener: TcpListener,
+    app: Observe<Router>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    drain_timeout: Duration,
+) -> std::io::Result<()> {
+    let (stop, deadline) = drain(shutdown, drain_timeout);
+    let make = ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
+    let server = axum::serve(listener, make).with_graceful_shutdown(stop);
+    bounded(server.into_future(), deadline).await
+}
+
 /// Splits `shutdown` for a server with a bounded drain: the first future is what the
-/// server's graceful shutdown waits on; the second resolves `drain_timeout` after it (give
-/// both to [`bounded`]), e.g.
-/// `let (stop, deadline) = drain(signal, timeout);`
-/// `bounded(axum::serve(listener, app).with_graceful_shutdown(stop).into_future(), deadline)`.
-pub fn drain(
+/// server's graceful shutdown waits on; the second resolves `drain_timeout` after it.
+fn drain(
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain_timeout: Duration,
 ) -> (
@@ -45,7 +118,7 @@ pub fn drain(
 }
 
 /// Runs `server` until it has drained, or until `deadline` (see [`drain`]).
-pub async fn bounded(
+async fn bounded(
     server: impl Future<Output = std::io::Result<()>>,
     deadline: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -56,54 +129,4 @@ pub async fn bounded(
             Ok(())
         }
     }
-}
-
-/// How long the runtime's leftover tasks get once the server has stopped.
-const RUNTIME_STOP: Duration = Duration::from_secs(1);
-
-/// An app's `serve` command: JSON logs on, settings read, `run` to completion on a new
-/// runtime; exit 2 for bad settings, 1 when the server fails. Errors go to the log and, as
-/// one line naming `app`, to stderr.
-pub fn main<C, E, R, F>(
-    app: &str,
-    config: impl FnOnce() -> Result<C, E>,
-    run: impl FnOnce(C) -> F,
-) -> std::process::ExitCode
-where
-    E: std::fmt::Display,
-    R: std::fmt::Display,
-    F: Future<Output = Result<(), R>>,
-{
-    use std::process::ExitCode;
-    let logs = crate::logging::init();
-    let code = match config() {
-        Err(e) => {
-            tracing::error!(error = %e, "refusing to start");
-            eprintln!("{app}: refusing to start: {e}");
-            ExitCode::from(2)
-        }
-        Ok(config) => match tokio::runtime::Runtime::new() {
-            Err(e) => {
-                eprintln!("{app}: cannot start the runtime: {e}");
-                ExitCode::FAILURE
-            }
-            Ok(rt) => {
-                let result = rt.block_on(run(config));
-                // Connections still open after the drain timeout are dropped here; dropping
-                // the runtime instead would wait for blocking tasks without a bound.
-                rt.shutdown_timeout(RUNTIME_STOP);
-                match result {
-                    Ok(()) => ExitCode::SUCCESS,
-                    Err(e) => {
-                        tracing::error!(error = %e, "exiting");
-                        eprintln!("{app}: {e}");
-                        ExitCode::FAILURE
-                    }
-                }
-            }
-        },
-    };
-    // The writer thread drains what is queued, flushes and stops (bounded), then we exit.
-    drop(logs);
-    code
 }

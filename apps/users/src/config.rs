@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use kit::config::num;
 pub use kit::config::{Database, Invalid};
+use kit::config::{num, seconds};
 
 /// On a laptop: a file next to the process. In the cloud stackctl sets `DATABASE_*`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:///tmp/users.db";
@@ -38,12 +38,7 @@ impl Config {
             database_max_connections: num(&get, "DATABASE_MAX_CONNECTIONS", 5, "a pool size ≥ 1")?
                 .max(1),
             max_body_bytes: num(&get, "MAX_BODY_BYTES", 16 * 1024, "a size in bytes")?,
-            shutdown_timeout: Duration::from_secs(num(
-                &get,
-                "SHUTDOWN_TIMEOUT_SECS",
-                25,
-                "seconds",
-            )?),
+            shutdown_timeout: seconds(&get, "SHUTDOWN_TIMEOUT_SECS", 25)?,
         })
     }
 }
@@ -53,11 +48,7 @@ mod tests {
     use super::*;
 
     fn cfg(vars: &[(&str, &str)]) -> Result<Config, Invalid> {
-        Config::from_lookup(|k| {
-            vars.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        })
+        Config::from_lookup(kit::config::pairs(vars))
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl Users {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         let http = Client::builder(TokioExecutor::new())
-            // Below the users task's own keep-alive, so a reused connection is rarely stale.
+            // Idle connections are closed before load balancers and NATs commonly drop them.
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
         Self {
@@ -96,6 +96,12 @@ impl Users {
     pub async fn create(&self, id: u64, name: &str) -> Result<User, CallError> {
         let body = serde_json::json!({ "id": id, "name": name });
         let (status, body) = self.call(Method::POST, "/users", Some(body)).await?;
+        // POST /users is never 404 from the users API: USERS_URL points at something else.
+        if status == StatusCode::NOT_FOUND {
+            return Err(CallError::Unavailable(
+                "USERS_URL does not lead to the users API (HTTP 404)".into(),
+            ));
+        }
         answer(status, &body)
     }
 

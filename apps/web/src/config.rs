@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::http::uri::Authority;
-use kit::config::{Invalid, num};
+use kit::config::{Invalid, num, seconds};
 
 pub const DEFAULT_USERS_URL: &str = "http://127.0.0.1:8080";
 
@@ -28,7 +28,7 @@ impl Config {
         let users_url =
             users_url(raw.as_deref().unwrap_or(DEFAULT_USERS_URL)).map_err(|expected| Invalid {
                 var: "USERS_URL",
-                value: raw.unwrap_or_default(),
+                value: without_credentials(&raw.unwrap_or_default()),
                 expected,
             })?;
         let users_timeout = num(&get, "USERS_TIMEOUT_SECS", 5u64, "seconds, at least 1")?;
@@ -43,13 +43,20 @@ impl Config {
             port: num(&get, "PORT", 8000, "a TCP port")?,
             users_url,
             users_timeout: Duration::from_secs(users_timeout),
-            shutdown_timeout: Duration::from_secs(num(
-                &get,
-                "SHUTDOWN_TIMEOUT_SECS",
-                25,
-                "seconds",
-            )?),
+            shutdown_timeout: seconds(&get, "SHUTDOWN_TIMEOUT_SECS", 25)?,
         })
+    }
+}
+
+/// `raw` with any `user:password@` replaced by `…@`: it goes into an error message.
+fn without_credentials(raw: &str) -> String {
+    let start = raw.find("//").map_or(0, |i| i + 2);
+    let end = raw[start..]
+        .find(['/', '?', '#'])
+        .map_or(raw.len(), |i| start + i);
+    match raw[start..end].rfind('@') {
+        Some(at) => format!("{}…@{}", &raw[..start], &raw[start + at + 1..]),
+        None => raw.to_owned(),
     }
 }
 
@@ -89,11 +96,22 @@ mod tests {
     use super::*;
 
     fn cfg(vars: &[(&str, &str)]) -> Result<Config, Invalid> {
-        Config::from_lookup(|k| {
-            vars.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        })
+        Config::from_lookup(kit::config::pairs(vars))
+    }
+
+    #[test]
+    fn a_password_in_users_url_is_refused_without_being_shown() {
+        for (bad, shown) in [
+            ("http://u:s3cret@users:8080", "http://…@users:8080"),
+            ("u:s3cret@users:8080/x", "…@users:8080/x"),
+        ] {
+            let err = cfg(&[("USERS_URL", bad)]).unwrap_err().to_string();
+            assert!(!err.contains("s3cret"), "{err}");
+            assert!(
+                err.starts_with(&format!("USERS_URL={shown:?} is invalid")),
+                "{err}"
+            );
+        }
     }
 
     #[test]
@@ -124,7 +142,6 @@ mod tests {
             "http:///",
             "http://users:8080/api",
             "http://users:8080?x=1",
-            "http://u:p@users:8080",
             "http://users:99999",
             "http://users:",
             "http://users:port",

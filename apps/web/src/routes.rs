@@ -3,8 +3,9 @@
 //! When the users API is unavailable the page still renders, with an alert: 503 for the
 //! list, 502 for an action the API could not carry out.
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
+use axum::extract::{Form, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -179,6 +180,7 @@ fn unreadable(rejection: &FormRejection) -> Unreadable {
 const UNREADABLE: &str = "The form could not be read. Fill it in and send it again.";
 
 pub async fn add(
+    _: SameSite,
     State(state): State<AppState>,
     form: Result<Form<UserForm>, FormRejection>,
 ) -> Response {
@@ -236,8 +238,37 @@ fn not_found(message: &str) -> Response {
 
 const NO_PAGE: &str = "There is no page at this address.";
 
-pub async fn edit(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let Some(id) = validate::path_id(&id) else {
+/// The user ID in the path; None (a 404 page) also for a segment that is not UTF-8.
+fn path_id(path: Result<Path<String>, PathRejection>) -> Option<u64> {
+    path.ok().and_then(|Path(raw)| validate::path_id(&raw))
+}
+
+/// Refuses a form another site made the browser send (cross-site request forgery): browsers
+/// say where a request comes from in `Sec-Fetch-Site`.
+pub struct SameSite;
+
+impl<S: Send + Sync> FromRequestParts<S> for SameSite {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+        match parts.headers.get("sec-fetch-site").map(|v| v.as_bytes()) {
+            Some(b"cross-site") => Err(html(
+                StatusCode::FORBIDDEN,
+                page::error(
+                    "Not allowed",
+                    "This form was sent from another web site. Use the form on this site.",
+                ),
+            )),
+            _ => Ok(Self),
+        }
+    }
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Some(id) = path_id(id) else {
         return not_found(NO_PAGE);
     };
     match state.users.get(id).await {
@@ -254,11 +285,12 @@ pub async fn edit(State(state): State<AppState>, Path(id): Path<String>) -> Resp
 }
 
 pub async fn save(
+    _: SameSite,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     form: Result<Form<UserForm>, FormRejection>,
 ) -> Response {
-    let Some(id) = validate::path_id(&id) else {
+    let Some(id) = path_id(id) else {
         return not_found(NO_PAGE);
     };
     let form = match form {
@@ -295,12 +327,21 @@ pub async fn save(
     }
 }
 
-pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let Some(id) = validate::path_id(&id) else {
+pub async fn delete(
+    _: SameSite,
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Some(id) = path_id(id) else {
         return not_found(NO_PAGE);
     };
     match state.users.delete(id).await {
-        Ok(()) => confirm("deleted", id, None),
+        // Already gone (a second click, another tab): what was asked for is done.
+        Ok(())
+        | Err(CallError::Refused {
+            status: StatusCode::NOT_FOUND,
+            ..
+        }) => confirm("deleted", id, None),
         Err(e) => {
             let (status, alert) = failure(e);
             render_index(

@@ -1,5 +1,6 @@
 //! A real (in-memory) users API on 127.0.0.1:0 that follows the contract web relies on, the
 //! web app built against it, and small helpers to call it and read its pages.
+#![allow(dead_code)] // each test file uses part of it
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering::SeqCst};
