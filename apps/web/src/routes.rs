@@ -3,7 +3,7 @@
 //! When the users API is unavailable the page still renders, with an alert: 503 for the
 //! list, 502 for an action the API could not carry out.
 
-use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -238,9 +238,21 @@ fn not_found(message: &str) -> Response {
 
 const NO_PAGE: &str = "There is no page at this address.";
 
-/// The user ID in the path; None (a 404 page) also for a segment that is not UTF-8.
-fn path_id(path: Result<Path<String>, PathRejection>) -> Option<u64> {
-    path.ok().and_then(|Path(raw)| validate::path_id(&raw))
+/// The user ID in the path; the 404 page for anything else, a segment that is not UTF-8
+/// included.
+pub struct UserPath(u64);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserPath {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|Path(raw)| validate::path_id(&raw))
+            .map(Self)
+            .ok_or_else(|| not_found(NO_PAGE))
+    }
 }
 
 /// Refuses a form another site made the browser send (cross-site request forgery): browsers
@@ -264,13 +276,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SameSite {
     }
 }
 
-pub async fn edit(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Response {
-    let Some(id) = path_id(id) else {
-        return not_found(NO_PAGE);
-    };
+pub async fn edit(State(state): State<AppState>, UserPath(id): UserPath) -> Response {
     match state.users.get(id).await {
         Ok(user) => html(StatusCode::OK, page::edit(id, &user.name, &[], false)),
         Err(CallError::Refused { status, message }) if status == StatusCode::NOT_FOUND => {
@@ -287,12 +293,9 @@ pub async fn edit(
 pub async fn save(
     _: SameSite,
     State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
+    UserPath(id): UserPath,
     form: Result<Form<UserForm>, FormRejection>,
 ) -> Response {
-    let Some(id) = path_id(id) else {
-        return not_found(NO_PAGE);
-    };
     let form = match form {
         Ok(Form(form)) => form,
         Err(rejection) => {
@@ -330,11 +333,8 @@ pub async fn save(
 pub async fn delete(
     _: SameSite,
     State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
+    UserPath(id): UserPath,
 ) -> Response {
-    let Some(id) = path_id(id) else {
-        return not_found(NO_PAGE);
-    };
     match state.users.delete(id).await {
         // Already gone (a second click, another tab): what was asked for is done.
         Ok(())
