@@ -53,6 +53,9 @@ pub enum Command {
     Token(TokenArgs),
     /// Delete everything the stack owns.
     Down(DownArgs),
+    /// Run every service on this machine as in the cloud (no AWS account needed): a front on
+    /// one port routing as the load balancer does, local tokens and database.
+    Dev(DevArgs),
     /// Print the IAM policy a person needs to run stackctl on this stack (no AWS call).
     Policy(PolicyArgs),
     /// Print every resource the stack would have, in the order `up` creates them and `down`
@@ -155,6 +158,22 @@ pub struct RotateArgs {
 pub struct TokenArgs {
     /// The service (may be omitted when the stack has one service with a token).
     pub service: Option<String>,
+    /// The local token `stackctl dev` gives the service (from .stackctl/dev/tokens/).
+    #[arg(long)]
+    pub dev: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DevArgs {
+    /// The front's port on 127.0.0.1 (it plays the load balancer).
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    /// Rebuild and restart a service when its sources change.
+    #[arg(long)]
+    pub watch: bool,
+    /// Restart a service that does not answer its health check for this long after it starts.
+    #[arg(long, default_value = "60s")]
+    pub health_timeout: Timeout,
 }
 
 /// A duration written as `90s`, `15m`, `1h` or plain seconds.

@@ -11,6 +11,7 @@ async fn main() -> ExitCode {
         Command::Plan(args) => commands::plan::run(&cli, args).await,
         Command::Up(args) => commands::up::run(&cli, args).await,
         Command::Down(args) => commands::down::run(&cli, args).await,
+        Command::Dev(args) => commands::dev::run(&cli, args).await,
         Command::Build(args) => commands::build::run(&cli, args).await,
         Command::Status(args) => commands::status::run(&cli, args).await,
         Command::Logs(args) => commands::logs::run(&cli, args).await,

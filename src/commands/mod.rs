@@ -1,6 +1,7 @@
 //! Each command: load, observe, decide, act, report. Errors get their context here.
 
 pub mod build;
+pub mod dev;
 pub mod down;
 pub mod explain;
 pub mod logs;
@@ -54,6 +55,15 @@ macro_rules! through_engine {
     )*};
 }
 through_engine!(AwsError, ApplyError, RolloutError, image::Error);
+
+impl From<crate::dev::DevError> for Failure {
+    fn from(e: crate::dev::DevError) -> Failure {
+        Failure::Other {
+            hint: e.hint(),
+            message: e.to_string(),
+        }
+    }
+}
 
 impl From<LockError> for Failure {
     fn from(e: LockError) -> Failure {

@@ -48,6 +48,12 @@ fn pick(stack: &Stack, named: Option<&str>) -> Result<String, Failure> {
 
 pub async fn show(cli: &Cli, args: &TokenArgs) -> Result<ExitCode, Failure> {
     let stack = load(cli)?;
+    if args.dev {
+        let value =
+            crate::dev::token(&stack, &super::dev::stack_dir(cli), args.service.as_deref())?;
+        println!("{value}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let svc = pick(&stack, args.service.as_deref())?;
     let aws = connect(cli, &stack).await?;
     let names = stack.names();

@@ -25,8 +25,9 @@ pub struct CompileRequest<'a> {
     pub package_dir: &'a Path,
     /// Binary target; `None` picks the package's only (or `default-run`) binary.
     pub bin: Option<&'a str>,
-    /// Platform to compile for.
-    pub platform: Platform,
+    /// Platform to compile for, a static release binary; `None`: this machine, a debug
+    /// build as `cargo build` makes it (what `stackctl dev` runs).
+    pub platform: Option<Platform>,
     /// Cargo target directory; `None` uses the workspace's.
     pub target_dir: Option<&'a Path>,
     /// Passed to build scripts as `SOURCE_DATE_EPOCH`.
@@ -63,7 +64,8 @@ struct Message {
 }
 
 /// Builds the binary with `cargo build --release` for the platform's glibc target with
-/// `+crt-static`, streaming cargo's stderr (progress and compiler errors) to `progress`.
+/// `+crt-static` (or, without a platform, a plain debug build for this machine), streaming
+/// cargo's stderr (progress and compiler errors) to `progress`.
 ///
 /// Reproducibility: absolute paths (workspace, cargo home, target dir) are remapped so
 /// the binary does not depend on where the source or the build directory live, and
@@ -80,7 +82,9 @@ pub async fn compile(
         package: package_dir.display().to_string(),
         detail,
     };
-    req.platform.ensure_available(&package_dir)?;
+    if let Some(platform) = req.platform {
+        platform.ensure_available(&package_dir)?;
+    }
     let meta = metadata(&package_dir).await.map_err(fail)?;
     let manifest = package_dir.join("Cargo.toml");
     let package = meta
@@ -96,35 +100,37 @@ pub async fn compile(
 
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(&package_dir)
-        .args([
-            "build",
-            "--release",
-            "--message-format=json-render-diagnostics",
-        ])
+        .args(["build", "--message-format=json-render-diagnostics"])
         .args(["--package", &package.name, "--bin", &bin])
-        .args(["--target", req.platform.rust_target()])
         .arg("--target-dir")
         .arg(&target_dir)
-        .env_remove("RUSTFLAGS")
-        .env(
-            "CARGO_ENCODED_RUSTFLAGS",
-            rustflags(&meta.workspace_root, &target_dir).join("\x1f"),
-        )
-        .env("SOURCE_DATE_EPOCH", req.source_date_epoch.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    if std::env::var_os("CARGO_PROFILE_RELEASE_STRIP").is_none() {
-        cmd.env("CARGO_PROFILE_RELEASE_STRIP", "symbols");
+    match req.platform {
+        Some(platform) => {
+            cmd.arg("--release")
+                .args(["--target", platform.rust_target()])
+                .env_remove("RUSTFLAGS")
+                .env(
+                    "CARGO_ENCODED_RUSTFLAGS",
+                    rustflags(&meta.workspace_root, &target_dir).join("\x1f"),
+                )
+                .env("SOURCE_DATE_EPOCH", req.source_date_epoch.to_string());
+            if std::env::var_os("CARGO_PROFILE_RELEASE_STRIP").is_none() {
+                cmd.env("CARGO_PROFILE_RELEASE_STRIP", "symbols");
+            }
+            if let Some(linker) = platform.linker_override() {
+                cmd.env(platform.linker_env(), linker);
+            }
+            progress(&format!(
+                "compiling {} (bin {bin}) for {platform}",
+                package.name
+            ));
+        }
+        None => progress(&format!("compiling {} (bin {bin})", package.name)),
     }
-    if let Some(linker) = req.platform.linker_override() {
-        cmd.env(req.platform.linker_env(), linker);
-    }
-    progress(&format!(
-        "compiling {} (bin {bin}) for {}",
-        package.name, req.platform
-    ));
     let mut child = cmd.spawn().map_err(|e| fail(format!("start cargo: {e}")))?;
     let stdout = child.stdout.take().expect("piped stdout");
     let stderr = child.stderr.take().expect("piped stderr");
@@ -223,9 +229,17 @@ fn pick_bin(package: &Package, wanted: Option<&str>) -> Result<String, String> {
 }
 
 async fn metadata(package_dir: &Path) -> Result<Metadata, String> {
+    metadata_with(package_dir, &["--no-deps"]).await
+}
+
+async fn metadata_with<T: serde::de::DeserializeOwned>(
+    package_dir: &Path,
+    args: &[&str],
+) -> Result<T, String> {
     let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .current_dir(package_dir)
-        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .args(["metadata", "--format-version", "1"])
+        .args(args)
         .stdin(Stdio::null())
         .output()
         .await
@@ -237,6 +251,66 @@ async fn metadata(package_dir: &Path) -> Result<Metadata, String> {
         ));
     }
     serde_json::from_slice(&out.stdout).map_err(|e| format!("parse cargo metadata: {e}"))
+}
+
+/// The directories of the package in `package_dir` and of every package it depends on
+/// through a `path` (theirs are sources too: a change there changes the binary).
+pub async fn local_sources(package_dir: &Path) -> Result<Vec<PathBuf>> {
+    #[derive(Deserialize)]
+    struct Full {
+        packages: Vec<Pkg>,
+        resolve: Option<Resolve>,
+    }
+    #[derive(Deserialize)]
+    struct Pkg {
+        id: String,
+        manifest_path: PathBuf,
+        source: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Resolve {
+        nodes: Vec<Node>,
+    }
+    #[derive(Deserialize)]
+    struct Node {
+        id: String,
+        dependencies: Vec<String>,
+    }
+    let package_dir = std::fs::canonicalize(package_dir).map_err(|source| Error::Read {
+        path: package_dir.to_path_buf(),
+        source,
+    })?;
+    let fail = |detail: String| Error::Compile {
+        package: package_dir.display().to_string(),
+        detail,
+    };
+    let full: Full = metadata_with(&package_dir, &[]).await.map_err(fail)?;
+    let manifest = package_dir.join("Cargo.toml");
+    let root = full
+        .packages
+        .iter()
+        .find(|p| p.manifest_path == manifest)
+        .ok_or_else(|| fail(format!("no package with manifest {}", manifest.display())))?;
+    let nodes = full.resolve.map(|r| r.nodes).unwrap_or_default();
+    let (mut todo, mut seen) = (vec![root.id.clone()], std::collections::BTreeSet::new());
+    while let Some(id) = todo.pop() {
+        let local = full
+            .packages
+            .iter()
+            .any(|p| p.id == id && p.source.is_none());
+        if !local || !seen.insert(id.clone()) {
+            continue;
+        }
+        if let Some(n) = nodes.iter().find(|n| n.id == id) {
+            todo.extend(n.dependencies.iter().cloned());
+        }
+    }
+    Ok(full
+        .packages
+        .iter()
+        .filter(|p| seen.contains(&p.id))
+        .filter_map(|p| p.manifest_path.parent().map(Path::to_path_buf))
+        .collect())
 }
 
 /// Keeps cargo's stderr from the first error on (or the last lines when there is no

@@ -160,7 +160,7 @@ pub async fn build(spec: &BuildSpec, progress: &(dyn Fn(&str) + Sync)) -> Result
         &compile::CompileRequest {
             package_dir: &spec.package_dir,
             bin: spec.bin.as_deref(),
-            platform: spec.platform,
+            platform: Some(spec.platform),
             target_dir: spec.target_dir.as_deref(),
             source_date_epoch: spec.source_date_epoch,
         },

@@ -201,7 +201,7 @@ fn is_delete(c: &Change) -> bool {
 pub use render::{render_json, render_text};
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

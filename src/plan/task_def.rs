@@ -21,12 +21,10 @@ fn role_arn(stack: &Stack, facts: &Facts, name: &str) -> String {
 pub fn task_def(stack: &Stack, facts: &Facts, svc: &Service) -> TaskDef {
     let n = stack.names();
     let name = &svc.name;
-    let mut environment = svc.env.clone();
-    environment.insert("PORT".into(), svc.port.to_string());
-    if svc.public {
-        // Behind the load balancer the client is the last X-Forwarded-For hop.
-        environment.insert("RATE_LIMIT_TRUST_FORWARDED_FOR".into(), "true".into());
-    }
+    // Each service it calls, by the name it has inside the VPC.
+    let mut environment = environment(stack, svc, svc.port, |callee| {
+        format!("http://{}:{}", n.private_host(&callee.name), callee.port)
+    });
     let mut secrets = BTreeMap::new();
     if svc.token {
         let g = facts.tokens.get(name).copied().unwrap_or(Generations {
@@ -37,13 +35,6 @@ pub fn task_def(stack: &Stack, facts: &Facts, svc: &Service) -> TaskDef {
         secrets.insert(TOKEN_ENV.to_string(), arn(g.current));
         if let Some(p) = g.previous {
             secrets.insert(format!("{TOKEN_ENV}_PREVIOUS"), arn(p));
-        }
-    }
-    // Each service it calls, by the name it has inside the VPC.
-    for callee in &svc.calls {
-        if let Some(c) = stack.services.get(callee) {
-            let url = format!("http://{}:{}", n.private_host(callee), c.port);
-            environment.insert(crate::config::routes::url_var(callee), url);
         }
     }
     database(stack, facts, svc, &mut environment, &mut secrets);
@@ -81,6 +72,38 @@ pub fn task_def(stack: &Stack, facts: &Facts, svc: &Service) -> TaskDef {
     }
 }
 
+/// A service's environment wherever it runs (`stackctl dev` too): its `env:`, `PORT`, and a
+/// `<NAME>_URL` for each service it calls, at `url(callee)`.
+pub fn environment(
+    stack: &Stack,
+    svc: &Service,
+    port: u16,
+    url: impl Fn(&Service) -> String,
+) -> BTreeMap<String, String> {
+    let mut environment = svc.env.clone();
+    environment.insert("PORT".into(), port.to_string());
+    if svc.public {
+        // Behind the load balancer the client is the last X-Forwarded-For hop.
+        environment.insert("RATE_LIMIT_TRUST_FORWARDED_FOR".into(), "true".into());
+    }
+    for callee in &svc.calls {
+        if let Some(c) = stack.services.get(callee) {
+            environment.insert(crate::config::routes::url_var(callee), url(c));
+        }
+    }
+    environment
+}
+
+/// Whether the service is told it has no database (`DATABASE=none`): the stack's database
+/// is not given to it and it brings no `DATABASE_URL` of its own.
+pub fn without_database(stack: &Stack, svc: &Service) -> bool {
+    let given = stack
+        .database
+        .as_ref()
+        .is_some_and(|d| d.services.contains(&svc.name));
+    !given && !svc.env.contains_key("DATABASE_URL")
+}
+
 /// Shown in a plan for what RDS has not made yet; converge waits for the database before it
 /// registers a task definition, so this never reaches AWS.
 pub const PENDING: &str = "(known once the database is ready)";
@@ -102,7 +125,7 @@ fn database(
         .as_ref()
         .filter(|d| d.services.contains(&svc.name))
     else {
-        if !svc.env.contains_key("DATABASE_URL") {
+        if without_database(stack, svc) {
             environment.insert(DATABASE_ENV.into(), "none".into());
         }
         return;

@@ -10,7 +10,7 @@ pub(super) fn stack() -> config::Stack {
     config::load(&root.join("stack.yaml"), None).expect("example stack")
 }
 
-pub(super) fn facts() -> Facts {
+pub(crate) fn facts() -> Facts {
     Facts {
         account: "123456789012".into(),
         region: "us-east-1".into(),

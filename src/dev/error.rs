@@ -1,0 +1,70 @@
+//! What can stop `stackctl dev`, each with what to do about it.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DevError {
+    #[error("port {port} ({what}) is in use")]
+    PortInUse { port: u16, what: String },
+    #[error("service `{service}` runs a prebuilt image (`image: {image}`)")]
+    Prebuilt { service: String, image: String },
+    #[error("cargo was not found")]
+    NoCargo,
+    #[error("building service `{service}` failed: {detail}")]
+    Build { service: String, detail: String },
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the local PostgreSQL did not start: {detail}")]
+    Postgres { detail: String },
+    #[error("no service `{service}` has a local token")]
+    NoToken { service: String },
+    #[error("the stack has no service with a token")]
+    NoTokenService,
+}
+
+impl DevError {
+    pub fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| DevError::Io {
+            action,
+            path,
+            source,
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            DevError::PortInUse { port, .. } => format!(
+                "stop the program listening there (`ss -ltnp 'sport = :{port}'` names it), or give \
+                 `stackctl dev` another port with --port when it is the front's"
+            ),
+            DevError::Prebuilt { .. } => "`stackctl dev` runs the services stackctl builds \
+                 (`build:` a Cargo package); run the image yourself, or build the service from \
+                 source"
+                .into(),
+            DevError::NoCargo => {
+                "install Rust (https://rustup.rs): `stackctl dev` builds the services with cargo"
+                    .into()
+            }
+            DevError::Build { .. } => {
+                "fix the error above; `stackctl dev --watch` rebuilds when you save".into()
+            }
+            DevError::Io { .. } => "check the directory's permissions and free space".into(),
+            DevError::Postgres { .. } => "read the log under .stackctl/dev/postgres/, or remove \
+                 PostgreSQL from PATH to use SQLite instead"
+                .into(),
+            DevError::NoToken { .. } => {
+                "run `stackctl dev` once: it makes each service's local token".into()
+            }
+            DevError::NoTokenService => "add `token: true` to a service in stack.yaml".into(),
+        })
+    }
+}

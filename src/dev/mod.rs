@@ -1,0 +1,217 @@
+//! `stackctl dev`: every service of the stack on this machine, shaped as in the cloud: the
+//! same environment and secrets (local ones), the same health checks, a front on one port
+//! that routes as the load balancer does, services calling each other through the same
+//! `<NAME>_URL` variables, and the database when the stack has one. Each service is a debug
+//! build of its package, run as a process and restarted when it exits.
+
+mod build;
+mod database;
+mod error;
+mod front;
+mod layout;
+mod output;
+pub mod plan;
+pub mod routes;
+mod supervise;
+mod tokens;
+mod watch;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use error::DevError;
+pub use layout::Layout;
+
+use crate::config::Stack;
+use output::Output;
+use plan::LocalFacts;
+
+pub struct Options {
+    /// The front's port on 127.0.0.1.
+    pub port: u16,
+    /// Rebuild and restart a service when its sources change.
+    pub watch: bool,
+    /// How long a service may take to answer its health check before it is restarted.
+    pub health_timeout: Duration,
+}
+
+/// Runs the stack until Ctrl-C (or SIGTERM), then stops everything it started.
+pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), DevError> {
+    let began = Instant::now();
+    // Installed first: from here Ctrl-C stops what was started instead of killing stackctl.
+    let mut signals = Signals::new()?;
+    let names: Vec<String> = stack.services.keys().cloned().collect();
+    let out = Output::new(&names);
+    let layout = Layout::new(stack_dir);
+    // Checked before anything starts: a prebuilt image, a port in use, no cargo.
+    let ports = plan::ports(stack, opts.port);
+    plan::services(stack, &ports, &LocalFacts::default())?;
+    if !build::cargo_available().await {
+        return Err(DevError::NoCargo);
+    }
+    let front = front::bind(opts.port).await?;
+    for (name, port) in &ports {
+        port_free(*port, name)?;
+        let declared = stack.services[name].port;
+        if *port != declared {
+            out.say(&format!(
+                "{name}: port {declared} is taken here by another service or the front; it listens on {port}"
+            ));
+        }
+    }
+    layout.create()?;
+    let tokens = tokens::ensure(&layout, stack)?;
+    let mut db = match &stack.database {
+        Some(d) => Some(database::start(&layout, d, &out)?),
+        None => None,
+    };
+    let facts = LocalFacts {
+        tokens,
+        database: db.as_ref().map(|d| d.facts.clone()),
+    };
+    let services = plan::services(stack, &ports, &facts)?;
+
+    let build_all = async {
+        let mut binaries = Vec::new();
+        for s in &services {
+            binaries.push(build::binary(&s.name, &s.package, &out).await?);
+        }
+        Ok::<_, DevError>(binaries)
+    };
+    let binaries = tokio::select! {
+        built = build_all => built?,
+        _ = signals.next() => {
+            out.say("stopped before the services started");
+            return Ok(());
+        }
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let healthy = Arc::new(front::Healthy::default());
+    let routes = routes::Routes::new(stack);
+    let serving = tokio::spawn(front::serve(front, routes.clone(), healthy.clone()));
+    let mut running = Vec::new();
+    let mut watched = Vec::new();
+    let mut senders = Vec::new();
+    for (s, binary) in services.iter().zip(binaries) {
+        let workdir = layout.service(&s.name);
+        layout::private_dir(&workdir)?;
+        let (tx, rx) = tokio::sync::watch::channel(binary);
+        let sup = supervise::Supervised {
+            service: s.clone(),
+            workdir,
+            binary: rx,
+            health_timeout: opts.health_timeout,
+        };
+        running.push(tokio::spawn(supervise::supervise(
+            sup,
+            healthy.clone(),
+            out.clone(),
+            stop_rx.clone(),
+        )));
+        if opts.watch {
+            let sources = crate::image::compile::local_sources(&s.package)
+                .await
+                .map_err(|e| DevError::Build {
+                    service: s.name.clone(),
+                    detail: e.to_string(),
+                })?;
+            watched.push(watch::Watched {
+                name: s.name.clone(),
+                package: s.package.clone(),
+                sources,
+                binary: tx,
+            });
+        } else {
+            // Kept so the service never sees its binary's sender gone.
+            senders.push(tx);
+        }
+    }
+    if opts.watch {
+        tokio::spawn(watch::run(watched, out.clone(), stop_rx.clone()));
+        out.say("watching the services' sources: a change rebuilds and restarts that service");
+    }
+
+    let url = format!("http://127.0.0.1:{}", opts.port);
+    let ready = {
+        let healthy = healthy.clone();
+        let total = services.len();
+        async move {
+            while healthy.count() < total {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    let early = tokio::select! {
+        _ = ready => {
+            let what = if routes.is_empty() {
+                "no service is public, the front answers 404".to_string()
+            } else {
+                url.clone()
+            };
+            out.say(&format!(
+                "ready in {:.1} s: {what} (Ctrl-C stops everything)",
+                began.elapsed().as_secs_f64()
+            ));
+            false
+        }
+        _ = signals.next() => true,
+    };
+    if !early {
+        signals.next().await;
+    }
+    out.say("stopping");
+    let _ = stop_tx.send(true);
+    for r in running {
+        let _ = r.await;
+    }
+    serving.abort();
+    if let Some(db) = db.as_mut() {
+        db.stop();
+    }
+    drop(senders);
+    out.say("stopped");
+    Ok(())
+}
+
+/// Ctrl-C and SIGTERM, caught from creation on.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals, DevError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let catch = |kind| signal(kind).map_err(DevError::io("catch signals of", "stackctl"));
+        Ok(Signals {
+            interrupt: catch(SignalKind::interrupt())?,
+            terminate: catch(SignalKind::terminate())?,
+        })
+    }
+
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+}
+
+/// A service's port must be free on every address (services listen on all of them).
+fn port_free(port: u16, service: &str) -> Result<(), DevError> {
+    std::net::TcpListener::bind(("0.0.0.0", port))
+        .map(drop)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse => DevError::PortInUse {
+                port,
+                what: format!("service {service}"),
+            },
+            _ => DevError::io("listen on", format!("0.0.0.0:{port}"))(e),
+        })
+}
+
+/// The local token of a service (`stackctl token --dev`).
+pub fn token(stack: &Stack, stack_dir: &Path, service: Option<&str>) -> Result<String, DevError> {
+    tokens::read(&Layout::new(stack_dir), stack, service)
+}

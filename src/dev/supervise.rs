@@ -1,0 +1,287 @@
+//! One service's process: started, probed, restarted. As the load balancer and ECS treat a
+//! task: it takes requests once `GET <health>` answers 200 (the target group's matcher,
+//! `aws::target_group::HEALTHY_CODES`), stops taking them after two failed probes (the
+//! unhealthy threshold `up` sets), and is replaced when it exits or never becomes healthy;
+//! here with a backoff, and its last lines shown.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::watch;
+
+use super::front::Healthy;
+use super::output::Output;
+use super::plan::DevService;
+
+/// The environment a service gets from this machine besides its own: what a program needs
+/// to run at all. Nothing else leaks in from the shell (a stray `DATABASE_URL` would).
+const PASSED_THROUGH: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "TMPDIR",
+    "RUST_BACKTRACE",
+];
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Asked to stop (SIGTERM), a service drains; after this it is killed.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+const TAIL: usize = 15;
+
+pub struct Supervised {
+    pub service: DevService,
+    /// Where it may write (its working directory).
+    pub workdir: PathBuf,
+    /// The binary to run; a new value restarts the service with it.
+    pub binary: watch::Receiver<PathBuf>,
+    pub health_timeout: Duration,
+}
+
+enum Ended {
+    Exited(ExitStatus),
+    NeverHealthy,
+    NewBuild,
+    Stop,
+}
+
+/// Runs the service until `stop` turns true (or its sender goes).
+pub async fn supervise(
+    mut s: Supervised,
+    healthy: Arc<Healthy>,
+    out: Output,
+    mut stop: watch::Receiver<bool>,
+) {
+    let name = s.service.name.clone();
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let binary = s.binary.borrow_and_update().clone();
+        let started = Instant::now();
+        let mut child = match spawn(&s, &binary) {
+            Ok(c) => c,
+            Err(e) => {
+                out.say(&format!(
+                    "{name}: could not start {}: {e}",
+                    binary.display()
+                ));
+                if wait_or_stop(backoff, &mut stop, &mut s.binary).await {
+                    return;
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                continue;
+            }
+        };
+        let pid = child.id().unwrap_or_default();
+        let tail = Arc::new(Mutex::new(VecDeque::new()));
+        let readers = [
+            child
+                .stdout
+                .take()
+                .map(|o| read_lines(o, &name, &out, &tail)),
+            child
+                .stderr
+                .take()
+                .map(|e| read_lines(e, &name, &out, &tail)),
+        ];
+        let (mut up, mut failures) = (false, 0);
+        let ended = loop {
+            let pause = if up {
+                Duration::from_secs(1)
+            } else {
+                Duration::from_millis(100)
+            };
+            tokio::select! {
+                status = child.wait() => break status.map_or(Ended::Stop, Ended::Exited),
+                _ = changed(&mut stop) => break Ended::Stop,
+                _ = changed(&mut s.binary) => break Ended::NewBuild,
+                _ = tokio::time::sleep(pause) => {}
+            }
+            if probe(s.service.port, &s.service.health).await {
+                failures = 0;
+                if !up {
+                    up = true;
+                    healthy.set(&name, Some(s.service.port));
+                    out.say(&format!(
+                        "{name}: healthy after {:.1} s (pid {pid}, port {})",
+                        started.elapsed().as_secs_f64(),
+                        s.service.port
+                    ));
+                }
+            } else if up {
+                failures += 1;
+                if failures == 2 {
+                    up = false;
+                    healthy.set(&name, None);
+                    out.say(&format!(
+                        "{name}: unhealthy (GET {} failed twice); no requests go to it",
+                        s.service.health
+                    ));
+                }
+            } else if started.elapsed() > s.health_timeout {
+                break Ended::NeverHealthy;
+            }
+        };
+        healthy.set(&name, None);
+        if !matches!(ended, Ended::Exited(_)) {
+            terminate(&mut child).await;
+        }
+        for r in readers.into_iter().flatten() {
+            let _ = tokio::time::timeout(Duration::from_millis(500), r).await;
+        }
+        let show_tail = |why: String| {
+            out.say(&why);
+            for line in tail.lock().expect("not poisoned").iter() {
+                out.say(&format!("  {name} | {line}"));
+            }
+        };
+        match ended {
+            Ended::Stop => return,
+            Ended::NewBuild => {
+                out.say(&format!("{name}: restarting with the new build"));
+                backoff = FIRST_BACKOFF;
+                continue;
+            }
+            Ended::Exited(status) => {
+                show_tail(format!("{name}: exited ({status}); its last lines:"))
+            }
+            Ended::NeverHealthy => show_tail(format!(
+                "{name}: GET http://127.0.0.1:{}{} did not answer 200 within {} s; check `health:` \
+                 and `port:` in stack.yaml. Its last lines:",
+                s.service.port,
+                s.service.health,
+                s.health_timeout.as_secs()
+            )),
+        }
+        if up || started.elapsed() > MAX_BACKOFF {
+            backoff = FIRST_BACKOFF;
+        }
+        out.say(&format!(
+            "{name}: restarting in {} s",
+            backoff.as_secs_f64()
+        ));
+        if wait_or_stop(backoff, &mut stop, &mut s.binary).await {
+            return;
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// Waits `pause`; true when asked to stop meanwhile. A new build ends the wait.
+async fn wait_or_stop(
+    pause: Duration,
+    stop: &mut watch::Receiver<bool>,
+    binary: &mut watch::Receiver<PathBuf>,
+) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(pause) => false,
+        _ = changed(stop) => true,
+        _ = changed(binary) => false,
+    }
+}
+
+/// Resolves on the next change; never when the sender is gone.
+async fn changed<T>(rx: &mut watch::Receiver<T>) {
+    if rx.changed().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+fn spawn(s: &Supervised, binary: &PathBuf) -> std::io::Result<Child> {
+    let mut cmd = Command::new(binary);
+    cmd.env_clear();
+    for var in PASSED_THROUGH {
+        if let Some(v) = std::env::var_os(var) {
+            cmd.env(var, v);
+        }
+    }
+    cmd.envs(&s.service.env)
+        .current_dir(&s.workdir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group: the terminal's Ctrl-C reaches stackctl alone, which stops
+        // the services in order.
+        .process_group(0)
+        .kill_on_drop(true);
+    let parent = std::process::id();
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            // If stackctl dies without stopping it (SIGKILL), the service gets SIGTERM.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            if libc::getppid() as u32 != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+    cmd.spawn()
+}
+
+/// SIGTERM to the service's process group, then SIGKILL after [`STOP_GRACE`].
+pub async fn terminate(child: &mut Child) {
+    let Some(pid) = child.id() else { return };
+    let group = -(pid as i32);
+    // SAFETY: kill(2) on a process group we created.
+    unsafe { libc::kill(group, libc::SIGTERM) };
+    if tokio::time::timeout(STOP_GRACE, child.wait())
+        .await
+        .is_err()
+    {
+        unsafe { libc::kill(group, libc::SIGKILL) };
+        let _ = child.wait().await;
+    }
+}
+
+fn read_lines(
+    pipe: impl AsyncRead + Unpin + Send + 'static,
+    name: &str,
+    out: &Output,
+    tail: &Arc<Mutex<VecDeque<String>>>,
+) -> tokio::task::JoinHandle<()> {
+    let (name, out, tail) = (name.to_string(), out.clone(), tail.clone());
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(pipe).split(b'\n');
+        while let Ok(Some(bytes)) = lines.next_segment().await {
+            let line = String::from_utf8_lossy(&bytes).trim_end().to_string();
+            out.line(&name, &line);
+            let mut t = tail.lock().expect("not poisoned");
+            if t.len() == TAIL {
+                t.pop_front();
+            }
+            t.push_back(line);
+        }
+    })
+}
+
+/// `GET http://127.0.0.1:<port><path>` answers 200 within two seconds.
+pub async fn probe(port: u16, path: &str) -> bool {
+    let attempt = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .ok()?;
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: stackctl-dev-health\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await.ok()?;
+        Some(head.starts_with(b"HTTP/1.") && &head[8..12] == b" 200")
+    };
+    tokio::time::timeout(Duration::from_secs(2), attempt)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
