@@ -367,3 +367,53 @@ fn the_two_tier_example_runs_with_its_database() {
         assert!(port_free(port), "PostgreSQL still listens on {port}");
     }
 }
+
+#[test]
+fn a_port_in_use_and_a_service_that_never_answers_are_said_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny_service(&dir.path().join("hello"), "devhello2", "hi");
+    // A service that starts but never listens.
+    let mute = dir.path().join("mute");
+    tiny_service(&mute, "devmute", "");
+    std::fs::write(
+        mute.join("src/main.rs"),
+        "fn main() { std::thread::sleep(std::time::Duration::from_secs(3600)); }\n",
+    )
+    .unwrap();
+    let file = dir.path().join("stack.yaml");
+    std::fs::write(
+        &file,
+        "name: tiny\nservices:\n  hello: { build: hello, port: 39341, health: /, public: true }\n  mute: { build: mute, port: 39342, health: /ready }\n",
+    )
+    .unwrap();
+
+    let taken = std::net::TcpListener::bind(("0.0.0.0", 39341)).unwrap();
+    let out = Command::new(STACKCTL)
+        .args(["dev", "--port", "39304", "--file"])
+        .arg(&file)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("port 39341 (service hello) is in use"),
+        "{err}"
+    );
+    assert!(err.contains("ss -ltnp 'sport = :39341'"), "{err}");
+    assert!(!err.contains("PortInUse"), "a Debug dump: {err}");
+    drop(taken);
+
+    let mut dev = Dev::start(&file, &["--port", "39304", "--health-timeout", "2s"]);
+    let said = dev.wait_for(
+        "mute: GET http://127.0.0.1:39342/ready",
+        1,
+        Duration::from_secs(300),
+    );
+    assert!(said.contains("did not answer 200 within 2 s"), "{said}");
+    dev.wait_for("mute: restarting in 1 s", 1, Duration::from_secs(10));
+    // The other service serves meanwhile; the front says which one is missing.
+    assert_eq!(get("http://127.0.0.1:39304/", None).1, "hi ");
+    let (status, _) = dev.interrupt();
+    assert!(status.success(), "{status}");
+}

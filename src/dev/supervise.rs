@@ -140,8 +140,14 @@ pub async fn supervise(
             let _ = tokio::time::timeout(Duration::from_millis(500), r).await;
         }
         let show_tail = |why: String| {
-            out.say(&why);
-            for line in tail.lock().expect("not poisoned").iter() {
+            let tail = tail.lock().expect("not poisoned");
+            if tail.is_empty() {
+                out.say(&format!("{why}; it printed nothing"));
+            }
+            for (i, line) in tail.iter().enumerate() {
+                if i == 0 {
+                    out.say(&format!("{why}; its last lines:"));
+                }
                 out.say(&format!("  {name} | {line}"));
             }
         };
@@ -152,12 +158,10 @@ pub async fn supervise(
                 backoff = FIRST_BACKOFF;
                 continue;
             }
-            Ended::Exited(status) => {
-                show_tail(format!("{name}: exited ({status}); its last lines:"))
-            }
+            Ended::Exited(status) => show_tail(format!("{name}: exited ({status})")),
             Ended::NeverHealthy => show_tail(format!(
                 "{name}: GET http://127.0.0.1:{}{} did not answer 200 within {} s; check `health:` \
-                 and `port:` in stack.yaml. Its last lines:",
+                 and `port:` in stack.yaml",
                 s.service.port,
                 s.service.health,
                 s.health_timeout.as_secs()
