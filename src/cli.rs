@@ -174,6 +174,10 @@ pub struct DevArgs {
     /// Restart a service that does not answer its health check for this long after it starts.
     #[arg(long, default_value = "60s")]
     pub health_timeout: Timeout,
+    /// Run each service's image (built as `up` builds it, or its `image:`) in podman or
+    /// Docker, as Fargate runs it, instead of its binary as a process.
+    #[arg(long)]
+    pub containers: bool,
 }
 
 /// A duration written as `90s`, `15m`, `1h` or plain seconds.

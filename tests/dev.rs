@@ -1,5 +1,8 @@
 //! `stackctl dev` as a user runs it: the real binary on real stacks, reached through its
 //! front with a real HTTP client; a service killed, a source changed, Ctrl-C.
+//!
+//! Ports are fixed, below Linux's ephemeral range (32768 and up), where the other tests'
+//! client connections would take them.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -213,16 +216,28 @@ fn the_token_api_runs_behind_the_front_with_its_local_token() {
     std::fs::write(
         &file,
         format!(
-            "name: demo\nservices:\n  api:\n    build: {REPO}/apps/api\n    port: 39311\n    health: /status\n    public: true\n    token: true\n"
+            "name: demo\nservices:\n  api:\n    build: {REPO}/apps/api\n    port: 27311\n    health: /status\n    public: true\n    token: true\n"
         ),
     )
     .unwrap();
-    let mut dev = Dev::start(&file, &["--port", "39301"]);
+    let before = Command::new(STACKCTL)
+        .args(["token", "--dev", "--file"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&before.stderr);
+    assert_eq!(before.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("service `api` has no local token yet"),
+        "{said}"
+    );
+    assert!(said.contains("run `stackctl dev` once"), "{said}");
+    let mut dev = Dev::start(&file, &["--port", "27301"]);
     dev.wait_for("ready in", 1, Duration::from_secs(600));
     let pid = dev.pid("api", 1);
     let token = dev.token();
     assert_eq!(token.len(), 43, "32 random bytes, URL-safe base64");
-    let front = "http://127.0.0.1:39301/";
+    let front = "http://127.0.0.1:27301/";
     assert_eq!(get(front, Some(&token)).0, 200);
     assert_eq!(get(front, Some("wrong")).0, 401);
     assert_eq!(get(front, None).0, 401);
@@ -251,7 +266,7 @@ fn the_token_api_runs_behind_the_front_with_its_local_token() {
     assert!(status.success(), "{status}");
     println!("stopped in {took:?}");
     assert!(!alive(again), "api is still running");
-    assert!(port_free(39301) && port_free(39311), "a port is left open");
+    assert!(port_free(27301) && port_free(27311), "a port is left open");
 }
 
 /// A package of its own (std only, builds in a second) answering `<reply> <SIDE_URL>`.
@@ -294,14 +309,14 @@ fn watch_rebuilds_only_the_changed_service_and_ctrl_c_leaves_nothing() {
     let file = dir.path().join("stack.yaml");
     std::fs::write(
         &file,
-        "name: tiny\nservices:\n  hello: { build: hello, port: 39321, health: /, public: true, calls: [side] }\n  side: { build: side, port: 39322, health: / }\n",
+        "name: tiny\nservices:\n  hello: { build: hello, port: 27321, health: /, public: true, calls: [side] }\n  side: { build: side, port: 27322, health: / }\n",
     )
     .unwrap();
-    let mut dev = Dev::start(&file, &["--port", "39302", "--watch"]);
+    let mut dev = Dev::start(&file, &["--port", "27302", "--watch"]);
     dev.wait_for("ready in", 1, Duration::from_secs(300));
-    let front = "http://127.0.0.1:39302/x";
-    assert_eq!(get(front, None), (200, "v1 http://127.0.0.1:39322".into()));
-    assert_eq!(get("http://127.0.0.1:39322/", None).1, "side ");
+    let front = "http://127.0.0.1:27302/x";
+    assert_eq!(get(front, None), (200, "v1 http://127.0.0.1:27322".into()));
+    assert_eq!(get("http://127.0.0.1:27322/", None).1, "side ");
     let (hello, side) = (dev.pid("hello", 1), dev.pid("side", 1));
 
     let main = dir.path().join("hello/src/main.rs");
@@ -326,7 +341,7 @@ fn watch_rebuilds_only_the_changed_service_and_ctrl_c_leaves_nothing() {
     println!("stopped in {took:?}");
     assert!(!alive(hello) && !alive(side), "a service is still running");
     assert!(
-        port_free(39302) && port_free(39321) && port_free(39322),
+        port_free(27302) && port_free(27321) && port_free(27322),
         "a port is left open"
     );
 }
@@ -337,15 +352,15 @@ fn the_two_tier_example_runs_with_its_database() {
     let example = std::fs::read_to_string(format!("{REPO}/examples/two-tier/stack.yaml")).unwrap();
     let stack = example
         .replace("../../apps", &format!("{REPO}/apps"))
-        .replace("port: 8000", "port: 39331")
-        .replace("port: 8080", "port: 39332");
+        .replace("port: 8000", "port: 27331")
+        .replace("port: 8080", "port: 27332");
     let file = dir.path().join("stack.yaml");
     std::fs::write(&file, stack).unwrap();
-    let mut dev = Dev::start(&file, &["--port", "39303"]);
+    let mut dev = Dev::start(&file, &["--port", "27303"]);
     let db = dev.wait_for("database: ", 1, Duration::from_secs(120));
     let postgres = db.contains("PostgreSQL");
     dev.wait_for("ready in", 1, Duration::from_secs(900));
-    let front = "http://127.0.0.1:39303";
+    let front = "http://127.0.0.1:27303";
     let (status, to) = post_form(&format!("{front}/users"), &[("id", "7"), ("name", "Grace")]);
     assert_eq!((status, to.as_str()), (303, "/?msg=added&id=7&name=Grace"));
     let page = get(&format!("{front}/"), None).1;
@@ -355,7 +370,7 @@ fn the_two_tier_example_runs_with_its_database() {
     assert!(status.success(), "{status}");
     println!("stopped in {took:?} (database: {db})");
     assert!(!alive(users));
-    assert!(port_free(39303) && port_free(39331) && port_free(39332));
+    assert!(port_free(27303) && port_free(27331) && port_free(27332));
     if postgres {
         // The cluster was stopped too: nothing listens on its port any more.
         let port: u16 = db
@@ -383,13 +398,13 @@ fn a_port_in_use_and_a_service_that_never_answers_are_said_plainly() {
     let file = dir.path().join("stack.yaml");
     std::fs::write(
         &file,
-        "name: tiny\nservices:\n  hello: { build: hello, port: 39341, health: /, public: true }\n  mute: { build: mute, port: 39342, health: /ready }\n",
+        "name: tiny\nservices:\n  hello: { build: hello, port: 27341, health: /, public: true }\n  mute: { build: mute, port: 27342, health: /ready }\n",
     )
     .unwrap();
 
-    let taken = std::net::TcpListener::bind(("0.0.0.0", 39341)).unwrap();
+    let taken = std::net::TcpListener::bind(("0.0.0.0", 27341)).unwrap();
     let out = Command::new(STACKCTL)
-        .args(["dev", "--port", "39304", "--file"])
+        .args(["dev", "--port", "27304", "--file"])
         .arg(&file)
         .env("NO_COLOR", "1")
         .output()
@@ -397,23 +412,93 @@ fn a_port_in_use_and_a_service_that_never_answers_are_said_plainly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("port 39341 (service hello) is in use"),
+        err.contains("port 27341 (service hello) is in use"),
         "{err}"
     );
-    assert!(err.contains("ss -ltnp 'sport = :39341'"), "{err}");
+    assert!(err.contains("ss -ltnp 'sport = :27341'"), "{err}");
     assert!(!err.contains("PortInUse"), "a Debug dump: {err}");
     drop(taken);
 
-    let mut dev = Dev::start(&file, &["--port", "39304", "--health-timeout", "2s"]);
+    let mut dev = Dev::start(&file, &["--port", "27304", "--health-timeout", "2s"]);
     let said = dev.wait_for(
-        "mute: GET http://127.0.0.1:39342/ready",
+        "mute: GET http://127.0.0.1:27342/ready",
         1,
         Duration::from_secs(300),
     );
     assert!(said.contains("did not answer 200 within 2 s"), "{said}");
     dev.wait_for("mute: restarting in 1 s", 1, Duration::from_secs(10));
     // The other service serves meanwhile; the front says which one is missing.
-    assert_eq!(get("http://127.0.0.1:39304/", None).1, "hi ");
+    assert_eq!(get("http://127.0.0.1:27304/", None).1, "hi ");
     let (status, _) = dev.interrupt();
     assert!(status.success(), "{status}");
+}
+
+fn podman(args: &[&str]) -> String {
+    let out = Command::new("podman").args(args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn the_two_tier_example_runs_in_containers_as_fargate_runs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string(format!("{REPO}/examples/two-tier/stack.yaml")).unwrap();
+    let stack = example
+        .replace("../../apps", &format!("{REPO}/apps"))
+        .replace("port: 8000", "port: 27351")
+        .replace("port: 8080", "port: 27352");
+    let file = dir.path().join("stack.yaml");
+    std::fs::write(&file, stack).unwrap();
+    let mut dev = Dev::start(&file, &["--port", "27305", "--containers"]);
+    dev.wait_for(
+        "running the services' images in podman",
+        1,
+        Duration::from_secs(60),
+    );
+    dev.wait_for("ready in", 1, Duration::from_secs(1500));
+    let front = "http://127.0.0.1:27305";
+    // web reaches users by its private name, as in the VPC.
+    let (status, to) = post_form(&format!("{front}/users"), &[("id", "8"), ("name", "Linus")]);
+    assert_eq!((status, to.as_str()), (303, "/?msg=added&id=8&name=Linus"));
+    assert!(get(&format!("{front}/"), None).1.contains("Linus"));
+
+    let names = podman(&[
+        "ps",
+        "--filter",
+        "name=stackctl-dev-",
+        "--format",
+        "{{.Names}}",
+    ]);
+    let users = names
+        .lines()
+        .find(|n| n.ends_with("-users") && !n.is_empty())
+        .unwrap_or_else(|| panic!("no users container in {names:?}"))
+        .to_string();
+    // Fargate's shape: read-only root, the image's user, only the task's volumes writable.
+    let shape = podman(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.ReadonlyRootfs}} {{.Config.User}}",
+        &users,
+    ]);
+    assert_eq!(shape, "true 65532:65532");
+    // The password reaches the container by name only: not on the runtime's command line.
+    let client = dev.pid("users", 1);
+    let cmdline = std::fs::read(format!("/proc/{client}/cmdline")).unwrap();
+    let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+    assert!(cmdline.contains("--env DATABASE_PASSWORD "), "{cmdline}");
+    assert!(!cmdline.contains("DATABASE_PASSWORD="), "{cmdline}");
+
+    let (status, took) = dev.interrupt();
+    assert!(status.success(), "{status}");
+    println!("stopped in {took:?}");
+    let left = podman(&[
+        "ps",
+        "--all",
+        "--filter",
+        &format!("name={users}"),
+        "--format",
+        "{{.Names}}",
+    ]);
+    assert_eq!(left, "", "a container is left");
+    assert!(port_free(27305) && port_free(27351) && port_free(27352));
 }

@@ -56,6 +56,14 @@ macro_rules! through_engine {
 }
 through_engine!(AwsError, ApplyError, RolloutError, image::Error);
 
+/// The directory of the stack file (`.stackctl/` is made there).
+pub fn stack_dir(cli: &Cli) -> std::path::PathBuf {
+    cli.file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| ".".into(), std::path::PathBuf::from)
+}
+
 impl From<crate::dev::DevError> for Failure {
     fn from(e: crate::dev::DevError) -> Failure {
         Failure::Other {

@@ -48,13 +48,11 @@ fn pick(stack: &Stack, named: Option<&str>) -> Result<String, Failure> {
 
 pub async fn show(cli: &Cli, args: &TokenArgs) -> Result<ExitCode, Failure> {
     let stack = load(cli)?;
+    let svc = pick(&stack, args.service.as_deref())?;
     if args.dev {
-        let value =
-            crate::dev::token(&stack, &super::dev::stack_dir(cli), args.service.as_deref())?;
-        println!("{value}");
+        println!("{}", crate::dev::token(&super::stack_dir(cli), &svc)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let svc = pick(&stack, args.service.as_deref())?;
     let aws = connect(cli, &stack).await?;
     let names = stack.names();
     let found = ssm::find(&aws, &names).await?;

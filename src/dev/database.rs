@@ -109,7 +109,7 @@ pub fn start(layout: &Layout, db: &Database, out: &Output) -> Result<LocalDb, De
     // directories: it lives in a directory of its own under the temporary directory.
     let dir = match user {
         None => layout.postgres(),
-        Some(_) => std::env::temp_dir().join(format!("stackctl-dev-{}", short_hash(&layout.dev))),
+        Some(_) => std::env::temp_dir().join(format!("stackctl-dev-{}", layout.id())),
     };
     let cluster = Cluster {
         bin,
@@ -242,9 +242,4 @@ fn free_port() -> Result<u16, DevError> {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .map_err(DevError::io("find a free port on", "127.0.0.1"))
-}
-
-fn short_hash(path: &Path) -> String {
-    use sha2::Digest;
-    hex::encode(&sha2::Sha256::digest(path.as_os_str().as_encoded_bytes())[..6])
 }

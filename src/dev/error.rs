@@ -20,10 +20,12 @@ pub enum DevError {
     },
     #[error("the local PostgreSQL did not start: {detail}")]
     Postgres { detail: String },
-    #[error("no service `{service}` has a local token")]
+    #[error("--containers needs podman or Docker, and neither answers")]
+    NoRuntime,
+    #[error("could not {action}: {detail}")]
+    Runtime { action: String, detail: String },
+    #[error("service `{service}` has no local token yet")]
     NoToken { service: String },
-    #[error("the stack has no service with a token")]
-    NoTokenService,
 }
 
 impl DevError {
@@ -46,9 +48,8 @@ impl DevError {
                 "stop the program listening there (`ss -ltnp 'sport = :{port}'` names it), or give \
                  `stackctl dev` another port with --port when it is the front's"
             ),
-            DevError::Prebuilt { .. } => "`stackctl dev` runs the services stackctl builds \
-                 (`build:` a Cargo package); run the image yourself, or build the service from \
-                 source"
+            DevError::Prebuilt { .. } => "run with --containers to run the image in podman or \
+                 Docker; without it, `stackctl dev` runs the services it builds from source"
                 .into(),
             DevError::NoCargo => {
                 "install Rust (https://rustup.rs): `stackctl dev` builds the services with cargo"
@@ -64,7 +65,12 @@ impl DevError {
             DevError::NoToken { .. } => {
                 "run `stackctl dev` once: it makes each service's local token".into()
             }
-            DevError::NoTokenService => "add `token: true` to a service in stack.yaml".into(),
+            DevError::NoRuntime => "install podman (`apt install podman`) or start Docker, or \
+                 run without --containers to run the services as processes"
+                .into(),
+            DevError::Runtime { .. } => "check that the container runtime works: `podman info` \
+                 (or `docker info`)"
+                .into(),
         })
     }
 }

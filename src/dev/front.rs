@@ -69,6 +69,8 @@ pub async fn serve(listener: TcpListener, routes: Routes, healthy: Arc<Healthy>)
     let shared = Arc::new((routes, healthy, client, port));
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
+            // Out of file descriptors, say: wait instead of spinning.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             continue;
         };
         let shared = shared.clone();

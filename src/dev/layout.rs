@@ -38,6 +38,14 @@ impl Layout {
         Ok(())
     }
 
+    /// A short name for this project's directory, to tell its containers and clusters apart
+    /// from other projects'.
+    pub fn id(&self) -> String {
+        use sha2::Digest;
+        let hash = sha2::Sha256::digest(self.dev.as_os_str().as_encoded_bytes());
+        hex::encode(&hash[..4])
+    }
+
     pub fn tokens(&self) -> PathBuf {
         self.dev.join("tokens")
     }

@@ -5,6 +5,7 @@
 //! build of its package, run as a process and restarted when it exits.
 
 mod build;
+mod container;
 mod database;
 mod error;
 mod front;
@@ -34,6 +35,8 @@ pub struct Options {
     pub watch: bool,
     /// How long a service may take to answer its health check before it is restarted.
     pub health_timeout: Duration,
+    /// Run the images in podman or Docker instead of the binaries as processes.
+    pub containers: bool,
 }
 
 /// Runs the stack until Ctrl-C (or SIGTERM), then stops everything it started.
@@ -46,8 +49,16 @@ pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), 
     let layout = Layout::new(stack_dir);
     // Checked before anything starts: a prebuilt image, a port in use, no cargo.
     let ports = plan::ports(stack, opts.port);
-    plan::services(stack, &ports, &LocalFacts::default())?;
-    if !build::cargo_available().await {
+    plan::services(stack, &ports, &LocalFacts::default(), opts.containers)?;
+    let runtime = match opts.containers {
+        true => Some(container::Runtime::find().await?),
+        false => None,
+    };
+    let builds = stack
+        .services
+        .values()
+        .any(|s| matches!(s.source, crate::config::Source::Build(_)));
+    if builds && !build::cargo_available().await {
         return Err(DevError::NoCargo);
     }
     let front = front::bind(opts.port).await?;
@@ -70,16 +81,24 @@ pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), 
         tokens,
         database: db.as_ref().map(|d| d.facts.clone()),
     };
-    let services = plan::services(stack, &ports, &facts)?;
-
+    let services = plan::services(stack, &ports, &facts, opts.containers)?;
+    if let Some(r) = &runtime {
+        out.say(&format!("running the services' images in {}", r.0));
+    }
+    let builder = Arc::new(build::Builder {
+        stack: stack.clone(),
+        layout: layout.clone(),
+        out: out.clone(),
+        runtime,
+    });
     let build_all = async {
-        let mut binaries = Vec::new();
+        let mut artifacts = Vec::new();
         for s in &services {
-            binaries.push(build::binary(&s.name, &s.package, &out).await?);
+            artifacts.push(builder.artifact(&s.name).await?);
         }
-        Ok::<_, DevError>(binaries)
+        Ok::<_, DevError>(artifacts)
     };
-    let binaries = tokio::select! {
+    let artifacts = tokio::select! {
         built = build_all => built?,
         _ = signals.next() => {
             out.say("stopped before the services started");
@@ -93,14 +112,14 @@ pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), 
     let mut running = Vec::new();
     let mut watched = Vec::new();
     let mut senders = Vec::new();
-    for (s, binary) in services.iter().zip(binaries) {
+    for (s, artifact) in services.iter().zip(artifacts) {
         let workdir = layout.service(&s.name);
         layout::private_dir(&workdir)?;
-        let (tx, rx) = tokio::sync::watch::channel(binary);
+        let (tx, rx) = tokio::sync::watch::channel(artifact);
         let sup = supervise::Supervised {
             service: s.clone(),
             workdir,
-            binary: rx,
+            artifact: rx,
             health_timeout: opts.health_timeout,
         };
         running.push(tokio::spawn(supervise::supervise(
@@ -109,8 +128,8 @@ pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), 
             out.clone(),
             stop_rx.clone(),
         )));
-        if opts.watch {
-            let sources = crate::image::compile::local_sources(&s.package)
+        if let Some(package) = s.package.as_ref().filter(|_| opts.watch) {
+            let sources = crate::image::compile::local_sources(package)
                 .await
                 .map_err(|e| DevError::Build {
                     service: s.name.clone(),
@@ -118,9 +137,8 @@ pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), 
                 })?;
             watched.push(watch::Watched {
                 name: s.name.clone(),
-                package: s.package.clone(),
                 sources,
-                binary: tx,
+                artifact: tx,
             });
         } else {
             // Kept so the service never sees its binary's sender gone.
@@ -128,7 +146,7 @@ pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), 
         }
     }
     if opts.watch {
-        tokio::spawn(watch::run(watched, out.clone(), stop_rx.clone()));
+        tokio::spawn(watch::run(watched, builder.clone(), stop_rx.clone()));
         out.say("watching the services' sources: a change rebuilds and restarts that service");
     }
 
@@ -212,6 +230,6 @@ fn port_free(port: u16, service: &str) -> Result<(), DevError> {
 }
 
 /// The local token of a service (`stackctl token --dev`).
-pub fn token(stack: &Stack, stack_dir: &Path, service: Option<&str>) -> Result<String, DevError> {
-    tokens::read(&Layout::new(stack_dir), stack, service)
+pub fn token(stack_dir: &Path, service: &str) -> Result<String, DevError> {
+    tokens::read(&Layout::new(stack_dir), service)
 }

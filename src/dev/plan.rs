@@ -33,8 +33,8 @@ pub enum LocalDatabase {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DevService {
     pub name: String,
-    /// The Cargo package.
-    pub package: PathBuf,
+    /// The Cargo package (None: a prebuilt image).
+    pub package: Option<PathBuf>,
     pub port: u16,
     pub health: String,
     pub env: BTreeMap<String, String>,
@@ -56,16 +56,20 @@ pub fn ports(stack: &Stack, front: u16) -> BTreeMap<String, u16> {
     ports
 }
 
-/// The services to run, in name order.
+/// The services to run, in name order. As processes (`containers` false) a service calls
+/// another at 127.0.0.1; in containers by its private name, as in the VPC.
 pub fn services(
     stack: &Stack,
     ports: &BTreeMap<String, u16>,
     facts: &LocalFacts,
+    containers: bool,
 ) -> Result<Vec<DevService>, DevError> {
+    let names = stack.names();
     let mut out = Vec::new();
     for svc in stack.services.values() {
         let package = match &svc.source {
-            Source::Build(dir) => dir.clone(),
+            Source::Build(dir) => Some(dir.clone()),
+            Source::Image(_) if containers => None,
             Source::Image(image) => {
                 return Err(DevError::Prebuilt {
                     service: svc.name.clone(),
@@ -75,7 +79,11 @@ pub fn services(
         };
         let port = ports[&svc.name];
         let mut env = environment(stack, svc, port, |callee| {
-            format!("http://127.0.0.1:{}", ports[&callee.name])
+            let host = match containers {
+                true => names.private_host(&callee.name),
+                false => "127.0.0.1".into(),
+            };
+            format!("http://{host}:{}", ports[&callee.name])
         });
         if let Some(token) = facts.tokens.get(&svc.name) {
             env.insert(TOKEN_ENV.into(), token.clone());
@@ -174,10 +182,16 @@ database: { version: "18", services: [users] }
             }),
         };
         let p = ports(&s, 3000);
-        let all = services(&s, &p, &facts).unwrap();
+        let all = services(&s, &p, &facts, false).unwrap();
         let by = |n: &str| all.iter().find(|d| d.name == n).unwrap().env.clone();
         let web = by("web");
         assert_eq!(web["USERS_URL"], "http://127.0.0.1:8081");
+        let inside = services(&s, &p, &facts, true).unwrap();
+        assert_eq!(
+            inside.iter().find(|d| d.name == "web").unwrap().env["USERS_URL"],
+            "http://users.twotier-default.internal:8081",
+            "in containers, the private name as in the VPC"
+        );
         assert_eq!(web["RUST_LOG"], "debug");
         assert_eq!(web["DATABASE"], "none");
         let users = by("users");
@@ -209,13 +223,14 @@ database: { version: "18", services: [users] }
                 path: "/p/.stackctl/dev/database.sqlite".into(),
             }),
         };
-        let all = services(&s, &ports(&s, 3000), &facts).unwrap();
+        let all = services(&s, &ports(&s, 3000), &facts, false).unwrap();
         assert_eq!(
             all.iter().find(|d| d.name == "users").unwrap().env["DATABASE_URL"],
             "sqlite:///p/.stackctl/dev/database.sqlite"
         );
         let img = stack("name: d\nservices:\n  x: { image: \"nginx:1\", port: 80 }\n");
-        let err = services(&img, &ports(&img, 3000), &facts).unwrap_err();
+        let err = services(&img, &ports(&img, 3000), &facts, false).unwrap_err();
         assert!(matches!(err, DevError::Prebuilt { .. }), "{err}");
+        assert!(services(&img, &ports(&img, 3000), &facts, true).is_ok());
     }
 }

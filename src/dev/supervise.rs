@@ -14,6 +14,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufRead
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
 
+use super::build::Artifact;
 use super::front::Healthy;
 use super::output::Output;
 use super::plan::DevService;
@@ -41,8 +42,8 @@ pub struct Supervised {
     pub service: DevService,
     /// Where it may write (its working directory).
     pub workdir: PathBuf,
-    /// The binary to run; a new value restarts the service with it.
-    pub binary: watch::Receiver<PathBuf>,
+    /// What to run; a new value restarts the service with it.
+    pub artifact: watch::Receiver<Artifact>,
     pub health_timeout: Duration,
 }
 
@@ -66,16 +67,13 @@ pub async fn supervise(
         if *stop.borrow() {
             return;
         }
-        let binary = s.binary.borrow_and_update().clone();
+        let artifact = s.artifact.borrow_and_update().clone();
         let started = Instant::now();
-        let mut child = match spawn(&s, &binary) {
+        let mut child = match spawn(&s, &artifact) {
             Ok(c) => c,
             Err(e) => {
-                out.say(&format!(
-                    "{name}: could not start {}: {e}",
-                    binary.display()
-                ));
-                if wait_or_stop(backoff, &mut stop, &mut s.binary).await {
+                out.say(&format!("{name}: could not start: {e}"));
+                if wait_or_stop(backoff, &mut stop, &mut s.artifact).await {
                     return;
                 }
                 backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -104,7 +102,7 @@ pub async fn supervise(
             tokio::select! {
                 status = child.wait() => break status.map_or(Ended::Stop, Ended::Exited),
                 _ = changed(&mut stop) => break Ended::Stop,
-                _ = changed(&mut s.binary) => break Ended::NewBuild,
+                _ = changed(&mut s.artifact) => break Ended::NewBuild,
                 _ = tokio::time::sleep(pause) => {}
             }
             if probe(s.service.port, &s.service.health).await {
@@ -135,6 +133,10 @@ pub async fn supervise(
         healthy.set(&name, None);
         if !matches!(ended, Ended::Exited(_)) {
             terminate(&mut child).await;
+        }
+        if let Artifact::Container(c) = &artifact {
+            // Killed, the runtime's client may leave its container behind.
+            c.runtime.remove(&c.name);
         }
         for r in readers.into_iter().flatten() {
             let _ = tokio::time::timeout(Duration::from_millis(500), r).await;
@@ -174,7 +176,7 @@ pub async fn supervise(
             "{name}: restarting in {} s",
             backoff.as_secs_f64()
         ));
-        if wait_or_stop(backoff, &mut stop, &mut s.binary).await {
+        if wait_or_stop(backoff, &mut stop, &mut s.artifact).await {
             return;
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -185,12 +187,12 @@ pub async fn supervise(
 async fn wait_or_stop(
     pause: Duration,
     stop: &mut watch::Receiver<bool>,
-    binary: &mut watch::Receiver<PathBuf>,
+    artifact: &mut watch::Receiver<Artifact>,
 ) -> bool {
     tokio::select! {
         _ = tokio::time::sleep(pause) => false,
         _ = changed(stop) => true,
-        _ = changed(binary) => false,
+        _ = changed(artifact) => false,
     }
 }
 
@@ -201,14 +203,27 @@ async fn changed<T>(rx: &mut watch::Receiver<T>) {
     }
 }
 
-fn spawn(s: &Supervised, binary: &PathBuf) -> std::io::Result<Child> {
-    let mut cmd = Command::new(binary);
-    cmd.env_clear();
-    for var in PASSED_THROUGH {
-        if let Some(v) = std::env::var_os(var) {
-            cmd.env(var, v);
+fn spawn(s: &Supervised, artifact: &Artifact) -> std::io::Result<Child> {
+    let mut cmd = match artifact {
+        Artifact::Binary(path) => {
+            let mut cmd = Command::new(path);
+            cmd.env_clear();
+            for var in PASSED_THROUGH {
+                if let Some(v) = std::env::var_os(var) {
+                    cmd.env(var, v);
+                }
+            }
+            cmd
         }
-    }
+        Artifact::Container(c) => {
+            c.runtime.remove(&c.name);
+            // The runtime's client keeps the user's environment (rootless podman needs it);
+            // the container gets only the variables named with --env.
+            let mut cmd = Command::new(&c.runtime.0);
+            cmd.args(c.run_args(s.service.env.keys()));
+            cmd
+        }
+    };
     cmd.envs(&s.service.env)
         .current_dir(&s.workdir)
         .stdin(Stdio::null())

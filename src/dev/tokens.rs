@@ -21,34 +21,14 @@ pub fn ensure(layout: &Layout, stack: &Stack) -> Result<BTreeMap<String, String>
     Ok(tokens)
 }
 
-/// The local token of `service` (None: the stack's only service with a token).
-pub fn read(layout: &Layout, stack: &Stack, service: Option<&str>) -> Result<String, DevError> {
-    let name = match service {
-        Some(s) => s.to_string(),
-        None => {
-            let with: Vec<&str> = stack
-                .services
-                .values()
-                .filter(|s| s.token)
-                .map(|s| s.name.as_str())
-                .collect();
-            match with.as_slice() {
-                [one] => one.to_string(),
-                [] => return Err(DevError::NoTokenService),
-                _ => {
-                    return Err(DevError::NoToken {
-                        service: format!("(name one of: {})", with.join(", ")),
-                    });
-                }
-            }
-        }
-    };
-    let path = layout.tokens().join(&name);
+/// The local token of `service`.
+pub fn read(layout: &Layout, service: &str) -> Result<String, DevError> {
+    let path = layout.tokens().join(service);
     match std::fs::read_to_string(&path) {
         Ok(v) => Ok(v.trim().to_string()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(DevError::NoToken { service: name })
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(DevError::NoToken {
+            service: service.to_string(),
+        }),
         Err(e) => Err(DevError::io("read", path)(e)),
     }
 }

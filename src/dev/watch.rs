@@ -8,24 +8,24 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use tokio::sync::watch;
 
-use super::build;
-use super::output::Output;
+use super::build::{Artifact, Builder};
 
 pub const POLL: Duration = Duration::from_millis(300);
 
-/// A watched service: its package, the directories its binary is made from, and where to
-/// send a new binary.
+/// A watched service: the directories it is built from, and where to send a new build.
 pub struct Watched {
     pub name: String,
-    pub package: PathBuf,
     pub sources: Vec<PathBuf>,
-    pub binary: watch::Sender<PathBuf>,
+    pub artifact: watch::Sender<Artifact>,
 }
 
 /// Polls until `stop` turns true.
-pub async fn run(services: Vec<Watched>, out: Output, mut stop: watch::Receiver<bool>) {
+pub async fn run(services: Vec<Watched>, builder: Arc<Builder>, mut stop: watch::Receiver<bool>) {
+    let out = builder.out.clone();
     let mut seen: BTreeMap<String, u64> = services
         .iter()
         .map(|w| (w.name.clone(), fingerprint(&w.sources)))
@@ -48,14 +48,14 @@ pub async fn run(services: Vec<Watched>, out: Output, mut stop: watch::Receiver<
             seen.insert(w.name.clone(), fingerprint(&w.sources));
             let started = Instant::now();
             out.say(&format!("{}: sources changed, rebuilding", w.name));
-            match build::binary(&w.name, &w.package, &out).await {
-                Ok(path) => {
+            match builder.artifact(&w.name).await {
+                Ok(artifact) => {
                     out.say(&format!(
                         "{}: built in {:.1} s",
                         w.name,
                         started.elapsed().as_secs_f64()
                     ));
-                    w.binary.send_replace(path);
+                    w.artifact.send_replace(artifact);
                 }
                 // cargo's errors were shown as they came.
                 Err(_) => out.say(&format!(
