@@ -26,20 +26,20 @@ use super::routes::Routes;
 
 type Body = BoxBody<Bytes, hyper::Error>;
 
-/// The port of each service's healthy instance.
+/// The address of each service's healthy instance.
 #[derive(Default)]
-pub struct Healthy(RwLock<BTreeMap<String, u16>>);
+pub struct Healthy(RwLock<BTreeMap<String, SocketAddr>>);
 
 impl Healthy {
-    pub fn set(&self, service: &str, port: Option<u16>) {
+    pub fn set(&self, service: &str, at: Option<SocketAddr>) {
         let mut map = self.0.write().expect("not poisoned");
-        match port {
-            Some(p) => map.insert(service.to_string(), p),
+        match at {
+            Some(a) => map.insert(service.to_string(), a),
             None => map.remove(service),
         };
     }
 
-    pub fn get(&self, service: &str) -> Option<u16> {
+    pub fn get(&self, service: &str) -> Option<SocketAddr> {
         self.0.read().expect("not poisoned").get(service).copied()
     }
 
@@ -105,7 +105,7 @@ async fn forward(
     let Some(service) = routes.pick(host.as_deref(), req.uri().path()) else {
         return text(StatusCode::NOT_FOUND, "no service takes this request\n");
     };
-    let Some(port) = healthy.get(service) else {
+    let Some(at) = healthy.get(service) else {
         return text(
             StatusCode::SERVICE_UNAVAILABLE,
             &format!("service {service} has no healthy instance (its lines say why)\n"),
@@ -116,7 +116,7 @@ async fn forward(
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_string();
-    *req.uri_mut() = format!("http://127.0.0.1:{port}{path}")
+    *req.uri_mut() = format!("http://{at}{path}")
         .parse()
         .expect("a path from a parsed URI");
     let headers = req.headers_mut();

@@ -4,6 +4,7 @@
 //! `<NAME>_URL` variables, and the database when the stack has one. Each service is a debug
 //! build of its package, run as a process and restarted when it exits.
 
+mod address;
 mod build;
 mod container;
 mod database;
@@ -109,6 +110,7 @@ pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), 
     let healthy = Arc::new(front::Healthy::default());
     let routes = routes::Routes::new(stack);
     let serving = tokio::spawn(front::serve(front, routes.clone(), healthy.clone()));
+    let address = address::task_address();
     let mut running = Vec::new();
     let mut watched = Vec::new();
     let mut senders = Vec::new();
@@ -121,6 +123,7 @@ pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), 
             workdir,
             artifact: rx,
             health_timeout: opts.health_timeout,
+            address,
         };
         running.push(tokio::spawn(supervise::supervise(
             sup,

@@ -45,11 +45,16 @@ pub struct Supervised {
     /// What to run; a new value restarts the service with it.
     pub artifact: watch::Receiver<Artifact>,
     pub health_timeout: Duration,
+    /// Where it is reached ([`super::address::task_address`]).
+    pub address: std::net::IpAddr,
 }
 
 enum Ended {
     Exited(ExitStatus),
-    NeverHealthy,
+    /// Whether it answered on 127.0.0.1 meanwhile.
+    NeverHealthy {
+        loopback_only: bool,
+    },
     NewBuild,
     Stop,
 }
@@ -105,11 +110,12 @@ pub async fn supervise(
                 _ = changed(&mut s.artifact) => break Ended::NewBuild,
                 _ = tokio::time::sleep(pause) => {}
             }
-            if probe(s.service.port, &s.service.health).await {
+            let at = std::net::SocketAddr::new(s.address, s.service.port);
+            if probe(at, &s.service.health).await {
                 failures = 0;
                 if !up {
                     up = true;
-                    healthy.set(&name, Some(s.service.port));
+                    healthy.set(&name, Some(at));
                     out.say(&format!(
                         "{name}: healthy after {:.1} s (pid {pid}, port {})",
                         started.elapsed().as_secs_f64(),
@@ -127,7 +133,10 @@ pub async fn supervise(
                     ));
                 }
             } else if started.elapsed() > s.health_timeout {
-                break Ended::NeverHealthy;
+                let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], s.service.port));
+                let loopback_only =
+                    !s.address.is_loopback() && probe(loopback, &s.service.health).await;
+                break Ended::NeverHealthy { loopback_only };
             }
         };
         healthy.set(&name, None);
@@ -161,13 +170,21 @@ pub async fn supervise(
                 continue;
             }
             Ended::Exited(status) => show_tail(format!("{name}: exited ({status})")),
-            Ended::NeverHealthy => show_tail(format!(
-                "{name}: GET http://127.0.0.1:{}{} did not answer 200 within {} s; check `health:` \
-                 and `port:` in stack.yaml",
-                s.service.port,
-                s.service.health,
-                s.health_timeout.as_secs()
-            )),
+            Ended::NeverHealthy { loopback_only } => {
+                let port = s.service.port;
+                let why = if loopback_only {
+                    "it answers on 127.0.0.1 only: in the cloud the load balancer reaches a task at \
+                     its own address, so listen on 0.0.0.0"
+                } else {
+                    "check `health:` and `port:` in stack.yaml"
+                };
+                show_tail(format!(
+                    "{name}: GET http://{}:{port}{} did not answer 200 within {} s; {why}",
+                    s.address,
+                    s.service.health,
+                    s.health_timeout.as_secs()
+                ))
+            }
         }
         if up || started.elapsed() > MAX_BACKOFF {
             backoff = FIRST_BACKOFF;
@@ -284,14 +301,12 @@ fn read_lines(
     })
 }
 
-/// `GET http://127.0.0.1:<port><path>` answers 200 within two seconds.
-pub async fn probe(port: u16, path: &str) -> bool {
+/// `GET http://<at><path>` answers 200 within two seconds.
+pub async fn probe(at: std::net::SocketAddr, path: &str) -> bool {
     let attempt = async {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .ok()?;
+        let mut stream = tokio::net::TcpStream::connect(at).await.ok()?;
         let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: stackctl-dev-health\r\nConnection: close\r\n\r\n"
+            "GET {path} HTTP/1.1\r\nHost: {at}\r\nUser-Agent: stackctl-dev-health\r\nConnection: close\r\n\r\n"
         );
         stream.write_all(request.as_bytes()).await.ok()?;
         let mut head = [0u8; 12];
