@@ -346,16 +346,22 @@ fn watch_rebuilds_only_the_changed_service_and_ctrl_c_leaves_nothing() {
     );
 }
 
-#[test]
-fn the_two_tier_example_runs_with_its_database() {
-    let dir = tempfile::tempdir().unwrap();
+/// The two-tier example's stack.yaml in `dir`, its services on the ports given.
+fn two_tier(dir: &Path, web: u16, users: u16) -> PathBuf {
     let example = std::fs::read_to_string(format!("{REPO}/examples/two-tier/stack.yaml")).unwrap();
     let stack = example
         .replace("../../apps", &format!("{REPO}/apps"))
-        .replace("port: 8000", "port: 27331")
-        .replace("port: 8080", "port: 27332");
-    let file = dir.path().join("stack.yaml");
+        .replace("port: 8000", &format!("port: {web}"))
+        .replace("port: 8080", &format!("port: {users}"));
+    let file = dir.join("stack.yaml");
     std::fs::write(&file, stack).unwrap();
+    file
+}
+
+#[test]
+fn the_two_tier_example_runs_with_its_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = two_tier(dir.path(), 27331, 27332);
     let mut dev = Dev::start(&file, &["--port", "27303"]);
     let db = dev.wait_for("database: ", 1, Duration::from_secs(120));
     let postgres = db.contains("PostgreSQL");
@@ -456,13 +462,7 @@ fn podman(args: &[&str]) -> String {
 #[test]
 fn the_two_tier_example_runs_in_containers_as_fargate_runs_it() {
     let dir = tempfile::tempdir().unwrap();
-    let example = std::fs::read_to_string(format!("{REPO}/examples/two-tier/stack.yaml")).unwrap();
-    let stack = example
-        .replace("../../apps", &format!("{REPO}/apps"))
-        .replace("port: 8000", "port: 27351")
-        .replace("port: 8080", "port: 27352");
-    let file = dir.path().join("stack.yaml");
-    std::fs::write(&file, stack).unwrap();
+    let file = two_tier(dir.path(), 27351, 27352);
     let mut dev = Dev::start(&file, &["--port", "27305", "--containers"]);
     dev.wait_for(
         "running the services' images in podman",

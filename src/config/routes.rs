@@ -274,3 +274,27 @@ pub(super) fn cycles(f: &StackFile, issues: &mut Issues) {
 pub fn url_var(callee: &str) -> String {
     format!("{}_URL", callee.to_ascii_uppercase().replace('-', "_"))
 }
+
+/// Whether `text` matches an ELB condition pattern: `*` any run of characters (none too), `?`
+/// exactly one. (IAM's wildcards in ARNs and actions match the same way.)
+pub fn wildcard(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}

@@ -136,19 +136,9 @@ fn database_env(db: &LocalDatabase, env: &mut BTreeMap<String, String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config;
     use crate::plan::task_def::task_def;
-    use std::path::Path;
 
-    fn stack(yaml: &str) -> Stack {
-        config::parse(
-            Path::new("stack.yaml"),
-            yaml,
-            Path::new(env!("CARGO_MANIFEST_DIR")),
-            None,
-        )
-        .unwrap()
-    }
+    use crate::plan::test_support::stack_from as stack;
 
     const TWO_TIER: &str = r#"
 name: twotier

@@ -7,6 +7,7 @@
 //! condition types). `*` matches any run of characters, `?` exactly one.
 
 use crate::config::Stack;
+use crate::config::routes::wildcard;
 use crate::plan::desired::entry::rule_order;
 
 #[derive(Debug, Clone)]
@@ -66,44 +67,11 @@ impl Routes {
     }
 }
 
-/// `*` any run of characters (none too), `?` exactly one.
-pub fn wildcard(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config;
-    use std::path::Path;
 
-    fn stack(yaml: &str) -> Stack {
-        config::parse(
-            Path::new("stack.yaml"),
-            yaml,
-            Path::new(env!("CARGO_MANIFEST_DIR")),
-            None,
-        )
-        .unwrap()
-    }
+    use crate::plan::test_support::stack_from as stack;
 
     const ROUTED: &str = r#"
 name: demo

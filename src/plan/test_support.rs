@@ -10,6 +10,12 @@ pub(super) fn stack() -> config::Stack {
     config::load(&root.join("stack.yaml"), None).expect("example stack")
 }
 
+/// A stack from YAML whose `build:` paths are relative to the repository.
+pub(crate) fn stack_from(yaml: &str) -> config::Stack {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    config::parse(Path::new("stack.yaml"), yaml, root, None).expect("valid stack")
+}
+
 pub(crate) fn facts() -> Facts {
     Facts {
         account: "123456789012".into(),

@@ -12,28 +12,8 @@ use stackctl::aws::permissions::{self, Scope};
 /// The account of the emulator (moto's).
 pub const ACCOUNT: &str = "123456789012";
 
-/// IAM's wildcard match: `*` any run of characters, `?` one.
-pub fn matches(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
+/// IAM's wildcard match: `*` any run of characters, `?` one (as ELB's patterns).
+pub use stackctl::config::routes::wildcard as matches;
 
 fn strings(v: &Value) -> Vec<&str> {
     match v {
