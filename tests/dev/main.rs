@@ -4,210 +4,13 @@
 //! Ports are fixed, below Linux's ephemeral range (32768 and up), where the other tests'
 //! client connections would take them.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod harness;
 
-const STACKCTL: &str = env!("CARGO_BIN_EXE_stackctl");
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::Duration;
 
-/// A running `stackctl dev`, its lines collected.
-struct Dev {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-    file: PathBuf,
-}
-
-impl Dev {
-    fn start(file: &Path, args: &[&str]) -> Dev {
-        let mut child = Command::new(STACKCTL)
-            .arg("dev")
-            .arg("--file")
-            .arg(file)
-            .args(args)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("stackctl runs");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        for pipe in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let lines = lines.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    println!("{line}");
-                    lines.lock().unwrap().push(line);
-                }
-            });
-        }
-        Dev {
-            child,
-            lines,
-            file: file.into(),
-        }
-    }
-
-    /// Waits for the `n`-th line containing `text` (1-based) and returns it.
-    fn wait_for(&mut self, text: &str, n: usize, within: Duration) -> String {
-        let start = Instant::now();
-        loop {
-            let found: Vec<String> = self
-                .lines
-                .lock()
-                .unwrap()
-                .iter()
-                .filter(|l| l.contains(text))
-                .cloned()
-                .collect();
-            if found.len() >= n {
-                return found[n - 1].clone();
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("stackctl dev ended ({status}) before printing {text:?}");
-            }
-            assert!(
-                start.elapsed() < within,
-                "no {text:?} (#{n}) within {within:?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn count(&self, text: &str) -> usize {
-        self.lines
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| l.contains(text))
-            .count()
-    }
-
-    /// The pid in a `<service>: healthy after … (pid N, …)` line.
-    fn pid(&mut self, service: &str, n: usize) -> i32 {
-        let line = self.wait_for(
-            &format!("{service}: healthy after"),
-            n,
-            Duration::from_secs(300),
-        );
-        let after = line.split("(pid ").nth(1).unwrap();
-        after.split(',').next().unwrap().parse().unwrap()
-    }
-
-    fn token(&self) -> String {
-        let out = Command::new(STACKCTL)
-            .args(["token", "--dev", "--file"])
-            .arg(&self.file)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    }
-
-    /// Ctrl-C, then the exit status and how long stopping took.
-    fn interrupt(&mut self) -> (std::process::ExitStatus, Duration) {
-        let start = Instant::now();
-        // SAFETY: kill(2) on our child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return (status, start.elapsed());
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "dev did not stop"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Dev {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-fn alive(pid: i32) -> bool {
-    // A zombie has exited: only its parent has not read its status yet.
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        s.rsplit(')')
-            .next()
-            .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
-    })
-}
-
-fn port_free(port: u16) -> bool {
-    std::net::TcpListener::bind(("0.0.0.0", port)).is_ok()
-}
-
-fn get(url: &str, token: Option<&str>) -> (u16, String) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let mut req = client.get(url);
-        if let Some(t) = token {
-            req = req.header("Authorization", format!("Token {t}"));
-        }
-        match req.send().await {
-            Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
-            Err(_) => (0, String::new()),
-        }
-    })
-}
-
-fn post_form(url: &str, form: &[(&str, &str)]) -> (u16, String) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let r = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
-            .post(url)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let to = r
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        (r.status().as_u16(), to)
-    })
-}
-
-/// Polls until `check` holds.
-fn eventually(what: &str, within: Duration, mut check: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < within, "{what}: not within {within:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    start.elapsed()
-}
+use harness::*;
 
 #[test]
 fn the_token_api_runs_behind_the_front_with_its_local_token() {
@@ -220,13 +23,7 @@ fn the_token_api_runs_behind_the_front_with_its_local_token() {
         ),
     )
     .unwrap();
-    let before = Command::new(STACKCTL)
-        .args(["token", "--dev", "--file"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&before.stderr);
-    assert_eq!(before.status.code(), Some(1), "{said}");
+    let said = fails(&file, &["token", "--dev"]);
     assert!(
         said.contains("service `api` has no local token yet"),
         "{said}"
@@ -243,7 +40,6 @@ fn the_token_api_runs_behind_the_front_with_its_local_token() {
     assert_eq!(get(front, None).0, 401);
 
     // The token is the user's alone and never in the repository.
-    use std::os::unix::fs::PermissionsExt;
     let tokens = dir.path().join(".stackctl/dev/tokens");
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&tokens.join("api")), 0o600);
@@ -267,38 +63,6 @@ fn the_token_api_runs_behind_the_front_with_its_local_token() {
     println!("stopped in {took:?}");
     assert!(!alive(again), "api is still running");
     assert!(port_free(27301) && port_free(27311), "a port is left open");
-}
-
-/// A package of its own (std only, builds in a second) answering `<reply> <SIDE_URL>`.
-fn tiny_service(dir: &Path, name: &str, reply: &str) {
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n"
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("src/main.rs"),
-        format!(
-            r#"use std::io::{{Read, Write}};
-fn main() {{
-    let port: u16 = std::env::var("PORT").unwrap().parse().unwrap();
-    let side = std::env::var("SIDE_URL").unwrap_or_default();
-    let listener = std::net::TcpListener::bind(("0.0.0.0", port)).unwrap();
-    for stream in listener.incoming() {{
-        let Ok(mut s) = stream else {{ continue }};
-        let mut buf = [0u8; 4096];
-        let _ = s.read(&mut buf);
-        let body = format!("{reply} {{side}}");
-        let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {{}}\r\nConnection: close\r\n\r\n{{body}}", body.len());
-    }}
-}}
-"#
-        ),
-    )
-    .unwrap();
 }
 
 #[test]
@@ -344,18 +108,6 @@ fn watch_rebuilds_only_the_changed_service_and_ctrl_c_leaves_nothing() {
         port_free(27302) && port_free(27321) && port_free(27322),
         "a port is left open"
     );
-}
-
-/// The two-tier example's stack.yaml in `dir`, its services on the ports given.
-fn two_tier(dir: &Path, web: u16, users: u16) -> PathBuf {
-    let example = std::fs::read_to_string(format!("{REPO}/examples/two-tier/stack.yaml")).unwrap();
-    let stack = example
-        .replace("../../apps", &format!("{REPO}/apps"))
-        .replace("port: 8000", &format!("port: {web}"))
-        .replace("port: 8080", &format!("port: {users}"));
-    let file = dir.join("stack.yaml");
-    std::fs::write(&file, stack).unwrap();
-    file
 }
 
 #[test]
@@ -418,20 +170,12 @@ fn a_port_in_use_and_a_service_that_never_answers_are_said_plainly() {
     .unwrap();
 
     let taken = std::net::TcpListener::bind(("0.0.0.0", 27341)).unwrap();
-    let out = Command::new(STACKCTL)
-        .args(["dev", "--port", "27304", "--file"])
-        .arg(&file)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = fails(&file, &["dev", "--port", "27304"]);
     assert!(
         err.contains("port 27341 (service hello) is in use"),
         "{err}"
     );
     assert!(err.contains("ss -ltnp 'sport = :27341'"), "{err}");
-    assert!(!err.contains("PortInUse"), "a Debug dump: {err}");
     drop(taken);
 
     let mut dev = Dev::start(&file, &["--port", "27304", "--health-timeout", "2s"]);
@@ -452,11 +196,6 @@ fn a_port_in_use_and_a_service_that_never_answers_are_said_plainly() {
     assert_eq!(get("http://127.0.0.1:27304/", None).1, "hi ");
     let (status, _) = dev.interrupt();
     assert!(status.success(), "{status}");
-}
-
-fn podman(args: &[&str]) -> String {
-    let out = Command::new("podman").args(args).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 #[test]
