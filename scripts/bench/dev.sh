@@ -26,7 +26,7 @@ ready_time() {
   local pid=$!
   for _ in $(seq 1 6000); do
     if grep -q "ready in" "$log"; then break; fi
-    if ! kill -0 "$pid" 2>/dev/null; then cat "$log" >&2; exit 1; fi
+    if ! kill -0 "$pid" 2>/dev/null; then cat "$log" >&2; return 1; fi
     sleep 0.1
   done
   grep -o "ready in [0-9.]* s" "$log" | grep -o "[0-9.]*"
@@ -34,7 +34,11 @@ ready_time() {
     local before=$(grep -c "api: healthy after" "$log")
     local start=$(date +%s.%N)
     touch "$ROOT/apps/api/src/main.rs"
-    until (($(grep -c "api: healthy after" "$log") > before)); do sleep 0.02; done
+    for _ in $(seq 1 6000); do
+      (($(grep -c "api: healthy after" "$log") > before)) && break
+      sleep 0.02
+    done
+    (($(grep -c "api: healthy after" "$log") > before)) || { cat "$log" >&2; kill "$pid"; return 1; }
     echo "restart $(awk "BEGIN {printf \"%.2f\", $(date +%s.%N) - $start}")"
   fi
   kill -INT "$pid" && wait "$pid"

@@ -45,7 +45,7 @@ impl Builder {
         let hosts = svc.calls.iter().map(|c| names.private_host(c)).collect();
         let (image, built) = match &svc.source {
             Source::Image(reference) => {
-                runtime.pull(reference)?;
+                runtime.pull(reference).await?;
                 (reference.clone(), false)
             }
             Source::Build(dir) => {
@@ -64,7 +64,7 @@ impl Builder {
                 })?;
                 let tag = container::tag(&self.stack.name, name, built.digest());
                 let archive = container::archive_path(&self.layout.dev, name);
-                (runtime.load(&built, &tag, &archive)?, true)
+                (runtime.load(&built, &tag, &archive).await?, true)
             }
         };
         Ok(Artifact::Container(Container {

@@ -43,63 +43,70 @@ impl Runtime {
     }
 
     /// Pulls a prebuilt image.
-    pub fn pull(&self, reference: &str) -> Result<(), DevError> {
-        let out = self
-            .command()
-            .args(["pull", "--quiet", reference])
+    pub async fn pull(&self, reference: &str) -> Result<(), DevError> {
+        self.run(
+            &format!("pull {reference}"),
+            &["pull", "--quiet", reference],
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Runs the runtime with `args`; its stdout, or its stderr as the error.
+    async fn run(&self, action: &str, args: &[&str]) -> Result<String, DevError> {
+        let out = tokio::process::Command::new(&self.0)
+            .args(args)
+            .stdin(Stdio::null())
             .output()
+            .await
             .map_err(DevError::io("run", &self.0))?;
         if !out.status.success() {
             return Err(DevError::Runtime {
-                action: format!("pull {reference}"),
+                action: action.into(),
                 detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
             });
         }
-        Ok(())
-    }
-
-    fn command(&self) -> std::process::Command {
-        let mut c = std::process::Command::new(&self.0);
-        c.stdin(Stdio::null());
-        c
+        Ok(String::from_utf8_lossy(&out.stdout).to_string())
     }
 
     /// Loads a built image from an OCI archive written to `archive`; its reference.
-    pub fn load(&self, image: &BuiltImage, tag: &str, archive: &Path) -> Result<String, DevError> {
+    pub async fn load(
+        &self,
+        image: &BuiltImage,
+        tag: &str,
+        archive: &Path,
+    ) -> Result<String, DevError> {
         write_archive(image, tag, archive)?;
-        let out = self
-            .command()
-            .args(["load", "--quiet", "--input"])
-            .arg(archive)
-            .output()
-            .map_err(DevError::io("run", &self.0))?;
+        let path = archive.to_string_lossy();
+        let loaded = self
+            .run("load the image", &["load", "--quiet", "--input", &path])
+            .await;
         let _ = std::fs::remove_file(archive);
-        if !out.status.success() {
-            return Err(DevError::Runtime {
-                action: "load the image".into(),
-                detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            });
-        }
+        loaded?;
         // Earlier builds of the service go (the one still running refuses, and goes next time).
         let repository = tag.rsplit_once(':').map_or(tag, |(r, _)| r);
+        let format = "{{.Repository}}:{{.Tag}}";
         let listed = self
-            .command()
-            .args(["images", "--format", "{{.Repository}}:{{.Tag}}"])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+            .run("list images", &["images", "--format", format])
+            .await
             .unwrap_or_default();
         for old in listed
             .lines()
             .filter(|l| l.starts_with(&format!("{repository}:")) && *l != tag)
         {
-            let _ = self.command().args(["rmi", old]).output();
+            let _ = self.run("remove an image", &["rmi", old]).await;
         }
         Ok(tag.to_string())
     }
 
-    /// Removes the container `name` if it exists (a run killed before it could).
-    pub fn remove(&self, name: &str) {
-        let _ = self.command().args(["rm", "--force", name]).output();
+    /// Removes the container `name` and its anonymous volumes, if it exists.
+    pub async fn remove(&self, name: &str) {
+        let args: &[&str] = match self.0.as_str() {
+            // Stopped already: no grace period to wait for.
+            "podman" => &["rm", "--force", "--volumes", "--time", "0", name],
+            _ => &["rm", "--force", "--volumes", name],
+        };
+        let _ = self.run("remove the container", args).await;
     }
 }
 
@@ -165,7 +172,11 @@ fn write_archive(image: &BuiltImage, tag: &str, path: &Path) -> Result<(), DevEr
             "mediaType": MANIFEST_MEDIA_TYPE,
             "digest": image.digest(),
             "size": image.manifest.len(),
-            "annotations": { "org.opencontainers.image.ref.name": tag },
+            // Podman names the image from the first, Docker (containerd) from the second.
+            "annotations": {
+                "org.opencontainers.image.ref.name": tag,
+                "io.containerd.image.name": tag,
+            },
         }],
     });
     add("index.json", index.to_string().as_bytes()).map_err(io)?;

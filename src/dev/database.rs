@@ -116,6 +116,9 @@ pub fn start(layout: &Layout, db: &Database, out: &Output) -> Result<LocalDb, De
         data: dir.join("data"),
         user,
     };
+    if let Some((uid, _)) = user {
+        claim(&dir, uid)?;
+    }
     private_dir(&dir)?;
     let password_file = dir.join("password");
     write_private(&password_file, &generate_token())?;
@@ -203,6 +206,29 @@ pub fn start(layout: &Layout, db: &Database, out: &Output) -> Result<LocalDb, De
         db.version
     ));
     Ok(running)
+}
+
+/// A directory under the shared temporary directory is ours only if it is a directory (not a
+/// link planted there) owned by root or by `postgres`.
+fn claim(dir: &Path, postgres: u32) -> Result<(), DevError> {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() && (m.uid() == 0 || m.uid() == postgres) => Ok(()),
+        Ok(_) => Err(DevError::Postgres {
+            detail: format!(
+                "{} exists and is not a directory of root or postgres; remove it",
+                dir.display()
+            ),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(dir)
+                .map_err(DevError::io("create", dir))
+        }
+        Err(e) => Err(DevError::io("inspect", dir)(e)),
+    }
 }
 
 /// The directory of `initdb`: on PATH, else the newest under /usr/lib/postgresql (Debian).

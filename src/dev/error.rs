@@ -20,6 +20,10 @@ pub enum DevError {
     },
     #[error("the local PostgreSQL did not start: {detail}")]
     Postgres { detail: String },
+    #[error("with --containers the database must be PostgreSQL, and it is not installed")]
+    SqliteInContainers,
+    #[error("port {port} ({what}) is below 1024, which only root may listen on")]
+    PrivilegedPort { port: u16, what: String },
     #[error("--containers needs podman or Docker, and neither answers")]
     NoRuntime,
     #[error("could not {action}: {detail}")]
@@ -64,6 +68,17 @@ impl DevError {
                 .into(),
             DevError::NoToken { .. } => {
                 "run `stackctl dev` once: it makes each service's local token".into()
+            }
+            DevError::SqliteInContainers => {
+                "install PostgreSQL (`apt install postgresql`), or run \
+                 without --containers to use SQLite"
+                    .into()
+            }
+            DevError::PrivilegedPort { what, .. } if what == "the front" => {
+                "give the front a port from 1024 up with --port".into()
+            }
+            DevError::PrivilegedPort { .. } => {
+                "set the service's `port:` to 1024 or more (Fargate tasks may keep theirs)".into()
             }
             DevError::NoRuntime => "install podman (`apt install podman`) or start Docker, or \
                  run without --containers to run the services as processes"

@@ -57,6 +57,10 @@ pub async fn bind(port: u16) -> Result<TcpListener, DevError> {
                 port,
                 what: "the front".into(),
             },
+            std::io::ErrorKind::PermissionDenied => DevError::PrivilegedPort {
+                port,
+                what: "the front".into(),
+            },
             _ => DevError::io("listen on", format!("127.0.0.1:{port}"))(e),
         })
 }
@@ -111,14 +115,17 @@ async fn forward(
             &format!("service {service} has no healthy instance (its lines say why)\n"),
         );
     };
-    let path = req
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_string();
-    *req.uri_mut() = format!("http://{at}{path}")
-        .parse()
-        .expect("a path from a parsed URI");
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    // `OPTIONS *`, say: no path to forward.
+    let uri = http::Uri::builder()
+        .scheme("http")
+        .authority(at.to_string())
+        .path_and_query(path)
+        .build();
+    let (true, Ok(uri)) = (path.starts_with('/'), uri) else {
+        return text(StatusCode::BAD_REQUEST, "not a path\n");
+    };
+    *req.uri_mut() = uri;
     let headers = req.headers_mut();
     for hop in HOP_BY_HOP {
         headers.remove(*hop);

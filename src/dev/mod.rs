@@ -78,6 +78,11 @@ pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), 
         Some(d) => Some(database::start(&layout, d, &out)?),
         None => None,
     };
+    if opts.containers
+        && let Some(plan::LocalDatabase::Sqlite { .. }) = db.as_ref().map(|d| &d.facts)
+    {
+        return Err(DevError::SqliteInContainers);
+    }
     let facts = LocalFacts {
         tokens,
         database: db.as_ref().map(|d| d.facts.clone()),
@@ -110,20 +115,34 @@ pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), 
     let healthy = Arc::new(front::Healthy::default());
     let routes = routes::Routes::new(stack);
     let serving = tokio::spawn(front::serve(front, routes.clone(), healthy.clone()));
-    let address = address::task_address();
-    let mut running = Vec::new();
-    let mut watched = Vec::new();
-    let mut senders = Vec::new();
+    // Everything that can fail comes before the first service starts.
+    let mut prepared = Vec::new();
     for (s, artifact) in services.iter().zip(artifacts) {
         let workdir = layout.service(&s.name);
         layout::private_dir(&workdir)?;
+        let sources = match s.package.as_ref().filter(|_| opts.watch) {
+            Some(package) => Some(
+                crate::image::compile::local_sources(package)
+                    .await
+                    .map_err(|e| DevError::Build {
+                        service: s.name.clone(),
+                        detail: e.to_string(),
+                    })?,
+            ),
+            None => None,
+        };
+        prepared.push((s, artifact, workdir, sources));
+    }
+    let mut running = Vec::new();
+    let mut watched = Vec::new();
+    let mut senders = Vec::new();
+    for (s, artifact, workdir, sources) in prepared {
         let (tx, rx) = tokio::sync::watch::channel(artifact);
         let sup = supervise::Supervised {
             service: s.clone(),
             workdir,
             artifact: rx,
             health_timeout: opts.health_timeout,
-            address,
         };
         running.push(tokio::spawn(supervise::supervise(
             sup,
@@ -131,21 +150,14 @@ pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), 
             out.clone(),
             stop_rx.clone(),
         )));
-        if let Some(package) = s.package.as_ref().filter(|_| opts.watch) {
-            let sources = crate::image::compile::local_sources(package)
-                .await
-                .map_err(|e| DevError::Build {
-                    service: s.name.clone(),
-                    detail: e.to_string(),
-                })?;
-            watched.push(watch::Watched {
+        match sources {
+            Some(sources) => watched.push(watch::Watched {
                 name: s.name.clone(),
                 sources,
                 artifact: tx,
-            });
-        } else {
-            // Kept so the service never sees its binary's sender gone.
-            senders.push(tx);
+            }),
+            // Kept so the service never sees its artifact's sender gone.
+            None => senders.push(tx),
         }
     }
     if opts.watch {
@@ -225,6 +237,10 @@ fn port_free(port: u16, service: &str) -> Result<(), DevError> {
         .map(drop)
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::AddrInUse => DevError::PortInUse {
+                port,
+                what: format!("service {service}"),
+            },
+            std::io::ErrorKind::PermissionDenied => DevError::PrivilegedPort {
                 port,
                 what: format!("service {service}"),
             },

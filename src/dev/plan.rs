@@ -9,15 +9,15 @@ use super::DevError;
 use crate::config::{Source, Stack, TOKEN_ENV};
 use crate::plan::task_def::{DATABASE_ENV, environment, without_database};
 
-/// What the machine supplies: the tokens and the database.
-#[derive(Debug, Clone, Default)]
+/// What the machine supplies: the tokens and the database. (No `Debug` prints a secret.)
+#[derive(Clone, Default)]
 pub struct LocalFacts {
     pub tokens: BTreeMap<String, String>,
     pub database: Option<LocalDatabase>,
 }
 
 /// The local database, as its services are told of it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum LocalDatabase {
     /// A PostgreSQL cluster on 127.0.0.1, given as the same variables RDS's are.
     Postgres {
@@ -30,7 +30,7 @@ pub enum LocalDatabase {
     Sqlite { path: PathBuf },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DevService {
     pub name: String,
     /// The Cargo package (None: a prebuilt image).
@@ -38,6 +38,42 @@ pub struct DevService {
     pub port: u16,
     pub health: String,
     pub env: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for LocalFacts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalFacts")
+            .field("tokens", &self.tokens.keys().collect::<Vec<_>>())
+            .field("database", &self.database)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for LocalDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LocalDatabase::Postgres {
+                port, name, user, ..
+            } => write!(
+                f,
+                "Postgres {{ port: {port}, name: {name:?}, user: {user:?} }}"
+            ),
+            LocalDatabase::Sqlite { path } => write!(f, "Sqlite {{ path: {path:?} }}"),
+        }
+    }
+}
+
+impl std::fmt::Debug for DevService {
+    /// The environment's names only: values include the token and the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevService")
+            .field("name", &self.name)
+            .field("package", &self.package)
+            .field("port", &self.port)
+            .field("health", &self.health)
+            .field("env", &self.env.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// Each service's port here: its own, unless a service before it (by name) or the front has
@@ -202,6 +238,24 @@ database: { version: "18", services: [users] }
             }
             assert_eq!(local, v, "{k}");
         }
+    }
+
+    #[test]
+    fn debug_output_holds_no_secret() {
+        let s = stack(TWO_TIER);
+        let facts = LocalFacts {
+            tokens: BTreeMap::from([("users".into(), "tok-secret".into())]),
+            database: Some(LocalDatabase::Postgres {
+                port: 1,
+                name: "app".into(),
+                user: "app".into(),
+                password: "pw-secret".into(),
+            }),
+        };
+        let all = services(&s, &ports(&s, 3000), &facts, false).unwrap();
+        let shown = format!("{facts:?} {all:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("API_TOKEN"), "{shown}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! here with a backoff, and its last lines shown.
 
 use std::collections::VecDeque;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -14,6 +15,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufRead
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
 
+use super::address::task_address;
 use super::build::Artifact;
 use super::front::Healthy;
 use super::output::Output;
@@ -45,8 +47,6 @@ pub struct Supervised {
     /// What to run; a new value restarts the service with it.
     pub artifact: watch::Receiver<Artifact>,
     pub health_timeout: Duration,
-    /// Where it is reached ([`super::address::task_address`]).
-    pub address: std::net::IpAddr,
 }
 
 enum Ended {
@@ -55,6 +55,8 @@ enum Ended {
     NeverHealthy {
         loopback_only: bool,
     },
+    /// Healthy, then failed the unhealthy threshold.
+    Unhealthy,
     NewBuild,
     Stop,
 }
@@ -67,12 +69,17 @@ pub async fn supervise(
     mut stop: watch::Receiver<bool>,
 ) {
     let name = s.service.name.clone();
+    let port = s.service.port;
     let mut backoff = FIRST_BACKOFF;
     loop {
         if *stop.borrow() {
             return;
         }
         let artifact = s.artifact.borrow_and_update().clone();
+        if let Artifact::Container(c) = &artifact {
+            // One a killed run left behind.
+            c.runtime.remove(&c.name).await;
+        }
         let started = Instant::now();
         let mut child = match spawn(&s, &artifact) {
             Ok(c) => c,
@@ -97,55 +104,49 @@ pub async fn supervise(
                 .take()
                 .map(|e| read_lines(e, &name, &out, &tail)),
         ];
-        let (mut up, mut failures) = (false, 0);
+        let (mut up, mut was_up, mut failures) = (false, false, 0);
         let ended = loop {
-            let pause = if up {
-                Duration::from_secs(1)
-            } else {
-                Duration::from_millis(100)
+            let pause = if up { 1000 } else { 100 };
+            // Looked up each time: a laptop changes networks.
+            let at = SocketAddr::new(task_address(), port);
+            let probed = async {
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+                probe(at, &s.service.health).await
             };
-            tokio::select! {
+            let ok = tokio::select! {
                 status = child.wait() => break status.map_or(Ended::Stop, Ended::Exited),
-                _ = changed(&mut stop) => break Ended::Stop,
+                _ = stopped(&mut stop) => break Ended::Stop,
                 _ = changed(&mut s.artifact) => break Ended::NewBuild,
-                _ = tokio::time::sleep(pause) => {}
-            }
-            let at = std::net::SocketAddr::new(s.address, s.service.port);
-            if probe(at, &s.service.health).await {
+                ok = probed => ok,
+            };
+            if ok {
                 failures = 0;
                 if !up {
-                    up = true;
+                    (up, was_up) = (true, true);
                     healthy.set(&name, Some(at));
                     out.say(&format!(
-                        "{name}: healthy after {:.1} s (pid {pid}, port {})",
+                        "{name}: healthy after {:.1} s (pid {pid}, port {port})",
                         started.elapsed().as_secs_f64(),
-                        s.service.port
                     ));
                 }
             } else if up {
                 failures += 1;
+                // The target group's unhealthy threshold; ECS then replaces the task.
                 if failures == 2 {
-                    up = false;
-                    healthy.set(&name, None);
-                    out.say(&format!(
-                        "{name}: unhealthy (GET {} failed twice); no requests go to it",
-                        s.service.health
-                    ));
+                    break Ended::Unhealthy;
                 }
-            } else if started.elapsed() > s.health_timeout {
-                let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], s.service.port));
+            } else if !was_up && started.elapsed() > s.health_timeout {
+                let loopback = SocketAddr::from(([127, 0, 0, 1], port));
                 let loopback_only =
-                    !s.address.is_loopback() && probe(loopback, &s.service.health).await;
+                    !at.ip().is_loopback() && probe(loopback, &s.service.health).await;
                 break Ended::NeverHealthy { loopback_only };
             }
         };
         healthy.set(&name, None);
-        if !matches!(ended, Ended::Exited(_)) {
-            terminate(&mut child).await;
-        }
+        terminate(&mut child, pid).await;
         if let Artifact::Container(c) = &artifact {
             // Killed, the runtime's client may leave its container behind.
-            c.runtime.remove(&c.name);
+            c.runtime.remove(&c.name).await;
         }
         for r in readers.into_iter().flatten() {
             let _ = tokio::time::timeout(Duration::from_millis(500), r).await;
@@ -162,6 +163,7 @@ pub async fn supervise(
                 out.say(&format!("  {name} | {line}"));
             }
         };
+        let health = &s.service.health;
         match ended {
             Ended::Stop => return,
             Ended::NewBuild => {
@@ -170,8 +172,11 @@ pub async fn supervise(
                 continue;
             }
             Ended::Exited(status) => show_tail(format!("{name}: exited ({status})")),
+            Ended::Unhealthy => show_tail(format!(
+                "{name}: GET {health} failed twice, so it is replaced (as ECS replaces a task \
+                 the load balancer finds unhealthy)"
+            )),
             Ended::NeverHealthy { loopback_only } => {
-                let port = s.service.port;
                 let why = if loopback_only {
                     "it answers on 127.0.0.1 only: in the cloud the load balancer reaches a task at \
                      its own address, so listen on 0.0.0.0"
@@ -179,14 +184,13 @@ pub async fn supervise(
                     "check `health:` and `port:` in stack.yaml"
                 };
                 show_tail(format!(
-                    "{name}: GET http://{}:{port}{} did not answer 200 within {} s; {why}",
-                    s.address,
-                    s.service.health,
+                    "{name}: GET http://{}:{port}{health} did not answer 200 within {} s; {why}",
+                    task_address(),
                     s.health_timeout.as_secs()
                 ))
             }
         }
-        if up || started.elapsed() > MAX_BACKOFF {
+        if was_up {
             backoff = FIRST_BACKOFF;
         }
         out.say(&format!(
@@ -208,8 +212,17 @@ async fn wait_or_stop(
 ) -> bool {
     tokio::select! {
         _ = tokio::time::sleep(pause) => false,
-        _ = changed(stop) => true,
+        _ = stopped(stop) => true,
         _ = changed(artifact) => false,
+    }
+}
+
+/// Resolves when asked to stop, or when the sender is gone (its owner has stopped).
+async fn stopped(rx: &mut watch::Receiver<bool>) {
+    while rx.changed().await.is_ok() {
+        if *rx.borrow() {
+            return;
+        }
     }
 }
 
@@ -233,7 +246,6 @@ fn spawn(s: &Supervised, artifact: &Artifact) -> std::io::Result<Child> {
             cmd
         }
         Artifact::Container(c) => {
-            c.runtime.remove(&c.name);
             // The runtime's client keeps the user's environment (rootless podman needs it);
             // the container gets only the variables named with --env.
             let mut cmd = Command::new(&c.runtime.0);
@@ -251,7 +263,9 @@ fn spawn(s: &Supervised, artifact: &Artifact) -> std::io::Result<Child> {
         .process_group(0)
         .kill_on_drop(true);
     let parent = std::process::id();
-    // SAFETY: only async-signal-safe calls between fork and exec.
+    // SAFETY: only async-signal-safe calls between fork and exec. PDEATHSIG fires when the
+    // forking thread exits: spawn runs on a tokio worker, which lives as long as the runtime
+    // (never call it from spawn_blocking, whose threads come and go).
     unsafe {
         cmd.pre_exec(move || {
             // If stackctl dies without stopping it (SIGKILL), the service gets SIGTERM.
@@ -265,19 +279,23 @@ fn spawn(s: &Supervised, artifact: &Artifact) -> std::io::Result<Child> {
     cmd.spawn()
 }
 
-/// SIGTERM to the service's process group, then SIGKILL after [`STOP_GRACE`].
-pub async fn terminate(child: &mut Child) {
-    let Some(pid) = child.id() else { return };
+/// SIGTERM to the service's process group, then SIGKILL after [`STOP_GRACE`]; then SIGKILL to
+/// the group anyway: what the service started must not outlive it (and keep its port).
+pub async fn terminate(child: &mut Child, pid: u32) {
     let group = -(pid as i32);
-    // SAFETY: kill(2) on a process group we created.
-    unsafe { libc::kill(group, libc::SIGTERM) };
-    if tokio::time::timeout(STOP_GRACE, child.wait())
-        .await
-        .is_err()
-    {
-        unsafe { libc::kill(group, libc::SIGKILL) };
-        let _ = child.wait().await;
+    if child.id().is_some() {
+        // SAFETY: kill(2) on the process group we created; the leader is not reaped yet.
+        unsafe { libc::kill(group, libc::SIGTERM) };
+        if tokio::time::timeout(STOP_GRACE, child.wait())
+            .await
+            .is_err()
+        {
+            unsafe { libc::kill(group, libc::SIGKILL) };
+            let _ = child.wait().await;
+        }
     }
+    // SAFETY: as above; the group id stays reserved while any member lives (ESRCH otherwise).
+    unsafe { libc::kill(group, libc::SIGKILL) };
 }
 
 fn read_lines(

@@ -6,6 +6,7 @@
 
 mod harness;
 
+use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
@@ -38,6 +39,14 @@ fn the_token_api_runs_behind_the_front_with_its_local_token() {
     assert_eq!(get(front, Some(&token)).0, 200);
     assert_eq!(get(front, Some("wrong")).0, 401);
     assert_eq!(get(front, None).0, 401);
+    // A request with no path to forward (`OPTIONS *`) is refused, not a crash.
+    let mut raw = std::net::TcpStream::connect("127.0.0.1:27301").unwrap();
+    raw.write_all(b"OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    raw.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert_eq!(get(front, Some(&token)).0, 200, "the front still serves");
 
     // The token is the user's alone and never in the repository.
     let tokens = dir.path().join(".stackctl/dev/tokens");
