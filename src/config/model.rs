@@ -34,6 +34,13 @@ impl Stack {
     pub fn names(&self) -> Names {
         Names::new(&self.name, &self.env)
     }
+
+    /// The stack's database when `service` is one it is given to.
+    pub fn database_of(&self, service: &str) -> Option<&Database> {
+        self.database
+            .as_ref()
+            .filter(|d| d.services.iter().any(|s| s == service))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

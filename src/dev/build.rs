@@ -31,10 +31,6 @@ impl Builder {
     /// Builds (or pulls) what service `name` runs.
     pub async fn artifact(&self, name: &str) -> Result<Artifact, DevError> {
         let svc = &self.stack.services[name];
-        let fail = |detail: String| DevError::Build {
-            service: name.to_string(),
-            detail,
-        };
         let Some(runtime) = &self.runtime else {
             let Source::Build(dir) = &svc.source else {
                 unreachable!("plan::services refuses images without --containers")
@@ -58,10 +54,9 @@ impl Builder {
                     ..BuildSpec::default()
                 };
                 let show = |line: &str| self.out.line("build", line);
-                let built = image::build(&spec, &show).await.map_err(|e| match e {
-                    image::Error::Compile { detail, .. } => fail(detail),
-                    other => fail(other.to_string()),
-                })?;
+                let built = image::build(&spec, &show)
+                    .await
+                    .map_err(|e| build_failed(name, e))?;
                 let tag = container::tag(&self.stack.name, name, built.digest());
                 let archive = container::archive_path(&self.layout.dev, name);
                 (runtime.load(&built, &tag, &archive).await?, true)
@@ -90,13 +85,18 @@ pub async fn binary(service: &str, package: &Path, out: &Output) -> Result<PathB
     compile(&req, &show)
         .await
         .map(|b| b.path)
-        .map_err(|e| DevError::Build {
-            service: service.to_string(),
-            detail: match e {
-                image::Error::Compile { detail, .. } => detail,
-                other => other.to_string(),
-            },
-        })
+        .map_err(|e| build_failed(service, e))
+}
+
+/// A failed build of `service`: the compiler's lines when it has some.
+pub fn build_failed(service: &str, e: image::Error) -> DevError {
+    DevError::Build {
+        service: service.to_string(),
+        detail: match e {
+            image::Error::Compile { detail, .. } => detail,
+            other => other.to_string(),
+        },
+    }
 }
 
 /// Whether cargo can be run at all.

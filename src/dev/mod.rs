@@ -124,10 +124,7 @@ pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), 
             Some(package) => Some(
                 crate::image::compile::local_sources(package)
                     .await
-                    .map_err(|e| DevError::Build {
-                        service: s.name.clone(),
-                        detail: e.to_string(),
-                    })?,
+                    .map_err(|e| build::build_failed(&s.name, e))?,
             ),
             None => None,
         };

@@ -124,13 +124,11 @@ pub fn services(
         if let Some(token) = facts.tokens.get(&svc.name) {
             env.insert(TOKEN_ENV.into(), token.clone());
         }
-        let given = stack
-            .database
-            .as_ref()
-            .is_some_and(|d| d.services.contains(&svc.name));
         if without_database(stack, svc) {
             env.insert(DATABASE_ENV.into(), "none".into());
-        } else if given && let Some(db) = &facts.database {
+        } else if stack.database_of(&svc.name).is_some()
+            && let Some(db) = &facts.database
+        {
             database_env(db, &mut env);
         }
         out.push(DevService {
@@ -185,6 +183,19 @@ services:
 database: { version: "18", services: [users] }
 "#;
 
+    /// users' token, and a local PostgreSQL on `port` with `password`.
+    fn postgres_facts(token: &str, port: u16, password: &str) -> LocalFacts {
+        LocalFacts {
+            tokens: BTreeMap::from([("users".into(), token.into())]),
+            database: Some(LocalDatabase::Postgres {
+                port,
+                name: "app".into(),
+                user: "app".into(),
+                password: password.into(),
+            }),
+        }
+    }
+
     #[test]
     fn a_port_taken_by_an_earlier_service_or_the_front_moves_up() {
         let s = stack(TWO_TIER);
@@ -198,15 +209,7 @@ database: { version: "18", services: [users] }
     #[test]
     fn the_environment_is_the_task_definitions_with_local_addresses() {
         let s = stack(TWO_TIER);
-        let facts = LocalFacts {
-            tokens: BTreeMap::from([("users".into(), "tok".into())]),
-            database: Some(LocalDatabase::Postgres {
-                port: 5999,
-                name: "app".into(),
-                user: "app".into(),
-                password: "pw".into(),
-            }),
-        };
+        let facts = postgres_facts("tok", 5999, "pw");
         let p = ports(&s, 3000);
         let all = services(&s, &p, &facts, false).unwrap();
         let by = |n: &str| all.iter().find(|d| d.name == n).unwrap().env.clone();
@@ -243,15 +246,7 @@ database: { version: "18", services: [users] }
     #[test]
     fn debug_output_holds_no_secret() {
         let s = stack(TWO_TIER);
-        let facts = LocalFacts {
-            tokens: BTreeMap::from([("users".into(), "tok-secret".into())]),
-            database: Some(LocalDatabase::Postgres {
-                port: 1,
-                name: "app".into(),
-                user: "app".into(),
-                password: "pw-secret".into(),
-            }),
-        };
+        let facts = postgres_facts("tok-secret", 1, "pw-secret");
         let all = services(&s, &ports(&s, 3000), &facts, false).unwrap();
         let shown = format!("{facts:?} {all:?}");
         assert!(!shown.contains("secret"), "{shown}");

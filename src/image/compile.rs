@@ -39,14 +39,41 @@ struct Metadata {
     packages: Vec<Package>,
     workspace_root: PathBuf,
     target_directory: PathBuf,
+    /// The dependency graph; absent with `--no-deps`.
+    resolve: Option<Resolve>,
 }
 
 #[derive(Deserialize)]
 struct Package {
+    id: String,
     name: String,
     manifest_path: PathBuf,
     targets: Vec<Target>,
     default_run: Option<String>,
+    /// None for a package on disk (a workspace member or a `path` dependency).
+    source: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Resolve {
+    nodes: Vec<Node>,
+}
+
+#[derive(Deserialize)]
+struct Node {
+    id: String,
+    dependencies: Vec<String>,
+}
+
+impl Metadata {
+    /// The package whose manifest is `package_dir`'s Cargo.toml.
+    fn package(&self, package_dir: &Path) -> Result<&Package, String> {
+        let manifest = package_dir.join("Cargo.toml");
+        self.packages
+            .iter()
+            .find(|p| p.manifest_path == manifest)
+            .ok_or_else(|| format!("no package with manifest {}", manifest.display()))
+    }
 }
 
 #[derive(Deserialize)]
@@ -85,13 +112,8 @@ pub async fn compile(
     if let Some(platform) = req.platform {
         platform.ensure_available(&package_dir)?;
     }
-    let meta = metadata(&package_dir).await.map_err(fail)?;
-    let manifest = package_dir.join("Cargo.toml");
-    let package = meta
-        .packages
-        .iter()
-        .find(|p| p.manifest_path == manifest)
-        .ok_or_else(|| fail(format!("no package with manifest {}", manifest.display())))?;
+    let meta = metadata(&package_dir, &["--no-deps"]).await.map_err(fail)?;
+    let package = meta.package(&package_dir).map_err(fail)?;
     let bin = pick_bin(package, req.bin).map_err(fail)?;
     let target_dir = match req.target_dir {
         Some(dir) => absolute(dir),
@@ -228,14 +250,7 @@ fn pick_bin(package: &Package, wanted: Option<&str>) -> Result<String, String> {
     })
 }
 
-async fn metadata(package_dir: &Path) -> Result<Metadata, String> {
-    metadata_with(package_dir, &["--no-deps"]).await
-}
-
-async fn metadata_with<T: serde::de::DeserializeOwned>(
-    package_dir: &Path,
-    args: &[&str],
-) -> Result<T, String> {
+async fn metadata(package_dir: &Path, args: &[&str]) -> Result<Metadata, String> {
     let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .current_dir(package_dir)
         .args(["metadata", "--format-version", "1"])
@@ -256,26 +271,6 @@ async fn metadata_with<T: serde::de::DeserializeOwned>(
 /// The directories of the package in `package_dir` and of every package it depends on
 /// through a `path` (theirs are sources too: a change there changes the binary).
 pub async fn local_sources(package_dir: &Path) -> Result<Vec<PathBuf>> {
-    #[derive(Deserialize)]
-    struct Full {
-        packages: Vec<Pkg>,
-        resolve: Option<Resolve>,
-    }
-    #[derive(Deserialize)]
-    struct Pkg {
-        id: String,
-        manifest_path: PathBuf,
-        source: Option<String>,
-    }
-    #[derive(Deserialize)]
-    struct Resolve {
-        nodes: Vec<Node>,
-    }
-    #[derive(Deserialize)]
-    struct Node {
-        id: String,
-        dependencies: Vec<String>,
-    }
     let package_dir = std::fs::canonicalize(package_dir).map_err(|source| Error::Read {
         path: package_dir.to_path_buf(),
         source,
@@ -284,17 +279,12 @@ pub async fn local_sources(package_dir: &Path) -> Result<Vec<PathBuf>> {
         package: package_dir.display().to_string(),
         detail,
     };
-    let full: Full = metadata_with(&package_dir, &[]).await.map_err(fail)?;
-    let manifest = package_dir.join("Cargo.toml");
-    let root = full
-        .packages
-        .iter()
-        .find(|p| p.manifest_path == manifest)
-        .ok_or_else(|| fail(format!("no package with manifest {}", manifest.display())))?;
-    let nodes = full.resolve.map(|r| r.nodes).unwrap_or_default();
+    let meta = metadata(&package_dir, &[]).await.map_err(fail)?;
+    let root = meta.package(&package_dir).map_err(fail)?;
+    let nodes = meta.resolve.as_ref().map_or(&[][..], |r| &r.nodes);
     let (mut todo, mut seen) = (vec![root.id.clone()], std::collections::BTreeSet::new());
     while let Some(id) = todo.pop() {
-        let local = full
+        let local = meta
             .packages
             .iter()
             .any(|p| p.id == id && p.source.is_none());
@@ -305,7 +295,7 @@ pub async fn local_sources(package_dir: &Path) -> Result<Vec<PathBuf>> {
             todo.extend(n.dependencies.iter().cloned());
         }
     }
-    Ok(full
+    Ok(meta
         .packages
         .iter()
         .filter(|p| seen.contains(&p.id))

@@ -97,11 +97,7 @@ pub fn environment(
 /// Whether the service is told it has no database (`DATABASE=none`): the stack's database
 /// is not given to it and it brings no `DATABASE_URL` of its own.
 pub fn without_database(stack: &Stack, svc: &Service) -> bool {
-    let given = stack
-        .database
-        .as_ref()
-        .is_some_and(|d| d.services.contains(&svc.name));
-    !given && !svc.env.contains_key("DATABASE_URL")
+    stack.database_of(&svc.name).is_none() && !svc.env.contains_key("DATABASE_URL")
 }
 
 /// Shown in a plan for what RDS has not made yet; converge waits for the database before it
@@ -120,11 +116,7 @@ fn database(
     environment: &mut BTreeMap<String, String>,
     secrets: &mut BTreeMap<String, String>,
 ) {
-    let Some(db) = stack
-        .database
-        .as_ref()
-        .filter(|d| d.services.contains(&svc.name))
-    else {
+    let Some(db) = stack.database_of(&svc.name) else {
         if without_database(stack, svc) {
             environment.insert(DATABASE_ENV.into(), "none".into());
         }

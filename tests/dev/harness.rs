@@ -147,16 +147,22 @@ pub fn port_free(port: u16) -> bool {
     std::net::TcpListener::bind(("0.0.0.0", port)).is_ok()
 }
 
-pub fn get(url: &str, token: Option<&str>) -> (u16, String) {
+/// Runs `f` on a runtime of its own with a client that does not follow redirects.
+fn with_client<T>(f: impl AsyncFnOnce(reqwest::Client) -> T) -> T {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    rt.block_on(f(client))
+}
+
+/// (status, body); (0, "") when the connection fails.
+pub fn get(url: &str, token: Option<&str>) -> (u16, String) {
+    with_client(async |client| {
         let mut req = client.get(url);
         if let Some(t) = token {
             req = req.header("Authorization", format!("Token {t}"));
@@ -168,19 +174,13 @@ pub fn get(url: &str, token: Option<&str>) -> (u16, String) {
     })
 }
 
+/// (status, Location).
 pub fn post_form(url: &str, form: &[(&str, &str)]) -> (u16, String) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let r = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    with_client(async |client| {
+        let r = client
             .post(url)
             .header("Content-Type", "application/x-www-form-urlencoded")
             .body(body)
