@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::cost::Assumptions;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "stackctl",
@@ -56,6 +58,9 @@ pub enum Command {
     /// Run every service on this machine as in the cloud (no AWS account needed): a front on
     /// one port routing as the load balancer does, local tokens and database.
     Dev(DevArgs),
+    /// What the stack costs a month, line by line, from stack.yaml and the price table (no
+    /// AWS call; --refresh reads the region's current prices from the AWS Price List API).
+    Cost(CostArgs),
     /// Print the IAM policy a person needs to run stackctl on this stack (no AWS call).
     Policy(PolicyArgs),
     /// Print every resource the stack would have, in the order `up` creates them and `down`
@@ -83,6 +88,54 @@ pub struct ExplainArgs {
     /// The account ID to show in ARNs (default: AWS's documentation example, 123456789012).
     #[arg(long, default_value = "123456789012")]
     pub account: String,
+}
+
+#[derive(Args, Debug)]
+pub struct CostArgs {
+    #[arg(long, short = 'o', value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// First read the region's prices from the AWS Price List API (needs credentials allowed
+    /// `pricing:GetProducts`) and keep them for later estimates, plan and up included.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Hours a month the stack runs (730: all month).
+    #[arg(long, default_value_t = Assumptions::default().hours, value_parser = hours)]
+    pub hours: f64,
+    /// Load balancer capacity units used on average (1 LCU: about 25 new connections a
+    /// second, 3,000 open connections or 1 GB an hour).
+    #[arg(long, default_value_t = Assumptions::default().lcu, value_parser = amount)]
+    pub lcu: f64,
+    /// GB of logs each service writes a month.
+    #[arg(long, default_value_t = Assumptions::default().log_gb, value_parser = amount)]
+    pub log_gb: f64,
+    /// Size of one image in MB.
+    #[arg(long, default_value_t = Assumptions::default().image_mb, value_parser = amount)]
+    pub image_mb: f64,
+}
+
+impl CostArgs {
+    pub fn assumptions(&self) -> Assumptions {
+        Assumptions {
+            hours: self.hours,
+            lcu: self.lcu,
+            log_gb: self.log_gb,
+            image_mb: self.image_mb,
+        }
+    }
+}
+
+fn amount(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!("`{s}` is not a number of 0 or more")),
+    }
+}
+
+fn hours(s: &str) -> Result<f64, String> {
+    match amount(s)? {
+        h if h <= 744.0 => Ok(h),
+        _ => Err(format!("`{s}`: a month has at most 744 hours")),
+    }
 }
 
 #[derive(Args, Debug)]

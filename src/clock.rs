@@ -39,6 +39,11 @@ pub fn stamp(secs: u64) -> String {
         .replace('T', "-")
 }
 
+/// Today in UTC, `YYYY-MM-DD`.
+pub fn today() -> String {
+    rfc3339(now_secs())[..10].to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

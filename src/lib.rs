@@ -5,6 +5,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod cost;
 pub mod dev;
 pub mod engine;
 pub mod image;

@@ -19,6 +19,7 @@ async fn main() -> ExitCode {
         Command::Token(args) => commands::token::show(&cli, args).await,
         Command::Policy(args) => commands::policy::run(&cli, args),
         Command::Explain(args) => commands::explain::run(&cli, args),
+        Command::Cost(args) => commands::cost::run(&cli, args).await,
         Command::Validate => commands::load(&cli).map(|s| {
             println!(
                 "{}: valid (stack {}, env {}, {} services)",

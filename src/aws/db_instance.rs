@@ -9,6 +9,7 @@ use super::kind::{Cx, Resource};
 use super::permissions::{Cmd, DB_CREATE, DB_INSTANCE, DB_SECRETS, DB_SNAPSHOTS, Permission, Scope};
 use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
+use crate::cost;
 use crate::plan::{self, Ids, Key, Kind, Observed, desired};
 
 /// An RDS for PostgreSQL instance.
@@ -218,6 +219,15 @@ impl Resource for DbInstance {
         s
     }
 
+    fn usage(_: &Key, s: &Spec, i: &cost::Inputs<'_>) -> Vec<cost::Usage> {
+        billing::usage(&s.size, s.storage_gb, s.multi_az, true, &i.assumptions)
+    }
+
+    fn usage_now(_: &Key, h: &State, i: &cost::Inputs<'_>) -> Vec<cost::Usage> {
+        let secret = h.secret_arn.is_some();
+        billing::usage(&h.size, h.storage_gb, h.multi_az, secret, &i.assumptions)
+    }
+
     fn settings(_: &Key, _: &Spec) -> Value {
         json!({
             "engine": ENGINE,
@@ -232,29 +242,7 @@ impl Resource for DbInstance {
 
     #[cfg(test)]
     fn converged(spec: &Spec, id: &dyn Fn(&Key) -> String) -> State {
-        State {
-            engine: ENGINE.into(),
-            version: if spec.version.contains('.') {
-                spec.version.clone()
-            } else {
-                format!("{}.3", spec.version)
-            },
-            size: spec.size.clone(),
-            storage_gb: spec.storage_gb,
-            backup_days: spec.backup_days,
-            multi_az: spec.multi_az,
-            deletion_protection: spec.deletion_protection,
-            encrypted: true,
-            public: false,
-            subnet_group: id(&spec.subnet_group),
-            security_groups: vec![id(&spec.security_group)],
-            db_name: spec.db_name.clone(),
-            user: spec.user.clone(),
-            status: "available".into(),
-            endpoint: Some(("db.example".into(), PORT)),
-            secret_arn: Some("arn:aws:secretsmanager:us-east-1:1:secret:rds!db-1-AbCdEf".into()),
-            pending: vec![],
-        }
+        change::converged(spec, id)
     }
 
     async fn find(aws: &Aws, names: &Names, _: &str) -> Result<Vec<Observed>, AwsError> {
@@ -389,6 +377,7 @@ impl Resource for DbInstance {
 }
 
 
+mod billing;
 mod change;
 mod lifecycle;
 pub use change::{Change, Fix};

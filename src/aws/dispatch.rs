@@ -105,6 +105,12 @@ macro_rules! resource_kinds {
                         $(Spec::$kind(s) => <$module::$kind as Resource>::details(s)),*
                     }
                 }
+                /// What it is billed for in a month once this spec holds.
+                pub fn usage(&self, key: &Key, inputs: &crate::cost::Inputs<'_>) -> Vec<crate::cost::Usage> {
+                    match self {
+                        $(Spec::$kind(s) => <$module::$kind as Resource>::usage(key, s, inputs)),*
+                    }
+                }
                 /// The settings `stackctl explain` shows besides the spec.
                 pub fn settings(&self, key: &Key) -> serde_json::Value {
                     match self {
@@ -117,6 +123,12 @@ macro_rules! resource_kinds {
                 pub fn kind(&self) -> Kind {
                     match self {
                         $(State::$kind(_) => Kind::$kind),*
+                    }
+                }
+                /// What it is billed for in a month as AWS reports it now.
+                pub fn usage(&self, key: &Key, inputs: &crate::cost::Inputs<'_>) -> Vec<crate::cost::Usage> {
+                    match self {
+                        $(State::$kind(s) => <$module::$kind as Resource>::usage_now(key, s, inputs)),*
                     }
                 }
                 /// One line for `status`.

@@ -12,6 +12,7 @@ use super::permissions::{Cmd, Permission, REPOSITORIES, Scope};
 use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
 use crate::plan::{self, Ids, Key, Kind, Observed};
+use crate::cost;
 
 /// An ECR repository per built service: scan on push, a lifecycle policy.
 pub struct Repository;
@@ -82,6 +83,14 @@ impl Resource for Repository {
             });
         }
         Ok(fixes)
+    }
+
+    fn usage(_: &Key, spec: &Spec, i: &cost::Inputs<'_>) -> Vec<cost::Usage> {
+        billed(Some(&spec.lifecycle_policy), &i.assumptions)
+    }
+
+    fn usage_now(_: &Key, have: &State, i: &cost::Inputs<'_>) -> Vec<cost::Usage> {
+        billed(have.lifecycle_policy.as_ref(), &i.assumptions)
     }
 
     fn settings(_: &Key, spec: &Spec) -> Value {
@@ -284,4 +293,18 @@ pub async fn delete(aws: &Aws, name: &str) -> Result<(), AwsError> {
         .ctx("delete ECR repository", name)
         .ok_if_not_found()?;
     Ok(())
+}
+
+/// The images the lifecycle policy keeps (its `countNumber`; 10 without one), stored.
+fn billed(policy: Option<&String>, a: &cost::Assumptions) -> Vec<cost::Usage> {
+    use cost::{Meter, Usage, fmt_num};
+    let kept = policy
+        .and_then(|p| serde_json::from_str::<Value>(p).ok())
+        .and_then(|p| p["rules"][0]["selection"]["countNumber"].as_u64())
+        .unwrap_or(10);
+    vec![Usage::new(
+        Meter::EcrGbMonths,
+        kept as f64 * a.image_mb / 1024.0,
+        format!("{kept} images kept × {} MB", fmt_num(a.image_mb)),
+    )]
 }

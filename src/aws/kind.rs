@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::permissions::Permission;
 use super::{Aws, AwsError};
+use crate::cost;
 use crate::names::Names;
 use crate::plan::{Ids, Key, Kind, Observed, Rule};
 
@@ -48,6 +49,16 @@ pub trait Resource {
     /// One line for `status` (empty: nothing worth saying).
     fn summary(_have: &Self::State) -> String {
         String::new()
+    }
+
+    /// What it is billed for in a month once `spec` holds (empty: it is free).
+    fn usage(_key: &Key, _spec: &Self::Spec, _in: &cost::Inputs<'_>) -> Vec<cost::Usage> {
+        Vec::new()
+    }
+
+    /// What it is billed for in a month as AWS reports it now.
+    fn usage_now(_key: &Key, _have: &Self::State, _in: &cost::Inputs<'_>) -> Vec<cost::Usage> {
+        Vec::new()
     }
 
     /// What `stackctl explain` shows besides the spec: the settings every resource of the

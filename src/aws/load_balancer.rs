@@ -14,6 +14,7 @@ use super::retry::delete_draining;
 use super::{Aws, AwsError, Ctx, elb, once};
 use crate::names::Names;
 use crate::plan::{self, Ids, Key, Kind, Observed};
+use crate::cost;
 
 /// The internet-facing Application Load Balancer in the public subnets.
 pub struct LoadBalancer;
@@ -105,6 +106,14 @@ impl Resource for LoadBalancer {
 
     fn summary(have: &State) -> String {
         format!("{} {}", have.state, have.dns_name)
+    }
+
+    fn usage(_: &Key, spec: &Spec, i: &cost::Inputs<'_>) -> Vec<cost::Usage> {
+        billed(spec.subnets.len(), &i.assumptions)
+    }
+
+    fn usage_now(_: &Key, have: &State, i: &cost::Inputs<'_>) -> Vec<cost::Usage> {
+        billed(have.subnet_ids.len(), &i.assumptions)
     }
 
     fn settings(_: &Key, _: &Spec) -> Value {
@@ -312,4 +321,25 @@ pub async fn dns_name(aws: &Aws, arn: &str) -> Result<Option<String>, AwsError> 
         .first()
         .and_then(|l| l.dns_name())
         .map(str::to_string))
+}
+
+/// Its hours, its capacity units and a public address per zone: an internet-facing load
+/// balancer has a node in each of its subnets, each with a public IPv4 address (billed since
+/// February 2024, VPC pricing page).
+fn billed(zones: usize, a: &cost::Assumptions) -> Vec<cost::Usage> {
+    use cost::{Meter, Usage, fmt_num};
+    let h = fmt_num(a.hours);
+    vec![
+        Usage::new(Meter::AlbHours, a.hours, format!("1 load balancer × {h} h")),
+        Usage::new(
+            Meter::AlbLcuHours,
+            a.lcu * a.hours,
+            format!("{} LCU × {h} h (assumed)", fmt_num(a.lcu)),
+        ),
+        Usage::new(
+            Meter::PublicIpv4Hours,
+            zones as f64 * a.hours,
+            format!("{zones} public IPv4 (a node per zone) × {h} h"),
+        ),
+    ]
 }

@@ -8,6 +8,7 @@ use super::permissions::{Cmd, LOG_GROUPS, Permission, Scope};
 use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
 use crate::plan::{self, Ids, Key, Kind, Observed};
+use crate::cost;
 
 /// A CloudWatch log group per service, with a retention period.
 pub struct LogGroup;
@@ -69,6 +70,14 @@ impl Resource for LogGroup {
                 days: want.retention_days,
             }]
         })
+    }
+
+    fn usage(_: &Key, spec: &Spec, i: &cost::Inputs<'_>) -> Vec<cost::Usage> {
+        billed(Some(spec.retention_days), &i.assumptions)
+    }
+
+    fn usage_now(_: &Key, have: &State, i: &cost::Inputs<'_>) -> Vec<cost::Usage> {
+        billed(have.retention_days, &i.assumptions)
     }
 
     fn settings(_: &Key, _: &Spec) -> Value {
@@ -228,4 +237,24 @@ pub async fn events(
         })
         .collect();
     Ok((lines, out.next_token().map(str::to_string)))
+}
+
+/// A month of logs ingested, and what the retention keeps stored once it is full (a group
+/// that never expires counted at a year's worth).
+fn billed(retention_days: Option<i32>, a: &cost::Assumptions) -> Vec<cost::Usage> {
+    use cost::{Meter, Usage, fmt_num};
+    let days = retention_days.unwrap_or(365).min(365);
+    let stored = a.log_gb * f64::from(days) / 30.0;
+    vec![
+        Usage::new(
+            Meter::LogsIngestedGb,
+            a.log_gb,
+            format!("{} GB a month (assumed)", fmt_num(a.log_gb)),
+        ),
+        Usage::new(
+            Meter::LogsStoredGbMonths,
+            stored,
+            format!("{} GB a month kept {days} days", fmt_num(a.log_gb)),
+        ),
+    ]
 }

@@ -13,6 +13,7 @@ pub mod retry;
 pub mod container;
 pub mod elb;
 pub mod permissions;
+pub mod pricing;
 pub mod route53;
 pub mod tagging;
 pub mod tags;
@@ -78,6 +79,8 @@ pub struct Aws {
     pub acm: aws_sdk_acm::Client,
     pub route53: aws_sdk_route53::Client,
     pub discovery: aws_sdk_servicediscovery::Client,
+    /// The Price List API, in [`pricing::API_REGION`] whatever the stack's region.
+    pub pricing: aws_sdk_pricing::Client,
     pub calls: Calls,
     pub region: String,
 }
@@ -153,6 +156,12 @@ impl Aws {
             acm: client!(aws_sdk_acm),
             route53: client!(aws_sdk_route53),
             discovery: client!(aws_sdk_servicediscovery),
+            pricing: aws_sdk_pricing::Client::from_conf(
+                aws_sdk_pricing::config::Builder::from(conf)
+                    .region(Region::new(pricing::API_REGION))
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
             calls,
             region,
         })

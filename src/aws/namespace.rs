@@ -21,6 +21,7 @@ use super::retry::{Backoff, retry};
 use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
 use crate::plan::{self, Ids, Key, Kind, Observed};
+use crate::cost;
 
 /// A private DNS namespace on the stack's VPC.
 pub struct Namespace;
@@ -88,6 +89,14 @@ impl Resource for Namespace {
 
     fn diff(_: &Spec, _: &State, _: &Ids) -> Result<Vec<Fix>, String> {
         Ok(vec![])
+    }
+
+    fn usage(_: &Key, _: &Spec, _: &cost::Inputs<'_>) -> Vec<cost::Usage> {
+        zone()
+    }
+
+    fn usage_now(_: &Key, _: &State, _: &cost::Inputs<'_>) -> Vec<cost::Usage> {
+        zone()
     }
 
     fn settings(_: &Key, _: &Spec) -> Value {
@@ -292,4 +301,15 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Option<Observed>, AwsError
         name: names.namespace(),
         state: plan::State::Namespace(State { hosted_zone: zone }),
     }))
+}
+
+/// Cloud Map makes a Route 53 private hosted zone for a DNS namespace ("AWS Cloud Map
+/// namespaces", Cloud Map Developer Guide), billed as any zone; ECS service discovery adds
+/// nothing per task besides it and its queries ("Service discovery", ECS Developer Guide).
+fn zone() -> Vec<cost::Usage> {
+    vec![cost::Usage::new(
+        cost::Meter::HostedZoneMonths,
+        1.0,
+        "its private hosted zone",
+    )]
 }

@@ -25,6 +25,8 @@ pub enum Cmd {
     Status,
     Logs,
     Down,
+    /// `stackctl cost --refresh`.
+    Cost,
 }
 
 use Cmd::*;
@@ -152,6 +154,8 @@ const COMMON: &[Permission] = &[
     ("elasticloadbalancing:AddTags", Scope::Arns("TaggingTheStacksLoadBalancing", ELB_TAGGED), &[Up]),
     // RDS checks AddTagsToResource for the tags of its creates.
     ("rds:AddTagsToResource", Scope::Arns("TaggingTheStacksDatabase", RDS_TAGGED), &[Up]),
+    // `cost --refresh`: the Price List API takes no resource.
+    ("pricing:GetProducts", Scope::Any, &[Cost]),
 ];
 
 /// Every permission: each kind's in registry order, then the common ones.

@@ -13,6 +13,7 @@ use super::permissions::{ALARMS, Cmd, Permission, Scope};
 use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
 use crate::plan::{Ids, Key, Kind, Observed};
+use crate::cost;
 
 /// A service's scalable target and its policies.
 pub struct Scaling;
@@ -216,6 +217,14 @@ impl Resource for Scaling {
         )
     }
 
+    fn usage(_: &Key, spec: &Spec, _: &cost::Inputs<'_>) -> Vec<cost::Usage> {
+        alarms(spec.policies.len())
+    }
+
+    fn usage_now(_: &Key, have: &State, _: &cost::Inputs<'_>) -> Vec<cost::Usage> {
+        alarms(have.policies.len())
+    }
+
     fn settings(_: &Key, _: &Spec) -> Value {
         json!({
             "service_namespace": ServiceNamespace::Ecs.as_str(),
@@ -304,3 +313,13 @@ pub fn resource_label(load_balancer_arn: &str, target_group_arn: &str) -> Option
 mod calls;
 pub use calls::{Activity, activities, find};
 use calls::{delete_policy, put_policy, register};
+
+/// Target tracking makes and owns two CloudWatch alarms per policy, one to scale out and one
+/// to scale in ("Target tracking scaling policies", Application Auto Scaling User Guide).
+fn alarms(policies: usize) -> Vec<cost::Usage> {
+    vec![cost::Usage::new(
+        cost::Meter::AlarmMonths,
+        2.0 * policies as f64,
+        format!("2 alarms × {policies} target tracking policies"),
+    )]
+}

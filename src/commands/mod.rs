@@ -1,6 +1,7 @@
 //! Each command: load, observe, decide, act, report. Errors get their context here.
 
 pub mod build;
+pub mod cost;
 pub mod dev;
 pub mod down;
 pub mod explain;
@@ -197,6 +198,23 @@ pub fn partition(region: &str) -> &'static str {
     } else {
         "aws"
     }
+}
+
+/// Where `stackctl cost --refresh` keeps the prices it read.
+pub fn prices_cache() -> Option<std::path::PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache")))?;
+    Some(base.join("stackctl").join("prices.json"))
+}
+
+/// The prices plan and up estimate with: a damaged cache is said, and the built-in table used.
+pub fn prices_or_built_in() -> crate::cost::Prices {
+    crate::cost::Prices::load(prices_cache().as_deref()).unwrap_or_else(|e| {
+        eprintln!("warning: {e}; using the built-in prices ({})", e.hint());
+        crate::cost::Prices::built_in()
+    })
 }
 
 pub fn load(cli: &Cli) -> Result<Stack, Failure> {

@@ -2,8 +2,9 @@
 
 use std::process::ExitCode;
 
-use super::{Failure, connect, load};
+use super::{Failure, connect, load, prices_or_built_in};
 use crate::cli::{Cli, Output, PlanArgs};
+use crate::cost::{Assumptions, estimate};
 use crate::engine::observe;
 use crate::plan::{self, desired::desired};
 
@@ -13,9 +14,13 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<ExitCode, Failure> {
     let mut seen = observe(&aws, &stack).await?;
     let want = desired(&stack, seen.plannable()?);
     let plan = plan::plan(&want, &seen.resources);
+    let prices = prices_or_built_in();
+    let assumed = Assumptions::default();
+    let (now, after) = plan::cost::change(&aws.region, &prices, &want, &seen.resources, assumed);
     match args.output {
         Output::Text => {
             print!("{}", plan::render_text(&plan));
+            print!("{}", estimate::render_change(&now, &after, &prices));
             if stack
                 .services
                 .values()
@@ -27,10 +32,14 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<ExitCode, Failure> {
             }
             eprintln!("{}", aws.calls.summary());
         }
-        Output::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&plan::render_json(&plan)).expect("plan serializes")
-        ),
+        Output::Json => {
+            let mut out = plan::render_json(&plan);
+            out["cost"] = estimate::render_change_json(&now, &after);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&out).expect("plan serializes")
+            )
+        }
     }
     Ok(ExitCode::from(
         if args.detailed_exitcode && !plan.is_empty() {

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use super::{Failure, connect, load};
+use super::{Failure, connect, load, prices_or_built_in};
 use crate::cli::{Cli, UpArgs};
 use crate::engine::converge::{converge, url_of};
 use crate::engine::{Progress, images, observe};
@@ -19,6 +19,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<ExitCode, Failure> {
         stack.name, stack.env, aws.region
     ));
     let names = stack.names();
+    let prices = prices_or_built_in();
     let mut seen = observe(&aws, &stack).await?;
     seen.plannable()?;
     seen.facts.images = images::references(&stack, &seen.facts, &locals);
@@ -31,9 +32,16 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<ExitCode, Failure> {
         let lock =
             lock::acquire(&aws, &names, "up", args.lock.waiting(), |l| progress.say(l)).await?;
         let work = async {
-            converge(&aws, &stack, Some(&locals), &progress, args.timeout.0)
-                .await
-                .map_err(Failure::from)
+            converge(
+                &aws,
+                &stack,
+                Some(&locals),
+                Some(&prices),
+                &progress,
+                args.timeout.0,
+            )
+            .await
+            .map_err(Failure::from)
         };
         lock.run(&aws, work).await?
     };

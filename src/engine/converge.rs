@@ -9,6 +9,7 @@ use super::rollout::{self, Rollout};
 use super::{EngineError, Progress, apply, observe};
 use crate::aws::{self, Aws};
 use crate::config::Stack;
+use crate::cost::{Assumptions, Prices, estimate};
 use crate::plan::{self, Action, Kind, Observed, State, desired::desired};
 
 /// The stack's URL: its domain over HTTPS once the record points at the load balancer, else
@@ -80,10 +81,12 @@ async fn database_ready(
 /// look. Infrastructure first; then images are pushed; then task definitions and services
 /// change, and each service touched is watched until it is healthy.
 /// `locals`: the images just built; `None` keeps the images deployed now (a token rotation).
+/// `prices`: to show what the change costs (`None`: a change that costs nothing more).
 pub async fn converge(
     aws: &Aws,
     stack: &Stack,
     locals: Option<&BTreeMap<String, Local>>,
+    prices: Option<&Prices>,
     progress: &Progress,
     timeout: Duration,
 ) -> Result<Option<String>, EngineError> {
@@ -119,6 +122,11 @@ pub async fn converge(
         });
     }
     progress.say(plan::render_text(&plan).trim_end());
+    if let Some(prices) = prices.filter(|_| !plan.is_empty()) {
+        let assumed = Assumptions::default();
+        let (now, after) = plan::cost::change(&aws.region, prices, &want, &seen.resources, assumed);
+        progress.say(estimate::render_change(&now, &after, prices).trim_end());
+    }
     let mut ids = plan::ids(&seen.resources);
     if plan.is_empty() {
         return Ok(url_of(&seen.resources));

@@ -7,8 +7,60 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
+use std::collections::BTreeMap;
+
+use crate::config::{Source, Stack};
+use crate::image;
 use crate::names::{MANAGED_BY, TAG_ENV, TAG_MANAGED_BY, TAG_RESOURCE, TAG_STACK};
-use crate::plan::{self, Action, Change, Desired, Facts, Plan};
+use crate::plan::{self, Action, Change, Desired, Facts, Image, Plan};
+
+/// The facts `up` would learn from AWS and the build, as placeholders: what `explain` and
+/// `cost` plan with when they call no AWS API.
+pub fn placeholder_facts(stack: &Stack, region: &str, partition: &str, account: &str) -> Facts {
+    let names = stack.names();
+    let zones = (0..usize::from(stack.network.azs))
+        .map(|i| match stack.network.zones.get(i) {
+            Some(z) => z.clone(),
+            None => format!("<zone {}, chosen by up>", i + 1),
+        })
+        .collect();
+    let images = stack
+        .services
+        .values()
+        .map(|svc| {
+            let image = match &svc.source {
+                Source::Build(_) => Image {
+                    reference: format!(
+                        "{}/{}@sha256:<digest of the built image>",
+                        image::ecr::host(account, region),
+                        names.repository(&svc.name)
+                    ),
+                    health_command: Some(vec![
+                        "CMD".into(),
+                        image::layer::binary_path("<binary>"),
+                        "healthcheck".into(),
+                    ]),
+                },
+                Source::Image(r) => Image {
+                    reference: format!("{r} (by digest)"),
+                    health_command: Some(vec![]),
+                },
+            };
+            (svc.name.clone(), image)
+        })
+        .collect();
+    Facts {
+        account: account.into(),
+        partition: partition.into(),
+        region: region.into(),
+        zones,
+        images,
+        tokens: BTreeMap::new(),
+        database: None,
+        zone: None,
+        load_balancer_dns: None,
+    }
+}
 
 /// The explanation of `want` (the desired state for `facts`) as Markdown.
 pub fn explain(want: &[Desired], facts: &Facts, stack: &str, env: &str) -> String {

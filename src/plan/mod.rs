@@ -1,5 +1,6 @@
 //! The planner: desired × observed → changes, ordered as a dependency graph. No I/O.
 
+pub mod cost;
 mod deploy;
 pub mod desired;
 mod diff;
@@ -204,6 +205,8 @@ pub use render::{render_json, render_text};
 pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cost;
 #[cfg(test)]
 mod tests_database;
 #[cfg(test)]

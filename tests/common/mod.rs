@@ -8,6 +8,7 @@ pub mod dataplane;
 pub mod discovery;
 pub mod front;
 pub mod gate;
+pub mod pricing;
 pub mod rds;
 pub mod secrets;
 
@@ -132,7 +133,9 @@ impl Project {
                     .unwrap_or_default(),
             )
             .env_remove("AWS_PROFILE")
-            .env_remove("STACKCTL_ENV");
+            .env_remove("STACKCTL_ENV")
+            // Prices from the built-in table, never a cache of the person running the tests.
+            .env("XDG_CACHE_HOME", self.path().join(".cache"));
         cmd
     }
 

@@ -81,3 +81,35 @@ impl std::fmt::Display for Fix {
         }
     }
 }
+
+/// What RDS reports once `spec` holds (the planner's tests).
+#[cfg(test)]
+pub(super) fn converged(
+    spec: &super::Spec,
+    id: &dyn Fn(&crate::plan::Key) -> String,
+) -> super::State {
+    use super::{ENGINE, PORT, State};
+    State {
+        engine: ENGINE.into(),
+        version: if spec.version.contains('.') {
+            spec.version.clone()
+        } else {
+            format!("{}.3", spec.version)
+        },
+        size: spec.size.clone(),
+        storage_gb: spec.storage_gb,
+        backup_days: spec.backup_days,
+        multi_az: spec.multi_az,
+        deletion_protection: spec.deletion_protection,
+        encrypted: true,
+        public: false,
+        subnet_group: id(&spec.subnet_group),
+        security_groups: vec![id(&spec.security_group)],
+        db_name: spec.db_name.clone(),
+        user: spec.user.clone(),
+        status: "available".into(),
+        endpoint: Some(("db.example".into(), PORT)),
+        secret_arn: Some("arn:aws:secretsmanager:us-east-1:1:secret:rds!db-1-AbCdEf".into()),
+        pending: vec![],
+    }
+}

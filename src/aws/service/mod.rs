@@ -6,6 +6,7 @@ use rand::Rng;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+mod billing;
 mod wire;
 use wire::state;
 pub use wire::{Settings, deployment_configuration};
@@ -15,6 +16,7 @@ use super::permissions::{Cmd, Permission, SERVICES, Scope};
 use super::retry::{Backoff, retry};
 use super::task_definition::is_role_propagation;
 use super::{Aws, AwsError, Ctx};
+use crate::cost;
 use crate::names::Names;
 use crate::plan::{self, Ids, Key, Kind, Observed, ServiceSpec, ServiceState};
 
@@ -87,6 +89,14 @@ impl Resource for Service {
             "{}: {} running, {} pending of {}",
             s.status, s.running, s.pending, s.desired
         )
+    }
+
+    fn usage(key: &Key, spec: &ServiceSpec, i: &cost::Inputs<'_>) -> Vec<cost::Usage> {
+        billing::desired(key, spec, i)
+    }
+
+    fn usage_now(key: &Key, have: &ServiceState, i: &cost::Inputs<'_>) -> Vec<cost::Usage> {
+        billing::now(key, have, i)
     }
 
     fn settings(_: &Key, _: &ServiceSpec) -> Value {
