@@ -6,6 +6,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::cost::Assumptions;
 
+/// The port `stackctl dev`'s front listens on by default.
+pub const DEV_PORT: u16 = 3000;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "stackctl",
@@ -61,6 +64,9 @@ pub enum Command {
     /// What the stack costs a month, line by line, from stack.yaml and the price table (no
     /// AWS call; --refresh reads the region's current prices from the AWS Price List API).
     Cost(CostArgs),
+    /// Call the deployed stack as its users do: `smoke` (the contract, once), `load` (a
+    /// constant arrival rate, latency and failures), `resilience` (load while a task stops).
+    Check(CheckArgs),
     /// Print the IAM policy a person needs to run stackctl on this stack (no AWS call).
     Policy(PolicyArgs),
     /// Print every resource the stack would have, in the order `up` creates them and `down`
@@ -88,6 +94,81 @@ pub struct ExplainArgs {
     /// The account ID to show in ARNs (default: AWS's documentation example, 123456789012).
     #[arg(long, default_value = "123456789012")]
     pub account: String,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(subcommand)]
+    pub check: CheckKind,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CheckKind {
+    /// Health answers; the token is accepted, a missing or wrong one refused (401); the
+    /// payments API's contract on a record of its own, removed after. Exit 1 on a failure.
+    Smoke(TargetArgs),
+    /// Requests at a constant rate for a while (a slow service never slows the generator),
+    /// with progress each second, then failures by kind, latency p50/p90/p99/max and a
+    /// verdict against the limits (here or in stack.yaml's `checks.load`). Exit 1 if not kept.
+    Load(LoadArgs),
+    /// Load while one of the service's tasks is stopped through ECS (StopTask): the failed
+    /// requests and the time until the service runs its full count again. Exit 1 on a
+    /// failed request.
+    Resilience(ResilienceArgs),
+}
+
+/// What a check calls.
+#[derive(Args, Debug)]
+pub struct TargetArgs {
+    /// The URL to call (default: the stack's own, from its domain or load balancer).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// The service (default: the public one that takes `/`).
+    #[arg(long)]
+    pub service: Option<String>,
+    /// The stack `stackctl dev` runs on this machine: its front (http://127.0.0.1:3000/ unless
+    /// --url) and its local token; no AWS call.
+    #[arg(long)]
+    pub dev: bool,
+    /// Give up on a request after this long.
+    #[arg(long, default_value = "10s")]
+    pub request_timeout: Timeout,
+    #[arg(long, short = 'o', value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+#[derive(Args, Debug)]
+pub struct LoadArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Requests a second (default: `checks.load.rate`, else 20).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20_000))]
+    pub rate: Option<u32>,
+    /// How long (default: `checks.load.duration`, else 30s).
+    #[arg(long)]
+    pub duration: Option<Timeout>,
+    /// The path to GET (default: `/` with the token when the service has one, else its
+    /// health path).
+    #[arg(long)]
+    pub path: Option<String>,
+    /// Failed requests allowed, in percent (default: `checks.load.max_errors_percent`, else 0).
+    #[arg(long, value_parser = amount)]
+    pub max_errors: Option<f64>,
+    /// The p99 latency allowed, in ms (default: `checks.load.max_p99_ms`, else no limit).
+    #[arg(long, value_parser = amount)]
+    pub max_p99: Option<f64>,
+}
+
+#[derive(Args, Debug)]
+pub struct ResilienceArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Requests a second while the task stops and is replaced.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=20_000))]
+    pub rate: u32,
+    /// Give up waiting for the service to be back to its full count after this long.
+    #[arg(long, default_value = "10m")]
+    pub timeout: Timeout,
 }
 
 #[derive(Args, Debug)]
@@ -219,7 +300,7 @@ pub struct TokenArgs {
 #[derive(Args, Debug)]
 pub struct DevArgs {
     /// The front's port on 127.0.0.1 (it plays the load balancer).
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = DEV_PORT)]
     pub port: u16,
     /// Rebuild and restart a service when its sources change.
     #[arg(long)]
@@ -240,18 +321,7 @@ pub struct Timeout(pub std::time::Duration);
 impl std::str::FromStr for Timeout {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-        let n: u64 = num
-            .parse()
-            .map_err(|_| format!("`{s}` is not a duration: use e.g. 90s, 15m or 1h"))?;
-        let secs = match unit {
-            "" | "s" => n,
-            "m" => n * 60,
-            "h" => n * 3600,
-            _ => return Err(format!("`{s}`: unknown unit `{unit}` (use s, m or h)")),
-        };
-        Ok(Timeout(std::time::Duration::from_secs(secs)))
+        crate::clock::parse_duration(s).map(Timeout)
     }
 }
 

@@ -1,6 +1,7 @@
 //! stackctl: observe → diff → apply for a whole AWS web stack.
 
 pub mod aws;
+pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -20,6 +20,7 @@ async fn main() -> ExitCode {
         Command::Policy(args) => commands::policy::run(&cli, args),
         Command::Explain(args) => commands::explain::run(&cli, args),
         Command::Cost(args) => commands::cost::run(&cli, args).await,
+        Command::Check(args) => commands::check::run(&cli, args).await,
         Command::Validate => commands::load(&cli).map(|s| {
             println!(
                 "{}: valid (stack {}, env {}, {} services)",

@@ -68,15 +68,15 @@ impl Resource for Certificate {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("acm:ListCertificates", Scope::Any, &[Up, RotateToken, Status, Down]),
-            ("acm:ListTagsForCertificate", Scope::Any, &[Up, RotateToken, Status, Down]),
-            ("acm:DescribeCertificate", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("acm:ListCertificates", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
+            ("acm:ListTagsForCertificate", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
+            ("acm:DescribeCertificate", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("acm:RequestCertificate", Scope::Any, &[Up]),
             ("acm:AddTagsToCertificate", Scope::Any, &[Up]),
             ("acm:DeleteCertificate", Scope::Any, &[Up, Down]),
-            ("route53:ListHostedZonesByName", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("route53:ListHostedZonesByName", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("route53:GetHostedZone", Scope::Any, &[Up]),
-            ("route53:ListResourceRecordSets", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("route53:ListResourceRecordSets", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("route53:ChangeResourceRecordSets", Scope::Any, &[Up, Down]),
         ]
     };

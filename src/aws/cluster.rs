@@ -51,7 +51,7 @@ impl Resource for Cluster {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("ecs:DescribeClusters", Scope::Arns("TheStacksCluster", CLUSTER), &[Up, RotateToken, Status, Logs, Down]),
+            ("ecs:DescribeClusters", Scope::Arns("TheStacksCluster", CLUSTER), &[Up, RotateToken, Status, Logs, Down, Check]),
             ("ecs:CreateCluster", Scope::Arns("TheStacksCluster", CLUSTER), &[Up]),
             ("ecs:PutClusterCapacityProviders", Scope::Arns("TheStacksCluster", CLUSTER), &[Up]),
             ("ecs:DeleteCluster", Scope::Arns("TheStacksCluster", CLUSTER), &[Down]),

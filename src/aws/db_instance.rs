@@ -70,7 +70,7 @@ impl Resource for DbInstance {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("rds:DescribeDBInstances", Scope::Arns("TheStacksDatabase", DB_INSTANCE), &[Up, RotateToken, Status, Down]),
+            ("rds:DescribeDBInstances", Scope::Arns("TheStacksDatabase", DB_INSTANCE), &[Up, RotateToken, Status, Down, Check]),
             // CreateDBInstance and the restore also authorize the subnet group, the
             // parameter and option groups and (restore) the snapshot they use.
             ("rds:CreateDBInstance", Scope::Arns("CreatingTheStacksDatabase", DB_CREATE), &[Up]),

@@ -48,9 +48,9 @@ impl Resource for DbSubnetGroup {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("rds:DescribeDBSubnetGroups", Scope::Arns("TheStacksDbSubnetGroup", DB_SUBNET_GROUP), &[Up, RotateToken, Status, Down]),
+            ("rds:DescribeDBSubnetGroups", Scope::Arns("TheStacksDbSubnetGroup", DB_SUBNET_GROUP), &[Up, RotateToken, Status, Down, Check]),
             // A group's tags are not in DescribeDBSubnetGroups.
-            ("rds:ListTagsForResource", Scope::Arns("TheStacksDbSubnetGroup", DB_SUBNET_GROUP), &[Up, RotateToken, Status, Down]),
+            ("rds:ListTagsForResource", Scope::Arns("TheStacksDbSubnetGroup", DB_SUBNET_GROUP), &[Up, RotateToken, Status, Down, Check]),
             ("rds:CreateDBSubnetGroup", Scope::Arns("TheStacksDbSubnetGroup", DB_SUBNET_GROUP), &[Up]),
             ("rds:ModifyDBSubnetGroup", Scope::Arns("TheStacksDbSubnetGroup", DB_SUBNET_GROUP), &[Up]),
             ("rds:DeleteDBSubnetGroup", Scope::Arns("TheStacksDbSubnetGroup", DB_SUBNET_GROUP), &[Down]),

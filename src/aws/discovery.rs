@@ -64,7 +64,7 @@ impl Resource for Discovery {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("servicediscovery:ListServices", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("servicediscovery:ListServices", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("servicediscovery:CreateService", Scope::Any, &[Up]),
             ("servicediscovery:UpdateService", Scope::Any, &[Up]),
             ("servicediscovery:DeleteService", Scope::Any, &[Down]),

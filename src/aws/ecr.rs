@@ -54,10 +54,10 @@ impl Resource for Repository {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("ecr:DescribeRepositories", Scope::Any, &[Up, Build, RotateToken, Status, Down]),
+            ("ecr:DescribeRepositories", Scope::Any, &[Up, Build, RotateToken, Status, Down, Check]),
             ("ecr:CreateRepository", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up]),
             ("ecr:TagResource", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up]),
-            ("ecr:GetLifecyclePolicy", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up, RotateToken, Status, Down]),
+            ("ecr:GetLifecyclePolicy", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up, RotateToken, Status, Down, Check]),
             ("ecr:PutLifecyclePolicy", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up]),
             ("ecr:PutImageScanningConfiguration", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up]),
             ("ecr:DeleteRepository", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Down]),

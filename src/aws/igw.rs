@@ -47,7 +47,7 @@ impl Resource for InternetGateway {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("ec2:DescribeInternetGateways", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ec2:DescribeInternetGateways", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("ec2:CreateInternetGateway", Scope::Any, &[Up]),
             ("ec2:AttachInternetGateway", Scope::Any, &[Up]),
             ("ec2:DetachInternetGateway", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up, Down]),

@@ -117,7 +117,7 @@ impl Resource for Listener {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("elasticloadbalancing:DescribeListeners", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("elasticloadbalancing:DescribeListeners", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("elasticloadbalancing:CreateListener", Scope::Arns("TheStacksListeners", LISTENERS), &[Up]),
             ("elasticloadbalancing:ModifyListener", Scope::Arns("TheStacksListeners", LISTENERS), &[Up]),
             ("elasticloadbalancing:DeleteListener", Scope::Arns("TheStacksListeners", LISTENERS), &[Down]),

@@ -61,7 +61,7 @@ impl Resource for LoadBalancer {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("elasticloadbalancing:DescribeLoadBalancers", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("elasticloadbalancing:DescribeLoadBalancers", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("elasticloadbalancing:CreateLoadBalancer", Scope::Arns("TheStacksLoadBalancer", LOAD_BALANCER), &[Up]),
             ("elasticloadbalancing:SetSubnets", Scope::Arns("TheStacksLoadBalancer", LOAD_BALANCER), &[Up]),
             ("elasticloadbalancing:SetSecurityGroups", Scope::Arns("TheStacksLoadBalancer", LOAD_BALANCER), &[Up]),

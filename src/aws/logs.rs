@@ -46,7 +46,7 @@ impl Resource for LogGroup {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("logs:DescribeLogGroups", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("logs:DescribeLogGroups", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("logs:CreateLogGroup", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Up]),
             ("logs:TagResource", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Up]),
             ("logs:PutRetentionPolicy", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Up]),

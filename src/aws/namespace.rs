@@ -66,8 +66,8 @@ impl Resource for Namespace {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("servicediscovery:ListNamespaces", Scope::Any, &[Up, RotateToken, Status, Down]),
-            ("servicediscovery:ListTagsForResource", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("servicediscovery:ListNamespaces", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
+            ("servicediscovery:ListTagsForResource", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("servicediscovery:GetOperation", Scope::Any, &[Up, Down]),
             ("servicediscovery:CreatePrivateDnsNamespace", Scope::Any, &[Up]),
             ("servicediscovery:TagResource", Scope::Any, &[Up]),

@@ -27,6 +27,8 @@ pub enum Cmd {
     Down,
     /// `stackctl cost --refresh`.
     Cost,
+    /// `stackctl check`.
+    Check,
 }
 
 use Cmd::*;
@@ -128,7 +130,7 @@ pub type Permission = (&'static str, Scope, &'static [Cmd]);
 /// (`Resource::PERMISSIONS`, in its module).
 #[rustfmt::skip]
 const COMMON: &[Permission] = &[
-    ("sts:GetCallerIdentity", Scope::Any, &[Up, Build, RotateToken, Token, Status, Logs, Down]),
+    ("sts:GetCallerIdentity", Scope::Any, &[Up, Build, RotateToken, Token, Status, Logs, Down, Check]),
     // `down`'s last check for anything still tagged with the stack.
     ("tag:GetResources", Scope::Any, &[Down]),
     // EC2 creates tag what they make in the same call (TagSpecifications).
@@ -146,11 +148,13 @@ const COMMON: &[Permission] = &[
     // Tags on ECS resources go in their create calls; ECS checks TagResource too.
     ("ecs:TagResource", Scope::Arns("TaggingTheStacksEcsResources", ECS_TAGGED), &[Up, RotateToken]),
     // A rollout's tasks: what they are doing, why they stopped.
-    ("ecs:ListTasks", Scope::Any, &[Up, RotateToken, Status, Logs]),
-    ("ecs:DescribeTasks", Scope::Arns("TheStacksTasks", TASKS), &[Up, RotateToken, Status, Logs]),
-    ("elasticloadbalancing:DescribeTargetHealth", Scope::Any, &[Up, RotateToken, Status]),
+    ("ecs:ListTasks", Scope::Any, &[Up, RotateToken, Status, Logs, Check]),
+    // `check resilience` stops one of the stack's tasks, as a failure would.
+    ("ecs:StopTask", Scope::Arns("TheStacksTasks", TASKS), &[Check]),
+    ("ecs:DescribeTasks", Scope::Arns("TheStacksTasks", TASKS), &[Up, RotateToken, Status, Logs, Check]),
+    ("elasticloadbalancing:DescribeTargetHealth", Scope::Any, &[Up, RotateToken, Status, Check]),
     // Load balancers and target groups are found by their tags.
-    ("elasticloadbalancing:DescribeTags", Scope::Any, &[Up, RotateToken, Status, Down]),
+    ("elasticloadbalancing:DescribeTags", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
     ("elasticloadbalancing:AddTags", Scope::Arns("TaggingTheStacksLoadBalancing", ELB_TAGGED), &[Up]),
     // RDS checks AddTagsToResource for the tags of its creates.
     ("rds:AddTagsToResource", Scope::Arns("TaggingTheStacksDatabase", RDS_TAGGED), &[Up]),

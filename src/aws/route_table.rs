@@ -78,7 +78,7 @@ impl Resource for RouteTable {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("ec2:DescribeRouteTables", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ec2:DescribeRouteTables", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("ec2:CreateRouteTable", Scope::Any, &[Up]),
             ("ec2:CreateRoute", Scope::Any, &[Up]),
             ("ec2:ReplaceRoute", Scope::Any, &[Up]),

@@ -142,7 +142,7 @@ impl Resource for Routes {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("elasticloadbalancing:DescribeRules", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("elasticloadbalancing:DescribeRules", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("elasticloadbalancing:CreateRule", Scope::Arns("TheStacksRules", RULES), &[Up]),
             ("elasticloadbalancing:ModifyRule", Scope::Arns("TheStacksRules", RULES), &[Up]),
             ("elasticloadbalancing:SetRulePriorities", Scope::Arns("TheStacksRules", RULES), &[Up]),

@@ -127,9 +127,9 @@ impl Resource for Scaling {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("application-autoscaling:DescribeScalableTargets", Scope::Any, &[Up, RotateToken, Status, Down]),
-            ("application-autoscaling:DescribeScalingPolicies", Scope::Any, &[Up, RotateToken, Status, Down]),
-            ("application-autoscaling:DescribeScalingActivities", Scope::Any, &[Status]),
+            ("application-autoscaling:DescribeScalableTargets", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
+            ("application-autoscaling:DescribeScalingPolicies", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
+            ("application-autoscaling:DescribeScalingActivities", Scope::Any, &[Status, Check]),
             ("application-autoscaling:RegisterScalableTarget", Scope::Any, &[Up]),
             ("application-autoscaling:TagResource", Scope::Any, &[Up]),
             ("application-autoscaling:PutScalingPolicy", Scope::Any, &[Up]),

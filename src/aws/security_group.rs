@@ -55,7 +55,7 @@ impl Resource for SecurityGroup {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("ec2:DescribeSecurityGroups", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ec2:DescribeSecurityGroups", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("ec2:CreateSecurityGroup", Scope::Any, &[Up]),
             ("ec2:AuthorizeSecurityGroupIngress", Scope::Any, &[Up]),
             ("ec2:RevokeSecurityGroupIngress", Scope::Any, &[Up]),

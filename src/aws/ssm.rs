@@ -48,8 +48,8 @@ impl Resource for Parameter {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("ssm:DescribeParameters", Scope::Any, &[Up, RotateToken, Token, Status, Down]),
-            ("ssm:GetParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Token, Down]),
+            ("ssm:DescribeParameters", Scope::Any, &[Up, RotateToken, Token, Status, Down, Check]),
+            ("ssm:GetParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Token, Down, Check]),
             ("ssm:PutParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Down]),
             ("ssm:AddTagsToResource", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Down]),
             ("ssm:DeleteParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Down]),

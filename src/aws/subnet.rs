@@ -59,8 +59,8 @@ impl Resource for Subnet {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("ec2:DescribeAvailabilityZones", Scope::Any, &[Up, RotateToken, Status, Down]),
-            ("ec2:DescribeSubnets", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ec2:DescribeAvailabilityZones", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
+            ("ec2:DescribeSubnets", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("ec2:CreateSubnet", Scope::Any, &[Up]),
             ("ec2:ModifySubnetAttribute", Scope::Any, &[Up]),
             ("ec2:DeleteSubnet", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),

@@ -61,8 +61,8 @@ impl Resource for TargetGroup {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("elasticloadbalancing:DescribeTargetGroups", Scope::Any, &[Up, RotateToken, Status, Down]),
-            ("elasticloadbalancing:DescribeTargetGroupAttributes", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("elasticloadbalancing:DescribeTargetGroups", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
+            ("elasticloadbalancing:DescribeTargetGroupAttributes", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("elasticloadbalancing:CreateTargetGroup", Scope::Arns("TheStacksTargetGroups", TARGET_GROUPS), &[Up]),
             ("elasticloadbalancing:ModifyTargetGroup", Scope::Arns("TheStacksTargetGroups", TARGET_GROUPS), &[Up]),
             ("elasticloadbalancing:ModifyTargetGroupAttributes", Scope::Arns("TheStacksTargetGroups", TARGET_GROUPS), &[Up]),

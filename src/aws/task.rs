@@ -1,4 +1,5 @@
-//! ECS tasks of a service: only read, to explain why a rollout fails.
+//! ECS tasks of a service: read to explain why a rollout fails; listed and stopped by
+//! `stackctl check resilience`.
 
 use aws_sdk_ecs::types::DesiredStatus;
 
@@ -74,4 +75,33 @@ pub async fn stopped(aws: &Aws, names: &Names, service: &str) -> Result<Vec<Stop
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     Ok(out)
+}
+
+/// The ARNs of the tasks of `service` ECS wants running (a task being stopped is not one).
+pub async fn running(aws: &Aws, names: &Names, service: &str) -> Result<Vec<String>, AwsError> {
+    let ecs_service = names.ecs_service(service);
+    let list = aws
+        .ecs
+        .list_tasks()
+        .cluster(names.cluster())
+        .service_name(&ecs_service)
+        .desired_status(DesiredStatus::Running)
+        .send()
+        .await
+        .ctx("list running tasks of service", &ecs_service)?;
+    Ok(list.task_arns().to_vec())
+}
+
+/// Stop one task, as ECS's own StopTask: its target drains, it gets SIGTERM, and the service
+/// starts a replacement.
+pub async fn stop(aws: &Aws, names: &Names, task: &str, reason: &str) -> Result<(), AwsError> {
+    aws.ecs
+        .stop_task()
+        .cluster(names.cluster())
+        .task(task)
+        .reason(reason)
+        .send()
+        .await
+        .ctx("stop task", task)
+        .map(drop)
 }

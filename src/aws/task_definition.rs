@@ -60,9 +60,9 @@ impl Resource for TaskDefinition {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("ecs:ListTaskDefinitionFamilies", Scope::Any, &[Up, RotateToken, Status, Down]),
-            ("ecs:ListTaskDefinitions", Scope::Any, &[Up, RotateToken, Status, Down]),
-            ("ecs:DescribeTaskDefinition", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ecs:ListTaskDefinitionFamilies", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
+            ("ecs:ListTaskDefinitions", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
+            ("ecs:DescribeTaskDefinition", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("ecs:RegisterTaskDefinition", Scope::Any, &[Up, RotateToken]),
             ("ecs:DeregisterTaskDefinition", Scope::Any, &[Up, RotateToken, Down]),
             ("ecs:DeleteTaskDefinitions", Scope::Arns("TheStacksTaskDefinitions", TASK_DEFINITIONS), &[Down]),

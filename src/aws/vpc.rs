@@ -51,8 +51,8 @@ impl Resource for Vpc {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("ec2:DescribeVpcs", Scope::Any, &[Up, RotateToken, Status, Down]),
-            ("ec2:DescribeVpcAttribute", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("ec2:DescribeVpcs", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
+            ("ec2:DescribeVpcAttribute", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("ec2:CreateVpc", Scope::Any, &[Up]),
             ("ec2:ModifyVpcAttribute", Scope::Any, &[Up]),
             ("ec2:DeleteVpc", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),

@@ -1,6 +1,7 @@
 //! Each command: load, observe, decide, act, report. Errors get their context here.
 
 pub mod build;
+pub mod check;
 pub mod cost;
 pub mod dev;
 pub mod down;
@@ -8,6 +9,7 @@ pub mod explain;
 pub mod logs;
 pub mod plan;
 pub mod policy;
+pub mod resilience;
 pub mod status;
 pub mod token;
 pub mod up;
@@ -176,6 +178,23 @@ fn report_engine(e: EngineError, verbose: bool) {
 }
 
 /// A service name the stack does not have, with the names it has.
+/// The token `svc` accepts now (decrypted from SSM).
+pub async fn current_token(aws: &Aws, stack: &Stack, svc: &str) -> Result<String, Failure> {
+    let names = stack.names();
+    let found = aws::ssm::find(aws, &names).await?;
+    let g = aws::ssm::generations(&names, &found)
+        .remove(svc)
+        .ok_or_else(|| no_token(svc))?;
+    Ok(aws::ssm::read(aws, &names.token_parameter(svc, g.current)).await?)
+}
+
+pub fn no_token(svc: &str) -> Failure {
+    Failure::Other {
+        message: format!("service `{svc}` has no token yet"),
+        hint: Some("run `stackctl up` first: it creates the token".into()),
+    }
+}
+
 pub fn unknown_service(stack: &Stack, s: &str) -> Failure {
     Failure::Usage(format!(
         "no service `{s}` in the stack (services: {})",

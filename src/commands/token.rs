@@ -11,7 +11,7 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use super::{Failure, connect, load, unknown_service};
+use super::{Failure, connect, current_token, load, no_token, unknown_service};
 use crate::aws::{self, Aws, ssm};
 use crate::cli::{Cli, RotateArgs, TokenArgs};
 use crate::config::Stack;
@@ -54,21 +54,8 @@ pub async fn show(cli: &Cli, args: &TokenArgs) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::SUCCESS);
     }
     let aws = connect(cli, &stack).await?;
-    let names = stack.names();
-    let found = ssm::find(&aws, &names).await?;
-    let Some(g) = ssm::generations(&names, &found).remove(&svc) else {
-        return Err(no_token(&svc));
-    };
-    let value = ssm::read(&aws, &names.token_parameter(&svc, g.current)).await?;
-    println!("{value}");
+    println!("{}", current_token(&aws, &stack, &svc).await?);
     Ok(ExitCode::SUCCESS)
-}
-
-fn no_token(svc: &str) -> Failure {
-    Failure::Other {
-        message: format!("service `{svc}` has no token yet"),
-        hint: Some("run `stackctl up` first: it creates the token".into()),
-    }
 }
 
 /// A token must be usable in an `Authorization: Token <value>` header as is.

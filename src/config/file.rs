@@ -33,9 +33,44 @@ pub struct StackFile {
     #[serde(default)]
     #[schemars(with = "Option<DomainSchema>")]
     pub domain: Option<Spanned<DomainFile>>,
+    /// What `stackctl check load` does by default, and the limits it must keep to pass.
+    #[serde(default)]
+    pub checks: Option<ChecksFile>,
     /// Overlays merged over the base file with `--env NAME`.
     #[serde(default)]
     pub environments: BTreeMap<String, EnvironmentFile>,
+}
+
+/// `checks:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksFile {
+    /// `stackctl check load`.
+    #[serde(default)]
+    pub load: Option<LoadCheckFile>,
+}
+
+/// `checks.load:`; the command line's `--rate`, `--duration`, `--max-errors`, `--max-p99`
+/// win over these.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadCheckFile {
+    /// Requests a second, 1 to 20000. Default 20.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 1, max = 20000))]
+    pub rate: Option<Spanned<u32>>,
+    /// How long, e.g. `30s`, `5m` (1s to 1h). Default 30s.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub duration: Option<Spanned<String>>,
+    /// Failed requests allowed, in percent of those sent. Default 0.
+    #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 100))]
+    pub max_errors_percent: Option<Spanned<f64>>,
+    /// The 99th percentile latency allowed, in milliseconds. Default: none.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 1, max = 600000))]
+    pub max_p99_ms: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -212,6 +247,9 @@ pub struct EnvironmentFile {
     #[serde(default)]
     #[schemars(with = "Option<DomainSchema>")]
     pub domain: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    #[schemars(with = "Option<ChecksFile>")]
+    pub checks: Option<serde::de::IgnoredAny>,
 }
 
 /// Schema only: a database overlay may set any database key.

@@ -1,6 +1,7 @@
 //! `stack.yaml`: read, resolve the chosen environment overlay, validate everything before
 //! any AWS call. Every environment in the file is validated, not just the chosen one.
 
+mod checks;
 mod database;
 mod domain;
 mod error;
@@ -18,7 +19,9 @@ use std::path::{Path, PathBuf};
 use marked_yaml::{LoadError, LoaderOptions, Node};
 
 pub use error::{ConfigError, ConfigIssue};
-pub use model::{Database, Domain, Network, Route, Scaling, Service, Source, Stack, TOKEN_ENV};
+pub use model::{
+    Checks, Database, Domain, LoadCheck, Network, Route, Scaling, Service, Source, Stack, TOKEN_ENV,
+};
 
 use crate::names::DEFAULT_ENV;
 use error::{Issues, did_you_mean};

@@ -17,6 +17,34 @@ pub struct Stack {
     pub database: Option<Database>,
     /// The public entry point's own name, over HTTPS.
     pub domain: Option<Domain>,
+    /// What `stackctl check` does by default.
+    pub checks: Checks,
+}
+
+/// `checks:` of stack.yaml, with its defaults.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Checks {
+    pub load: LoadCheck,
+}
+
+/// `stackctl check load`'s rate, duration and the limits it must keep to pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadCheck {
+    pub rate: u32,
+    pub duration: std::time::Duration,
+    pub max_errors_percent: f64,
+    pub max_p99_ms: Option<f64>,
+}
+
+impl Default for LoadCheck {
+    fn default() -> LoadCheck {
+        LoadCheck {
+            rate: 20,
+            duration: std::time::Duration::from_secs(30),
+            max_errors_percent: 0.0,
+            max_p99_ms: None,
+        }
+    }
 }
 
 /// `domain:`: the name clients use, served over HTTPS with an ACM certificate.

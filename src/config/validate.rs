@@ -62,6 +62,7 @@ pub fn resolve(
         .domain
         .as_ref()
         .map(|d| super::domain::domain(d, f, issues));
+    let checks = super::checks::checks(f.checks.as_ref(), issues);
     let names = Names::new(&f.name, env);
     let svc_names: Vec<&str> = f.services.keys().map(String::as_str).collect();
     let mut limits = names.limits(&svc_names);
@@ -114,6 +115,7 @@ pub fn resolve(
             None => None,
             Some(d) => Some(d?),
         },
+        checks,
     })
 }
 

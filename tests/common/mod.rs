@@ -8,6 +8,7 @@ pub mod dataplane;
 pub mod discovery;
 pub mod front;
 pub mod gate;
+pub mod lb;
 pub mod pricing;
 pub mod rds;
 pub mod secrets;

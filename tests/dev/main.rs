@@ -9,6 +9,7 @@ mod harness;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 use harness::*;
@@ -264,4 +265,62 @@ fn the_two_tier_example_runs_in_containers_as_fargate_runs_it() {
     ]);
     assert_eq!(left, "", "a container is left");
     assert!(port_free(27305) && port_free(27351) && port_free(27352));
+}
+
+/// `stackctl check smoke --dev` on the token API with a database: the whole payments
+/// contract (create, read, list, update, delete, gone) on a record it removes, then a short
+/// load run through the front.
+#[test]
+fn check_smoke_and_load_pass_against_the_local_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stack.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "name: demo\nservices:\n  api:\n    build: {REPO}/apps/api\n    port: 27371\n    health: /status\n    public: true\n    token: true\ndatabase:\n  version: \"15\"\n  services: [api]\n"
+        ),
+    )
+    .unwrap();
+    let mut dev = Dev::start(&file, &["--port", "27361"]);
+    dev.wait_for("ready in", 1, Duration::from_secs(600));
+    let check = |args: &[&str]| {
+        let out = Command::new(STACKCTL)
+            .arg("check")
+            .args(args)
+            .args(["--dev", "--url", "http://127.0.0.1:27361/", "--file"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let (code, out, err) = check(&["smoke"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    for step in [
+        "ok   POST /v1/payments creates one: 201 Created",
+        "ok   as it was written",
+        "ok   its status is consumed",
+        "ok   it is gone (404): 404 Not Found",
+        "Passed: 13 steps.",
+    ] {
+        assert!(out.contains(step), "{step}:\n{out}");
+    }
+    // Nothing left behind.
+    let token = dev.token();
+    let (status, body) = get("http://127.0.0.1:27361/v1/payments", Some(&token));
+    assert_eq!(status, 200);
+    assert!(body.contains("\"payments\":[]"), "{body}");
+
+    let (code, out, err) = check(&["load", "--rate", "50", "--duration", "3s"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains("150 sent, 150 answered 2xx, 0 failed"),
+        "{out}"
+    );
+    assert!(
+        !format!("{out}{err}").contains(&token),
+        "the token was printed"
+    );
+    let (status, _) = dev.interrupt();
+    assert!(status.success());
 }

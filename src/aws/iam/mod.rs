@@ -66,15 +66,15 @@ impl Resource for Role {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("iam:ListRoles", Scope::Any, &[Up, RotateToken, Status, Down]),
+            ("iam:ListRoles", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("iam:CreateRole", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
             ("iam:TagRole", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
             ("iam:UpdateAssumeRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
-            ("iam:ListAttachedRolePolicies", Scope::Arns("TheStacksRoles", ROLES), &[Up, RotateToken, Status, Down]),
+            ("iam:ListAttachedRolePolicies", Scope::Arns("TheStacksRoles", ROLES), &[Up, RotateToken, Status, Down, Check]),
             ("iam:AttachRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
             ("iam:DetachRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up, Down]),
-            ("iam:ListRolePolicies", Scope::Arns("TheStacksRoles", ROLES), &[Up, RotateToken, Status, Down]),
-            ("iam:GetRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up, RotateToken, Status, Down]),
+            ("iam:ListRolePolicies", Scope::Arns("TheStacksRoles", ROLES), &[Up, RotateToken, Status, Down, Check]),
+            ("iam:GetRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up, RotateToken, Status, Down, Check]),
             ("iam:PutRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
             ("iam:DeleteRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up, Down]),
             ("iam:DeleteRole", Scope::Arns("TheStacksRoles", ROLES), &[Down]),

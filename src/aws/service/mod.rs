@@ -47,8 +47,8 @@ impl Resource for Service {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("ecs:ListServices", Scope::Any, &[Up, RotateToken, Status, Down]),
-            ("ecs:DescribeServices", Scope::Arns("TheStacksServices", SERVICES), &[Up, RotateToken, Status, Logs, Down]),
+            ("ecs:ListServices", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
+            ("ecs:DescribeServices", Scope::Arns("TheStacksServices", SERVICES), &[Up, RotateToken, Status, Logs, Down, Check]),
             ("ecs:CreateService", Scope::Arns("TheStacksServices", SERVICES), &[Up]),
             ("ecs:UpdateService", Scope::Arns("TheStacksServices", SERVICES), &[Up, RotateToken, Down]),
             ("ecs:DeleteService", Scope::Arns("TheStacksServices", SERVICES), &[Down]),

@@ -198,23 +198,31 @@ pub fn rewrite_list_tasks(call: &Call, body: &[u8], world: &World) -> Option<Vec
 
 /// DescribeTasks naming synthesized tasks: the request body to forward for the real ones
 /// (None: nothing to forward) and the synthesized tasks to add to the reply.
-pub fn split_describe_tasks(call: &Call, world: &World) -> Option<(Option<Vec<u8>>, Vec<Value>)> {
-    if !call.is("ecs", "DescribeTasks") || world.synthetic_tasks.is_empty() {
+pub fn split_describe_tasks(
+    call: &Call,
+    world: &World,
+    ctx: &Ctx,
+) -> Option<(Option<Vec<u8>>, Vec<Value>)> {
+    if !call.is("ecs", "DescribeTasks") {
         return None;
     }
     let mut req = call.json.clone()?;
     let tasks = req.get("tasks")?.as_array()?.clone();
-    let (synthetic, real): (Vec<Value>, Vec<Value>) = tasks.into_iter().partition(|t| {
-        t.as_str()
-            .is_some_and(|a| world.synthetic_tasks.contains_key(a))
-    });
+    // Stopped tasks of a failing deployment, or the ECS emulation's own.
+    let made = |a: &str| {
+        world
+            .synthetic_tasks
+            .get(a)
+            .cloned()
+            .or_else(|| crate::ecs_task_calls::find(call, world, ctx, a))
+    };
+    let (synthetic, real): (Vec<Value>, Vec<Value>) = tasks
+        .into_iter()
+        .partition(|t| t.as_str().is_some_and(|a| made(a).is_some()));
     if synthetic.is_empty() {
         return None;
     }
-    let found = synthetic
-        .iter()
-        .filter_map(|a| world.synthetic_tasks.get(a.as_str()?).cloned())
-        .collect();
+    let found = synthetic.iter().filter_map(|a| made(a.as_str()?)).collect();
     let forward = (!real.is_empty()).then(|| {
         req["tasks"] = Value::Array(real);
         serde_json::to_vec(&req).expect("json")

@@ -30,6 +30,8 @@ pub struct EcsService {
     pub deleted: Option<Instant>,
     /// Service events, newest first.
     pub events: Vec<Value>,
+    /// StopTask calls on its tasks (`ecs_tasks`).
+    pub stops: Vec<crate::ecs_tasks::Stop>,
 }
 
 pub struct Deployment {

@@ -9,7 +9,7 @@ use crate::world::{Ctx, World, arn_name, json};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-fn key(region: &str, cluster: &str, service: &str) -> Key {
+pub fn key(region: &str, cluster: &str, service: &str) -> Key {
     (
         region.into(),
         arn_name(cluster).into(),
@@ -63,6 +63,7 @@ pub fn adopt(s: &Value, now: Instant, rollout: Duration, dice: &mut Dice) -> Ecs
         latest: id,
         deleted: (s["status"] == "INACTIVE").then(|| now.checked_sub(rollout).unwrap_or(now)),
         events: Vec::new(),
+        stops: Vec::new(),
     }
 }
 

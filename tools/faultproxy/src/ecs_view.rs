@@ -9,6 +9,7 @@ use crate::ecs_learn::{adopt, ecs_controlled, reply_key};
 use crate::roles::remember_service;
 use crate::world::{Ctx, World, json, text};
 use crate::xml;
+use crate::{ecs_task_calls, ecs_tasks};
 use serde_json::Value;
 use std::fmt::Write;
 use std::time::{Duration, Instant};
@@ -35,6 +36,7 @@ pub fn rewrite(
             services(call, body, world, ctx, "/service")
         }
         ("ecs", "ListServices") => list_services(body, world, ctx),
+        ("ecs", "ListTasks") => ecs_task_calls::list(call, world, ctx),
         ("elasticloadbalancing", "DescribeTargetHealth") => {
             target_health(call, body, synthesized, world, ctx)
         }
@@ -137,11 +139,17 @@ fn render(svc: &EcsService, s: &mut Value, now: Instant, rollout: Duration) {
     s["events"] = Value::Array(events);
 }
 
-/// (running, pending) of a deployment.
+/// (running, pending) of a deployment: a task replacing a stopped one is pending until it
+/// runs.
 fn counts(svc: &EcsService, d: &Deployment, now: Instant, half: Duration) -> (i64, i64) {
-    let running = d.running(now, half);
+    let slots = d.running(now, half);
+    let replacing = ecs_tasks::pending_replacements(svc, now, half * 2)
+        .iter()
+        .filter(|id| **id == d.id)
+        .count() as i64;
     let starting = d.primary && d.failed.is_none() && svc.deleted.is_none();
-    (running, if starting { (d.to - running).max(0) } else { 0 })
+    let pending = if starting { (d.to - slots).max(0) } else { 0 };
+    (slots - replacing, pending + replacing)
 }
 
 /// One entry of `deployments`, on moto's entry (launchType, platformFamily, network...).
@@ -217,7 +225,7 @@ fn target_health(
     {
         return None; // real targets registered: moto's answer stands
     }
-    let (now, half) = (ctx.now, ctx.cfg.ecs_rollout / 2);
+    let now = ctx.now;
     let mut keys: Vec<_> = world.ecs.keys().collect();
     keys.sort();
     let mut members = String::new();
@@ -233,21 +241,19 @@ fn target_health(
             }
             used = true;
             let port = lb["containerPort"].as_i64().unwrap_or(80);
-            for d in svc.ordered() {
-                let n = d
-                    .failed
-                    .map_or_else(|| d.running(now, half), |(_, n)| n as i64);
-                for i in 0..n {
-                    let state = if svc.deleted.is_some() || d.draining(now) {
-                        "draining"
-                    } else if d.failed.is_some() {
-                        "unhealthy"
-                    } else if !d.primary || i < d.healthy_base || now >= d.since + half {
-                        "healthy"
-                    } else {
-                        "initial"
-                    };
-                    member(&mut members, &key.0, &d.id, i, port, state);
+            let delay = ecs_tasks::delay(svc, world);
+            let (rollout, mut i) = (ctx.cfg.ecs_rollout, 0);
+            for t in ecs_tasks::tasks(svc, now, rollout, delay) {
+                if let Some(state) = t.target {
+                    member(&mut members, &key.0, &t.ip, i, port, state);
+                    i += 1;
+                }
+            }
+            // A failed deployment's tasks never got healthy.
+            for d in svc.ordered().filter(|d| d.failed.is_some()) {
+                for j in 0..d.failed.map_or(0, |(_, n)| n as i64) {
+                    let ip = ecs_tasks::address(&d.id, j, 0);
+                    member(&mut members, &key.0, &ip, j, port, "unhealthy");
                 }
             }
         }
@@ -267,12 +273,7 @@ fn target_health(
     Some(format!("{}{filled}{}", &doc[..open], &doc[end..]).into_bytes())
 }
 
-fn member(out: &mut String, region: &str, deployment: &str, i: i64, port: i64, state: &str) {
-    let h = deployment.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    });
-    let n = (h % 60_000 + i as u64) % 62_500;
-    let ip = format!("10.0.{}.{}", n / 250, n % 250 + 4);
+fn member(out: &mut String, region: &str, ip: &str, i: i64, port: i64, state: &str) {
     let zone = format!("{region}{}", if i % 2 == 0 { 'a' } else { 'b' });
     let reason = match state {
         "initial" => Some((

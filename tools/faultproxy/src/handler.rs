@@ -4,9 +4,12 @@ use crate::classify::{Call, Protocol, classify_request};
 use crate::config::FaultConfig;
 use crate::decide::{self, Dice, Generic};
 use crate::stats::{FaultKind, FaultRecord, Recorder};
-use crate::wire::{self, AwsError, Body, render};
+use crate::wire::{self, AwsError, Body, json_headers, render};
 use crate::world::{Ctx, World};
-use crate::{alb, consistency, dependency, deploy, ecs_learn, ecs_view, refusals, roles, zones};
+use crate::{
+    alb, consistency, dependency, deploy, ecs_learn, ecs_task_calls, ecs_view, refusals, roles,
+    zones,
+};
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HOST};
 use http::{HeaderMap, HeaderName, Request, Response, StatusCode};
@@ -172,8 +175,8 @@ pub async fn handle(
 
     // Situational rules, decided before the request can reach the upstream.
     let now = Instant::now();
-    let (pre, emulated, sg, split) = {
-        let world = shared.world();
+    let (pre, emulated, sg, split, stopped) = {
+        let mut world = shared.world();
         let mut ctx = Ctx {
             cfg,
             now,
@@ -189,12 +192,10 @@ pub async fn handle(
         let emulated =
             ecs_learn::check(&call, &world, &ctx).or_else(|| refusals::check(&call, &world, &ctx));
         let sg = dependency::sg_to_check(&call, &mut ctx);
-        (
-            pre,
-            emulated,
-            sg,
-            deploy::split_describe_tasks(&call, &world),
-        )
+        let split = deploy::split_describe_tasks(&call, &world, &ctx);
+        let free = pre.is_none() && emulated.is_none();
+        let stopped = free.then(|| ecs_task_calls::stop(&call, &mut world, &ctx));
+        (pre, emulated, sg, split, stopped)
     };
     if let Some((kind, err)) = pre {
         return reject(kind, err);
@@ -203,6 +204,10 @@ pub async fn handle(
         // What real ECS answers (not a fault: the emulation's behaviour).
         tracing::debug!(seq, call = %call.key(), code = %err.code, "ecs emulation refused");
         return Ok(render(p, &call.service, &err, &request_id));
+    }
+    if let Some(Some(body)) = stopped {
+        // StopTask of an emulated task: ECS's answer, made here (moto has no such task).
+        return Ok(respond(Ok(answered(p, &request_id, body.into()))));
     }
     if let Some(group) = sg
         && let Some(by) = shared.sg_referenced_by(&parts, group).await
@@ -250,11 +255,7 @@ pub async fn handle(
             Ok(up) => up,
             Err(e) => return Ok(respond(Err(e))),
         },
-        None => Upstream {
-            status: StatusCode::OK,
-            headers: json_headers(p, &request_id),
-            body: Bytes::new(),
-        },
+        None => answered(p, &request_id, Bytes::new()),
     };
 
     if !up.status.is_success() {
@@ -288,6 +289,7 @@ pub async fn handle(
         roles::learn(&call, &up.body, &mut world, &mut ctx);
         dependency::learn(&call, &mut world, &mut ctx);
         alb::learn(&call, &up.body, &mut world, &mut ctx);
+        ecs_task_calls::learn(&call, &mut world);
         // Before `deploy` decides whether the new deployment fails: the emulation first
         // catches up with the previous one's.
         ecs_learn::learn(&call, &up.body, &mut world, &mut ectx);
@@ -362,18 +364,13 @@ pub async fn handle(
     }
 }
 
-fn json_headers(p: Protocol, request_id: &str) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    if let Ok(v) = request_id.parse() {
-        h.insert("x-amzn-requestid", v);
+/// A JSON answer made here, not by the upstream.
+fn answered(p: Protocol, request_id: &str, body: Bytes) -> Upstream {
+    Upstream {
+        status: StatusCode::OK,
+        headers: json_headers(p, request_id),
+        body,
     }
-    let ct = if p == (Protocol::AwsJson { minor: 0 }) {
-        "application/x-amz-json-1.0"
-    } else {
-        "application/x-amz-json-1.1"
-    };
-    h.insert("content-type", ct.parse().expect("header"));
-    h
 }
 
 fn respond(up: Result<Upstream, String>) -> Response<Body> {

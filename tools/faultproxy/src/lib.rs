@@ -2,7 +2,7 @@
 //! AWS does and moto does not: throttling, 5xx, resets, slow and lost responses, eventual
 //! consistency, IAM propagation, `DependencyViolation`, ALBs provisioning and failing ECS
 //! deployments. It also emulates the ECS data plane moto lacks (rollouts, draining, target
-//! health). Point `AWS_ENDPOINT_URL` at [`ProxyHandle::url`].
+//! health, a service's tasks and StopTask). Point `AWS_ENDPOINT_URL` at [`ProxyHandle::url`].
 
 mod alb;
 pub mod classify;
@@ -13,6 +13,8 @@ mod dependency;
 mod deploy;
 mod ecs;
 mod ecs_learn;
+mod ecs_task_calls;
+mod ecs_tasks;
 mod ecs_view;
 mod handler;
 mod refusals;

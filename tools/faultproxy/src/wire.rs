@@ -3,7 +3,7 @@
 use crate::classify::Protocol;
 use crate::xml::escape;
 use bytes::Bytes;
-use http::{Response, StatusCode};
+use http::{HeaderMap, Response, StatusCode};
 use http_body_util::Full;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -187,6 +187,20 @@ pub fn moto_auth_error(protocol: Protocol, status: u16, body: &[u8]) -> Option<A
         (_, code) => code,
     };
     Some(AwsError::client(status, code, message))
+}
+
+pub fn json_headers(p: Protocol, request_id: &str) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    if let Ok(v) = request_id.parse() {
+        h.insert("x-amzn-requestid", v);
+    }
+    let ct = if p == (Protocol::AwsJson { minor: 0 }) {
+        "application/x-amz-json-1.0"
+    } else {
+        "application/x-amz-json-1.1"
+    };
+    h.insert("content-type", ct.parse().expect("header"));
+    h
 }
 
 #[cfg(test)]

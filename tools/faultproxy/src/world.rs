@@ -28,6 +28,8 @@ pub struct World {
     pub synthetic_tasks: HashMap<String, Value>,
     /// The ECS data plane emulation's services.
     pub ecs: HashMap<crate::ecs::Key, crate::ecs::EcsService>,
+    /// Target group ARN → its deregistration delay (ModifyTargetGroupAttributes).
+    pub deregistration_delay: HashMap<String, std::time::Duration>,
     /// In a fresh account: when `AWSServiceRoleForECS` was created.
     pub ecs_service_linked_role: Option<Instant>,
 }

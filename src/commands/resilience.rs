@@ -1,0 +1,162 @@
+//! `stackctl check resilience`: load at a constant rate while one of the service's tasks is
+//! stopped through ECS, as a crash or a Fargate maintenance retirement would stop it. The
+//! goal is no failed request: the load balancer stops sending new requests to a target as
+//! it starts draining, the task gets SIGTERM and finishes what it has, and ECS starts a
+//! replacement because the service runs fewer tasks than desired.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::check::{default_path, progress, target};
+use super::{Failure, connect};
+use crate::aws::{self, Aws};
+use crate::check::report::{self, Thresholds};
+use crate::check::{self, load as generator};
+use crate::cli::{Cli, Output, ResilienceArgs};
+use crate::config::Stack;
+
+/// Load before the stop and after the recovery, so both ends are measured.
+const MARGIN: Duration = Duration::from_secs(5);
+const POLL: Duration = Duration::from_secs(2);
+
+pub async fn run(cli: &Cli, stack: &Stack, a: &ResilienceArgs) -> Result<ExitCode, Failure> {
+    let (target, svc) = target(cli, stack, &a.target).await?;
+    let aws = connect(cli, stack).await?;
+    let names = stack.names();
+    let running = aws::task::running(&aws, &names, &svc).await?;
+    let Some(victim) = running.first().cloned() else {
+        return Err(Failure::Other {
+            message: format!("service `{svc}` runs no task to stop"),
+            hint: Some(
+                "run `stackctl up` and wait until `stackctl status` shows it running".into(),
+            ),
+        });
+    };
+    let full = running.len();
+    let path = default_path(stack, &svc, &target);
+    let client = check::client(&target, a.target.request_timeout.0, 256)?;
+    eprintln!(
+        "Resilience check of {}: GET {path} at {} a second; stopping task {} of {full} of `{svc}`…",
+        target.url,
+        a.rate,
+        short(&victim)
+    );
+    let (stop_at, recovered) = (std::sync::Mutex::new(None), std::sync::Mutex::new(None));
+    let chaos = async {
+        tokio::time::sleep(MARGIN).await;
+        *stop_at.lock().unwrap() = Some(Instant::now());
+        let result = async {
+            aws::task::stop(&aws, &names, &victim, "stackctl check resilience").await?;
+            let back = back_to_full(&aws, stack, &svc, &victim, full, a.timeout.0).await?;
+            *recovered.lock().unwrap() = back;
+            Ok::<_, Failure>(())
+        }
+        .await;
+        tokio::time::sleep(MARGIN).await;
+        result
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let load = generator::run(
+        &client,
+        &target,
+        &path,
+        a.rate,
+        async {
+            let _ = rx.await;
+        },
+        progress,
+    );
+    let chaos = async {
+        let r = chaos.await;
+        let _ = tx.send(());
+        r
+    };
+    let (run, chaos) = tokio::join!(load, chaos);
+    chaos?;
+    let stopped = stop_at.lock().unwrap().expect("stopped");
+    let recovery = recovered.lock().unwrap().map(|t| t - stopped);
+    let thresholds = Thresholds {
+        max_errors_percent: 0.0,
+        max_p99_ms: None,
+    };
+    let failed_at: Vec<u64> = run
+        .seconds
+        .iter()
+        .filter(|s| s.failed > 0)
+        .map(|s| s.at)
+        .collect();
+    let passed = recovery.is_some() && run.tally.failures() == 0;
+    match a.target.output {
+        Output::Text => {
+            print!(
+                "{}",
+                report::load_text(target.url.as_str(), &run, &thresholds)
+            );
+            let stop_s = MARGIN.as_secs();
+            match recovery {
+                Some(d) => println!(
+                    "Task {} stopped at {stop_s} s; `{svc}` back to {full} running and healthy tasks {:.1} s later.",
+                    short(&victim),
+                    d.as_secs_f64()
+                ),
+                None => println!(
+                    "Task {} stopped at {stop_s} s; `{svc}` NOT back to {full} running and healthy tasks within {} s.",
+                    short(&victim),
+                    a.timeout.0.as_secs()
+                ),
+            }
+            if !failed_at.is_empty() {
+                println!("Requests failed in seconds {failed_at:?} of the run.");
+            }
+            println!("{}", if passed { "Passed." } else { "Failed." });
+        }
+        Output::Json => {
+            let mut out = report::load_json(target.url.as_str(), &run, &thresholds);
+            out["stopped_task"] = json!(victim);
+            out["stopped_at_s"] = json!(MARGIN.as_secs());
+            out["recovery_s"] = json!(recovery.map(|d| d.as_secs_f64()));
+            out["passed"] = json!(passed);
+            println!("{out}");
+        }
+    }
+    Ok(ExitCode::from(u8::from(!passed)))
+}
+
+/// When the service runs `full` tasks again, none of them `stopped`, each healthy in its
+/// target group if it has one; `None` if not within `timeout`.
+async fn back_to_full(
+    aws: &Aws,
+    stack: &Stack,
+    svc: &str,
+    stopped: &str,
+    full: usize,
+    timeout: Duration,
+) -> Result<Option<Instant>, Failure> {
+    let names = stack.names();
+    let deadline = Instant::now() + timeout;
+    let group = aws::target_group::find(aws, &names)
+        .await?
+        .into_iter()
+        .find(|o| o.name == names.target_group(svc))
+        .map(|o| o.id);
+    while Instant::now() < deadline {
+        tokio::time::sleep(POLL).await;
+        let running = aws::task::running(aws, &names, svc).await?;
+        let fresh = running.iter().filter(|t| *t != stopped).count();
+        let healthy = match &group {
+            Some(arn) => aws::target_group::health(aws, arn).await?.0,
+            None => fresh,
+        };
+        if fresh >= full && healthy >= full {
+            return Ok(Some(Instant::now()));
+        }
+    }
+    Ok(None)
+}
+
+fn short(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
