@@ -185,13 +185,7 @@ pub fn render_change(now: &Estimate, after: &Estimate, prices: &Prices) -> Strin
             ));
         }
     }
-    let unpriced = after.unpriced();
-    if !unpriced.is_empty() {
-        out.push_str(&format!(
-            "  not counted, no price in the table: {} (run `stackctl cost --refresh`)\n",
-            unpriced.join(", ")
-        ));
-    }
+    out.push_str(&unpriced_line(after, "not counted, no price in the table"));
     out.push_str("  `stackctl cost` shows every line and what it assumes.\n");
     out
 }
@@ -241,13 +235,7 @@ pub fn render_full(e: &Estimate, prices: &Prices) -> String {
         "Total a month",
         dollars(e.total)
     ));
-    let unpriced = e.unpriced();
-    if !unpriced.is_empty() {
-        out.push_str(&format!(
-            "  plus what the table has no price for: {} (run `stackctl cost --refresh`)\n",
-            unpriced.join(", ")
-        ));
-    }
+    out.push_str(&unpriced_line(e, "plus what the table has no price for"));
     out.push_str("Assumed:\n");
     for a in &e.assumptions {
         out.push_str(&format!("  - {a}\n"));
@@ -258,6 +246,18 @@ pub fn render_full(e: &Estimate, prices: &Prices) -> String {
         e.date.as_deref().unwrap_or("?")
     ));
     out
+}
+
+/// `what`, then each use the table has no price for, and what to do; empty when none.
+fn unpriced_line(e: &Estimate, what: &str) -> String {
+    let unpriced = e.unpriced();
+    match unpriced.is_empty() {
+        true => String::new(),
+        false => format!(
+            "  {what}: {} (run `stackctl cost --refresh`)\n",
+            unpriced.join(", ")
+        ),
+    }
 }
 
 /// A unit price as the pricing pages write it (`0.04048`, `0.5`).

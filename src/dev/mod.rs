@@ -63,6 +63,11 @@ pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), 
         return Err(DevError::NoCargo);
     }
     let front = front::bind(opts.port).await?;
+    // Served at once: while the services build and start, a request gets 503 at once (as a
+    // load balancer answers with no healthy target), not a connection left waiting.
+    let healthy = Arc::new(front::Healthy::default());
+    let routes = routes::Routes::new(stack);
+    let serving = tokio::spawn(front::serve(front, routes.clone(), healthy.clone()));
     for (name, port) in &ports {
         port_free(*port, name)?;
         let declared = stack.services[name].port;
@@ -112,9 +117,6 @@ pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), 
         }
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let healthy = Arc::new(front::Healthy::default());
-    let routes = routes::Routes::new(stack);
-    let serving = tokio::spawn(front::serve(front, routes.clone(), healthy.clone()));
     // Everything that can fail comes before the first service starts.
     let mut prepared = Vec::new();
     for (s, artifact) in services.iter().zip(artifacts) {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::cost::{self, Assumptions, Estimate, Inputs, Prices, Usage};
 
-use super::{Desired, Observed, Spec, State};
+use super::{Desired, Key, Kind, Observed, Spec, State};
 
 type Uses = Vec<(&'static str, String, Usage)>;
 
@@ -38,14 +38,15 @@ pub fn after(desired: &[Desired], observed: &[Observed], assumptions: Assumption
     };
     desired
         .iter()
-        .flat_map(|d| {
-            let label = d.spec.kind().label();
-            let key = d.key.0.clone();
-            d.spec
-                .usage(&d.key, &inputs)
-                .into_iter()
-                .map(move |u| (label, key.clone(), u))
-        })
+        .flat_map(|d| rows(d.spec.kind(), &d.key, d.spec.usage(&d.key, &inputs)))
+        .collect()
+}
+
+/// Each use of a resource, with its kind's label and its key.
+fn rows(kind: Kind, key: &Key, uses: Vec<Usage>) -> Uses {
+    let label = kind.label();
+    uses.into_iter()
+        .map(|u| (label, key.0.clone(), u))
         .collect()
 }
 
@@ -68,14 +69,7 @@ pub fn now(observed: &[Observed], assumptions: Assumptions) -> Uses {
     };
     observed
         .iter()
-        .flat_map(|o| {
-            let label = o.state.kind().label();
-            let key = o.key.0.clone();
-            o.state
-                .usage(&o.key, &inputs)
-                .into_iter()
-                .map(move |u| (label, key.clone(), u))
-        })
+        .flat_map(|o| rows(o.state.kind(), &o.key, o.state.usage(&o.key, &inputs)))
         .collect()
 }
 

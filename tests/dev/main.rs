@@ -87,8 +87,16 @@ fn watch_rebuilds_only_the_changed_service_and_ctrl_c_leaves_nothing() {
     )
     .unwrap();
     let mut dev = Dev::start(&file, &["--port", "27302", "--watch"]);
-    dev.wait_for("ready in", 1, Duration::from_secs(300));
     let front = "http://127.0.0.1:27302/x";
+    // While the services build, the front answers at once, as a load balancer with no
+    // healthy target does: 503, not a connection left waiting for the build.
+    eventually("the front listens", Duration::from_secs(60), || {
+        !port_free(27302)
+    });
+    let (status, body) = get(front, None);
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(dev.count("Finished"), 0, "answered only after the build");
+    dev.wait_for("ready in", 1, Duration::from_secs(300));
     assert_eq!(get(front, None), (200, "v1 http://127.0.0.1:27322".into()));
     assert_eq!(get("http://127.0.0.1:27322/", None).1, "side ");
     let (hello, side) = (dev.pid("hello", 1), dev.pid("side", 1));
