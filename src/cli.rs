@@ -130,8 +130,8 @@ pub struct TargetArgs {
     /// --url) and its local token; no AWS call.
     #[arg(long)]
     pub dev: bool,
-    /// Give up on a request after this long.
-    #[arg(long, default_value = "10s")]
+    /// Give up on a request after this long (1s to 10m).
+    #[arg(long, default_value = "10s", value_parser = request_timeout)]
     pub request_timeout: Timeout,
     #[arg(long, short = 'o', value_enum, default_value_t = Output::Text)]
     pub output: Output,
@@ -144,8 +144,8 @@ pub struct LoadArgs {
     /// Requests a second (default: `checks.load.rate`, else 20).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20_000))]
     pub rate: Option<u32>,
-    /// How long (default: `checks.load.duration`, else 30s).
-    #[arg(long)]
+    /// How long, 1s to 1h (default: `checks.load.duration`, else 30s).
+    #[arg(long, value_parser = load_duration)]
     pub duration: Option<Timeout>,
     /// The path to GET (default: `/` with the token when the service has one, else its
     /// health path).
@@ -203,6 +203,31 @@ impl CostArgs {
             image_mb: self.image_mb,
         }
     }
+}
+
+/// A duration within `range`.
+fn within(
+    s: &str,
+    range: std::ops::RangeInclusive<std::time::Duration>,
+) -> Result<Timeout, String> {
+    let d = crate::clock::parse_duration(s)?;
+    match range.contains(&d) {
+        true => Ok(Timeout(d)),
+        false => Err(format!(
+            "`{s}`: give {}s to {}s",
+            range.start().as_secs(),
+            range.end().as_secs()
+        )),
+    }
+}
+
+fn load_duration(s: &str) -> Result<Timeout, String> {
+    within(s, crate::config::LOAD_DURATION)
+}
+
+fn request_timeout(s: &str) -> Result<Timeout, String> {
+    use std::time::Duration;
+    within(s, Duration::from_secs(1)..=Duration::from_secs(600))
 }
 
 fn amount(s: &str) -> Result<f64, String> {

@@ -44,7 +44,10 @@ pub fn today() -> String {
     rfc3339(now_secs())[..10].to_string()
 }
 
-/// A duration written as `90s`, `15m`, `1h` or plain seconds.
+/// The longest duration accepted: longer is a typo, and would overflow a deadline.
+pub const MAX_DURATION_HOURS: u64 = 720;
+
+/// A duration written as `90s`, `15m`, `1h` or plain seconds, at most 720h (30 days).
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
@@ -57,6 +60,9 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         "h" => n.saturating_mul(3600),
         _ => return Err(format!("`{s}`: unknown unit `{unit}` (use s, m or h)")),
     };
+    if secs > MAX_DURATION_HOURS * 3600 {
+        return Err(format!("`{s}` is too long: at most {MAX_DURATION_HOURS}h"));
+    }
     Ok(std::time::Duration::from_secs(secs))
 }
 

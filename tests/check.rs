@@ -3,7 +3,7 @@
 //! the deregistration delay), and the data plane front (tests/common/lb.rs) running each task
 //! the emulation runs in podman and balancing between the healthy ones, as the load balancer
 //! does. The payments contract is checked against `stackctl dev` with a database
-//! (tests/dev). Here, also: a redirect to another host is never followed.
+//! (tests/dev). Here, also: no redirect is followed, and a URL that is not http(s) is refused.
 
 mod common;
 
@@ -147,7 +147,7 @@ async fn smoke_load_and_a_stopped_task_fail_no_request_through_the_front() {
 
 /// A target that redirects elsewhere is not followed: `check` calls only what it was given.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_redirect_to_another_host_is_not_followed() {
+async fn a_redirect_is_not_followed() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {

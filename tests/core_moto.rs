@@ -377,29 +377,10 @@ async fn plan_reports_changes_with_exit_codes_and_json() {
     let json: serde_json::Value =
         serde_json::from_str(&p.run(&["plan", "--output", "json"]).ok().stdout).unwrap();
     assert_eq!(json["summary"]["add"], 18);
-    // What it will cost, from the built-in us-east-1 prices (tests_cost.rs sums it by hand).
-    assert!(
-        before
-            .stdout
-            .contains("Cost: about $55.44 a month after this change ($0.00 now, +$55.44)"),
-        "{}",
-        before.stdout
-    );
-    assert_eq!(
-        (json["cost"]["now"].as_f64(), json["cost"]["after"].as_f64()),
-        (Some(0.0), Some(55.44))
-    );
-    let up = p.run(&["up"]).ok();
-    assert!(up.stdout.contains("+$55.44"), "{}", up.stdout);
+    p.run(&["up"]).ok();
     let after = p.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(after.code, 0, "{}", after.all());
     assert!(after.stdout.contains("No changes"));
-    // What AWS reports now is priced as what stack.yaml declares: no difference.
-    assert!(
-        after.stdout.contains("($55.44 now, $0.00)"),
-        "{}",
-        after.stdout
-    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

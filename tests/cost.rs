@@ -1,7 +1,7 @@
 //! `stackctl cost`: the estimate from the built-in table, a region the table lacks (said,
 //! never guessed), and `--refresh` from a stand-in of the AWS Price List API
-//! (tests/common/pricing.rs) reached through `AWS_ENDPOINT_URL_PRICING`. None of it needs
-//! moto; `plan` and `up` showing the estimate are checked in core_moto.rs.
+//! (tests/common/pricing.rs) reached through `AWS_ENDPOINT_URL_PRICING`, none of which needs
+//! moto; and `plan` and `up` showing what a change costs, against moto.
 
 mod common;
 
@@ -19,7 +19,12 @@ const H: f64 = 730.0;
 fn catalog() -> Vec<Value> {
     let r = |usage: &str| json!({ "regionCode": "eu-west-3", "usagetype": usage });
     let db = |engine: &str, deployment: &str| {
-        json!({ "regionCode": "eu-west-3", "usagetype": "EUW3-InstanceUsg:db.t4g.micro",
+        let usage = if deployment == "Multi-AZ" {
+            "EUW3-Multi-AZUsage:db.t4g.micro"
+        } else {
+            "EUW3-InstanceUsage:db.t4g.micro"
+        };
+        json!({ "regionCode": "eu-west-3", "usagetype": usage,
                 "instanceType": "db.t4g.micro", "databaseEngine": engine, "deploymentOption": deployment })
     };
     vec![
@@ -234,12 +239,12 @@ async fn refresh_reads_the_regions_prices_from_the_price_list_api_and_keeps_them
     );
     // The alarm price it could not find is said; the estimate counts it as unknown, not 0.
     assert!(
-        err.contains("warning: the Price List API has no price for AlarmMonths"),
+        err.contains("warning: the Price List API has no price for CloudWatch alarms"),
         "{err}"
     );
     assert!(
         out.contains("no price")
-            && out.contains("plus what the table has no price for: AlarmMonths"),
+            && out.contains("plus what the table has no price for: CloudWatch alarms"),
         "{out}"
     );
     // By hand, with the stand-in's prices: the load balancer (hours, 1 LCU, 2 addresses),
@@ -312,4 +317,52 @@ async fn a_refresh_the_price_list_api_refuses_is_one_sentence_and_writes_nothing
         "{err}"
     );
     assert!(!dir.path().join("cache/stackctl/prices.json").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_and_up_show_what_the_change_costs() {
+    let Some(moto) = common::moto() else { return };
+    let p = common::Project::new(&moto, "");
+    let before = p.run(&["plan"]).ok();
+    // The built-in us-east-1 prices (src/plan/tests_cost.rs sums the same by hand).
+    assert!(
+        before
+            .stdout
+            .contains("Cost: about $55.44 a month after this change ($0.00 now, +$55.44)"),
+        "{}",
+        before.stdout
+    );
+    assert!(
+        before.stdout.contains("load balancer") && before.stdout.contains("+$29.57"),
+        "{}",
+        before.stdout
+    );
+    let json: Value = serde_json::from_str(&p.run(&["plan", "-o", "json"]).ok().stdout).unwrap();
+    assert_eq!(
+        (json["cost"]["now"].as_f64(), json["cost"]["after"].as_f64()),
+        (Some(0.0), Some(55.44))
+    );
+    let up = p.run(&["up"]).ok();
+    assert!(up.stdout.contains("+$55.44"), "{}", up.stdout);
+    // What AWS reports now is priced as what stack.yaml declares: no difference.
+    let after = p.run(&["plan"]).ok();
+    assert!(
+        after.stdout.contains("($55.44 now, $0.00)"),
+        "{}",
+        after.stdout
+    );
+    // An environment with more tasks: only the kinds whose cost changes are listed.
+    let yaml = std::fs::read_to_string(p.stack_file()).unwrap();
+    std::fs::write(p.stack_file(), yaml.replace("desired: 2", "desired: 3")).unwrap();
+    let more = p.run(&["plan"]).ok();
+    assert!(
+        more.stdout.contains("($55.44 now, +$12.66)"),
+        "{}",
+        more.stdout
+    );
+    assert!(
+        more.stdout.contains("ECS service") && !more.stdout.contains("  load balancer"),
+        "{}",
+        more.stdout
+    );
 }

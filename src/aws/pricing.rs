@@ -1,6 +1,6 @@
 //! The AWS Price List Query API (`pricing:GetProducts`): one region's list prices for the
-//! meters stackctl's resources are billed by. The API answers from us-east-1 (and two other
-//! regions) whatever region it prices ("Using the AWS Price List Query API", AWS Billing
+//! meters stackctl's resources are billed by. The API is served from us-east-1 (and
+//! ap-south-1) whatever region it prices ("Using the AWS Price List Query API", AWS Billing
 //! User Guide), so its client is always made for us-east-1.
 
 use std::collections::BTreeMap;
@@ -110,7 +110,7 @@ pub async fn region_prices(
             Some(price) => {
                 meters.insert(*meter, price);
             }
-            None => missing.push(format!("{meter:?} ({service} {usage})")),
+            None => missing.push(format!("{} ({service} {usage})", meter.label())),
         }
     }
     // Route 53 prices hosted zones globally: no region code.
@@ -119,7 +119,10 @@ pub async fn region_prices(
         Some(price) => {
             meters.insert(Meter::HostedZoneMonths, price);
         }
-        None => missing.push("HostedZoneMonths (AmazonRoute53 HostedZone)".into()),
+        None => missing.push(format!(
+            "{} (AmazonRoute53 HostedZone)",
+            Meter::HostedZoneMonths.label()
+        )),
     }
     let mut db = BTreeMap::new();
     for class in classes {
@@ -131,7 +134,8 @@ pub async fn region_prices(
             ("instanceType", class.as_str()),
         ];
         let found = products(aws, "AmazonRDS", &f).await?;
-        match found.iter().find_map(on_demand) {
+        let usage = format!("InstanceUsage:{class}");
+        match found.iter().find_map(|p| priced(p, &usage)) {
             Some(price) => {
                 db.insert(class.clone(), price);
             }

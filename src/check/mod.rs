@@ -1,7 +1,7 @@
 //! `stackctl check`: calls a deployed stack the way its users do. `smoke` proves the API's
 //! contract once, `load` holds a constant arrival rate and measures, `resilience` stops a
 //! task under load. Each calls only the target it is given: the stack's own URL or one
-//! passed explicitly; a redirect to another host is never followed.
+//! passed explicitly; no redirect is followed.
 
 pub mod load;
 pub mod report;
@@ -81,29 +81,31 @@ pub fn parse_url(s: &str) -> Result<Url, CheckError> {
 }
 
 /// The client every check uses: `timeout` per request, connections kept alive (as a
-/// browser or API client would), redirects followed only on the target's own host (the
-/// `:80` → `:443` one a domain's listener makes), at most 5.
-pub fn client(
-    target: &Target,
-    timeout: Duration,
-    pool: usize,
-) -> Result<reqwest::Client, CheckError> {
-    let host = target.url.host_str().unwrap_or_default().to_string();
-    let policy = Policy::custom(move |attempt| {
-        if attempt.previous().len() >= 5 || attempt.url().host_str() != Some(host.as_str()) {
-            attempt.stop()
-        } else {
-            attempt.follow()
-        }
-    });
+/// browser or API client would), no redirect followed: the target is checked as given, and
+/// a redirect would drop the token anyway (on another host, scheme or port).
+pub fn client(timeout: Duration, pool: usize) -> Result<reqwest::Client, CheckError> {
     reqwest::Client::builder()
-        .redirect(policy)
+        .redirect(Policy::none())
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .pool_max_idle_per_host(pool)
         .user_agent(concat!("stackctl-check/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| CheckError::Client(e.to_string()))
+}
+
+/// Said before a check sends a token over plain HTTP to another machine.
+pub fn plain_http_warning(target: &Target) -> Option<String> {
+    let local = matches!(
+        target.url.host_str(),
+        Some("localhost" | "127.0.0.1" | "[::1]")
+    );
+    (target.token.is_some() && target.url.scheme() == "http" && !local).then(|| {
+        format!(
+            "warning: the token goes to {} unencrypted (http://): give the stack a `domain:` to serve it over HTTPS",
+            target.url.host_str().unwrap_or_default()
+        )
+    })
 }
 
 /// `Authorization: Token <value>` when the target has a token.

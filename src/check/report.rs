@@ -55,17 +55,23 @@ pub struct Thresholds {
     pub max_p99_ms: Option<f64>,
 }
 
-/// Each threshold, whether the run kept it, in words.
+/// Each threshold, whether the run kept it, in words. A run that sent nothing passes none.
 pub fn verdicts(run: &Run, t: &Thresholds) -> Vec<(bool, String)> {
     let errors = run.tally.error_percent();
-    let mut out = vec![(
-        errors <= t.max_errors_percent,
-        format!(
-            "failed requests {} ({errors:.2} %), at most {} % allowed",
-            run.tally.failures(),
-            t.max_errors_percent
+    let mut out = vec![
+        (
+            run.tally.sent > 0,
+            format!("requests sent: {}", run.tally.sent),
         ),
-    )];
+        (
+            errors <= t.max_errors_percent,
+            format!(
+                "failed requests {} ({errors:.2} %), at most {} % allowed",
+                run.tally.failures(),
+                t.max_errors_percent
+            ),
+        ),
+    ];
     if let Some(max) = t.max_p99_ms {
         let p99 = run.latency().p99_ms;
         out.push((
@@ -76,10 +82,26 @@ pub fn verdicts(run: &Run, t: &Thresholds) -> Vec<(bool, String)> {
     out
 }
 
+/// The figures of a run and, each on a line, whether it kept `t`, then its verdict.
 pub fn load_text(url: &str, run: &Run, t: &Thresholds) -> String {
+    let verdicts = verdicts(run, t);
+    let mut out = load_figures(url, run);
+    for (ok, what) in &verdicts {
+        out.push_str(&format!("  {} {what}\n", if *ok { "ok  " } else { "FAIL" }));
+    }
+    out.push_str(if verdicts.iter().all(|(ok, _)| *ok) {
+        "Passed.\n"
+    } else {
+        "Failed.\n"
+    });
+    out
+}
+
+/// What a run sent and got: requests, failures by kind, latency.
+pub fn load_figures(url: &str, run: &Run) -> String {
     let l = run.latency();
     let mut out = format!(
-        "Load check of {url}: {} requests a second for {:.1} s\n  requests  {} sent, {} answered 2xx, {} failed ({:.1} a second achieved)\n",
+        "Load check of {url}: {} requests a second for {:.1} s\n  requests  {} sent, {} answered 2xx, {} failed ({:.1} a second sent)\n",
         run.rate,
         run.elapsed.as_secs_f64(),
         run.tally.sent,
@@ -103,16 +125,22 @@ pub fn load_text(url: &str, run: &Run, t: &Thresholds) -> String {
             ms(Some(run.late_p99_ms))
         ));
     }
-    let verdicts = verdicts(run, t);
-    for (ok, what) in &verdicts {
-        out.push_str(&format!("  {} {what}\n", if *ok { "ok  " } else { "FAIL" }));
-    }
-    out.push_str(if verdicts.iter().all(|(ok, _)| *ok) {
-        "Passed.\n"
-    } else {
-        "Failed.\n"
-    });
     out
+}
+
+/// One line a second while a run goes: the requests due in the second just ended, and the
+/// totals so far.
+pub fn progress(s: &super::load::Second, total: &super::stats::Tally) {
+    eprintln!(
+        "  {:>4} s  {:>6} sent  {:>6} ok  {:>5} failed   (total {} answered, {} failed, p99 {})",
+        s.at,
+        s.sent,
+        s.ok,
+        s.failed,
+        total.sent,
+        total.failures(),
+        ms(total.latency().p99_ms)
+    );
 }
 
 pub fn load_json(url: &str, run: &Run, t: &Thresholds) -> Value {

@@ -24,14 +24,19 @@ pub struct Step {
     pub detail: String,
 }
 
-struct Steps(Vec<Step>);
+/// The steps so far, and the token no detail may show (a server could echo it).
+struct Steps(Vec<Step>, Option<String>);
 
 impl Steps {
     fn add(&mut self, name: &str, verdict: Verdict, detail: impl Into<String>) -> bool {
+        let mut detail: String = detail.into();
+        if let Some(t) = self.1.as_deref().filter(|t| !t.is_empty()) {
+            detail = detail.replace(t, "<token>");
+        }
         self.0.push(Step {
             name: name.into(),
             verdict,
-            detail: detail.into(),
+            detail,
         });
         verdict != Verdict::Fail
     }
@@ -106,7 +111,7 @@ async fn call(
 
 /// Every step, in order.
 pub async fn run(client: &reqwest::Client, target: &Target) -> Vec<Step> {
-    let mut steps = Steps(Vec::new());
+    let mut steps = Steps(Vec::new(), target.token.clone());
     let health = call(client, target, Method::GET, &target.health, None, None).await;
     steps.expect(
         &format!("GET {} answers 200", target.health),

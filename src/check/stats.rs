@@ -35,15 +35,83 @@ impl Outcome {
     }
 }
 
+/// Durations in microseconds, each counted in a bucket 1/64 of its power of two wide: any
+/// quantile to within 1.6 %, in a few kilobytes whatever the number of requests.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Histogram {
+    counts: Vec<u64>,
+    n: u64,
+    max: u64,
+}
+
+const SUB: u64 = 64;
+
+impl Histogram {
+    fn index(v: u64) -> usize {
+        if v < SUB {
+            return v as usize;
+        }
+        let shift = u64::from(63 - v.leading_zeros()) - 6;
+        (SUB + shift * SUB + ((v >> shift) - SUB)) as usize
+    }
+
+    /// The largest value bucket `i` holds.
+    fn upper(i: usize) -> u64 {
+        let i = i as u64;
+        if i < SUB {
+            return i;
+        }
+        let (shift, m) = ((i - SUB) / SUB, (i - SUB) % SUB + SUB);
+        ((m + 1) << shift) - 1
+    }
+
+    pub fn add(&mut self, micros: u64) {
+        let i = Self::index(micros);
+        if self.counts.len() <= i {
+            self.counts.resize(i + 1, 0);
+        }
+        self.counts[i] += 1;
+        self.n += 1;
+        self.max = self.max.max(micros);
+    }
+
+    pub fn merge(&mut self, other: &Histogram) {
+        if self.counts.len() < other.counts.len() {
+            self.counts.resize(other.counts.len(), 0);
+        }
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        self.n += other.n;
+        self.max = self.max.max(other.max);
+    }
+
+    /// The value `q` (0..=1) of the durations are at or under (nearest rank).
+    pub fn quantile(&self, q: f64) -> Option<Duration> {
+        if self.n == 0 {
+            return None;
+        }
+        let rank = ((q * self.n as f64).ceil() as u64).clamp(1, self.n);
+        let mut seen = 0;
+        for (i, c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen >= rank {
+                return Some(Duration::from_micros(Self::upper(i).min(self.max)));
+            }
+        }
+        Some(Duration::from_micros(self.max))
+    }
+}
+
 /// Requests counted so far.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
     pub sent: u64,
     pub ok: u64,
     pub failed: BTreeMap<String, u64>,
-    /// Latency of each answered request (any status), in microseconds, from the moment it
-    /// was due: a generator that fell behind does not hide the wait.
-    latencies: Vec<u64>,
+    /// Latency of each answered request (any status) from the moment it was due: a
+    /// generator that fell behind does not hide the wait.
+    latencies: Histogram,
 }
 
 impl Tally {
@@ -55,7 +123,7 @@ impl Tally {
         }
         if matches!(outcome, Outcome::Ok | Outcome::Status(_)) {
             self.latencies
-                .push(latency.as_micros().min(u128::from(u64::MAX)) as u64);
+                .add(latency.as_micros().min(u128::from(u64::MAX)) as u64);
         }
     }
 
@@ -71,15 +139,9 @@ impl Tally {
         }
     }
 
-    /// The latency `q` (0..=1) of answered requests are at or under (nearest rank).
+    /// The latency `q` (0..=1) of answered requests are at or under.
     pub fn quantile(&self, q: f64) -> Option<Duration> {
-        if self.latencies.is_empty() {
-            return None;
-        }
-        let mut sorted = self.latencies.clone();
-        sorted.sort_unstable();
-        let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-        Some(Duration::from_micros(sorted[rank - 1]))
+        self.latencies.quantile(q)
     }
 
     pub fn merge(&mut self, other: &Tally) {
@@ -88,7 +150,7 @@ impl Tally {
         for (k, n) in &other.failed {
             *self.failed.entry(k.clone()).or_default() += n;
         }
-        self.latencies.extend_from_slice(&other.latencies);
+        self.latencies.merge(&other.latencies);
     }
 
     pub fn latency(&self) -> Latency {
@@ -132,8 +194,13 @@ mod tests {
             t.add(&Outcome::Ok, Duration::from_millis(i));
         }
         t.add(&Outcome::Timeout, Duration::from_secs(10));
-        assert_eq!(t.quantile(0.5), Some(Duration::from_millis(50)));
-        assert_eq!(t.quantile(0.99), Some(Duration::from_millis(99)));
+        // Within the histogram's 1.6 %.
+        let near = |q: f64, ms: f64| {
+            let got = t.quantile(q).unwrap().as_secs_f64() * 1000.0;
+            assert!((got - ms).abs() / ms < 0.016, "q{q}: {got} ms, not {ms}");
+        };
+        near(0.5, 50.0);
+        near(0.99, 99.0);
         assert_eq!(
             t.quantile(1.0),
             Some(Duration::from_millis(100)),
@@ -164,5 +231,33 @@ mod tests {
         assert_eq!(t.quantile(1.0), Some(Duration::from_millis(3)));
         assert_eq!(ms(Some(4.24)), "4.2 ms");
         assert_eq!(ms(Some(1350.0)), "1.35 s");
+    }
+}
+
+#[cfg(test)]
+mod histogram {
+    use super::*;
+
+    #[test]
+    fn every_value_lands_in_a_bucket_that_holds_it_within_two_percent() {
+        for v in (0..200_000u64)
+            .step_by(7)
+            .chain([u64::from(u32::MAX), 10_000_000_000])
+        {
+            let i = Histogram::index(v);
+            let up = Histogram::upper(i);
+            assert!(up >= v, "{v} above its bucket's {up}");
+            assert!(
+                i == 0 || Histogram::upper(i - 1) < v,
+                "{v} in too high a bucket"
+            );
+            assert!(
+                (up - v) as f64 <= (v as f64 / 64.0).max(0.0) + 1.0,
+                "{v}: {up}"
+            );
+        }
+        let mut h = Histogram::default();
+        h.add(3);
+        assert_eq!(h.quantile(0.5), Some(Duration::from_micros(3)));
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use super::{Failure, connect, load, partition, prices_cache};
+use super::{Failure, connect, load, partition, prices_cache, region};
 use crate::aws::pricing;
 use crate::cli::{Cli, CostArgs, Output};
 use crate::config::Stack;
@@ -19,7 +19,7 @@ pub async fn run(cli: &Cli, args: &CostArgs) -> Result<ExitCode, Failure> {
     let region = if args.refresh {
         refresh(cli, &stack).await?
     } else {
-        region(cli, &stack)?
+        region(cli, &stack).await?.1
     };
     let prices = Prices::load(prices_cache().as_deref()).map_err(|e| Failure::Other {
         message: e.to_string(),
@@ -58,21 +58,6 @@ pub async fn run(cli: &Cli, args: &CostArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The region to price: `--region`, stack.yaml's, or the environment's.
-fn region(cli: &Cli, stack: &Stack) -> Result<String, Failure> {
-    let env = ["AWS_REGION", "AWS_DEFAULT_REGION"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()));
-    cli.region
-        .clone()
-        .or_else(|| stack.region.clone())
-        .or(env)
-        .ok_or_else(|| Failure::Other {
-            message: "no region to price the stack in".into(),
-            hint: Some("set `region:` in stack.yaml, pass --region, or export AWS_REGION".into()),
-        })
-}
-
 /// Read the stack's region's prices from the Price List API into the cache; the region.
 async fn refresh(cli: &Cli, stack: &Stack) -> Result<String, Failure> {
     let aws = connect(cli, stack).await?;
@@ -103,6 +88,7 @@ async fn refresh(cli: &Cli, stack: &Stack) -> Result<String, Failure> {
     eprintln!("Reading {region}'s prices from the AWS Price List API…");
     let mut found = pricing::region_prices(&aws, &region, &classes, &today).await?;
     if !found.missing.is_empty() {
+        // What the API lacks keeps the table's price, and the row says from when.
         let kept = before.as_ref().map_or(String::new(), |b| {
             for (m, p) in &b.meters {
                 found.row.meters.entry(*m).or_insert(*p);
@@ -110,6 +96,13 @@ async fn refresh(cli: &Cli, stack: &Stack) -> Result<String, Failure> {
             for (c, p) in &b.db_instance_hours {
                 found.row.db_instance_hours.entry(c.clone()).or_insert(*p);
             }
+            found.row.source = format!(
+                "{}; {} kept from the table of {} ({})",
+                found.row.source,
+                found.missing.join(", "),
+                b.date,
+                b.source
+            );
             format!("; kept from the table of {}", b.date)
         });
         eprintln!(

@@ -9,7 +9,6 @@ pub mod explain;
 pub mod logs;
 pub mod plan;
 pub mod policy;
-pub mod resilience;
 pub mod status;
 pub mod token;
 pub mod up;
@@ -177,7 +176,6 @@ fn report_engine(e: EngineError, verbose: bool) {
     }
 }
 
-/// A service name the stack does not have, with the names it has.
 /// The token `svc` accepts now (decrypted from SSM).
 pub async fn current_token(aws: &Aws, stack: &Stack, svc: &str) -> Result<String, Failure> {
     let names = stack.names();
@@ -195,6 +193,7 @@ pub fn no_token(svc: &str) -> Failure {
     }
 }
 
+/// A service name the stack does not have, with the names it has.
 pub fn unknown_service(stack: &Stack, s: &str) -> Failure {
     Failure::Usage(format!(
         "no service `{s}` in the stack (services: {})",
@@ -241,11 +240,17 @@ pub fn load(cli: &Cli) -> Result<Stack, Failure> {
 }
 
 pub async fn connect(cli: &Cli, stack: &Stack) -> Result<Aws, Failure> {
+    let (conf, region) = region(cli, stack).await?;
+    Ok(Aws::with_region(&conf, &region)?)
+}
+
+/// The AWS configuration and the region to work in (no AWS call).
+pub async fn region(cli: &Cli, stack: &Stack) -> Result<(aws_config::SdkConfig, String), Failure> {
     let conf = Aws::load(cli.profile.as_deref()).await;
     let ambient = conf.region().map(|r| r.to_string());
     let source = || aws::region_source(cli.profile.as_deref());
     let region = choose_region(cli, stack, ambient.as_deref(), source)?;
-    Ok(Aws::with_region(&conf, &region)?)
+    Ok((conf, region))
 }
 
 /// The region to work in: `--region`, else stack.yaml's and the environment's when they agree

@@ -34,7 +34,7 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<ExitCode, Failure> {
         }
         Output::Json => {
             let mut out = plan::render_json(&plan);
-            out["cost"] = estimate::render_change_json(&now, &after);
+            out["cost"] = estimate::render_change_json(&now, &after, &prices);
             println!(
                 "{}",
                 serde_json::to_string_pretty(&out).expect("plan serializes")

@@ -12,7 +12,7 @@ use super::model::{Checks, LoadCheck};
 /// Requests a second one machine sends, at most.
 pub const RATE: std::ops::RangeInclusive<u32> = 1..=20_000;
 /// How long a load run may last.
-pub const DURATION: std::ops::RangeInclusive<Duration> =
+pub const LOAD_DURATION: std::ops::RangeInclusive<Duration> =
     Duration::from_secs(1)..=Duration::from_secs(3600);
 
 pub(super) fn checks(f: Option<&ChecksFile>, issues: &mut Issues) -> Checks {
@@ -33,7 +33,7 @@ pub(super) fn checks(f: Option<&ChecksFile>, issues: &mut Issues) -> Checks {
     }
     if let Some(d) = &l.duration {
         match crate::clock::parse_duration(d) {
-            Ok(x) if DURATION.contains(&x) => load.duration = x,
+            Ok(x) if LOAD_DURATION.contains(&x) => load.duration = x,
             Ok(_) => issues.at(
                 d.span(),
                 format!("checks.load.duration is {}; it must be 1s to 1h", **d),

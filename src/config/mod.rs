@@ -2,6 +2,7 @@
 //! any AWS call. Every environment in the file is validated, not just the chosen one.
 
 mod checks;
+pub use checks::LOAD_DURATION;
 mod database;
 mod domain;
 mod error;

@@ -35,17 +35,18 @@ pub struct Estimate {
 }
 
 impl Estimate {
-    /// Each use of a meter the table has no price for (`db.m7g.large instance hours`).
+    /// Each meter the table has no price for (`RDS instance hours of db.m7g.large`).
     pub fn unpriced(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .lines
             .iter()
             .filter(|l| l.price.is_none())
             .map(|l| match &l.usage.class {
-                Some(c) => format!("{c} {}", l.unit),
-                None => format!("{:?}", l.usage.meter),
+                Some(c) => format!("{} of {c}", l.usage.meter.label()),
+                None => l.usage.meter.label().to_string(),
             })
             .collect();
+        out.sort();
         out.dedup();
         out
     }
@@ -190,8 +191,17 @@ pub fn render_change(now: &Estimate, after: &Estimate, prices: &Prices) -> Strin
     out
 }
 
-/// The same for scripts: totals now and after, per kind, and what has no price.
-pub fn render_change_json(now: &Estimate, after: &Estimate) -> serde_json::Value {
+/// The same for scripts: totals now and after, per kind, and what has no price; without
+/// prices for the region, no figure but the reason.
+pub fn render_change_json(now: &Estimate, after: &Estimate, prices: &Prices) -> serde_json::Value {
+    if after.source.is_none() {
+        return serde_json::json!({
+            "region": after.region,
+            "now": null,
+            "after": null,
+            "error": missing_region(after, prices),
+        });
+    }
     serde_json::json!({
         "region": after.region,
         "currency": after.currency,

@@ -62,6 +62,25 @@ impl Meter {
         Meter::AlarmMonths,
     ];
 
+    /// What it is, for a person.
+    pub fn label(self) -> &'static str {
+        match self {
+            Meter::AlbHours => "load balancer hours",
+            Meter::AlbLcuHours => "load balancer capacity units",
+            Meter::FargateVcpuHours => "Fargate vCPU",
+            Meter::FargateGbHours => "Fargate memory",
+            Meter::PublicIpv4Hours => "public IPv4 addresses",
+            Meter::LogsIngestedGb => "CloudWatch Logs ingestion",
+            Meter::LogsStoredGbMonths => "CloudWatch Logs storage",
+            Meter::EcrGbMonths => "ECR storage",
+            Meter::DbInstanceHours => "RDS instance hours",
+            Meter::DbStorageGbMonths => "RDS storage",
+            Meter::SecretMonths => "Secrets Manager secrets",
+            Meter::HostedZoneMonths => "Route 53 hosted zones",
+            Meter::AlarmMonths => "CloudWatch alarms",
+        }
+    }
+
     /// The unit a quantity of it is counted in.
     pub fn unit(self) -> &'static str {
         match self {

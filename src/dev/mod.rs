@@ -67,7 +67,11 @@ pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), 
     // load balancer answers with no healthy target), not a connection left waiting.
     let healthy = Arc::new(front::Healthy::default());
     let routes = routes::Routes::new(stack);
-    let serving = tokio::spawn(front::serve(front, routes.clone(), healthy.clone()));
+    let serving = Serving(tokio::spawn(front::serve(
+        front,
+        routes.clone(),
+        healthy.clone(),
+    )));
     for (name, port) in &ports {
         port_free(*port, name)?;
         let declared = stack.services[name].port;
@@ -197,7 +201,7 @@ pub async fn run(stack: &Stack, stack_dir: &Path, opts: &Options) -> Result<(), 
     for r in running {
         let _ = r.await;
     }
-    serving.abort();
+    drop(serving);
     if let Some(db) = db.as_mut() {
         db.stop();
     }
@@ -250,4 +254,14 @@ fn port_free(port: u16, service: &str) -> Result<(), DevError> {
 /// The local token of a service (`stackctl token --dev`).
 pub fn token(stack_dir: &Path, service: &str) -> Result<String, DevError> {
     tokens::read(&Layout::new(stack_dir), service)
+}
+
+/// The front's task, stopped with `run` however it returns (an error before the services
+/// start included), so its port is free again.
+struct Serving(tokio::task::JoinHandle<()>);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -3,8 +3,9 @@
 //! (`X-Amz-Target: AWSPriceListService.GetProducts`), TERM_MATCH filters on a product's
 //! attributes, each product a JSON document in a string, pages of at most `MaxResults`
 //! (the service may return fewer: this one returns 2, so paging is exercised). It refuses
-//! what AWS refuses: a request signed for a region the API is not served in (only
-//! us-east-1, eu-central-1 and ap-south-1 are), an unknown service code, another filter type.
+//! what AWS refuses: a request signed for a region the API is not served in ("The AWS Price
+//! List Query API provides the following two endpoints": us-east-1 and ap-south-1, AWS
+//! Billing User Guide), an unknown service code, another filter type.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -15,7 +16,7 @@ use hyper::body::Bytes;
 use hyper::{Request, Response};
 use serde_json::{Value, json};
 
-const API_REGIONS: &[&str] = &["us-east-1", "eu-central-1", "ap-south-1"];
+const API_REGIONS: &[&str] = &["us-east-1", "ap-south-1"];
 const PAGE: usize = 2;
 
 pub struct PriceList {

@@ -5,6 +5,7 @@ use crate::classify::Call;
 use crate::ecs::{EcsService, Key};
 use crate::ecs_learn::key;
 use crate::ecs_tasks::{Stop, Task, arn_suffix, delay, describe, tasks};
+use crate::wire::AwsError;
 use crate::world::{Ctx, World};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -55,6 +56,33 @@ pub fn find(call: &Call, world: &World, ctx: &Ctx, arn: &str) -> Option<Value> {
     Some(describe(&world.ecs[&k], &t, &container(world, &t)))
 }
 
+/// StopTask of a task ECS does not have: refused as ECS refuses it ("The referenced task was
+/// not found" in a cluster it has, ClusterNotFoundException otherwise), where moto would
+/// answer 500.
+pub fn refuse(call: &Call, world: &World, ctx: &Ctx) -> Option<AwsError> {
+    if !call.is("ecs", "StopTask") || !ctx.cfg.ecs_emulation {
+        return None;
+    }
+    let task = call.json_str("/task").unwrap_or_default();
+    if owner(call, world, Some(task), ctx).is_some() {
+        return None;
+    }
+    let cluster = call.json_str("/cluster").unwrap_or("default");
+    let cluster = cluster.rsplit('/').next().unwrap_or(cluster);
+    let known = world
+        .ecs
+        .keys()
+        .any(|k| k.0 == call.region && k.1 == cluster);
+    Some(match known {
+        true => AwsError::client(
+            400,
+            "InvalidParameterException",
+            "The referenced task was not found.",
+        ),
+        false => AwsError::client(400, "ClusterNotFoundException", "Cluster not found."),
+    })
+}
+
 /// The task's essential container (the first of its task definition).
 fn container(world: &World, t: &Task) -> String {
     world
@@ -81,9 +109,13 @@ pub fn stop(call: &Call, world: &mut World, ctx: &Ctx) -> Option<Vec<u8>> {
         });
     }
     let svc = &world.ecs[&k];
-    let t = tasks(svc, ctx.now, ctx.cfg.ecs_rollout, delay(svc, world))
+    let mut t = tasks(svc, ctx.now, ctx.cfg.ecs_rollout, delay(svc, world))
         .into_iter()
         .find(|x| x.arn == t.arn)?;
+    // ECS answers at once: still RUNNING, to stop.
+    if t.last == "DEACTIVATING" {
+        t.last = "RUNNING";
+    }
     let task = describe(svc, &t, &container(world, &t));
     Some(serde_json::to_vec(&json!({ "task": task })).expect("json"))
 }

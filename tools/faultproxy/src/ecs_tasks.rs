@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 /// ELB's default deregistration delay, for a group whose attributes were never set.
 pub const DEFAULT_DELAY: Duration = Duration::from_secs(300);
-/// From the stop signal to STOPPED (an application that exits on SIGTERM at once).
+/// From the stop signal to DEPROVISIONING (an application that exits on SIGTERM at once),
+/// and from there to STOPPED (the network interface detached).
 const STOPPING: Duration = Duration::from_secs(1);
 
 /// One StopTask: the live task of slot `slot` of `deployment` (the slot's stops, in order,
@@ -135,10 +136,12 @@ pub fn tasks(svc: &EcsService, now: Instant, rollout: Duration, delay: Duration)
                     (t.last, t.target) = match now {
                         n if n < signal => ("DEACTIVATING", Some("draining")),
                         n if n < signal + STOPPING => ("STOPPING", None),
+                        n if n < signal + 2 * STOPPING => ("DEPROVISIONING", None),
                         _ => ("STOPPED", None),
                     };
                     if t.last == "STOPPED" {
-                        t.stopped = Some((epoch(signal + STOPPING, now), stop.reason.clone()));
+                        let at = epoch(signal + 2 * STOPPING, now);
+                        t.stopped = Some((at, stop.reason.clone()));
                     }
                 } else if g > 0 {
                     // A replacement the scheduler started when the task before it stopped.
@@ -151,14 +154,17 @@ pub fn tasks(svc: &EcsService, now: Instant, rollout: Duration, delay: Duration)
                     if draining {
                         t.target = t.target.map(|_| "draining");
                     }
+                } else if draining {
+                    // Scaled in by a newer deployment (or the service deleted): on its way out.
+                    (t.desired, t.last, t.target) = ("STOPPED", "DEACTIVATING", Some("draining"));
                 } else {
-                    t.target = Some(if draining {
-                        "draining"
-                    } else if !d.primary || slot < d.healthy_base || now >= d.since + half {
-                        "healthy"
-                    } else {
-                        "initial"
-                    });
+                    t.target = Some(
+                        if !d.primary || slot < d.healthy_base || now >= d.since + half {
+                            "healthy"
+                        } else {
+                            "initial"
+                        },
+                    );
                 }
                 if svc.load_balancers.is_empty() {
                     t.target = None;
@@ -280,7 +286,8 @@ mod tests {
             ("RUNNING", "RUNNING", Some("healthy"))
         );
         assert_eq!(view(&svc, at(6500))[0], ("STOPPED", "STOPPING", None));
-        let end = tasks(&svc, at(7500), R, DELAY);
+        assert_eq!(view(&svc, at(7500))[0], ("STOPPED", "DEPROVISIONING", None));
+        let end = tasks(&svc, at(8500), R, DELAY);
         assert_eq!(
             (end[0].last, end[0].stopped.as_ref().map(|s| s.1.as_str())),
             ("STOPPED", Some("test"))

@@ -189,8 +189,9 @@ pub async fn handle(
                 dependency::check_drain(&call, &world, &ctx).map(|e| (FaultKind::EniDrain, e))
             });
         // What real AWS answers (not faults: the services' behaviour).
-        let emulated =
-            ecs_learn::check(&call, &world, &ctx).or_else(|| refusals::check(&call, &world, &ctx));
+        let emulated = ecs_learn::check(&call, &world, &ctx)
+            .or_else(|| ecs_task_calls::refuse(&call, &world, &ctx))
+            .or_else(|| refusals::check(&call, &world, &ctx));
         let sg = dependency::sg_to_check(&call, &mut ctx);
         let split = deploy::split_describe_tasks(&call, &world, &ctx);
         let free = pre.is_none() && emulated.is_none();

@@ -10,12 +10,12 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::time::Instant;
 
-use super::check::{default_path, progress, target};
-use super::{Failure, connect};
+use super::{path, target};
 use crate::aws::{self, Aws};
-use crate::check::report::{self, Thresholds};
+use crate::check::report;
 use crate::check::{self, load as generator};
 use crate::cli::{Cli, Output, ResilienceArgs};
+use crate::commands::{Failure, connect};
 use crate::config::Stack;
 
 /// Load before the stop and after the recovery, so both ends are measured.
@@ -23,6 +23,11 @@ const MARGIN: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_secs(2);
 
 pub async fn run(cli: &Cli, stack: &Stack, a: &ResilienceArgs) -> Result<ExitCode, Failure> {
+    if a.target.dev {
+        return Err(Failure::Usage(
+            "--dev: resilience stops a task through ECS, and `stackctl dev` runs none (stop a service's process by hand to see dev restart it)".into(),
+        ));
+    }
     let (target, svc) = target(cli, stack, &a.target).await?;
     let aws = connect(cli, stack).await?;
     let names = stack.names();
@@ -35,14 +40,14 @@ pub async fn run(cli: &Cli, stack: &Stack, a: &ResilienceArgs) -> Result<ExitCod
             ),
         });
     };
-    let full = running.len();
-    let path = default_path(stack, &svc, &target);
-    let client = check::client(&target, a.target.request_timeout.0, 256)?;
+    let path = path(stack, &svc, &target, None)?;
+    let client = check::client(a.target.request_timeout.0, 256)?;
     eprintln!(
-        "Resilience check of {}: GET {path} at {} a second; stopping task {} of {full} of `{svc}`…",
+        "Resilience check of {}: GET {path} at {} a second; stopping task {} of `{svc}` ({} running)…",
         target.url,
         a.rate,
-        short(&victim)
+        short(&victim),
+        running.len()
     );
     let (stop_at, recovered) = (std::sync::Mutex::new(None), std::sync::Mutex::new(None));
     let chaos = async {
@@ -50,7 +55,7 @@ pub async fn run(cli: &Cli, stack: &Stack, a: &ResilienceArgs) -> Result<ExitCod
         *stop_at.lock().unwrap() = Some(Instant::now());
         let result = async {
             aws::task::stop(&aws, &names, &victim, "stackctl check resilience").await?;
-            let back = back_to_full(&aws, stack, &svc, &victim, full, a.timeout.0).await?;
+            let back = back_to_full(&aws, stack, &svc, &victim, a.timeout.0).await?;
             *recovered.lock().unwrap() = back;
             Ok::<_, Failure>(())
         }
@@ -67,7 +72,7 @@ pub async fn run(cli: &Cli, stack: &Stack, a: &ResilienceArgs) -> Result<ExitCod
         async {
             let _ = rx.await;
         },
-        progress,
+        report::progress,
     );
     let chaos = async {
         let r = chaos.await;
@@ -78,45 +83,45 @@ pub async fn run(cli: &Cli, stack: &Stack, a: &ResilienceArgs) -> Result<ExitCod
     chaos?;
     let stopped = stop_at.lock().unwrap().expect("stopped");
     let recovery = recovered.lock().unwrap().map(|t| t - stopped);
-    let thresholds = Thresholds {
-        max_errors_percent: 0.0,
-        max_p99_ms: None,
-    };
-    let failed_at: Vec<u64> = run
+    let failed_at: Vec<String> = run
         .seconds
         .iter()
         .filter(|s| s.failed > 0)
-        .map(|s| s.at)
+        .map(|s| s.at.to_string())
         .collect();
-    let passed = recovery.is_some() && run.tally.failures() == 0;
+    let passed = recovery.is_some() && run.tally.failures() == 0 && run.tally.sent > 0;
+    let stop_s = MARGIN.as_secs();
     match a.target.output {
         Output::Text => {
-            print!(
-                "{}",
-                report::load_text(target.url.as_str(), &run, &thresholds)
-            );
-            let stop_s = MARGIN.as_secs();
+            print!("{}", report::load_figures(target.url.as_str(), &run));
             match recovery {
                 Some(d) => println!(
-                    "Task {} stopped at {stop_s} s; `{svc}` back to {full} running and healthy tasks {:.1} s later.",
+                    "Task {} stopped at {stop_s} s; `{svc}` back to its full count of running, healthy tasks {:.1} s later.",
                     short(&victim),
                     d.as_secs_f64()
                 ),
                 None => println!(
-                    "Task {} stopped at {stop_s} s; `{svc}` NOT back to {full} running and healthy tasks within {} s.",
+                    "Task {} stopped at {stop_s} s; `{svc}` NOT back to its full count of running, healthy tasks within {} s.",
                     short(&victim),
                     a.timeout.0.as_secs()
                 ),
             }
             if !failed_at.is_empty() {
-                println!("Requests failed in seconds {failed_at:?} of the run.");
+                println!(
+                    "Requests due in seconds {} of the run failed.",
+                    failed_at.join(", ")
+                );
             }
             println!("{}", if passed { "Passed." } else { "Failed." });
         }
         Output::Json => {
-            let mut out = report::load_json(target.url.as_str(), &run, &thresholds);
+            let none = report::Thresholds {
+                max_errors_percent: 0.0,
+                max_p99_ms: None,
+            };
+            let mut out = report::load_json(target.url.as_str(), &run, &none);
             out["stopped_task"] = json!(victim);
-            out["stopped_at_s"] = json!(MARGIN.as_secs());
+            out["stopped_at_s"] = json!(stop_s);
             out["recovery_s"] = json!(recovery.map(|d| d.as_secs_f64()));
             out["passed"] = json!(passed);
             println!("{out}");
@@ -125,14 +130,14 @@ pub async fn run(cli: &Cli, stack: &Stack, a: &ResilienceArgs) -> Result<ExitCod
     Ok(ExitCode::from(u8::from(!passed)))
 }
 
-/// When the service runs `full` tasks again, none of them `stopped`, each healthy in its
-/// target group if it has one; `None` if not within `timeout`.
+/// When the service runs as many tasks as it wants (its desired count, read each time: a
+/// scaler may change it), none of them `stopped`, each healthy in its target group if it has
+/// one; `None` if not within `timeout`.
 async fn back_to_full(
     aws: &Aws,
     stack: &Stack,
     svc: &str,
     stopped: &str,
-    full: usize,
     timeout: Duration,
 ) -> Result<Option<Instant>, Failure> {
     let names = stack.names();
@@ -142,15 +147,24 @@ async fn back_to_full(
         .into_iter()
         .find(|o| o.name == names.target_group(svc))
         .map(|o| o.id);
+    let ecs_name = names.ecs_service(svc);
     while Instant::now() < deadline {
         tokio::time::sleep(POLL).await;
+        let desired = aws::service::describe(aws, &names, std::slice::from_ref(&ecs_name))
+            .await?
+            .iter()
+            .find_map(|o| match &o.state {
+                crate::plan::State::Service(s) => Some(s.desired.max(0) as usize),
+                _ => None,
+            })
+            .unwrap_or(0);
         let running = aws::task::running(aws, &names, svc).await?;
         let fresh = running.iter().filter(|t| *t != stopped).count();
         let healthy = match &group {
             Some(arn) => aws::target_group::health(aws, arn).await?.0,
             None => fresh,
         };
-        if fresh >= full && healthy >= full {
+        if desired > 0 && fresh >= desired && healthy >= desired {
             return Ok(Some(Instant::now()));
         }
     }
