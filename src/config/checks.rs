@@ -37,9 +37,13 @@ pub(super) fn checks(f: Option<&ChecksFile>, issues: &mut Issues) -> Checks {
             Ok(_) => issues.at(
                 d.span(),
                 format!("checks.load.duration is {}; it must be 1s to 1h", **d),
-                None,
+                Some("e.g. `duration: 30s` or `5m`".into()),
             ),
-            Err(e) => issues.at(d.span(), format!("checks.load.duration: {e}"), None),
+            Err(e) => issues.at(
+                d.span(),
+                format!("checks.load.duration: {e}"),
+                Some("e.g. `duration: 30s` or `5m`".into()),
+            ),
         }
     }
     if let Some(p) = &l.max_errors_percent {
