@@ -19,19 +19,37 @@ pub struct Stopped {
     pub stopped_at: Option<f64>,
 }
 
-/// Stopped tasks of `service` (ECS keeps them for about an hour), newest first.
-pub async fn stopped(aws: &Aws, names: &Names, service: &str) -> Result<Vec<Stopped>, AwsError> {
-    let cluster = names.cluster();
+/// The ARNs of ECS service `service`'s tasks ECS wants in `status`.
+async fn list(
+    aws: &Aws,
+    names: &Names,
+    service: &str,
+    status: DesiredStatus,
+) -> Result<Vec<String>, AwsError> {
+    let op = match status {
+        DesiredStatus::Stopped => "list stopped tasks of service",
+        _ => "list running tasks of service",
+    };
     let list = aws
         .ecs
         .list_tasks()
-        .cluster(&cluster)
+        .cluster(names.cluster())
         .service_name(service)
-        .desired_status(DesiredStatus::Stopped)
+        .desired_status(status)
         .send()
         .await
-        .ctx("list stopped tasks of service", service)?;
-    let arns: Vec<String> = list.task_arns().iter().take(100).cloned().collect();
+        .ctx(op, service)?;
+    Ok(list.task_arns().to_vec())
+}
+
+/// Stopped tasks of ECS service `service` (ECS keeps them for about an hour), newest first.
+pub async fn stopped(aws: &Aws, names: &Names, service: &str) -> Result<Vec<Stopped>, AwsError> {
+    let cluster = names.cluster();
+    let arns: Vec<String> = list(aws, names, service, DesiredStatus::Stopped)
+        .await?
+        .into_iter()
+        .take(100)
+        .collect();
     let mut out = Vec::new();
     for chunk in arns.chunks(100) {
         let tasks = aws
@@ -77,19 +95,10 @@ pub async fn stopped(aws: &Aws, names: &Names, service: &str) -> Result<Vec<Stop
     Ok(out)
 }
 
-/// The ARNs of the tasks of `service` ECS wants running (a task being stopped is not one).
+/// The ARNs of ECS service `service`'s tasks ECS wants running (a task being stopped is not
+/// one).
 pub async fn running(aws: &Aws, names: &Names, service: &str) -> Result<Vec<String>, AwsError> {
-    let ecs_service = names.ecs_service(service);
-    let list = aws
-        .ecs
-        .list_tasks()
-        .cluster(names.cluster())
-        .service_name(&ecs_service)
-        .desired_status(DesiredStatus::Running)
-        .send()
-        .await
-        .ctx("list running tasks of service", &ecs_service)?;
-    Ok(list.task_arns().to_vec())
+    list(aws, names, service, DesiredStatus::Running).await
 }
 
 /// Stop one task, as ECS's own StopTask: its target drains, it gets SIGTERM, and the service

@@ -43,8 +43,8 @@ impl Steps {
     /// `name` passes when the answer's status is `want`.
     fn expect(&mut self, name: &str, got: &Answer, want: StatusCode) -> bool {
         match got {
-            Answer::Got(s, _) if *s == want => self.add(name, Verdict::Pass, format!("{s}")),
-            Answer::Got(s, body) => self.add(
+            Answer::Got(s, ..) if *s == want => self.add(name, Verdict::Pass, format!("{s}")),
+            Answer::Got(s, body, _) => self.add(
                 name,
                 Verdict::Fail,
                 format!("{s}, expected {want}: {}", excerpt(body)),
@@ -55,14 +55,15 @@ impl Steps {
 }
 
 enum Answer {
-    Got(StatusCode, String),
+    /// The status, the body, and the `Location` header if any.
+    Got(StatusCode, String, Option<String>),
     Failed(String),
 }
 
 impl Answer {
     fn json(&self) -> Value {
         match self {
-            Answer::Got(_, body) => serde_json::from_str(body).unwrap_or(Value::Null),
+            Answer::Got(_, body, _) => serde_json::from_str(body).unwrap_or(Value::Null),
             Answer::Failed(_) => Value::Null,
         }
     }
@@ -96,14 +97,7 @@ async fn call(
                 .get("location")
                 .and_then(|l| l.to_str().ok())
                 .map(str::to_string);
-            let text = resp.text().await.unwrap_or_default();
-            // A creation's Location travels with its body for the next step.
-            match location {
-                Some(l) if status == StatusCode::CREATED => {
-                    Answer::Got(status, json!({ "location": l, "body": text }).to_string())
-                }
-                _ => Answer::Got(status, text),
-            }
+            Answer::Got(status, resp.text().await.unwrap_or_default(), location)
         }
         Err(e) => Answer::Failed(super::report::cause(&e)),
     }
@@ -142,7 +136,7 @@ async fn payments(client: &reqwest::Client, target: &Target, token: &str, steps:
     let t = Some(token);
     let list = call(client, target, Method::GET, "/v1/payments?limit=1", t, None).await;
     match &list {
-        Answer::Got(s, _)
+        Answer::Got(s, ..)
             if *s == StatusCode::SERVICE_UNAVAILABLE && list.json()["error"] == "no_database" =>
         {
             steps.add(
@@ -152,7 +146,7 @@ async fn payments(client: &reqwest::Client, target: &Target, token: &str, steps:
             );
             return;
         }
-        Answer::Got(s, _) if *s == StatusCode::NOT_FOUND => {
+        Answer::Got(s, ..) if *s == StatusCode::NOT_FOUND => {
             steps.add("payments", Verdict::Skip, "no payments API at /v1/payments");
             return;
         }
@@ -171,14 +165,16 @@ async fn payments(client: &reqwest::Client, target: &Target, token: &str, steps:
     ) {
         return;
     }
-    let made = created.json();
-    let payment: Value =
-        serde_json::from_str(made["body"].as_str().unwrap_or("")).unwrap_or_default();
-    let (Some(id), Some(location)) = (payment["id"].as_i64(), made["location"].as_str()) else {
+    let payment = created.json();
+    let location = match &created {
+        Answer::Got(_, _, location) => location.as_deref(),
+        Answer::Failed(_) => None,
+    };
+    let (Some(id), Some(location)) = (payment["id"].as_i64(), location) else {
         steps.add(
             "the creation",
             Verdict::Fail,
-            format!("no id or Location in {}", excerpt(&made.to_string())),
+            format!("no id or Location: {}", excerpt(&payment.to_string())),
         );
         return;
     };

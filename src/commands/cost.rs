@@ -10,6 +10,7 @@ use super::{Failure, connect, load, partition, prices_cache, region};
 use crate::aws::pricing;
 use crate::cli::{Cli, CostArgs, Output};
 use crate::config::Stack;
+use crate::cost::prices::{self, PriceError};
 use crate::cost::{Prices, estimate};
 use crate::engine::explain::placeholder_facts;
 use crate::plan::{self, desired::desired};
@@ -21,10 +22,7 @@ pub async fn run(cli: &Cli, args: &CostArgs) -> Result<ExitCode, Failure> {
     } else {
         region(cli, &stack).await?.1
     };
-    let prices = Prices::load(prices_cache().as_deref()).map_err(|e| Failure::Other {
-        message: e.to_string(),
-        hint: Some(e.hint()),
-    })?;
+    let prices = Prices::load(prices_cache().as_deref())?;
     // The account never changes a price: the documentation's example account stands in.
     let facts = placeholder_facts(&stack, &region, partition(&region), "123456789012");
     let want = desired(&stack, &facts);
@@ -66,14 +64,12 @@ async fn refresh(cli: &Cli, stack: &Stack) -> Result<String, Failure> {
         message: "no cache directory to keep the prices in".into(),
         hint: Some("set HOME or XDG_CACHE_HOME".into()),
     })?;
-    let unreadable = |e: crate::cost::prices::PriceError| Failure::Other {
-        message: e.to_string(),
-        hint: Some(e.hint()),
-    };
-    let before = Prices::load(Some(&cache))
-        .map_err(unreadable)?
-        .region(&region)
-        .cloned();
+    // The cache, read once: what this refresh adds to, and with the built-in table, the
+    // prices it may keep.
+    let mut table = prices::read(&cache)?.unwrap_or_default();
+    let mut known = Prices::built_in();
+    known.merge(table.clone());
+    let before = known.region(&region).cloned();
     // The classes the table prices already, and the stack's own.
     let mut classes: Vec<String> = before
         .as_ref()
@@ -110,11 +106,8 @@ async fn refresh(cli: &Cli, stack: &Stack) -> Result<String, Failure> {
             found.missing.join(", ")
         );
     }
-    let mut table = crate::cost::prices::read(&cache)
-        .map_err(unreadable)?
-        .unwrap_or_default();
     table.regions.insert(region.clone(), found.row);
-    crate::cost::prices::write(&cache, &table).map_err(|e| Failure::Other {
+    prices::write(&cache, &table).map_err(|e| Failure::Other {
         message: format!("{}: {e}", cache.display()),
         hint: Some("check that the directory is writable".into()),
     })?;
@@ -124,4 +117,13 @@ async fn refresh(cli: &Cli, stack: &Stack) -> Result<String, Failure> {
         aws.calls.summary()
     );
     Ok(region)
+}
+
+impl From<PriceError> for Failure {
+    fn from(e: PriceError) -> Failure {
+        Failure::Other {
+            hint: Some(e.hint()),
+            message: e.to_string(),
+        }
+    }
 }

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use super::{Failure, connect, load, prices_or_built_in};
 use crate::cli::{Cli, Output, PlanArgs};
-use crate::cost::{Assumptions, estimate};
+use crate::cost::estimate;
 use crate::engine::observe;
 use crate::plan::{self, desired::desired};
 
@@ -15,8 +15,7 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<ExitCode, Failure> {
     let want = desired(&stack, seen.plannable()?);
     let plan = plan::plan(&want, &seen.resources);
     let prices = prices_or_built_in();
-    let assumed = Assumptions::default();
-    let (now, after) = plan::cost::change(&aws.region, &prices, &want, &seen.resources, assumed);
+    let (now, after) = plan::cost::change(&aws.region, &prices, &want, &seen.resources);
     match args.output {
         Output::Text => {
             print!("{}", plan::render_text(&plan));

@@ -9,7 +9,7 @@ use super::rollout::{self, Rollout};
 use super::{EngineError, Progress, apply, observe};
 use crate::aws::{self, Aws};
 use crate::config::Stack;
-use crate::cost::{Assumptions, Prices, estimate};
+use crate::cost::{Prices, estimate};
 use crate::plan::{self, Action, Kind, Observed, State, desired::desired};
 
 /// The stack's URL: its domain over HTTPS once the record points at the load balancer, else
@@ -123,8 +123,7 @@ pub async fn converge(
     }
     progress.say(plan::render_text(&plan).trim_end());
     if let Some(prices) = prices.filter(|_| !plan.is_empty()) {
-        let assumed = Assumptions::default();
-        let (now, after) = plan::cost::change(&aws.region, prices, &want, &seen.resources, assumed);
+        let (now, after) = plan::cost::change(&aws.region, prices, &want, &seen.resources);
         progress.say(estimate::render_change(&now, &after, prices).trim_end());
     }
     let mut ids = plan::ids(&seen.resources);

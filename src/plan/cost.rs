@@ -73,14 +73,15 @@ pub fn now(observed: &[Observed], assumptions: Assumptions) -> Uses {
         .collect()
 }
 
-/// The estimate now and after the change, in `region`.
+/// The estimate now and after the change, in `region`, on the default assumptions (what
+/// `plan` and `up` show; `stackctl cost` takes others).
 pub fn change(
     region: &str,
     prices: &Prices,
     desired: &[Desired],
     observed: &[Observed],
-    assumptions: Assumptions,
 ) -> (Estimate, Estimate) {
+    let assumptions = Assumptions::default();
     (
         cost::estimate::estimate(region, prices, now(observed, assumptions), &assumptions),
         cost::estimate::estimate(

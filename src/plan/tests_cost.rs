@@ -85,7 +85,7 @@ fn what_aws_reports_once_converged_costs_what_the_stack_declares() {
         let now = cost::now(&have, a);
         let after = cost::after(&want, &have, a);
         assert_eq!(now, after, "{file}: each kind prices its state as its spec");
-        let (now, after) = cost::change("us-east-1", &Prices::built_in(), &want, &have, a);
+        let (now, after) = cost::change("us-east-1", &Prices::built_in(), &want, &have);
         assert!(
             estimate::compare(&now, &after)
                 .iter()
@@ -102,13 +102,7 @@ fn what_aws_reports_once_converged_costs_what_the_stack_declares() {
 #[test]
 fn a_new_stack_shows_its_whole_cost_as_the_difference_by_kind() {
     let want = example("stack.yaml", None);
-    let (now, after) = cost::change(
-        "us-east-1",
-        &Prices::built_in(),
-        &want,
-        &[],
-        Assumptions::default(),
-    );
+    let (now, after) = cost::change("us-east-1", &Prices::built_in(), &want, &[]);
     assert_eq!(now.total, 0.0);
     let text = estimate::render_change(&now, &after, &Prices::built_in());
     assert!(
@@ -133,8 +127,7 @@ fn an_autoscaled_service_is_priced_at_the_count_it_runs_not_its_first() {
             s.desired = 5;
         }
     }
-    let a = Assumptions::default();
-    let (now, after) = cost::change("us-east-1", &Prices::built_in(), &want, &have, a);
+    let (now, after) = cost::change("us-east-1", &Prices::built_in(), &want, &have);
     assert_eq!(now.total, after.total, "the scaler's count is not a change");
     let fargate = |e: &crate::cost::Estimate| {
         e.lines

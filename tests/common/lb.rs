@@ -224,6 +224,10 @@ async fn reconcile(
             }
             _ => {}
         }
+        // Done with: no longer asked about (DescribeTasks takes at most 100 tasks).
+        if t.last_status() == Some("STOPPED") && e.stopped && e.task.is_none() && !e.starting {
+            tasks.remove(&arn);
+        }
     }
     // Containers that finished starting.
     let tasks = &mut seen.tasks;

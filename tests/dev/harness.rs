@@ -238,6 +238,16 @@ fn main() {{
     .unwrap();
 }
 
+/// A stack.yaml in `dir` with the token API on `port`, and `extra` after its services.
+pub fn token_api(dir: &Path, port: u16, extra: &str) -> PathBuf {
+    let file = dir.join("stack.yaml");
+    let api = format!(
+        "name: demo\nservices:\n  api:\n    build: {REPO}/apps/api\n    port: {port}\n    health: /status\n    public: true\n    token: true\n"
+    );
+    std::fs::write(&file, api + extra).unwrap();
+    file
+}
+
 /// The two-tier example's stack.yaml in `dir`, its services on the ports given.
 pub fn two_tier(dir: &Path, web: u16, users: u16) -> PathBuf {
     let example = std::fs::read_to_string(format!("{REPO}/examples/two-tier/stack.yaml")).unwrap();

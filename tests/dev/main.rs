@@ -17,14 +17,7 @@ use harness::*;
 #[test]
 fn the_token_api_runs_behind_the_front_with_its_local_token() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("stack.yaml");
-    std::fs::write(
-        &file,
-        format!(
-            "name: demo\nservices:\n  api:\n    build: {REPO}/apps/api\n    port: 27311\n    health: /status\n    public: true\n    token: true\n"
-        ),
-    )
-    .unwrap();
+    let file = token_api(dir.path(), 27311, "");
     let said = fails(&file, &["token", "--dev"]);
     assert!(
         said.contains("service `api` has no local token yet"),
@@ -281,14 +274,8 @@ fn the_two_tier_example_runs_in_containers_as_fargate_runs_it() {
 #[test]
 fn check_smoke_and_load_pass_against_the_local_stack() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("stack.yaml");
-    std::fs::write(
-        &file,
-        format!(
-            "name: demo\nservices:\n  api:\n    build: {REPO}/apps/api\n    port: 27371\n    health: /status\n    public: true\n    token: true\ndatabase:\n  version: \"15\"\n  services: [api]\n"
-        ),
-    )
-    .unwrap();
+    let database = "database:\n  version: \"15\"\n  services: [api]\n";
+    let file = token_api(dir.path(), 27371, database);
     let mut dev = Dev::start(&file, &["--port", "27361"]);
     dev.wait_for("ready in", 1, Duration::from_secs(600));
     let check = |args: &[&str]| {

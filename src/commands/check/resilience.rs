@@ -31,7 +31,7 @@ pub async fn run(cli: &Cli, stack: &Stack, a: &ResilienceArgs) -> Result<ExitCod
     let (target, svc) = target(cli, stack, &a.target).await?;
     let aws = connect(cli, stack).await?;
     let names = stack.names();
-    let running = aws::task::running(&aws, &names, &svc).await?;
+    let running = aws::task::running(&aws, &names, &names.ecs_service(&svc)).await?;
     let Some(victim) = running.first().cloned() else {
         return Err(Failure::Other {
             message: format!("service `{svc}` runs no task to stop"),
@@ -49,40 +49,27 @@ pub async fn run(cli: &Cli, stack: &Stack, a: &ResilienceArgs) -> Result<ExitCod
         short(&victim),
         running.len()
     );
-    let (stop_at, recovered) = (std::sync::Mutex::new(None), std::sync::Mutex::new(None));
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    // After MARGIN of load: stop the task, wait for the full count, MARGIN more, end the load.
+    // Its answer: how long after the stop the service was whole again (None: not in time).
     let chaos = async {
         tokio::time::sleep(MARGIN).await;
-        *stop_at.lock().unwrap() = Some(Instant::now());
-        let result = async {
+        let stopped = Instant::now();
+        let back = async {
             aws::task::stop(&aws, &names, &victim, "stackctl check resilience").await?;
-            let back = back_to_full(&aws, stack, &svc, &victim, a.timeout.0).await?;
-            *recovered.lock().unwrap() = back;
-            Ok::<_, Failure>(())
+            back_to_full(&aws, stack, &svc, &victim, a.timeout.0).await
         }
         .await;
         tokio::time::sleep(MARGIN).await;
-        result
-    };
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let load = generator::run(
-        &client,
-        &target,
-        &path,
-        a.rate,
-        async {
-            let _ = rx.await;
-        },
-        report::progress,
-    );
-    let chaos = async {
-        let r = chaos.await;
         let _ = tx.send(());
-        r
+        back.map(|at| at.map(|t| t - stopped))
     };
-    let (run, chaos) = tokio::join!(load, chaos);
-    chaos?;
-    let stopped = stop_at.lock().unwrap().expect("stopped");
-    let recovery = recovered.lock().unwrap().map(|t| t - stopped);
+    let until = async {
+        let _ = rx.await;
+    };
+    let load = generator::run(&client, &target, &path, a.rate, until, report::progress);
+    let (run, recovery) = tokio::join!(load, chaos);
+    let recovery = recovery?;
     let failed_at: Vec<String> = run
         .seconds
         .iter()
@@ -141,16 +128,16 @@ async fn back_to_full(
     timeout: Duration,
 ) -> Result<Option<Instant>, Failure> {
     let names = stack.names();
+    let ecs_service = names.ecs_service(svc);
     let deadline = Instant::now() + timeout;
     let group = aws::target_group::find(aws, &names)
         .await?
         .into_iter()
         .find(|o| o.name == names.target_group(svc))
         .map(|o| o.id);
-    let ecs_name = names.ecs_service(svc);
     while Instant::now() < deadline {
         tokio::time::sleep(POLL).await;
-        let desired = aws::service::describe(aws, &names, std::slice::from_ref(&ecs_name))
+        let desired = aws::service::describe(aws, &names, std::slice::from_ref(&ecs_service))
             .await?
             .iter()
             .find_map(|o| match &o.state {
@@ -158,7 +145,7 @@ async fn back_to_full(
                 _ => None,
             })
             .unwrap_or(0);
-        let running = aws::task::running(aws, &names, svc).await?;
+        let running = aws::task::running(aws, &names, &ecs_service).await?;
         let fresh = running.iter().filter(|t| *t != stopped).count();
         let healthy = match &group {
             Some(arn) => aws::target_group::health(aws, arn).await?.0,

@@ -2,9 +2,9 @@
 //! ECS answers them, and the deregistration delay learned from ModifyTargetGroupAttributes.
 
 use crate::classify::Call;
-use crate::ecs::{EcsService, Key};
+use crate::ecs::Key;
 use crate::ecs_learn::key;
-use crate::ecs_tasks::{Stop, Task, arn_suffix, delay, describe, tasks};
+use crate::ecs_tasks::{Stop, Task, delay, describe, tasks};
 use crate::wire::AwsError;
 use crate::world::{Ctx, World};
 use serde_json::{Value, json};
@@ -99,11 +99,10 @@ pub fn stop(call: &Call, world: &mut World, ctx: &Ctx) -> Option<Vec<u8>> {
     let (k, t) = owner(call, world, Some(call.json_str("/task")?), ctx)?;
     let t = t?;
     if t.desired == "RUNNING" {
-        let slot = slot_of(&world.ecs[&k], &t, ctx)?;
         let reason = call.json_str("/reason").unwrap_or("Task stopped by user");
         world.ecs.get_mut(&k)?.stops.push(Stop {
             deployment: t.deployment.clone(),
-            slot,
+            slot: t.slot,
             at: ctx.now,
             reason: reason.to_string(),
         });
@@ -118,20 +117,6 @@ pub fn stop(call: &Call, world: &mut World, ctx: &Ctx) -> Option<Vec<u8>> {
     }
     let task = describe(svc, &t, &container(world, &t));
     Some(serde_json::to_vec(&json!({ "task": task })).expect("json"))
-}
-
-/// The slot whose live task is `t`.
-fn slot_of(svc: &EcsService, t: &Task, ctx: &Ctx) -> Option<i64> {
-    let d = svc.deployments.iter().find(|d| d.id == t.deployment)?;
-    let running = d.running(ctx.now, ctx.cfg.ecs_rollout / 2);
-    (0..running).find(|slot| {
-        let n = svc
-            .stops
-            .iter()
-            .filter(|s| s.deployment == d.id && s.slot == *slot)
-            .count() as u32;
-        t.arn.ends_with(&arn_suffix(svc, &d.id, *slot, n))
-    })
 }
 
 /// ModifyTargetGroupAttributes: the deregistration delay a stopped task drains for.

@@ -10,7 +10,7 @@
 //! quarter of a rollout, RUNNING after, its target `initial` until half a rollout, then
 //! `healthy`.
 
-use crate::ecs::{EcsService, epoch};
+use crate::ecs::{Deployment, EcsService, epoch};
 use crate::world::World;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -37,6 +37,8 @@ pub struct Task {
     pub arn: String,
     pub ip: String,
     pub deployment: String,
+    /// Its slot in the deployment (its generation is the slot's stops before it).
+    pub slot: i64,
     pub task_def: String,
     pub last: &'static str,
     pub desired: &'static str,
@@ -69,7 +71,7 @@ pub fn address(deployment: &str, slot: i64, generation: u32) -> String {
     format!("10.0.{}.{}", n / 250, n % 250 + 4)
 }
 
-pub fn arn_suffix(svc: &EcsService, deployment: &str, slot: i64, generation: u32) -> String {
+fn arn_suffix(svc: &EcsService, deployment: &str, slot: i64, generation: u32) -> String {
     let (s, g) = (slot.to_string(), generation.to_string());
     format!(
         "{:016x}{:016x}",
@@ -123,6 +125,7 @@ pub fn tasks(svc: &EcsService, now: Instant, rollout: Duration, delay: Duration)
                     arn,
                     ip: address(&d.id, slot, g),
                     deployment: d.id.clone(),
+                    slot,
                     task_def: d.task_def.clone(),
                     last: "RUNNING",
                     desired: "RUNNING",
@@ -145,12 +148,7 @@ pub fn tasks(svc: &EcsService, now: Instant, rollout: Duration, delay: Duration)
                     }
                 } else if g > 0 {
                     // A replacement the scheduler started when the task before it stopped.
-                    let since = now.saturating_duration_since(started);
-                    (t.last, t.target) = match since {
-                        s if s < half / 2 => ("PENDING", None),
-                        s if s < half => ("RUNNING", Some("initial")),
-                        _ => ("RUNNING", Some("healthy")),
-                    };
+                    (t.last, t.target) = replacement(now.saturating_duration_since(started), half);
                     if draining {
                         t.target = t.target.map(|_| "draining");
                     }
@@ -176,13 +174,30 @@ pub fn tasks(svc: &EcsService, now: Instant, rollout: Duration, delay: Duration)
     out
 }
 
-/// Tasks started to replace stopped ones and not RUNNING yet, per deployment id.
-pub fn pending_replacements(svc: &EcsService, now: Instant, rollout: Duration) -> Vec<String> {
-    tasks(svc, now, rollout, Duration::ZERO)
-        .into_iter()
-        .filter(|t| t.last == "PENDING")
-        .map(|t| t.deployment)
-        .collect()
+/// A replacement task `since` it started: PENDING for a quarter of a rollout (`half` is half
+/// of one), then RUNNING, its target `initial`, then `healthy` from half a rollout.
+fn replacement(since: Duration, half: Duration) -> (&'static str, Option<&'static str>) {
+    match since {
+        s if s < half / 2 => ("PENDING", None),
+        s if s < half => ("RUNNING", Some("initial")),
+        _ => ("RUNNING", Some("healthy")),
+    }
+}
+
+/// Tasks of `d` started to replace stopped ones and not RUNNING yet: the slots whose last
+/// stop is that recent.
+pub fn replacing(svc: &EcsService, d: &Deployment, now: Instant, rollout: Duration) -> i64 {
+    let half = rollout / 2;
+    let pending = |slot: i64| {
+        let last = svc
+            .stops
+            .iter()
+            .rfind(|s| s.deployment == d.id && s.slot == slot);
+        last.is_some_and(|s| replacement(now.saturating_duration_since(s.at), half).0 == "PENDING")
+    };
+    (0..d.running(now, half))
+        .filter(|slot| pending(*slot))
+        .count() as i64
 }
 
 /// The JSON DescribeTasks gives for `t` of `svc`.
@@ -299,7 +314,8 @@ mod tests {
         );
         assert_eq!(end[0].ip, address(&end[0].deployment, 0, 0));
         // Counted pending until it runs.
-        assert_eq!(pending_replacements(&svc, at(1500), R).len(), 1);
-        assert!(pending_replacements(&svc, at(2500), R).is_empty());
+        let d = &svc.deployments[0];
+        assert_eq!(replacing(&svc, d, at(1500), R), 1);
+        assert_eq!(replacing(&svc, d, at(2500), R), 0);
     }
 }

@@ -143,10 +143,7 @@ fn render(svc: &EcsService, s: &mut Value, now: Instant, rollout: Duration) {
 /// runs.
 fn counts(svc: &EcsService, d: &Deployment, now: Instant, half: Duration) -> (i64, i64) {
     let slots = d.running(now, half);
-    let replacing = ecs_tasks::pending_replacements(svc, now, half * 2)
-        .iter()
-        .filter(|id| **id == d.id)
-        .count() as i64;
+    let replacing = ecs_tasks::replacing(svc, d, now, half * 2);
     let starting = d.primary && d.failed.is_none() && svc.deleted.is_none();
     let pending = if starting { (d.to - slots).max(0) } else { 0 };
     (slots - replacing, pending + replacing)
