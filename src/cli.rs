@@ -87,6 +87,17 @@ pub struct PolicyArgs {
     /// each); attach every part.
     #[arg(long, value_name = "N")]
     pub part: Option<usize>,
+    /// Print what a CI role holds instead (`ci:` in stack.yaml): `deploy` (the deploy job's
+    /// `up`, `build`, `status`, `check`) or `plan` (pull requests' `plan`: reads only).
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<CiRole>,
+}
+
+/// A role CI assumes.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CiRole {
+    Deploy,
+    Plan,
 }
 
 #[derive(Args, Debug)]

@@ -75,6 +75,20 @@ impl Names {
     pub fn task_role(&self, service: &str) -> String {
         format!("{}-{service}-task", self.prefix())
     }
+    /// IAM path of the roles and policies CI uses: outside [`Names::execution_role`]'s path,
+    /// so the permissions `up` needs on the stack's roles never reach the deploy role itself.
+    pub fn ci_path(&self) -> String {
+        format!("/stackctl-ci/{}/{}/", self.stack, self.env)
+    }
+    /// The role CI assumes: `deploy` (the deploy branch or environment) or `plan` (pull
+    /// requests).
+    pub fn ci_role(&self, role: &str) -> String {
+        format!("{}-ci-{role}", self.prefix())
+    }
+    /// Managed policy `part` (from 1) of a CI role's permissions.
+    pub fn ci_policy(&self, role: &str, part: usize) -> String {
+        format!("{}-{part}", self.ci_role(role))
+    }
     /// Inline policy on the execution role: read this stack's own parameters only.
     pub fn parameters_policy(&self) -> &'static str {
         "read-own-parameters"
@@ -185,6 +199,19 @@ impl Names {
                 max: 255,
             },
         ]
+    }
+
+    /// The CI roles' names, when stack.yaml has `ci:` (IAM: role names up to 64 characters,
+    /// policy names up to 128).
+    pub fn ci_limits(&self) -> Vec<Limit> {
+        ["deploy", "plan"]
+            .iter()
+            .map(|r| Limit {
+                what: "IAM role name",
+                name: self.ci_role(r),
+                max: 64,
+            })
+            .collect()
     }
 
     /// Whether a resource's tags (key, value) say it is this stack's and environment's.

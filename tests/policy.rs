@@ -43,9 +43,13 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
         .caller_reference(&p.name);
     made.send().await.unwrap();
     let yaml = std::fs::read_to_string(p.stack_file()).unwrap();
-    std::fs::write(p.stack_file(), format!("{yaml}domain: api.{zone}\n")).unwrap();
-    let runs: [(&[&str], Cmd); 7] = [
+    // With CI roles, so GitHub's provider and the roles' policies are checked too.
+    let ci = "ci:\n  github: { repository: octo-org/policy }\n";
+    std::fs::write(p.stack_file(), format!("{yaml}domain: api.{zone}\n{ci}")).unwrap();
+    let runs: [(&[&str], Cmd); 8] = [
         (&["up"], Cmd::Up),
+        // `plan` reads what `status` reads: the CI plan role holds that.
+        (&["plan"], Cmd::Status),
         (&["status"], Cmd::Status),
         (&["logs", "api"], Cmd::Logs),
         (&["token", "api"], Cmd::Token),
@@ -80,9 +84,13 @@ async fn every_call_a_command_makes_is_in_the_policy_for_that_command() {
             {
                 seen_scaling.push(call.clone());
             }
+            // `up` also changes who may deploy from CI (`Access`).
+            let allowed_to = |cmds: &[Cmd]| {
+                cmds.contains(&cmd) || (cmd == Cmd::Up && cmds.contains(&Cmd::Access))
+            };
             let allowed = permissions::all()
                 .iter()
-                .any(|(action, _, cmds)| *action == call && cmds.contains(&cmd))
+                .any(|(action, _, cmds)| *action == call && allowed_to(cmds))
                 || (call == "iam:CreateServiceLinkedRole" && cmd == Cmd::Up);
             if !allowed {
                 missing.push(format!("{args:?} calls {call}"));

@@ -10,11 +10,25 @@ encoding is checked again against the `%20` encoding, the SDKs' other valid form
 moto also names the action by the signing name of the service; IAM's prefix differs for the
 Resource Groups Tagging API (signing name `tagging`, actions `tag:GetResources`...).
 
+AssumeRoleWithWebIdentity "does not require the use of AWS security credentials" (STS API
+Reference): the caller has only the identity provider's token. moto enforcing IAM asks it for
+a signature; here it is let through to fidelity_oidc.py's check of the token and the trust.
+
+moto cannot tell which resource a call acts on (it evaluates every call as on `*`) nor most
+condition keys: a statement scoped to ARNs or with conditions never matches, and one with a
+condition it cannot read is taken as a denial. Here IAM's own calls on a role, a managed
+policy or an OIDC provider are evaluated on that resource's ARN, as AWS does (Service
+Authorization Reference, "Actions defined by AWS Identity and Access Management"): who may
+change which role is what keeps a CI role from granting itself more. Every other call is
+evaluated with the caller's statements on `*`; and conditions are left out. The tests check
+those resources and conditions from the calls' journal (tests/common/arn_scope.rs).
+
 Usage: python3 moto_enforcing.py [moto.server options]
 """
 import sys
 from urllib.parse import quote
 
+from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import AuthFailureError, SignatureDoesNotMatchError
 from moto.iam import access_control
 from moto.server import main
@@ -59,6 +73,79 @@ def __init__(self, *args, **kwargs):
 
 
 access_control.IAMRequestBase.__init__ = __init__
+
+_authenticate = ActionAuthenticatorMixin._authenticate_and_authorize_action
+_UNSIGNED = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
+
+
+def _authenticate_and_authorize_action(self, iam_request_cls, resource="*"):
+    if self._get_action() in _UNSIGNED:
+        return None
+    return _authenticate(self, iam_request_cls, resource)
+
+
+ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_and_authorize_action
+
+
+class _Evaluable(access_control.IAMPolicy):
+    """The caller's policy without conditions; on `*` unless the call's resource is known."""
+
+    def __init__(self, policy, scoped):
+        super().__init__(policy)
+        statements = self._policy_json["Statement"]
+        for s in statements if isinstance(statements, list) else [statements]:
+            if "Resource" in s and not scoped:
+                s["Resource"] = "*"
+            s.pop("Condition", None)
+
+
+def _param(data, key):
+    value = data.get(key) if isinstance(data, dict) else None
+    return value[0] if isinstance(value, list) else value
+
+
+def _iam_resource(self):
+    """The ARN an IAM call acts on, where its parameters name it."""
+    if not self._action.startswith("iam:"):
+        return None
+    data, head = self._data, f"arn:aws:iam::{self.account_id}:"
+    role, policy = _param(data, "RoleName"), _param(data, "PolicyArn")
+    if role:
+        try:
+            return self.backend.get_role(role).arn
+        except Exception:
+            return f"{head}role{_param(data, 'Path') or '/'}{role}"
+    if policy:
+        return policy
+    if _param(data, "OpenIDConnectProviderArn"):
+        return _param(data, "OpenIDConnectProviderArn")
+    action = self._action.split(":")[1]
+    if action == "CreatePolicy":
+        return f"{head}policy{_param(data, 'Path') or '/'}{_param(data, 'PolicyName')}"
+    if action == "CreateOpenIDConnectProvider":
+        return f"{head}oidc-provider/{_param(data, 'Url').removeprefix('https://')}"
+    return None
+
+
+def check_action_permitted(self, resource):
+    if self._action == "sts:GetCallerIdentity":
+        return
+    arn = _iam_resource(self)
+    permitted = False
+    for policy in self._access_key.collect_policies():
+        result = _Evaluable(policy, arn is not None).is_action_permitted(
+            self._action, arn or resource
+        )
+        if result == access_control.PermissionResult.DENIED:
+            self._raise_access_denied()
+        permitted = permitted or result == access_control.PermissionResult.PERMITTED
+    if self._is_assuming_role_operation(resource):
+        permitted = permitted and self._check_role_trust_relationship(resource)
+    if not permitted:
+        self._raise_access_denied()
+
+
+access_control.IAMRequestBase.check_action_permitted = check_action_permitted
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -26,7 +26,8 @@ what AWS does not is a bug in the double.
 
 Application Auto Scaling's fixes are in fidelity_scaling.py; ACM's, Route 53's and ELB's
 (certificates, records, HTTPS listeners) in fidelity_https.py, ELB's rules in fidelity_rules.py; Cloud Map's (and ECS's
-registering tasks in it) in fidelity_discovery.py; all imported here.
+registering tasks in it) in fidelity_discovery.py; IAM's managed policies, OIDC providers and
+STS's web identity in fidelity_oidc.py; all imported here.
 
 Usage: python3 moto_fidelity.py [moto.server options]
 """
@@ -45,6 +46,7 @@ from moto.server import main
 
 import fidelity_discovery  # noqa: F401  (patches on import)
 import fidelity_https  # noqa: F401
+import fidelity_oidc  # noqa: F401
 import fidelity_rules  # noqa: F401
 import fidelity_scaling  # noqa: F401
 

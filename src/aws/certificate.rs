@@ -61,7 +61,6 @@ impl Resource for Certificate {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
-    const SHARED: bool = false;
     // Certificates have generated ARNs: nothing to scope by name. Tagging on request needs
     // AddTagsToCertificate (ACM User Guide, "Tagging ACM certificates").
     #[rustfmt::skip]

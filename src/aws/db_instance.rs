@@ -65,7 +65,6 @@ impl Resource for DbInstance {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
-    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;

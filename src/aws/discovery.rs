@@ -58,7 +58,6 @@ impl Resource for Discovery {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
-    const SHARED: bool = false;
     // Generated IDs again; UpdateService changes the records in the namespace's zone.
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {

@@ -45,12 +45,6 @@ macro_rules! resource_kinds {
                         $(Kind::$kind => <$module::$kind as Resource>::delete_before(first, other, then)),*
                     }
                 }
-                /// Shared by the account: created when missing, never deleted.
-                pub fn shared(self) -> bool {
-                    match self {
-                        $(Kind::$kind => <$module::$kind as Resource>::SHARED),*
-                    }
-                }
                 /// The IAM actions this kind's calls need.
                 pub fn permissions(self) -> &'static [Permission] {
                     match self {
@@ -129,6 +123,12 @@ macro_rules! resource_kinds {
                 pub fn usage(&self, key: &Key, inputs: &crate::cost::Inputs<'_>) -> Vec<crate::cost::Usage> {
                     match self {
                         $(State::$kind(s) => <$module::$kind as Resource>::usage_now(key, s, inputs)),*
+                    }
+                }
+                /// Shared by the account (or other stacks): not the stack's to delete.
+                pub fn shared(&self) -> bool {
+                    match self {
+                        $(State::$kind(s) => <$module::$kind as Resource>::shared(s)),*
                     }
                 }
                 /// One line for `status`.

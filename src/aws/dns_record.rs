@@ -59,7 +59,6 @@ impl Resource for DnsRecord {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
-    const SHARED: bool = false;
     // Its calls are the certificate's (route53:*), and DescribeLoadBalancers.
     const PERMISSIONS: &'static [Permission] = &[];
 

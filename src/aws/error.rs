@@ -292,7 +292,14 @@ fn hint_for(code: Option<&str>, message: &str) -> Option<String> {
             "your session expired: `aws sso login` (or refresh the credentials) and retry"
         }
         Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => {
-            "the credentials lack a permission: `stackctl policy` prints the IAM policy stackctl needs for this stack"
+            // A CI role's session (`assumed-role/<stack>-<env>-ci-<role>/…`): by design.
+            if message.contains("-ci-deploy/") {
+                "this is the CI deploy role: it deploys this stack, but changing who may deploy (`ci:`), rotating the token or `down` need administrator credentials: run that from a machine with them (`stackctl policy` prints what they need)"
+            } else if message.contains("-ci-plan/") {
+                "this is the CI plan role, for pull requests: it reads the stack and nothing else (`stackctl policy --role plan` prints it); deploys run with the deploy role"
+            } else {
+                "the credentials lack a permission: `stackctl policy` prints the IAM policy stackctl needs for this stack"
+            }
         }
         Some("DependencyViolation") => {
             "something outside this stack still uses it (a network interface, or a rule in another security group): remove that, then run the command again"
@@ -350,5 +357,11 @@ mod tests {
         );
         assert_eq!(e.code(), "AccessDenied");
         assert!(e.hint.unwrap().contains("`stackctl policy`"));
+        let meta = ErrorMetadata::builder()
+            .code("AccessDenied")
+            .message("User: arn:aws:sts::1:assumed-role/demo-default-ci-deploy/github-actions is not authorized to perform: iam:UpdateAssumeRolePolicy")
+            .build();
+        let hint = failed(403, meta).hint.unwrap();
+        assert!(hint.contains("CI deploy role"), "{hint}");
     }
 }

@@ -26,9 +26,12 @@ pub trait Resource {
     /// The IAM actions its find, create, fix and delete call.
     const PERMISSIONS: &'static [Permission];
 
-    /// An account-level resource the stack needs but does not own (a service-linked role):
-    /// created when missing, never deleted, whatever stack.yaml says.
-    const SHARED: bool;
+    /// An account-level resource the stack needs but does not own (a service-linked role,
+    /// an identity provider others use): created when missing, not deleted while `have` says
+    /// so, whatever stack.yaml says.
+    fn shared(_have: &Self::State) -> bool {
+        false
+    }
 
     /// Resources that must exist before this one can be created.
     fn deps(spec: &Self::Spec) -> Vec<Key>;

@@ -30,6 +30,8 @@ resource_kinds! {
     SecurityGroup(security_group) => "sg", "security group";
     Repository(ecr) => "ecr", "ECR repository";
     LogGroup(logs) => "logs", "log group";
+    OidcProvider(oidc_provider) => "oidc", "OIDC provider";
+    Policy(policy) => "policy", "IAM policy";
     Role(iam) => "role", "IAM role";
     ServiceLinkedRole(service_linked_role) => "slr", "service-linked role";
     DbSubnetGroup(db_subnet_group) => "dbsubnet", "DB subnet group";

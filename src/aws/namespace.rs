@@ -57,7 +57,6 @@ impl Resource for Namespace {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
-    const SHARED: bool = false;
     // Cloud Map names namespaces by generated IDs, so its actions cannot be scoped by the
     // stack's names; creating one also makes the hosted zone on the VPC, which needs
     // route53:GetHostedZone, route53:ListHostedZonesByName and ec2:DescribeVpcs too (listed by

@@ -29,7 +29,16 @@ pub enum Cmd {
     Cost,
     /// `stackctl check`.
     Check,
+    /// `up` when it changes who may deploy from CI: the OIDC provider, the CI roles and their
+    /// policies. Never in the CI roles' own permissions.
+    Access,
 }
+
+/// The commands the CI deploy role may run: a deploy, and the checks after it.
+pub const DEPLOY: &[Cmd] = &[Up, Build, Status, Check];
+/// The commands the CI plan role may run on a pull request: reads only (`plan` and `status`
+/// read what `status` reads), no secret among them.
+pub const PLAN: &[Cmd] = &[Status];
 
 use Cmd::*;
 
@@ -56,6 +65,12 @@ pub const NETWORK: &[&str] = &[
 ];
 
 pub const ROLES: &[&str] = &["arn:{partition}:iam::{account}:role/stackctl/{stack}/{env}/*"];
+/// The CI roles and their policies (`Names::ci_path`), out of [`ROLES`]' reach.
+pub const CI_ROLES: &[&str] = &["arn:{partition}:iam::{account}:role/stackctl-ci/{stack}/{env}/*"];
+pub const CI_POLICIES: &[&str] =
+    &["arn:{partition}:iam::{account}:policy/stackctl-ci/{stack}/{env}/*"];
+pub const OIDC_PROVIDER: &[&str] =
+    &["arn:{partition}:iam::{account}:oidc-provider/token.actions.githubusercontent.com"];
 pub const PARAMETERS: &[&str] =
     &["arn:{partition}:ssm:{region}:{account}:parameter/stackctl/{stack}/{env}/*"];
 pub const LOG_GROUPS: &[&str] = &[
@@ -172,8 +187,8 @@ pub fn all() -> Vec<Permission> {
     all
 }
 
-/// The account-level exceptions: passing the stack's roles to ECS tasks only, and creating
-/// the service-linked roles of ECS and of its autoscaling (once per account).
+/// The account-level exceptions, which `up` needs: passing the stack's roles to ECS tasks only,
+/// and creating the service-linked roles of ECS and of its autoscaling (once per account).
 fn special_statements(fill: &dyn Fn(&str) -> String) -> Vec<Value> {
     vec![
         json!({
@@ -221,6 +236,24 @@ pub struct Target<'a> {
 /// per scope for the others (in registry order, actions sorted), then the account-level
 /// exceptions.
 pub fn policy(t: &Target<'_>) -> Value {
+    policy_for(t, ALL_COMMANDS)
+}
+
+const ALL_COMMANDS: &[Cmd] = &[
+    Up,
+    Build,
+    RotateToken,
+    Token,
+    Status,
+    Logs,
+    Down,
+    Cost,
+    Check,
+    Access,
+];
+
+/// [`policy`] with only what `cmds` need: the CI roles' permissions ([`DEPLOY`], [`PLAN`]).
+pub fn policy_for(t: &Target<'_>, cmds: &[Cmd]) -> Value {
     let fill = |template: &str| {
         template
             .replace("{partition}", t.partition)
@@ -230,7 +263,8 @@ pub fn policy(t: &Target<'_>) -> Value {
             .replace("{env}", t.env)
     };
     let mut groups: Vec<(Scope, Vec<&str>)> = Vec::new();
-    for (action, scope, _) in all() {
+    let wanted = |used_by: &[Cmd]| used_by.iter().any(|c| cmds.contains(c));
+    for (action, scope, _) in all().into_iter().filter(|(_, _, by)| wanted(by)) {
         match groups.iter_mut().find(|(sc, _)| *sc == scope) {
             Some((_, actions)) => actions.push(action),
             None => groups.push((scope, vec![action])),
@@ -269,7 +303,9 @@ pub fn policy(t: &Target<'_>) -> Value {
             json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource })
         })
         .collect();
-    statements.extend(special_statements(&fill));
+    if cmds.contains(&Up) {
+        statements.extend(special_statements(&fill));
+    }
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 

@@ -120,7 +120,6 @@ impl Resource for Scaling {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
-    const SHARED: bool = false;
     // Application Auto Scaling's scalable targets have generated ARNs and its policies none:
     // nothing to scope by name (Service Authorization Reference, Application Auto Scaling).
     #[rustfmt::skip]

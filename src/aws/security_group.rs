@@ -50,7 +50,6 @@ impl Resource for SecurityGroup {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
-    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;

@@ -57,13 +57,16 @@ impl Resource for ServiceLinkedRole {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
-    const SHARED: bool = true;
     // Found by iam:ListRoles (which the stack's roles need already); created under an
     // account-level statement in permissions.rs, which needs a condition on the service.
     const PERMISSIONS: &'static [Permission] = &[];
 
     fn deps(_: &Spec) -> Vec<Key> {
         Vec::new()
+    }
+
+    fn shared(_: &State) -> bool {
+        true
     }
 
     /// Never deleted.

@@ -54,7 +54,6 @@ impl Resource for Subnet {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
-    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;

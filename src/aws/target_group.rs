@@ -56,7 +56,6 @@ impl Resource for TargetGroup {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
-    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;

@@ -1,12 +1,14 @@
 //! `stackctl policy`: the IAM policy to run stackctl on this stack, from the one table in
 //! `aws::permissions`, scoped to its names; in parts when one managed policy cannot hold it.
-//! Reads stack.yaml only.
+//! `--role` prints a CI role's instead (what `up` attaches to it). Reads stack.yaml only.
 
 use std::process::ExitCode;
 
 use super::{Failure, load, partition};
-use crate::aws::permissions::{MANAGED_POLICY_MAX, Target, documents, policy, render, size};
-use crate::cli::{Cli, PolicyArgs};
+use crate::aws::permissions::{
+    DEPLOY, MANAGED_POLICY_MAX, PLAN, Target, documents, policy, policy_for, render, size,
+};
+use crate::cli::{CiRole, Cli, PolicyArgs};
 
 pub fn run(cli: &Cli, args: &PolicyArgs) -> Result<ExitCode, Failure> {
     let stack = load(cli)?;
@@ -28,7 +30,11 @@ pub fn run(cli: &Cli, args: &PolicyArgs) -> Result<ExitCode, Failure> {
         stack: &stack.name,
         env: &stack.env,
     };
-    let whole = policy(&target);
+    let whole = match args.role {
+        None => policy(&target),
+        Some(CiRole::Deploy) => policy_for(&target, DEPLOY),
+        Some(CiRole::Plan) => policy_for(&target, PLAN),
+    };
     let parts = documents(&whole);
     let n = parts.len();
     let doc = match args.part {
@@ -43,7 +49,12 @@ pub fn run(cli: &Cli, args: &PolicyArgs) -> Result<ExitCode, Failure> {
                     size(&whole)
                 ),
                 hint: Some(format!(
-                    "print each with `stackctl policy --part 1` to `--part {n}`, create a managed policy of each and attach them all"
+                    "print each with `stackctl policy{role} --part 1` to `--part {n}`, create a managed policy of each and attach them all",
+                    role = match args.role {
+                        None => "",
+                        Some(CiRole::Deploy) => " --role deploy",
+                        Some(CiRole::Plan) => " --role plan",
+                    }
                 )),
             });
         }

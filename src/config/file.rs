@@ -36,9 +36,39 @@ pub struct StackFile {
     /// What `stackctl check load` does by default, and the limits it must keep to pass.
     #[serde(default)]
     pub checks: Option<ChecksFile>,
+    /// Deploys from CI without stored keys: the GitHub repository (and branch or GitHub
+    /// environment) whose workflows may assume the stack's deploy role.
+    #[serde(default)]
+    pub ci: Option<CiFile>,
     /// Overlays merged over the base file with `--env NAME`.
     #[serde(default)]
     pub environments: BTreeMap<String, EnvironmentFile>,
+}
+
+/// `ci:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CiFile {
+    /// GitHub Actions, through GitHub's OpenID Connect provider.
+    pub github: GitHubFile,
+}
+
+/// `ci.github:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GitHubFile {
+    /// `owner/name` of the repository whose workflows may deploy.
+    #[schemars(with = "String", regex(pattern = r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$"))]
+    pub repository: Spanned<String>,
+    /// The branch that deploys on push. Default `main`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub branch: Option<Spanned<String>>,
+    /// A GitHub environment the deploy job runs in: then only jobs in it may deploy (its
+    /// protection rules decide which branches and who approves).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub environment: Option<Spanned<String>>,
 }
 
 /// `checks:`.
@@ -250,6 +280,9 @@ pub struct EnvironmentFile {
     #[serde(default)]
     #[schemars(with = "Option<ChecksFile>")]
     pub checks: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    #[schemars(with = "Option<CiFile>")]
+    pub ci: Option<serde::de::IgnoredAny>,
 }
 
 /// Schema only: a database overlay may set any database key.

@@ -2,6 +2,7 @@
 //! any AWS call. Every environment in the file is validated, not just the chosen one.
 
 mod checks;
+mod ci;
 pub use checks::LOAD_DURATION;
 mod database;
 mod domain;
@@ -21,7 +22,8 @@ use marked_yaml::{LoadError, LoaderOptions, Node};
 
 pub use error::{ConfigError, ConfigIssue};
 pub use model::{
-    Checks, Database, Domain, LoadCheck, Network, Route, Scaling, Service, Source, Stack, TOKEN_ENV,
+    Checks, Database, Domain, GitHub, LoadCheck, Network, Route, Scaling, Service, Source, Stack,
+    TOKEN_ENV,
 };
 
 use crate::names::DEFAULT_ENV;

@@ -19,6 +19,35 @@ pub struct Stack {
     pub domain: Option<Domain>,
     /// What `stackctl check` does by default.
     pub checks: Checks,
+    /// Who deploys from CI (`ci.github`).
+    pub ci: Option<GitHub>,
+}
+
+/// `ci.github:`: the repository whose workflows may plan (on pull requests) and deploy (on
+/// the branch, or in the environment).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GitHub {
+    /// `owner/name`.
+    pub repository: String,
+    pub branch: String,
+    pub environment: Option<String>,
+}
+
+impl GitHub {
+    /// The `sub` claim of GitHub's token for a deploy job: in the environment when there is
+    /// one, else on a push to the branch (GitHub Docs, "About security hardening with OpenID
+    /// Connect", example subject claims).
+    pub fn deploy_subject(&self) -> String {
+        match &self.environment {
+            Some(e) => format!("repo:{}:environment:{e}", self.repository),
+            None => format!("repo:{}:ref:refs/heads/{}", self.repository, self.branch),
+        }
+    }
+
+    /// The `sub` claim of a pull request's jobs.
+    pub fn plan_subject(&self) -> String {
+        format!("repo:{}:pull_request", self.repository)
+    }
 }
 
 /// `checks:` of stack.yaml, with its defaults.

@@ -63,11 +63,15 @@ pub fn resolve(
         .as_ref()
         .map(|d| super::domain::domain(d, f, issues));
     let checks = super::checks::checks(f.checks.as_ref(), issues);
+    let ci = f.ci.as_ref().map(|c| super::ci::github(&c.github, issues));
     let names = Names::new(&f.name, env);
     let svc_names: Vec<&str> = f.services.keys().map(String::as_str).collect();
     let mut limits = names.limits(&svc_names);
     if database.is_some() {
         limits.extend(names.database_limits());
+    }
+    if ci.is_some() {
+        limits.extend(names.ci_limits());
     }
     for limit in limits {
         if limit.name.len() > limit.max {
@@ -116,6 +120,10 @@ pub fn resolve(
             Some(d) => Some(d?),
         },
         checks,
+        ci: match ci {
+            None => None,
+            Some(c) => Some(c?),
+        },
     })
 }
 

@@ -113,7 +113,7 @@ pub fn plan(desired: &[Desired], observed: &[Observed]) -> Plan {
     for have in observed {
         let duplicate = !first.insert(have.key.clone());
         // What the account shares (a service-linked role) is never the stack's to delete.
-        if have.state.kind().shared() {
+        if have.state.shared() {
             continue;
         }
         if duplicate || !seen.contains(&have.key) {
@@ -205,6 +205,8 @@ pub use render::{render_json, render_text};
 pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ci;
 #[cfg(test)]
 mod tests_cost;
 #[cfg(test)]

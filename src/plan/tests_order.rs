@@ -12,7 +12,7 @@ fn down_deletes_in_an_order_aws_accepts() {
     // Everything but what the account shares (its ECS service-linked role).
     let owned: Vec<&Key> = have
         .iter()
-        .filter(|o| !o.state.kind().shared())
+        .filter(|o| !o.state.shared())
         .map(|o| &o.key)
         .collect();
     assert_eq!(owned.len(), have.len() - 1);

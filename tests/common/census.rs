@@ -34,6 +34,8 @@ fn per_up(kind: Kind) -> usize {
         Kind::Role => 2,
         // The account's, not the stack's (never deleted): not counted.
         Kind::ServiceLinkedRole => 0,
+        // No `ci:`: no provider, no CI policies (tests/ci.rs has them).
+        Kind::OidcProvider | Kind::Policy => 0,
         // No `database:` in that stack.
         Kind::DbSubnetGroup | Kind::DbInstance => 0,
         // No `scaling:` either, nor `domain:`, nor routes or calls between services.

@@ -1,6 +1,6 @@
 //! IAM roles: the task-execution role (managed ECS policy + an inline policy reading only
-//! this stack's parameters) and one task role per service. All live under one IAM path, so
-//! a single ListRoles finds them.
+//! this stack's parameters) and one task role per service, under one IAM path, so a single
+//! ListRoles finds them; and, with `ci:`, the roles CI assumes, under a path of their own.
 
 use aws_sdk_iam::types::Tag;
 use serde::Serialize;
@@ -9,11 +9,12 @@ use serde_json::{Value, json};
 mod read;
 
 use super::kind::{Cx, Resource, parse_json, same_json};
-use super::permissions::{Cmd, Permission, ROLES, Scope};
+use super::permissions::{CI_ROLES, Cmd, Permission, ROLES, Scope};
 use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
 use crate::plan::{self, Ids, Key, Kind, Observed};
-use read::{decode, policies};
+pub(crate) use read::decode;
+use read::policies;
 
 /// An IAM role under the stack's path: the task execution role and one task role per service.
 pub struct Role;
@@ -25,6 +26,10 @@ pub struct Spec {
     pub managed: Vec<String>,
     /// (name, document)
     pub inline: Vec<(String, String)>,
+    /// What must exist first: the policies it attaches and the provider it trusts, when
+    /// they are the stack's.
+    #[serde(skip)]
+    pub after: Vec<Key>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -61,7 +66,6 @@ impl Resource for Role {
     type Spec = Spec;
     type State = State;
     type Fix = Fix;
-    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
@@ -78,15 +82,30 @@ impl Resource for Role {
             ("iam:PutRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
             ("iam:DeleteRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up, Down]),
             ("iam:DeleteRole", Scope::Arns("TheStacksRoles", ROLES), &[Down]),
+            // The CI roles: read as the stack's other roles; changed only by who may change
+            // who deploys (`Access`), never by those roles themselves.
+            ("iam:ListAttachedRolePolicies", Scope::Arns("TheStacksCiRoles", CI_ROLES), &[Up, RotateToken, Status, Down, Check]),
+            ("iam:ListRolePolicies", Scope::Arns("TheStacksCiRoles", CI_ROLES), &[Up, RotateToken, Status, Down, Check]),
+            ("iam:GetRolePolicy", Scope::Arns("TheStacksCiRoles", CI_ROLES), &[Up, RotateToken, Status, Down, Check]),
+            ("iam:CreateRole", Scope::Arns("TheStacksCiRoles", CI_ROLES), &[Access]),
+            ("iam:TagRole", Scope::Arns("TheStacksCiRoles", CI_ROLES), &[Access]),
+            ("iam:UpdateAssumeRolePolicy", Scope::Arns("TheStacksCiRoles", CI_ROLES), &[Access]),
+            ("iam:AttachRolePolicy", Scope::Arns("TheStacksCiRoles", CI_ROLES), &[Access]),
+            ("iam:DetachRolePolicy", Scope::Arns("TheStacksCiRoles", CI_ROLES), &[Access, Down]),
+            ("iam:PutRolePolicy", Scope::Arns("TheStacksCiRoles", CI_ROLES), &[Access]),
+            ("iam:DeleteRolePolicy", Scope::Arns("TheStacksCiRoles", CI_ROLES), &[Access, Down]),
+            ("iam:DeleteRole", Scope::Arns("TheStacksCiRoles", CI_ROLES), &[Access, Down]),
         ]
     };
 
-    fn deps(_: &Spec) -> Vec<Key> {
-        Vec::new()
+    fn deps(spec: &Spec) -> Vec<Key> {
+        spec.after.clone()
     }
 
-    fn delete_before(_: &Key, _: Kind, _: &Key) -> bool {
-        false
+    /// A role goes before the policies attached to it and the provider it trusts (IAM
+    /// refuses to delete a policy still attached: DeletePolicy).
+    fn delete_before(_: &Key, other: Kind, _: &Key) -> bool {
+        matches!(other, Kind::Policy | Kind::OidcProvider)
     }
 
     fn diff(want: &Spec, have: &State, _: &Ids) -> Result<Vec<Fix>, String> {
@@ -151,6 +170,17 @@ impl Resource for Role {
         }
     }
 
+    fn details(spec: &Spec) -> Vec<String> {
+        // A CI role: who may assume it.
+        let trust = parse_json(&spec.trust_policy);
+        let sub = format!("{}:sub", super::oidc_provider::HOST);
+        let subject = &trust["Statement"][0]["Condition"]["StringEquals"][sub.as_str()];
+        subject
+            .as_str()
+            .map(|s| vec![format!("assumed by GitHub Actions jobs of {s}")])
+            .unwrap_or_default()
+    }
+
     async fn find(aws: &Aws, names: &Names, role_path: &str) -> Result<Vec<Observed>, AwsError> {
         find(aws, names, role_path).await
     }
@@ -189,7 +219,18 @@ impl Resource for Role {
     }
 }
 
+/// The stack's roles: under its path, and under its CI path.
 pub async fn find(aws: &Aws, names: &Names, path: &str) -> Result<Vec<Observed>, AwsError> {
+    let ci_path = names.ci_path();
+    let (mut roles, ci) = tokio::try_join!(
+        find_under(aws, names, path),
+        find_under(aws, names, &ci_path)
+    )?;
+    roles.extend(ci);
+    Ok(roles)
+}
+
+async fn find_under(aws: &Aws, names: &Names, path: &str) -> Result<Vec<Observed>, AwsError> {
     let mut found = Vec::new();
     let mut pages = aws
         .iam
@@ -228,6 +269,11 @@ pub async fn find(aws: &Aws, names: &Names, path: &str) -> Result<Vec<Observed>,
 fn key_of(names: &Names, role: &str) -> Option<Key> {
     if role == names.execution_role() {
         return Some(crate::plan::desired::execution_role());
+    }
+    for ci in crate::plan::desired::CI_ROLES {
+        if role == names.ci_role(ci) {
+            return Some(crate::plan::desired::ci_role(ci));
+        }
     }
     let prefix = names.task_role("");
     let service = role
@@ -357,6 +403,10 @@ mod tests {
         assert_eq!(
             key_of(&n, &n.task_role("api")),
             Some(crate::plan::desired::task_role("api"))
+        );
+        assert_eq!(
+            key_of(&n, &n.ci_role("deploy")),
+            Some(crate::plan::desired::ci_role("deploy"))
         );
         assert_eq!(key_of(&n, "someone-else"), None);
     }

@@ -42,7 +42,7 @@ pub(super) async fn policies(
 }
 
 /// IAM returns policy documents URL-encoded.
-pub(super) fn decode(doc: &str) -> String {
+pub(crate) fn decode(doc: &str) -> String {
     let mut out = Vec::with_capacity(doc.len());
     let b = doc.as_bytes();
     let mut i = 0;

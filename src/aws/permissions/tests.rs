@@ -1,12 +1,15 @@
 use super::*;
 
 #[test]
-fn every_action_once_and_sids_unique() {
-    let mut all = actions();
+fn every_action_once_per_scope_and_sids_unique() {
+    let mut all: Vec<String> = self::all()
+        .iter()
+        .map(|(a, scope, _)| format!("{a} {scope:?}"))
+        .collect();
     let n = all.len();
     all.sort();
     all.dedup();
-    assert_eq!(all.len(), n, "an action is listed twice");
+    assert_eq!(all.len(), n, "an action is listed twice for one scope");
     let p = policy(&Target {
         partition: "aws",
         region: "us-east-1",
@@ -81,5 +84,119 @@ fn a_policy_over_the_managed_policy_limit_comes_in_parts_iam_accepts() {
     actions.sort_unstable();
     let mut want = super::actions();
     want.sort_unstable();
-    assert_eq!(actions, want, "every action once");
+    assert_eq!(actions, want, "every action once per scope");
+}
+
+fn demo() -> Target<'static> {
+    Target {
+        partition: "aws",
+        region: "us-east-1",
+        account: "123456789012",
+        stack: "demo",
+        env: "default",
+    }
+}
+
+/// (action, resource) of every statement of `doc` that allows it.
+fn grants(doc: &Value) -> Vec<(String, String)> {
+    let strings = |v: &Value| match v {
+        Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_string()).collect(),
+        x => vec![x.as_str().unwrap().to_string()],
+    };
+    let mut out = Vec::new();
+    for st in doc["Statement"].as_array().unwrap() {
+        assert_eq!(st["Effect"], "Allow");
+        for a in strings(&st["Action"]) {
+            for r in strings(&st["Resource"]) {
+                out.push((a.clone(), r));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_deploy_role_cannot_change_who_may_deploy_nor_tear_the_stack_down() {
+    let deploy = grants(&policy_for(&demo(), DEPLOY));
+    let has = |action: &str| deploy.iter().any(|(a, _)| a == action);
+    // What a deploy does.
+    for action in [
+        "ecs:UpdateService",
+        "ecs:RegisterTaskDefinition",
+        "ecr:PutImage",
+        "iam:PassRole",
+        "iam:PutRolePolicy",
+        "ssm:PutParameter",
+    ] {
+        assert!(has(action), "the deploy role lacks {action}");
+    }
+    // What only `down` or a change of who deploys does.
+    for action in [
+        "iam:CreateOpenIDConnectProvider",
+        "iam:DeleteOpenIDConnectProvider",
+        "iam:CreatePolicyVersion",
+        "iam:CreatePolicy",
+        "iam:DeletePolicy",
+        "ec2:DeleteVpc",
+        "elasticloadbalancing:DeleteLoadBalancer",
+        "rds:DeleteDBInstance",
+        "tag:GetResources",
+    ] {
+        assert!(!has(action), "the deploy role has {action}");
+    }
+    // No change of any kind on the CI roles, their policies or the provider.
+    let ci = ["role/stackctl-ci/", "policy/stackctl-ci/", "oidc-provider/"];
+    let reads = ["Get", "List"];
+    for (action, resource) in &deploy {
+        let verb = action.split(':').nth(1).unwrap();
+        if ci.iter().any(|c| resource.contains(c))
+            || (resource == "*" && action.starts_with("iam:"))
+        {
+            assert!(
+                reads.iter().any(|r| verb.starts_with(r)),
+                "the deploy role may {action} on {resource}"
+            );
+        }
+    }
+    // Every statement the stack's own roles get is scoped to them, never to the CI path.
+    assert!(
+        deploy
+            .iter()
+            .any(|(a, r)| a == "iam:PutRolePolicy" && r.ends_with(":role/stackctl/demo/default/*"))
+    );
+    assert!(
+        !deploy
+            .iter()
+            .any(|(_, r)| r.contains("role/stackctl-ci/") && !r.ends_with("/demo/default/*"))
+    );
+}
+
+#[test]
+fn the_plan_role_reads_and_never_a_secret() {
+    let plan = grants(&policy_for(&demo(), PLAN));
+    assert!(plan.len() > 40, "{} grants", plan.len());
+    for (action, resource) in &plan {
+        let verb = action.split(':').nth(1).unwrap();
+        assert!(
+            ["Describe", "List", "Get"]
+                .iter()
+                .any(|r| verb.starts_with(r)),
+            "the plan role may {action} on {resource}"
+        );
+        assert!(
+            ![
+                "ssm:GetParameter",
+                "ssm:GetParameters",
+                "secretsmanager:GetSecretValue",
+                "ecr:GetAuthorizationToken",
+                "logs:GetLogEvents"
+            ]
+            .contains(&action.as_str()),
+            "the plan role may read a secret or data: {action}"
+        );
+    }
+    // No PassRole, no service-linked role: those come with `up` only.
+    assert!(!plan.iter().any(
+        |(a, _)| a.starts_with("iam:PassRole") || a.starts_with("iam:CreateServiceLinkedRole")
+    ));
 }

@@ -42,7 +42,6 @@ impl Resource for Service {
     type Spec = ServiceSpec;
     type State = ServiceState;
     type Fix = Fix;
-    const SHARED: bool = false;
     #[rustfmt::skip]
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;

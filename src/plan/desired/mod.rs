@@ -10,7 +10,9 @@ use super::task_def::task_def;
 use crate::aws;
 use crate::config::{Service, Source, Stack};
 use crate::names::Names;
+pub use ci::{CI_ROLES, ci_policy, ci_role, oidc_provider, provider_arn};
 
+mod ci;
 mod database;
 pub mod entry;
 pub mod service;
@@ -179,6 +181,7 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
     b.network();
     b.database();
     b.shared();
+    b.ci();
     b.namespace();
     b.entry();
     for (name, svc) in &stack.services {
@@ -278,6 +281,7 @@ impl Builder<'_> {
                 facts.partition
             )],
             inline: self.execution_policies(read_params),
+            after: vec![],
         };
         self.push(execution_role(), self.n.execution_role(), Spec::Role(spec));
         let spec = aws::service_linked_role::Spec {

@@ -54,14 +54,27 @@ pub(super) async fn count(aws: &Aws, name: &str, listed: &Listed, kind: Kind) ->
             out.unwrap().log_groups().len()
         }
         Kind::Role => {
-            let roles = aws.iam.list_roles();
-            let out = roles
-                .path_prefix(format!("/stackctl/{name}/default/"))
+            let mut n = 0;
+            for path in [
+                format!("/stackctl/{name}/default/"),
+                format!("/stackctl-ci/{name}/default/"),
+            ] {
+                let out = aws.iam.list_roles().path_prefix(path).send().await;
+                n += out.unwrap().roles().len();
+            }
+            n
+        }
+        Kind::Policy => {
+            let out = aws
+                .iam
+                .list_policies()
+                .path_prefix(format!("/stackctl-ci/{name}/default/"))
                 .send()
                 .await;
-            out.unwrap().roles().len()
+            out.unwrap().policies().len()
         }
-        Kind::ServiceLinkedRole => 0,
+        // The account's, shared by stacks (tests/ci.rs follows it): not counted.
+        Kind::ServiceLinkedRole | Kind::OidcProvider => 0,
         // RDS keeps identifiers in lowercase; the names are stackctl's deterministic ones.
         Kind::DbSubnetGroup => {
             let out = aws.rds.describe_db_subnet_groups().send().await.unwrap();

@@ -1,0 +1,212 @@
+//! `ci.github:`: the repository, branch and GitHub environment the deploy role trusts. Each
+//! goes into the `sub` condition of an IAM trust policy as it is written (StringEquals), so
+//! it is checked here as GitHub and git would take it: a name they refuse could never match.
+
+use marked_yaml::Spanned;
+
+use super::error::Issues;
+use super::file::GitHubFile;
+use super::model::GitHub;
+
+pub const DEFAULT_BRANCH: &str = "main";
+
+pub(super) fn github(f: &GitHubFile, issues: &mut Issues) -> Option<GitHub> {
+    let before = issues.list.len();
+    if let Err(why) = repository(&f.repository) {
+        issues.at(
+            f.repository.span(),
+            format!("ci.github.repository `{}` {why}", *f.repository),
+            Some("write it as GitHub shows it: `owner/name`, e.g. `octo-org/shop`".into()),
+        );
+    }
+    let branch = f
+        .branch
+        .as_ref()
+        .map_or(DEFAULT_BRANCH.to_string(), |b| b.to_string());
+    if let Some(b) = &f.branch
+        && let Err(why) = branch_name(b)
+    {
+        issues.at(
+            b.span(),
+            format!("ci.github.branch `{}` {why}", **b),
+            Some("the branch name alone, as `git branch` shows it, e.g. `main`".into()),
+        );
+    }
+    if let Some(e) = &f.environment
+        && let Err(why) = environment(e)
+    {
+        issues.at(
+            e.span(),
+            format!("ci.github.environment `{}` {why}", **e),
+            Some("the name of an environment of the repository (Settings → Environments), e.g. `production`".into()),
+        );
+    }
+    (issues.list.len() == before).then(|| GitHub {
+        repository: f.repository.to_string(),
+        branch,
+        environment: f.environment.as_ref().map(|e| e.to_string()),
+    })
+}
+
+/// GitHub: an owner is 1 to 39 letters, digits or single hyphens, not at either end; a
+/// repository name 1 to 100 letters, digits, `.`, `-`, `_`, and not `.` or `..`.
+fn repository(s: &Spanned<String>) -> Result<(), &'static str> {
+    let Some((owner, name)) = s.split_once('/') else {
+        return Err("is not `owner/name`");
+    };
+    let owner_ok = (1..=39).contains(&owner.len())
+        && owner
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !owner.starts_with('-')
+        && !owner.ends_with('-')
+        && !owner.contains("--");
+    if !owner_ok {
+        return Err(
+            "has an owner GitHub refuses (1 to 39 letters, digits or single hyphens, not at either end)",
+        );
+    }
+    let name_ok = (1..=100).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && name != "."
+        && name != "..";
+    if !name_ok {
+        return Err(
+            "has a name GitHub refuses (1 to 100 letters, digits, `.`, `-` or `_`; one `/`)",
+        );
+    }
+    Ok(())
+}
+
+/// git check-ref-format's rules for a branch (`refs/heads/<name>`).
+fn branch_name(s: &str) -> Result<(), &'static str> {
+    if s.is_empty() || s.len() > 255 {
+        return Err("must be 1 to 255 characters");
+    }
+    if s.starts_with("refs/") {
+        return Err("is a ref, not a branch name: leave `refs/heads/` out");
+    }
+    let bad_char = s
+        .chars()
+        .any(|c| c.is_control() || c == ' ' || "~^:?*[\\".contains(c));
+    if bad_char {
+        return Err("has a character git refuses in branch names (space, ~ ^ : ? * [ \\)");
+    }
+    let bad_shape = s.contains("..")
+        || s.contains("@{")
+        || s.contains("//")
+        || s.starts_with(['-', '/', '.'])
+        || s.ends_with(['/', '.'])
+        || s.ends_with(".lock")
+        || s.split('/').any(|part| part.starts_with('.'))
+        || s == "@";
+    if bad_shape {
+        return Err("is not a name git accepts for a branch (see `git check-ref-format --branch`)");
+    }
+    Ok(())
+}
+
+/// GitHub: at most 255 characters; the name is the last field of the `sub` claim.
+fn environment(s: &str) -> Result<(), &'static str> {
+    if s.trim().is_empty() || s.len() > 255 {
+        return Err("must be 1 to 255 characters");
+    }
+    if s.trim() != s || s.chars().any(char::is_control) {
+        return Err("has spaces at an end or control characters");
+    }
+    if s.contains(['*', '?']) {
+        return Err("has `*` or `?`: the role trusts one environment, named exactly");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    const BASE: &str = "name: demo\nservices:\n  api:\n    image: example.com/api:1\n    port: 8080\n    public: true\n";
+
+    fn parse(extra: &str) -> Result<crate::config::Stack, crate::config::ConfigError> {
+        crate::config::parse(
+            Path::new("stack.yaml"),
+            &format!("{BASE}{extra}"),
+            Path::new("."),
+            None,
+        )
+    }
+
+    #[test]
+    fn ci_names_the_subjects_the_roles_trust() {
+        let s = parse("ci:\n  github: { repository: octo-org/shop }\n").unwrap();
+        let g = s.ci.unwrap();
+        assert_eq!(g.deploy_subject(), "repo:octo-org/shop:ref:refs/heads/main");
+        assert_eq!(g.plan_subject(), "repo:octo-org/shop:pull_request");
+        let s = parse(
+            "ci:\n  github: { repository: o/r.rs, branch: release/v2, environment: production }\n",
+        )
+        .unwrap();
+        let g = s.ci.unwrap();
+        assert_eq!(g.branch, "release/v2");
+        assert_eq!(g.deploy_subject(), "repo:o/r.rs:environment:production");
+        assert!(parse("").unwrap().ci.is_none());
+    }
+
+    #[test]
+    fn a_name_github_or_git_refuses_is_an_error_on_its_line() {
+        for (yaml, says) in [
+            (
+                "ci:\n  github: { repository: shop }\n",
+                "is not `owner/name`",
+            ),
+            (
+                "ci:\n  github: { repository: -octo/shop }\n",
+                "has an owner GitHub refuses",
+            ),
+            (
+                "ci:\n  github: { repository: octo/sh op }\n",
+                "has a name GitHub refuses",
+            ),
+            (
+                "ci:\n  github: { repository: o/r, branch: 'a..b' }\n",
+                "is not a name git accepts",
+            ),
+            (
+                "ci:\n  github: { repository: o/r, branch: refs/heads/main }\n",
+                "leave `refs/heads/` out",
+            ),
+            (
+                "ci:\n  github: { repository: o/r, branch: 'x y' }\n",
+                "has a character git refuses",
+            ),
+            (
+                "ci:\n  github: { repository: o/r, branch: main.lock }\n",
+                "is not a name git accepts",
+            ),
+            (
+                "ci:\n  github: { repository: o/r, environment: 'prod*' }\n",
+                "named exactly",
+            ),
+            ("ci:\n  github: { repo: o/r }\n", "unknown key `repo`"),
+        ] {
+            let e = parse(yaml).unwrap_err();
+            let text = format!("{e:?}");
+            assert!(text.contains(says), "{yaml}: {text}");
+            assert!(text.contains("line: 8"), "{yaml}: {text}");
+        }
+    }
+
+    #[test]
+    fn an_environment_overlay_may_change_who_deploys() {
+        let yaml = "ci:\n  github: { repository: o/r }\nenvironments:\n  prod: { ci: { github: { repository: o/r, environment: production } } }\n";
+        let s = crate::config::parse(
+            Path::new("stack.yaml"),
+            &format!("{BASE}{yaml}"),
+            Path::new("."),
+            Some("prod"),
+        )
+        .unwrap();
+        assert_eq!(s.ci.unwrap().environment.as_deref(), Some("production"));
+    }
+}

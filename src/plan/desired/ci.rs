@@ -1,0 +1,101 @@
+//! With `ci.github`: GitHub's OIDC provider, and two roles its jobs assume, each holding what
+//! its commands need on this stack (`permissions::DEPLOY`, `permissions::PLAN`) in managed
+//! policies: the deploy role, trusted by jobs on the deploy branch (or in the GitHub
+//! environment), and the plan role, trusted by pull requests' jobs, with reads only.
+
+use serde_json::json;
+
+use super::{Builder, Facts};
+use crate::aws::oidc_provider::{AUDIENCE, HOST};
+use crate::aws::permissions::{self, Cmd, Target};
+use crate::aws::{self};
+use crate::plan::resource::{Key, Kind, Spec};
+
+/// The CI roles, by what they do.
+pub const CI_ROLES: &[&str] = &["deploy", "plan"];
+
+pub fn oidc_provider() -> Key {
+    Key::new(Kind::OidcProvider, "github")
+}
+pub fn ci_role(role: &str) -> Key {
+    Key::new(Kind::Role, &format!("ci-{role}"))
+}
+pub fn ci_policy(role: &str, part: usize) -> Key {
+    Key::new(Kind::Policy, &format!("ci-{role}-{part}"))
+}
+
+/// The ARN IAM gives GitHub's provider in this account.
+pub fn provider_arn(facts: &Facts) -> String {
+    format!(
+        "arn:{}:iam::{}:oidc-provider/{HOST}",
+        facts.partition, facts.account
+    )
+}
+
+/// Jobs whose GitHub token is for AWS (`aud`) and names `subject` (`sub`) only.
+pub fn web_identity_trust(facts: &Facts, subject: &str) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Federated": provider_arn(facts) },
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": { "StringEquals": {
+                format!("{HOST}:aud"): AUDIENCE,
+                format!("{HOST}:sub"): subject,
+            } }
+        }]
+    })
+    .to_string()
+}
+
+impl Builder<'_> {
+    pub(super) fn ci(&mut self) {
+        let Some(github) = &self.stack.ci else {
+            return;
+        };
+        let facts = self.facts;
+        let spec = aws::oidc_provider::Spec {
+            audience: AUDIENCE.into(),
+        };
+        self.push(oidc_provider(), HOST.into(), Spec::OidcProvider(spec));
+        let roles: [(&str, &[Cmd], String); 2] = [
+            ("deploy", permissions::DEPLOY, github.deploy_subject()),
+            ("plan", permissions::PLAN, github.plan_subject()),
+        ];
+        let path = self.n.ci_path();
+        for (role, cmds, subject) in roles {
+            let target = Target {
+                partition: &facts.partition,
+                region: &facts.region,
+                account: &facts.account,
+                stack: &self.stack.name,
+                env: &self.stack.env,
+            };
+            let documents = permissions::documents(&permissions::policy_for(&target, cmds));
+            let mut managed = Vec::new();
+            let mut after = vec![oidc_provider()];
+            for (i, document) in documents.iter().enumerate() {
+                let name = self.n.ci_policy(role, i + 1);
+                managed.push(format!(
+                    "arn:{}:iam::{}:policy{path}{name}",
+                    facts.partition, facts.account
+                ));
+                let spec = aws::policy::Spec {
+                    path: path.clone(),
+                    document: document.to_string(),
+                };
+                self.push(ci_policy(role, i + 1), name, Spec::Policy(spec));
+                after.push(ci_policy(role, i + 1));
+            }
+            let spec = aws::iam::Spec {
+                path: path.clone(),
+                trust_policy: web_identity_trust(facts, &subject),
+                managed,
+                inline: vec![],
+                after,
+            };
+            self.push(ci_role(role), self.n.ci_role(role), Spec::Role(spec));
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The planner with `ci.github`: GitHub's provider, the CI roles and their policies.
+
+use super::test_support::{converged, facts, stack_from};
+use super::*;
+use crate::aws;
+
+const STACK: &str = "name: demo\nservices:\n  api: { image: example.com/api:1, port: 8080, public: true }\nci:\n  github: { repository: octo-org/shop }\n";
+
+fn spec_of<'a>(want: &'a [Desired], key: &Key) -> &'a Spec {
+    &want.iter().find(|d| &d.key == key).expect("desired").spec
+}
+
+#[test]
+fn ci_adds_the_provider_and_two_roles_that_trust_only_their_subjects() {
+    let want = desired::desired(&stack_from(STACK), &facts());
+    let Spec::Role(deploy) = spec_of(&want, &desired::ci_role("deploy")) else {
+        panic!("a role")
+    };
+    let trust: serde_json::Value = serde_json::from_str(&deploy.trust_policy).unwrap();
+    let statement = &trust["Statement"][0];
+    assert_eq!(
+        statement["Principal"]["Federated"],
+        "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    );
+    assert_eq!(statement["Action"], "sts:AssumeRoleWithWebIdentity");
+    let equals = &statement["Condition"]["StringEquals"];
+    assert_eq!(
+        equals["token.actions.githubusercontent.com:aud"],
+        "sts.amazonaws.com"
+    );
+    assert_eq!(
+        equals["token.actions.githubusercontent.com:sub"],
+        "repo:octo-org/shop:ref:refs/heads/main"
+    );
+    assert_eq!(deploy.path, "/stackctl-ci/demo/default/");
+    assert!(deploy.inline.is_empty());
+    // Its permissions: `stackctl policy --role deploy`, in parts, each attached.
+    assert!(!deploy.managed.is_empty());
+    for (i, arn) in deploy.managed.iter().enumerate() {
+        let key = desired::ci_policy("deploy", i + 1);
+        assert_eq!(
+            arn,
+            &format!(
+                "arn:aws:iam::123456789012:policy/stackctl-ci/demo/default/demo-default-ci-deploy-{}",
+                i + 1
+            )
+        );
+        assert!(matches!(spec_of(&want, &key), Spec::Policy(_)));
+        assert!(deploy.after.contains(&key));
+    }
+    assert!(deploy.after.contains(&desired::oidc_provider()));
+    let Spec::Role(plan_role) = spec_of(&want, &desired::ci_role("plan")) else {
+        panic!("a role")
+    };
+    assert!(
+        plan_role
+            .trust_policy
+            .contains("repo:octo-org/shop:pull_request")
+    );
+    // Nothing of it without `ci:`.
+    let without = desired::desired(
+        &stack_from(&STACK.replace("ci:\n  github: { repository: octo-org/shop }\n", "")),
+        &facts(),
+    );
+    assert!(
+        !without
+            .iter()
+            .any(|d| matches!(d.spec.kind(), Kind::OidcProvider | Kind::Policy))
+    );
+    assert_eq!(
+        want.len() - without.len(),
+        2 + 1 + deploy.managed.len() + plan_role.managed.len()
+    );
+}
+
+#[test]
+fn converged_ci_plans_nothing_and_a_new_branch_only_resets_the_trust() {
+    let want = desired::desired(&stack_from(STACK), &facts());
+    let have = converged(&want);
+    assert!(plan(&want, &have).is_empty());
+    let moved = desired::desired(
+        &stack_from(&STACK.replace(
+            "repository: octo-org/shop",
+            "repository: octo-org/shop, branch: release",
+        )),
+        &facts(),
+    );
+    let p = plan(&moved, &have);
+    assert_eq!(p.changes.len(), 1, "{:?}", p.changes);
+    assert_eq!(p.changes[0].key, desired::ci_role("deploy"));
+    assert!(matches!(
+        &p.changes[0].action,
+        Action::Update { fixes } if matches!(fixes[..], [Fix::Role(aws::iam::Fix::UpdateTrustPolicy { .. })])
+    ));
+}
+
+#[test]
+fn a_changed_permission_is_a_new_policy_version() {
+    let want = desired::desired(&stack_from(STACK), &facts());
+    let mut have = converged(&want);
+    let key = desired::ci_policy("plan", 1);
+    let o = have.iter_mut().find(|o| o.key == key).unwrap();
+    let State::Policy(s) = &mut o.state else {
+        panic!()
+    };
+    s.document = s
+        .document
+        .replace("ecs:ListServices", "ecs:ListServicesByNamespace");
+    let p = plan(&want, &have);
+    assert_eq!(p.changes.len(), 1);
+    assert!(matches!(
+        &p.changes[0].action,
+        Action::Update { fixes } if matches!(fixes[..], [Fix::Policy(aws::policy::Fix::NewVersion { .. })])
+    ));
+}
+
+#[test]
+fn roles_are_made_after_their_policies_and_provider_and_deleted_before_them() {
+    let want = desired::desired(&stack_from(STACK), &facts());
+    let up = plan(&want, &[]);
+    let deps = order(&up, &want);
+    let pos = |p: &Plan, k: &Key| p.changes.iter().position(|c| &c.key == k).unwrap();
+    let role = pos(&up, &desired::ci_role("deploy"));
+    assert!(deps[role].contains(&pos(&up, &desired::ci_policy("deploy", 1))));
+    assert!(deps[role].contains(&pos(&up, &desired::oidc_provider())));
+
+    let have = converged(&want);
+    let down = plan(&[], &have);
+    let deps = order(&down, &[]);
+    for k in [desired::ci_policy("deploy", 1), desired::oidc_provider()] {
+        assert!(
+            deps[pos(&down, &k)].contains(&pos(&down, &desired::ci_role("deploy"))),
+            "{k} waits for the role"
+        );
+    }
+}
+
+#[test]
+fn a_provider_something_else_trusts_is_never_the_stacks_to_delete() {
+    let want = desired::desired(&stack_from(STACK), &facts());
+    let mut have = converged(&want);
+    let o = have
+        .iter_mut()
+        .find(|o| o.key == desired::oidc_provider())
+        .unwrap();
+    let State::OidcProvider(s) = &mut o.state else {
+        panic!()
+    };
+    s.kept = Some("trusted by 1 other role (deployer)".into());
+    let down = plan(&[], &have);
+    assert!(
+        !down
+            .changes
+            .iter()
+            .any(|c| c.key == desired::oidc_provider())
+    );
+    assert!(
+        down.changes
+            .iter()
+            .any(|c| c.key == desired::ci_role("deploy"))
+    );
+    // One that lacks the audience gets it added, nothing removed (someone else's stay).
+    s_reset(&mut have);
+    let p = plan(&want, &have);
+    assert!(matches!(
+        &p.changes[..],
+        [Change { action: Action::Update { fixes }, .. }] if matches!(fixes[..], [Fix::OidcProvider(aws::oidc_provider::Fix::AddAudience { .. })])
+    ));
+}
+
+fn s_reset(have: &mut [Observed]) {
+    let o = have
+        .iter_mut()
+        .find(|o| o.key == desired::oidc_provider())
+        .unwrap();
+    let State::OidcProvider(s) = &mut o.state else {
+        panic!()
+    };
+    s.client_ids = vec!["sigstore".into()];
+}

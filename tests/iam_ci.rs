@@ -1,0 +1,166 @@
+//! The CI roles under IAM enforcement (a moto of the test's own): GitHub's token for the deploy
+//! branch gets the deploy role, which deploys a change to this stack, and nothing more: every
+//! call it makes is allowed by its scoped policy and would not be on another stack's
+//! resources; it cannot change who may deploy, nor tear the stack down. The plan role plans
+//! and reads no secret. An administrator holding `stackctl policy` makes and removes it all.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use common::arn_scope::{ACCOUNT, check_scopes_from, ec2_tags};
+use common::enforcing::{enforce, own_moto, user};
+use common::github::{Session, as_session, assume};
+use common::{Project, Run, clients, moto};
+use faultproxy::{FaultConfig, Proxy};
+use serde_json::Value;
+
+const MAIN: &str = "repo:octo-org/shop:ref:refs/heads/main";
+const PULL_REQUEST: &str = "repo:octo-org/shop:pull_request";
+
+/// `stackctl policy [--role ROLE]`'s parts as one document.
+fn printed(p: &Project, role: Option<&str>) -> Value {
+    let mut statements = Vec::new();
+    for part in 1.. {
+        let n = part.to_string();
+        let mut args = vec!["policy", "--account", ACCOUNT, "--part", &n];
+        if let Some(r) = role {
+            args.extend(["--role", r]);
+        }
+        let run = p.run(&args);
+        if run.code == 2 && part > 1 {
+            break;
+        }
+        assert_eq!(run.code, 0, "{}", run.all());
+        let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+        statements.extend(doc["Statement"].as_array().unwrap().clone());
+    }
+    serde_json::json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+fn run_as(p: &Project, endpoint: &str, s: &Session, args: &[&str]) -> Run {
+    let t = Instant::now();
+    let mut cmd = p.command(endpoint, args);
+    let run = Run::from(as_session(&mut cmd, s).output().unwrap());
+    eprintln!(
+        "[iam-ci] {args:?}: exit {} in {:.1}s",
+        run.code,
+        t.elapsed().as_secs_f64()
+    );
+    run
+}
+
+fn refused(run: &Run, action: &str) {
+    assert_ne!(run.code, 0, "{}", run.all());
+    eprintln!("[iam-ci] refused:\n{}", run.stderr);
+    assert!(
+        run.all()
+            .contains(&format!("not authorized to perform: {action}")),
+        "expected a refusal of {action}:\n{}",
+        run.all()
+    );
+    assert!(
+        run.all().contains("this is the CI"),
+        "the hint says which role it is:\n{}",
+        run.all()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_deploy_role_deploys_this_stack_and_nothing_more() {
+    if moto().is_none() {
+        return;
+    }
+    let moto = own_moto().await;
+    let mut cfg = FaultConfig::new(moto.url.parse().unwrap(), 0, 0.0);
+    cfg.journal = true;
+    let proxy = Proxy::start(cfg).await.unwrap();
+    let endpoint = proxy.url();
+    let p = Project::new(&endpoint, "ci:\n  github: { repository: octo-org/shop }\n");
+    let yaml = std::fs::read_to_string(p.stack_file()).unwrap();
+
+    // Before enforcement: an administrator holding only `stackctl policy`.
+    let admin = clients(&moto.url).await;
+    let keys = user(&admin, "administrator", printed(&p, None).to_string()).await;
+    enforce(&moto.url).await;
+    let admin = Session(keys.0.clone(), keys.1.clone(), None);
+    let up = run_as(&p, &endpoint, &admin, &["up"]);
+    assert_eq!(up.code, 0, "up as the administrator:\n{}", up.all());
+    let mut ec2 = BTreeMap::new();
+    ec2_tags(&endpoint, &keys, &mut ec2).await;
+
+    // GitHub's token for a push to main: the deploy role, which deploys a change.
+    let deploy_arn = format!(
+        "arn:aws:iam::{ACCOUNT}:role/stackctl-ci/{0}/default/{0}-default-ci-deploy",
+        p.name
+    );
+    let plan_arn = deploy_arn.replace("ci-deploy", "ci-plan");
+    let deploy = assume(&moto.url, &deploy_arn, MAIN).await.unwrap();
+    std::fs::write(p.stack_file(), yaml.replace("desired: 2", "desired: 3")).unwrap();
+    let start = proxy.journal().len();
+    let up = run_as(&p, &endpoint, &deploy, &["up"]);
+    assert_eq!(up.code, 0, "up as the deploy role:\n{}", up.all());
+    let aws = common::clients_as(&moto.url, &keys.0, &keys.1).await;
+    let services = common::ecs_services(&aws, &format!("{}-default", p.name)).await;
+    assert_eq!(services[0].desired_count(), 3);
+    let journal = proxy.journal();
+    eprintln!(
+        "[iam-ci] the deploy role's up: {} calls",
+        journal.len() - start
+    );
+    check_scopes_from(&journal, start, &printed(&p, Some("deploy")), &p.name, &ec2);
+    let checked = run_as(&p, &endpoint, &deploy, &["status"]);
+    assert_eq!(checked.code, 0, "{}", checked.all());
+
+    // It cannot change who may deploy: a new branch is a change only an administrator makes.
+    let moved = yaml.replace(
+        "repository: octo-org/shop",
+        "repository: octo-org/shop, branch: release",
+    );
+    std::fs::write(p.stack_file(), &moved).unwrap();
+    refused(
+        &run_as(&p, &endpoint, &deploy, &["up"]),
+        "iam:UpdateAssumeRolePolicy",
+    );
+    let up = run_as(&p, &endpoint, &admin, &["up"]);
+    assert_eq!(up.code, 0, "{}", up.all());
+    // The old subject is out, the new one in.
+    assert!(assume(&moto.url, &deploy_arn, MAIN).await.is_err());
+    let deploy = assume(
+        &moto.url,
+        &deploy_arn,
+        "repo:octo-org/shop:ref:refs/heads/release",
+    )
+    .await
+    .unwrap();
+
+    // A pull request plans, and reads no secret.
+    let plan = assume(&moto.url, &plan_arn, PULL_REQUEST).await.unwrap();
+    let planned = run_as(&p, &endpoint, &plan, &["plan"]);
+    assert_eq!(planned.code, 0, "plan as the plan role:\n{}", planned.all());
+    refused(
+        &run_as(&p, &endpoint, &plan, &["token", "api"]),
+        "ssm:GetParameter",
+    );
+    std::fs::write(p.stack_file(), moved.replace("desired: 2", "desired: 4")).unwrap();
+    let up = run_as(&p, &endpoint, &plan, &["up"]);
+    assert_ne!(up.code, 0, "{}", up.all());
+    assert!(up.all().contains("not authorized"), "{}", up.all());
+    std::fs::write(p.stack_file(), &moved).unwrap();
+
+    // Nor can the deploy role tear the stack down; the administrator can, provider included.
+    let down = run_as(&p, &endpoint, &deploy, &["down", "--yes"]);
+    assert_ne!(down.code, 0, "{}", down.all());
+    assert!(down.all().contains("not authorized"), "{}", down.all());
+    let down = run_as(&p, &endpoint, &admin, &["down", "--yes"]);
+    assert_eq!(down.code, 0, "down as the administrator:\n{}", down.all());
+    let providers = aws
+        .iam
+        .list_open_id_connect_providers()
+        .send()
+        .await
+        .unwrap();
+    assert!(providers.open_id_connect_provider_list().is_empty());
+    proxy.shutdown().await;
+}
