@@ -72,6 +72,13 @@ pub enum Command {
     /// Print every resource the stack would have, in the order `up` creates them and `down`
     /// deletes them, with the settings stackctl sends (Markdown; no AWS call).
     Explain(ExplainArgs),
+    /// Write the CI/CD workflows for the repository: `stackctl ci github` (pull requests
+    /// plan, the deploy branch deploys, with stack.yaml's `ci:` roles and no stored key).
+    Ci(CiArgs),
+    /// Print a shell's completion script: `stackctl completions bash > ~/.local/share/bash-completion/completions/stackctl`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): `stackctl man > ~/.local/share/man/man1/stackctl.1`.
+    Man,
     /// Check stack.yaml without calling AWS.
     Validate,
     /// Print the JSON Schema of stack.yaml (for editors).
@@ -98,6 +105,37 @@ pub struct PolicyArgs {
 pub enum CiRole {
     Deploy,
     Plan,
+}
+
+#[derive(Args, Debug)]
+pub struct CiArgs {
+    #[command(subcommand)]
+    pub ci: CiKind,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CiKind {
+    /// Write .github/workflows/stackctl-plan.yml and stackctl-deploy.yml (one pair per
+    /// `--env`) for stack.yaml's `ci.github`. A file someone changed is left alone, unless
+    /// --force.
+    Github(CiGithubArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CiGithubArgs {
+    /// Replace workflow files someone changed since stackctl wrote them.
+    #[arg(long)]
+    pub force: bool,
+    /// The AWS account the roles are in (default: the one the credentials belong to).
+    #[arg(long)]
+    pub account: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug)]

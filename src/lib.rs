@@ -2,6 +2,7 @@
 
 pub mod aws;
 pub mod check;
+pub mod ci;
 pub mod cli;
 pub mod clock;
 pub mod commands;

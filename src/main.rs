@@ -21,6 +21,9 @@ async fn main() -> ExitCode {
         Command::Explain(args) => commands::explain::run(&cli, args),
         Command::Cost(args) => commands::cost::run(&cli, args).await,
         Command::Check(args) => commands::check::run(&cli, args).await,
+        Command::Ci(args) => commands::ci::run(&cli, args).await,
+        Command::Completions(args) => commands::manual::completions(args),
+        Command::Man => commands::manual::man(),
         Command::Validate => commands::load(&cli).map(|s| {
             println!(
                 "{}: valid (stack {}, env {}, {} services)",

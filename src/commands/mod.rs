@@ -2,11 +2,13 @@
 
 pub mod build;
 pub mod check;
+pub mod ci;
 pub mod cost;
 pub mod dev;
 pub mod down;
 pub mod explain;
 pub mod logs;
+pub mod manual;
 pub mod plan;
 pub mod policy;
 pub mod status;

@@ -16,7 +16,7 @@ pub(super) fn github(f: &GitHubFile, issues: &mut Issues) -> Option<GitHub> {
         issues.at(
             f.repository.span(),
             format!("ci.github.repository `{}` {why}", *f.repository),
-            Some("write it as GitHub shows it: `owner/name`, e.g. `octo-org/shop`".into()),
+            Some("write it as GitHub shows it: `owner/name`, e.g. `octo-org/shop`; a repository made after 18 June 2026 takes its IDs too, `octo-org@123456/shop@456789` (`gh api repos/OWNER/NAME` shows `owner.id` and `id`)".into()),
         );
     }
     let branch = f
@@ -49,11 +49,29 @@ pub(super) fn github(f: &GitHubFile, issues: &mut Issues) -> Option<GitHub> {
 }
 
 /// GitHub: an owner is 1 to 39 letters, digits or single hyphens, not at either end; a
-/// repository name 1 to 100 letters, digits, `.`, `-`, `_`, and not `.` or `..`.
-fn repository(s: &Spanned<String>) -> Result<(), &'static str> {
+/// repository name 1 to 100 letters, digits, `.`, `-`, `_`, and not `.` or `..`. Each may carry
+/// its immutable numeric ID after `@`, as the `sub` claim of repositories created after
+/// 18 June 2026 (or opted in) does (GitHub Docs, "OpenID Connect reference", immutable
+/// subject claims): both or neither.
+fn repository<'a>(s: &'a Spanned<String>) -> Result<(), &'static str> {
     let Some((owner, name)) = s.split_once('/') else {
         return Err("is not `owner/name`");
     };
+    let split = |part: &'a str| -> Result<(&'a str, bool), &'static str> {
+        match part.split_once('@') {
+            None => Ok((part, false)),
+            Some((n, id)) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok((n, true))
+            }
+            Some(_) => Err("has an `@` not followed by a numeric ID (`owner@ID/name@ID`)"),
+        }
+    };
+    let ((owner, owner_id), (name, name_id)) = (split(owner)?, split(name)?);
+    if owner_id != name_id {
+        return Err(
+            "has the immutable ID of one of owner and name only: give both (`owner@ID/name@ID`) or neither",
+        );
+    }
     let owner_ok = (1..=39).contains(&owner.len())
         && owner
             .bytes()
@@ -150,6 +168,12 @@ mod tests {
         let g = s.ci.unwrap();
         assert_eq!(g.branch, "release/v2");
         assert_eq!(g.deploy_subject(), "repo:o/r.rs:environment:production");
+        // Immutable subject claims: the IDs go into every subject as written.
+        let s = parse("ci:\n  github: { repository: octo@123456/shop@456789 }\n").unwrap();
+        assert_eq!(
+            s.ci.unwrap().deploy_subject(),
+            "repo:octo@123456/shop@456789:ref:refs/heads/main"
+        );
         assert!(parse("").unwrap().ci.is_none());
     }
 
