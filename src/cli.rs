@@ -310,6 +310,21 @@ pub struct UpArgs {
     /// service is put back on its last healthy revision.
     #[arg(long, default_value = "15m")]
     pub timeout: Timeout,
+    /// Stop before any task definition changes when ECR's scan of a pushed image finds
+    /// something this severe or worse, or cannot tell (the image not scanned, or still
+    /// scanning after --scan-wait).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// How long to wait for ECR's scan of each pushed image.
+    #[arg(long, default_value = "3m")]
+    pub scan_wait: Timeout,
+}
+
+/// The severity `up --fail-on` stops at.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    Critical,
+    High,
 }
 
 #[derive(Args, Debug)]

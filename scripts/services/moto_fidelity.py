@@ -27,7 +27,8 @@ what AWS does not is a bug in the double.
 Application Auto Scaling's fixes are in fidelity_scaling.py; ACM's, Route 53's and ELB's
 (certificates, records, HTTPS listeners) in fidelity_https.py, ELB's rules in fidelity_rules.py; Cloud Map's (and ECS's
 registering tasks in it) in fidelity_discovery.py; IAM's managed policies, OIDC providers and
-STS's web identity in fidelity_oidc.py; all imported here.
+STS's web identity in fidelity_oidc.py; ECR's scan on push of the images in the local registry
+in fidelity_ecr_scan.py; all imported here.
 
 Usage: python3 moto_fidelity.py [moto.server options]
 """
@@ -45,6 +46,7 @@ from moto.rds import models as rds_models
 from moto.server import main
 
 import fidelity_discovery  # noqa: F401  (patches on import)
+import fidelity_ecr_scan  # noqa: F401
 import fidelity_https  # noqa: F401
 import fidelity_oidc  # noqa: F401
 import fidelity_rules  # noqa: F401

@@ -23,5 +23,7 @@ YAML
   CLEANUPS+=("kill $REGISTRY_PID")
   wait_http "http://127.0.0.1:$REGISTRY_PORT/v2/" 30
   export STACKCTL_TEST_REGISTRY="127.0.0.1:$REGISTRY_PORT"
+  # moto starts first; its stand-in for ECR's scans (fidelity_ecr_scan.py) reads it here.
+  echo "$STACKCTL_TEST_REGISTRY" >"$STACKCTL_TEST_STATE/registry.address"
   echo "registry (docker-registry $(dpkg-query -W -f '${Version}' docker-registry)) on $STACKCTL_TEST_REGISTRY"
 fi

@@ -15,6 +15,7 @@ pub mod elb;
 pub mod permissions;
 pub mod pricing;
 pub mod route53;
+pub mod scan;
 pub mod tagging;
 pub mod tags;
 pub mod task;

@@ -158,6 +158,8 @@ const COMMON: &[Permission] = &[
     ("ecr:CompleteLayerUpload", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up, Build]),
     ("ecr:PutImage", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up, Build]),
     ("ecr:BatchGetImage", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up, Build]),
+    // What the scan on push found in the images `up` pushed (`up --fail-on`).
+    ("ecr:DescribeImageScanFindings", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up]),
     ("logs:FilterLogEvents", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Logs]),
     ("logs:GetLogEvents", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Logs]),
     // Tags on ECS resources go in their create calls; ECS checks TagResource too.

@@ -175,6 +175,10 @@ fn report_engine(e: EngineError, verbose: bool) {
             eprintln!("error: {what} cannot be updated in place");
             eprintln!("hint: {reason}");
         }
+        EngineError::Scan(e) => {
+            eprintln!("error: {e}");
+            eprintln!("hint: {}", e.hint);
+        }
     }
 }
 

@@ -101,7 +101,7 @@ pub async fn rotate(cli: &Cli, args: &RotateArgs) -> Result<ExitCode, Failure> {
     .await?;
     let work = async {
         rotate_locked(&aws, &stack, &svc, &value, args.revoke_previous, &progress).await?;
-        converge(&aws, &stack, None, None, &progress, args.timeout.0)
+        converge(&aws, &stack, None, None, None, &progress, args.timeout.0)
             .await
             .map_err(Failure::from)
     };

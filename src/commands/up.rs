@@ -3,8 +3,10 @@
 use std::process::ExitCode;
 
 use super::{Failure, connect, load, prices_or_built_in};
-use crate::cli::{Cli, UpArgs};
+use crate::aws::scan::Severity;
+use crate::cli::{Cli, FailOn, UpArgs};
 use crate::engine::converge::{converge, url_of};
+use crate::engine::scan::Gate;
 use crate::engine::{Progress, images, observe};
 use crate::lock;
 use crate::plan::{self, desired::desired};
@@ -31,12 +33,20 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<ExitCode, Failure> {
     } else {
         let lock =
             lock::acquire(&aws, &names, "up", args.lock.waiting(), |l| progress.say(l)).await?;
+        let gate = Gate {
+            fail_on: args.fail_on.map(|f| match f {
+                FailOn::Critical => Severity::Critical,
+                FailOn::High => Severity::High,
+            }),
+            wait: args.scan_wait.0,
+        };
         let work = async {
             converge(
                 &aws,
                 &stack,
                 Some(&locals),
                 Some(&prices),
+                Some(gate),
                 &progress,
                 args.timeout.0,
             )

@@ -132,6 +132,12 @@ pub struct ServiceFile {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub image: Option<Spanned<String>>,
+    /// With `build`: an image to put the binary on (e.g. `debian:bookworm-slim` for CA
+    /// certificates or a shell), pinned by digest at build time. Default: none, the binary
+    /// alone.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub base: Option<Spanned<String>>,
     /// The port the container listens on.
     #[schemars(with = "u16", range(min = 1))]
     pub port: Spanned<u16>,
@@ -308,6 +314,7 @@ pub struct DatabaseOverlaySchema {
 pub struct ServiceOverlaySchema {
     build: Option<String>,
     image: Option<String>,
+    base: Option<String>,
     port: Option<u16>,
     cpu: Option<u32>,
     memory: Option<u32>,

@@ -136,6 +136,8 @@ pub enum Source {
 pub struct Service {
     pub name: String,
     pub source: Source,
+    /// The image a built binary goes on (`build:` only); None: the binary alone.
+    pub base: Option<String>,
     pub port: u16,
     pub cpu: u32,
     pub memory: u32,

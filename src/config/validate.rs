@@ -206,6 +206,24 @@ fn service(
             None
         }
     };
+    if let Some(b) = &s.base {
+        if s.build.is_none() {
+            issues.at(
+                b.span(),
+                format!("service `{name}`: `base` goes with `build`"),
+                Some("a prebuilt `image` is deployed as it is: remove `base`".into()),
+            );
+        } else if crate::image::parse_reference(b).is_err() {
+            issues.at(
+                b.span(),
+                format!("service `{name}`: `{}` is not an image reference", **b),
+                Some(
+                    "e.g. `debian:bookworm-slim` or `public.ecr.aws/docker/library/debian:12-slim`"
+                        .into(),
+                ),
+            );
+        }
+    }
     if *s.port == 0 {
         issues.at(s.port.span(), "port must be 1 to 65535", None);
     }
@@ -300,6 +318,7 @@ fn service(
     Some(Service {
         name: name.into(),
         source: source?,
+        base: s.base.as_ref().map(|b| b.to_string()),
         port: *s.port,
         cpu,
         memory,

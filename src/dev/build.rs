@@ -51,6 +51,7 @@ impl Builder {
                     service: name.to_string(),
                     port: svc.port,
                     platform: Platform::host().unwrap_or_default(),
+                    base: svc.base.clone(),
                     ..BuildSpec::default()
                 };
                 let show = |line: &str| self.out.line("build", line);

@@ -2,10 +2,12 @@
 //! the task definitions and services, watch each rollout until healthy.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::images::{self, Local};
 use super::rollout::{self, Rollout};
+use super::scan::{self, Gate};
 use super::{EngineError, Progress, apply, observe};
 use crate::aws::{self, Aws};
 use crate::config::Stack;
@@ -82,11 +84,13 @@ async fn database_ready(
 /// change, and each service touched is watched until it is healthy.
 /// `locals`: the images just built; `None` keeps the images deployed now (a token rotation).
 /// `prices`: to show what the change costs (`None`: a change that costs nothing more).
+/// `gate`: what ECR's scans of the pushed images may hold (`None`: nothing is pushed).
 pub async fn converge(
     aws: &Aws,
     stack: &Stack,
     locals: Option<&BTreeMap<String, Local>>,
     prices: Option<&Prices>,
+    gate: Option<Gate>,
     progress: &Progress,
     timeout: Duration,
 ) -> Result<Option<String>, EngineError> {
@@ -139,12 +143,17 @@ pub async fn converge(
         .iter()
         .any(|c| c.kind == Kind::TaskDefinition && !matches!(c.action, Action::Delete { .. }));
     let push = async {
+        let mut pushed = Vec::new();
         if registers && let Some(locals) = locals {
             for (svc, local) in locals {
-                images::push(aws, stack, svc, local, progress).await?;
+                let reference = images::push(aws, stack, svc, local, progress).await?;
+                // Built here, so in the stack's repository, which scans on push.
+                if matches!(local, Local::Built(_)) {
+                    pushed.push((svc.clone(), reference));
+                }
             }
         }
-        Ok::<_, EngineError>(())
+        Ok::<_, EngineError>(pushed)
     };
     // A new database and a new certificate take minutes: the images go up meanwhile. The
     // task definitions need the database's endpoint and secret, so they are planned again
@@ -157,8 +166,13 @@ pub async fn converge(
     };
     let certificate = certificate_ready(aws, stack, &seen, &ids, progress);
     let (ready, issued, pushed) = tokio::join!(database, certificate, push);
-    pushed?;
+    let pushed = pushed?;
     issued?;
+    // `--fail-on`: the scans decide before any task definition changes.
+    if let Some(g) = gate.filter(|g| g.fail_on.is_some() && !pushed.is_empty()) {
+        let never = AtomicBool::new(false);
+        scan::check(aws, stack, &pushed, g, &never, progress).await??;
+    }
     if let Some(connection) = ready? {
         seen.facts.database = Some(connection);
         want = desired(stack, &seen.facts);
@@ -189,12 +203,30 @@ pub async fn converge(
             })
         })
         .collect();
-    let results = futures::future::join_all(
-        rollouts
-            .iter()
-            .map(|r| rollout::watch(aws, &names, r, timeout, progress)),
-    )
-    .await;
+    // Without `--fail-on` the scans are only told, while the services roll out: never
+    // waited for once the rollouts are done.
+    let rolled = AtomicBool::new(false);
+    let told = async {
+        let Some(g) = gate.filter(|g| g.fail_on.is_none() && !pushed.is_empty()) else {
+            return;
+        };
+        if let Err(e) = scan::check(aws, stack, &pushed, g, &rolled, progress).await {
+            progress.say(&format!(
+                "warning: the images' scans could not be read: {e}"
+            ));
+        }
+    };
+    let watch = async {
+        let results = futures::future::join_all(
+            rollouts
+                .iter()
+                .map(|r| rollout::watch(aws, &names, r, timeout, progress)),
+        )
+        .await;
+        rolled.store(true, Ordering::Relaxed);
+        results
+    };
+    let (results, ()) = tokio::join!(watch, told);
     if let Some(e) = results.into_iter().find_map(Result::err) {
         return Err(e.into());
     }

@@ -38,6 +38,7 @@ pub async fn build_all(
                     service: name.clone(),
                     port: svc.port,
                     revision: revision(dir),
+                    base: svc.base.clone(),
                     source_date_epoch: std::env::var("SOURCE_DATE_EPOCH")
                         .ok()
                         .and_then(|s| s.parse().ok())

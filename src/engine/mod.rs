@@ -7,6 +7,7 @@ pub mod images;
 pub mod observe;
 pub mod progress;
 pub mod rollout;
+pub mod scan;
 
 pub use apply::{ApplyError, apply};
 pub use observe::{Observation, observe};
@@ -26,4 +27,7 @@ pub enum EngineError {
     Rollout(#[from] rollout::RolloutError),
     #[error(transparent)]
     Image(#[from] crate::image::Error),
+    /// `--fail-on`: an image's scan found too much, or could not tell.
+    #[error(transparent)]
+    Scan(#[from] scan::Stopped),
 }

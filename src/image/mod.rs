@@ -43,7 +43,7 @@ pub use oci::Blob;
 pub use platform::Platform;
 pub use push::{Published, publish, validate_tag};
 pub use registry::{RegistryAuth, RegistryTarget};
-pub use resolve::resolve;
+pub use resolve::{parse as parse_reference, resolve};
 
 /// Label holding the source revision (the OCI annotation key).
 pub const LABEL_REVISION: &str = "org.opencontainers.image.revision";

@@ -31,7 +31,7 @@ pub async fn resolve(reference: &str, auth: &RegistryAuth) -> Result<String> {
 }
 
 /// Parses an image reference, with Docker's defaults (`docker.io`, `library/`, `latest`).
-pub(crate) fn parse(reference: &str) -> Result<Reference> {
+pub fn parse(reference: &str) -> Result<Reference> {
     reference
         .parse()
         .map_err(|e: oci_client::ParseError| Error::Reference {
