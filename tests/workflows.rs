@@ -336,6 +336,18 @@ fn this_repositorys_workflows_pass_actionlint_and_release_what_ci_github_install
             "{what}"
         );
     }
+    // The README's install lines download what the release makes.
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let v = stackctl::ci::VERSION;
+    assert!(readme.contains(&format!(
+        "v={v} a={}",
+        stackctl::ci::asset("$v", "$(uname -m)-unknown-linux-musl")
+    )));
+    assert!(readme.contains(&format!(
+        "{}/releases/download/v$v/{}",
+        stackctl::ci::REPOSITORY,
+        stackctl::ci::CHECKSUMS
+    )));
     let Some(bin) = actionlint() else { return };
     let files: Vec<PathBuf> = std::fs::read_dir(root.join(".github/workflows"))
         .unwrap()
