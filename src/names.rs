@@ -85,6 +85,11 @@ impl Names {
     pub fn ci_role(&self, role: &str) -> String {
         format!("{}-ci-{role}", self.prefix())
     }
+    /// The permissions boundary of the stack's own roles when CI deploys: the most any of them
+    /// may ever be allowed, whatever policy the deploy role puts on them.
+    pub fn ci_boundary(&self) -> String {
+        format!("{}-ci-boundary", self.prefix())
+    }
     /// Managed policy `part` (from 1) of a CI role's permissions.
     pub fn ci_policy(&self, role: &str, part: usize) -> String {
         format!("{}-{part}", self.ci_role(role))

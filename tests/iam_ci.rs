@@ -80,9 +80,16 @@ async fn the_deploy_role_deploys_this_stack_and_nothing_more() {
     let p = Project::new(&endpoint, "ci:\n  github: { repository: octo-org/shop }\n");
     let yaml = std::fs::read_to_string(p.stack_file()).unwrap();
 
-    // Before enforcement: an administrator holding only `stackctl policy`.
+    // Before enforcement: an administrator holding only `stackctl policy`, and someone who may
+    // assume any role that trusts them.
     let admin = clients(&moto.url).await;
     let keys = user(&admin, "administrator", printed(&p, None).to_string()).await;
+    let outsider = user(
+        &admin,
+        "outsider",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#.into(),
+    )
+    .await;
     enforce(&moto.url).await;
     let admin = Session(keys.0.clone(), keys.1.clone(), None);
     let up = run_as(&p, &endpoint, &admin, &["up"]);
@@ -112,6 +119,7 @@ async fn the_deploy_role_deploys_this_stack_and_nothing_more() {
     check_scopes_from(&journal, start, &printed(&p, Some("deploy")), &p.name, &ec2);
     let checked = run_as(&p, &endpoint, &deploy, &["status"]);
     assert_eq!(checked.code, 0, "{}", checked.all());
+    escalation(&moto.url, &p, &deploy, &outsider).await;
 
     // It cannot change who may deploy: a new branch is a change only an administrator makes.
     let moved = yaml.replace(
@@ -163,4 +171,106 @@ async fn the_deploy_role_deploys_this_stack_and_nothing_more() {
         .unwrap();
     assert!(providers.open_id_connect_provider_list().is_empty());
     proxy.shutdown().await;
+}
+
+/// What someone holding the deploy role's credentials (a workflow on the deploy branch) can do
+/// to the stack's roles: write them only within the stack's boundary, which nothing of theirs
+/// can lift; a role they make and give AdministratorAccess can still do only what the
+/// boundary allows.
+async fn escalation(moto: &str, p: &Project, deploy: &Session, outsider: &(String, String)) {
+    let aws = common::github::clients(moto, deploy).await;
+    let iam = &aws.iam;
+    let boundary = format!(
+        "arn:aws:iam::{ACCOUNT}:policy/stackctl-ci/{0}/default/{0}-default-ci-boundary",
+        p.name
+    );
+    let admin_policy = "arn:aws:iam::aws:policy/AdministratorAccess";
+    let denied = |r: Result<(), String>, what: &str| {
+        let e = r.expect_err(what);
+        assert!(e.contains("AccessDenied"), "{what}: {e}");
+        eprintln!("[iam-ci] the deploy role may not {what}");
+    };
+    let path = format!("/stackctl/{}/default/", p.name);
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:user/outsider"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let create = |name: &'static str, b: Option<String>| {
+        iam.create_role()
+            .role_name(format!("{}-default-{name}", p.name))
+            .path(&path)
+            .assume_role_policy_document(&trust)
+            .set_permissions_boundary(b)
+            .send()
+    };
+    denied(
+        create("free", None).await.map(|_| ()).map_err(shown),
+        "make a role of the stack without its boundary",
+    );
+    denied(
+        create("admin", Some(admin_policy.into()))
+            .await
+            .map(|_| ())
+            .map_err(shown),
+        "make a role of the stack with another boundary",
+    );
+    let exec = format!("{}-default-exec", p.name);
+    denied(
+        iam.put_role_permissions_boundary()
+            .role_name(&exec)
+            .permissions_boundary(admin_policy)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(shown),
+        "move the execution role's boundary",
+    );
+    denied(
+        iam.delete_role_permissions_boundary()
+            .role_name(&exec)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(shown),
+        "lift the execution role's boundary",
+    );
+    // Within the boundary it may: a role, AdministratorAccess on it, trusted by an outsider.
+    let role = create("escalate", Some(boundary.clone())).await.unwrap();
+    let role_arn = role.role().unwrap().arn().to_string();
+    iam.attach_role_policy()
+        .role_name(format!("{}-default-escalate", p.name))
+        .policy_arn(admin_policy)
+        .send()
+        .await
+        .unwrap();
+    // What that role can do: what the boundary allows, no more.
+    let sts = common::clients_as(moto, &outsider.0, &outsider.1).await.sts;
+    let assumed = sts
+        .assume_role()
+        .role_arn(&role_arn)
+        .role_session_name("outsider")
+        .send()
+        .await
+        .unwrap();
+    let c = assumed.credentials().unwrap();
+    let as_role = Session(
+        c.access_key_id().into(),
+        c.secret_access_key().into(),
+        Some(c.session_token().into()),
+    );
+    let bounded = common::github::clients(moto, &as_role).await;
+    let made = bounded.iam.create_user().user_name("backdoor").send().await;
+    denied(
+        made.map(|_| ()).map_err(shown),
+        "act beyond the boundary through a role it made (iam:CreateUser)",
+    );
+    let param = format!("/stackctl/{}/default/api/token/1", p.name);
+    let read = bounded.ssm.get_parameter().name(&param).send().await;
+    assert!(
+        read.is_ok(),
+        "the boundary allows what the stack's tasks do: {read:?}"
+    );
+}
+
+fn shown<E: std::error::Error + 'static>(e: E) -> String {
+    aws_sdk_iam::error::DisplayErrorContext(e).to_string()
 }

@@ -20,11 +20,18 @@ condition it cannot read is taken as a denial. Here IAM's own calls on a role, a
 policy or an OIDC provider are evaluated on that resource's ARN, as AWS does (Service
 Authorization Reference, "Actions defined by AWS Identity and Access Management"): who may
 change which role is what keeps a CI role from granting itself more. Every other call is
-evaluated with the caller's statements on `*`; and conditions are left out. The tests check
-those resources and conditions from the calls' journal (tests/common/arn_scope.rs).
+evaluated with the caller's statements on `*`; and conditions are left out, but for
+`iam:PermissionsBoundary` on IAM's calls (the boundary a call sets, or the role's own), which is
+what keeps a CI role's writes to the stack's roles within their boundary. The tests check the
+other resources and conditions from the calls' journal (tests/common/arn_scope.rs).
+
+A role with a permissions boundary can do only what both its policies and the boundary allow
+(IAM User Guide, "Permissions boundaries for IAM entities"); moto ignores boundaries. Here an
+assumed role's calls are held to its role's boundary too.
 
 Usage: python3 moto_enforcing.py [moto.server options]
 """
+import fnmatch
 import sys
 from urllib.parse import quote
 
@@ -87,16 +94,63 @@ def _authenticate_and_authorize_action(self, iam_request_cls, resource="*"):
 ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_and_authorize_action
 
 
-class _Evaluable(access_control.IAMPolicy):
-    """The caller's policy without conditions; on `*` unless the call's resource is known."""
+_BOUNDARY_KEY = "iam:PermissionsBoundary"
 
-    def __init__(self, policy, scoped):
+
+def _holds(operator, wanted, actual):
+    values = wanted if isinstance(wanted, list) else [wanted]
+    if actual is None:
+        return False
+    if operator in ("ArnLike", "StringLike"):
+        return any(fnmatch.fnmatchcase(actual, v) for v in values)
+    if operator in ("ArnEquals", "StringEquals"):
+        return actual in values
+    return False
+
+
+class _Evaluable(access_control.IAMPolicy):
+    """The caller's policy on `*` unless the call's resource is known; without conditions but
+    `iam:PermissionsBoundary`, decided here against `boundary` (a statement whose condition
+    does not hold matches nothing)."""
+
+    def __init__(self, policy, scoped, boundary=None):
         super().__init__(policy)
         statements = self._policy_json["Statement"]
         for s in statements if isinstance(statements, list) else [statements]:
             if "Resource" in s and not scoped:
                 s["Resource"] = "*"
-            s.pop("Condition", None)
+            condition = s.pop("Condition", None) or {}
+            for operator, keys in condition.items():
+                if scoped and _BOUNDARY_KEY in keys:
+                    if not _holds(operator, keys[_BOUNDARY_KEY], boundary):
+                        s["Action"] = []
+
+
+def _boundary(self):
+    """The value of iam:PermissionsBoundary for this IAM call: the boundary it sets, else the
+    one the role it acts on has."""
+    value = _param(self._data, "PermissionsBoundary")
+    if value:
+        return value
+    role = _param(self._data, "RoleName")
+    if not role:
+        return None
+    try:
+        return self.backend.get_role(role).permissions_boundary_arn
+    except Exception:
+        return None
+
+
+def _caller_boundary(self):
+    """The boundary of the role an assumed-role caller acts as, if it has one."""
+    role = getattr(self._access_key, "_owner_role_name", None)
+    if not role:
+        return None
+    try:
+        arn = self.backend.get_role(role).permissions_boundary_arn
+        return self.backend.get_policy(arn) if arn else None
+    except Exception:
+        return None
 
 
 def _param(data, key):
@@ -131,9 +185,17 @@ def check_action_permitted(self, resource):
     if self._action == "sts:GetCallerIdentity":
         return
     arn = _iam_resource(self)
+    boundary = _boundary(self) if arn else None
+    bounded_by = _caller_boundary(self)
+    if bounded_by is not None:
+        within = _Evaluable(bounded_by, arn is not None, boundary).is_action_permitted(
+            self._action, arn or resource
+        )
+        if within != access_control.PermissionResult.PERMITTED:
+            self._raise_access_denied()
     permitted = False
     for policy in self._access_key.collect_policies():
-        result = _Evaluable(policy, arn is not None).is_action_permitted(
+        result = _Evaluable(policy, arn is not None, boundary).is_action_permitted(
             self._action, arn or resource
         )
         if result == access_control.PermissionResult.DENIED:

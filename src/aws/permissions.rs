@@ -137,6 +137,9 @@ pub const DB_SNAPSHOTS: &[&str] = &[
 pub const DB_SECRETS: &[&str] =
     &["arn:{partition}:secretsmanager:{region}:{account}:secret:rds!db-*"];
 
+/// The statement of [`BOUNDED`] writes in a CI role's policy.
+const WITHIN_BOUNDARY: &str = "TheStacksRolesWithinTheirBoundary";
+
 /// An action, what it acts on, the commands that call it.
 pub type Permission = (&'static str, Scope, &'static [Cmd]);
 
@@ -234,6 +237,33 @@ pub struct Target<'a> {
     pub env: &'a str,
 }
 
+impl Target<'_> {
+    /// The ARN of the stack's CI permissions boundary (`Names::ci_boundary`).
+    pub fn boundary(&self) -> String {
+        let n = crate::names::Names::new(self.stack, self.env);
+        format!(
+            "arn:{}:iam::{}:policy{}{}",
+            self.partition,
+            self.account,
+            n.ci_path(),
+            n.ci_boundary()
+        )
+    }
+}
+
+/// Writes to the stack's roles that IAM can condition on the role's permissions boundary
+/// (`iam:PermissionsBoundary`, IAM User Guide, "Permissions boundaries for IAM entities"):
+/// a CI role makes them only on roles bounded by the stack's boundary, so no policy it puts on
+/// them reaches past it.
+pub const BOUNDED: &[&str] = &[
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+];
+
 /// The policy document: one statement for the actions that take no resource (or only `*`), one
 /// per scope for the others (in registry order, actions sorted), then the account-level
 /// exceptions.
@@ -255,6 +285,8 @@ const ALL_COMMANDS: &[Cmd] = &[
 ];
 
 /// [`policy`] with only what `cmds` need: the CI roles' permissions ([`DEPLOY`], [`PLAN`]).
+/// Without [`Cmd::Access`], the writes to the stack's roles in [`BOUNDED`] hold only within
+/// the stack's permissions boundary.
 pub fn policy_for(t: &Target<'_>, cmds: &[Cmd]) -> Value {
     let fill = |template: &str| {
         template
@@ -266,7 +298,11 @@ pub fn policy_for(t: &Target<'_>, cmds: &[Cmd]) -> Value {
     };
     let mut groups: Vec<(Scope, Vec<&str>)> = Vec::new();
     let wanted = |used_by: &[Cmd]| used_by.iter().any(|c| cmds.contains(c));
-    for (action, scope, _) in all().into_iter().filter(|(_, _, by)| wanted(by)) {
+    let bounded = !cmds.contains(&Access);
+    for (action, mut scope, _) in all().into_iter().filter(|(_, _, by)| wanted(by)) {
+        if bounded && scope == Scope::Arns("TheStacksRoles", ROLES) && BOUNDED.contains(&action) {
+            scope = Scope::Arns(WITHIN_BOUNDARY, ROLES);
+        }
         match groups.iter_mut().find(|(sc, _)| *sc == scope) {
             Some((_, actions)) => actions.push(action),
             None => groups.push((scope, vec![action])),
@@ -302,6 +338,13 @@ pub fn policy_for(t: &Target<'_>, cmds: &[Cmd]) -> Value {
                     });
                 }
             };
+            if sid == WITHIN_BOUNDARY {
+                let condition = json!({ "ArnLike": { "iam:PermissionsBoundary": t.boundary() } });
+                return json!({
+                    "Sid": sid, "Effect": "Allow", "Action": actions,
+                    "Resource": resource, "Condition": condition
+                });
+            }
             json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource })
         })
         .collect();

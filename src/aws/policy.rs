@@ -280,6 +280,9 @@ fn to_make_room(old: &[String]) -> &[String] {
 
 /// Which policy of the stack a name is (the inverse of `Names::ci_policy`).
 fn key_of(names: &Names, policy: &str) -> Option<Key> {
+    if policy == names.ci_boundary() {
+        return Some(crate::plan::desired::ci_boundary());
+    }
     crate::plan::desired::CI_ROLES.iter().find_map(|role| {
         let part: usize = policy
             .strip_prefix(&names.ci_role(role))?
@@ -303,6 +306,10 @@ mod tests {
                 Some(crate::plan::desired::ci_policy(role, part))
             );
         }
+        assert_eq!(
+            key_of(&n, &n.ci_boundary()),
+            Some(crate::plan::desired::ci_boundary())
+        );
         assert_eq!(key_of(&n, "demo-prod-ci-deploy-01"), None);
         assert_eq!(key_of(&n, "demo-prod-ci-deploy"), None);
         assert_eq!(key_of(&n, "other-prod-ci-deploy-1"), None);

@@ -67,9 +67,10 @@ fn ci_adds_the_provider_and_two_roles_that_trust_only_their_subjects() {
             .iter()
             .any(|d| matches!(d.spec.kind(), Kind::OidcProvider | Kind::Policy))
     );
+    // The provider, the two roles, their policies and the boundary.
     assert_eq!(
         want.len() - without.len(),
-        2 + 1 + deploy.managed.len() + plan_role.managed.len()
+        2 + 1 + deploy.managed.len() + plan_role.managed.len() + 1
     );
 }
 
@@ -177,4 +178,95 @@ fn s_reset(have: &mut [Observed]) {
         panic!()
     };
     s.client_ids = vec!["sigstore".into()];
+}
+
+#[test]
+fn the_stacks_own_roles_are_bounded_and_the_boundary_covers_what_they_hold() {
+    use crate::config::routes::wildcard;
+    let boundary_arn =
+        "arn:aws:iam::123456789012:policy/stackctl-ci/demo/default/demo-default-ci-boundary";
+    let want = desired::desired(&stack_from(STACK), &facts());
+    let Spec::Policy(b) = spec_of(&want, &desired::ci_boundary()) else {
+        panic!("a policy")
+    };
+    let doc: serde_json::Value = serde_json::from_str(&b.document).unwrap();
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        match v {
+            serde_json::Value::Array(a) => {
+                a.iter().map(|x| x.as_str().unwrap().to_string()).collect()
+            }
+            x => vec![x.as_str().unwrap().to_string()],
+        }
+    };
+    let allows = |action: &str, resource: &str| {
+        doc["Statement"].as_array().unwrap().iter().any(|st| {
+            strings(&st["Action"]).iter().any(|a| wildcard(a, action))
+                && strings(&st["Resource"])
+                    .iter()
+                    .any(|r| wildcard(r, resource))
+        })
+    };
+    // AWS's AmazonECSTaskExecutionRolePolicy (on `*`), for the stack's images and logs.
+    for action in [
+        "ecr:GetAuthorizationToken",
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchGetImage",
+    ] {
+        assert!(
+            allows(
+                action,
+                "arn:aws:ecr:us-east-1:123456789012:repository/demo-default/api"
+            ),
+            "{action}"
+        );
+    }
+    let stream = "arn:aws:logs:us-east-1:123456789012:log-group:/stackctl/demo/default/api:log-stream:ecs/api/1";
+    assert!(allows("logs:PutLogEvents", stream));
+    assert!(!allows(
+        "logs:PutLogEvents",
+        &stream.replace("/demo/", "/other/")
+    ));
+    let mut roles = 0;
+    for d in &want {
+        let Spec::Role(r) = &d.spec else { continue };
+        if r.path.starts_with("/stackctl-ci/") {
+            assert_eq!(
+                r.boundary, None,
+                "{}: the CI roles are not the deploy role's to write",
+                d.key
+            );
+            continue;
+        }
+        roles += 1;
+        assert_eq!(r.boundary.as_deref(), Some(boundary_arn), "{}", d.key);
+        assert!(r.after.contains(&desired::ci_boundary()));
+        // Every statement the role holds inline is inside the boundary.
+        for (_, inline) in &r.inline {
+            let p: serde_json::Value = serde_json::from_str(inline).unwrap();
+            for st in p["Statement"].as_array().unwrap() {
+                for a in strings(&st["Action"]) {
+                    for res in strings(&st["Resource"]) {
+                        assert!(
+                            allows(&a, &res),
+                            "{}: {a} on {res} is outside the boundary",
+                            d.key
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(roles, 2, "the execution role and the task role");
+    assert!(!allows("iam:CreateUser", "*"), "nothing of IAM");
+    // Without `ci:`, no boundary.
+    let without = desired::desired(
+        &stack_from(&STACK.replace("ci:\n  github: { repository: octo-org/shop }\n", "")),
+        &facts(),
+    );
+    assert!(
+        without
+            .iter()
+            .all(|d| !matches!(&d.spec, Spec::Role(r) if r.boundary.is_some()))
+    );
 }

@@ -71,3 +71,21 @@ pub fn as_session<'a>(cmd: &'a mut Command, s: &Session) -> &'a mut Command {
         None => cmd.env_remove("AWS_SESSION_TOKEN"),
     }
 }
+
+/// SDK clients with the session's credentials.
+pub async fn clients(endpoint: &str, s: &Session) -> stackctl::aws::Aws {
+    use aws_config::{BehaviorVersion, Region};
+    let conf = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+            &s.0,
+            &s.1,
+            s.2.clone(),
+            None,
+            "github",
+        ))
+        .load()
+        .await;
+    stackctl::aws::Aws::from_conf(&conf).unwrap()
+}

@@ -26,6 +26,8 @@ pub struct Spec {
     pub managed: Vec<String>,
     /// (name, document)
     pub inline: Vec<(String, String)>,
+    /// Its permissions boundary (with `ci:`, the stack's own roles': `Names::ci_boundary`).
+    pub boundary: Option<String>,
     /// What must exist first: the policies it attaches and the provider it trusts, when
     /// they are the stack's.
     #[serde(skip)]
@@ -38,6 +40,7 @@ pub struct State {
     pub trust_policy: String,
     pub managed: Vec<String>,
     pub inline: Vec<(String, String)>,
+    pub boundary: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -48,6 +51,8 @@ pub enum Fix {
     DetachPolicy { arn: String },
     PutInlinePolicy { name: String, document: String },
     DeleteInlinePolicy { name: String },
+    SetBoundary { arn: String },
+    RemoveBoundary,
 }
 
 impl std::fmt::Display for Fix {
@@ -58,6 +63,8 @@ impl std::fmt::Display for Fix {
             Fix::DetachPolicy { arn } => write!(f, "detach {arn}"),
             Fix::PutInlinePolicy { name, .. } => write!(f, "set inline policy {name}"),
             Fix::DeleteInlinePolicy { name } => write!(f, "delete inline policy {name}"),
+            Fix::SetBoundary { arn } => write!(f, "set its permissions boundary to {arn}"),
+            Fix::RemoveBoundary => write!(f, "remove its permissions boundary"),
         }
     }
 }
@@ -82,8 +89,14 @@ impl Resource for Role {
             ("iam:PutRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
             ("iam:DeleteRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up, Down]),
             ("iam:DeleteRole", Scope::Arns("TheStacksRoles", ROLES), &[Down]),
+            // A role's permissions boundary is not in ListRoles (IAM API Reference, ListRoles).
+            ("iam:GetRole", Scope::Arns("TheStacksRoles", ROLES), &[Up, RotateToken, Status, Down, Check]),
+            ("iam:PutRolePermissionsBoundary", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
+            // Lifting the boundary is changing who may do what: never a CI role's.
+            ("iam:DeleteRolePermissionsBoundary", Scope::Arns("TheStacksRoles", ROLES), &[Access]),
             // The CI roles: read as the stack's other roles; changed only by who may change
             // who deploys (`Access`), never by those roles themselves.
+            ("iam:GetRole", Scope::Arns("TheStacksCiRoles", CI_ROLES), &[Up, RotateToken, Status, Down, Check]),
             ("iam:ListAttachedRolePolicies", Scope::Arns("TheStacksCiRoles", CI_ROLES), &[Up, RotateToken, Status, Down, Check]),
             ("iam:ListRolePolicies", Scope::Arns("TheStacksCiRoles", CI_ROLES), &[Up, RotateToken, Status, Down, Check]),
             ("iam:GetRolePolicy", Scope::Arns("TheStacksCiRoles", CI_ROLES), &[Up, RotateToken, Status, Down, Check]),
@@ -148,6 +161,14 @@ impl Resource for Role {
                 fixes.push(Fix::DeleteInlinePolicy { name: name.clone() });
             }
         }
+        match (&want.boundary, &have.boundary) {
+            (Some(w), h) if Some(w) != h.as_ref() => {
+                // Bound first: the policies set after it are then capped by it.
+                fixes.insert(0, Fix::SetBoundary { arn: w.clone() });
+            }
+            (None, Some(_)) => fixes.push(Fix::RemoveBoundary),
+            _ => {}
+        }
         Ok(fixes)
     }
 
@@ -157,7 +178,7 @@ impl Resource for Role {
             .iter()
             .map(|(n, p)| (n.clone(), parse_json(p)))
             .collect();
-        json!({ "trust_policy": parse_json(&spec.trust_policy), "inline": inline })
+        json!({ "trust_policy": parse_json(&spec.trust_policy), "inline": inline, "permissions_boundary": spec.boundary })
     }
 
     #[cfg(test)]
@@ -167,6 +188,7 @@ impl Resource for Role {
             trust_policy: spec.trust_policy.clone(),
             managed: spec.managed.clone(),
             inline: spec.inline.clone(),
+            boundary: spec.boundary.clone(),
         }
     }
 
@@ -187,7 +209,7 @@ impl Resource for Role {
 
     async fn create(cx: &Cx<'_>, key: &Key, name: &str, spec: &Spec) -> Result<String, AwsError> {
         let aws = cx.aws;
-        let id = create(aws, cx.names, key, name, &spec.path, &spec.trust_policy).await?;
+        let id = create(aws, cx.names, key, name, spec).await?;
         for arn in &spec.managed {
             attach(aws, name, arn).await?;
         }
@@ -211,6 +233,8 @@ impl Resource for Role {
             Fix::AttachPolicy { arn } => attach(aws, id, arn).await,
             Fix::DetachPolicy { arn } => detach(aws, id, arn).await,
             Fix::DeleteInlinePolicy { name } => delete_inline(aws, id, name).await,
+            Fix::SetBoundary { arn } => read::set_boundary(aws, id, Some(arn)).await,
+            Fix::RemoveBoundary => read::set_boundary(aws, id, None).await,
         }
     }
 
@@ -245,7 +269,7 @@ async fn find_under(aws: &Aws, names: &Names, path: &str) -> Result<Vec<Observed
                 continue;
             };
             // Deleted since it was listed (a `down` elsewhere, or one killed mid-way): gone.
-            let (managed, inline) = match policies(aws, name).await {
+            let (managed, inline, boundary) = match policies(aws, name).await {
                 Err(e) if e.is_not_found() => continue,
                 other => other?,
             };
@@ -258,6 +282,7 @@ async fn find_under(aws: &Aws, names: &Names, path: &str) -> Result<Vec<Observed
                     trust_policy: decode(role.assume_role_policy_document().unwrap_or_default()),
                     managed,
                     inline,
+                    boundary,
                 }),
             });
         }
@@ -287,16 +312,16 @@ pub async fn create(
     names: &Names,
     key: &Key,
     name: &str,
-    path: &str,
-    trust: &str,
+    spec: &Spec,
 ) -> Result<String, AwsError> {
     let tags: Vec<Tag> = super::tags(names, &key.0, name)?;
     let created = aws
         .iam
         .create_role()
         .role_name(name)
-        .path(path)
-        .assume_role_policy_document(trust)
+        .path(&spec.path)
+        .assume_role_policy_document(&spec.trust_policy)
+        .set_permissions_boundary(spec.boundary.clone())
         .description(format!("stackctl {}/{}", names.stack, names.env))
         .set_tags(Some(tags))
         .send()

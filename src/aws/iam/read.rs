@@ -1,12 +1,24 @@
 //! Reading a role's policies back, as the diff compares them.
 
-use crate::aws::{Aws, AwsError, Ctx};
+use crate::aws::{Aws, AwsError, Ctx, Outcome};
 
-/// A role's managed policy ARNs and inline policies (name, document).
+/// A role's managed policy ARNs, inline policies (name, document) and permissions boundary.
 pub(super) async fn policies(
     aws: &Aws,
     name: &str,
-) -> Result<(Vec<String>, Vec<(String, String)>), AwsError> {
+) -> Result<(Vec<String>, Vec<(String, String)>, Option<String>), AwsError> {
+    let role = aws
+        .iam
+        .get_role()
+        .role_name(name)
+        .send()
+        .await
+        .ctx("get IAM role", name)?;
+    let boundary = role
+        .role()
+        .and_then(|r| r.permissions_boundary())
+        .and_then(|b| b.permissions_boundary_arn())
+        .map(str::to_string);
     let managed = aws
         .iam
         .list_attached_role_policies()
@@ -38,7 +50,32 @@ pub(super) async fn policies(
             .ctx("get inline policy of role", name)?;
         inline.push((policy.clone(), decode(doc.policy_document())));
     }
-    Ok((managed, inline))
+    Ok((managed, inline, boundary))
+}
+
+/// Sets (or, with None, removes) a role's permissions boundary.
+pub(super) async fn set_boundary(aws: &Aws, name: &str, arn: Option<&str>) -> Result<(), AwsError> {
+    match arn {
+        Some(arn) => {
+            aws.iam
+                .put_role_permissions_boundary()
+                .role_name(name)
+                .permissions_boundary(arn)
+                .send()
+                .await
+                .ctx("set the permissions boundary of role", name)?;
+        }
+        None => {
+            aws.iam
+                .delete_role_permissions_boundary()
+                .role_name(name)
+                .send()
+                .await
+                .ctx("remove the permissions boundary of role", name)
+                .ok_if_not_found()?;
+        }
+    }
+    Ok(())
 }
 
 /// IAM returns policy documents URL-encoded.

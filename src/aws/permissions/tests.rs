@@ -200,3 +200,32 @@ fn the_plan_role_reads_and_never_a_secret() {
         |(a, _)| a.starts_with("iam:PassRole") || a.starts_with("iam:CreateServiceLinkedRole")
     ));
 }
+
+#[test]
+fn the_deploy_role_writes_the_stacks_roles_only_within_their_boundary() {
+    let t = demo();
+    let deploy = policy_for(&t, DEPLOY);
+    let statements = deploy["Statement"].as_array().unwrap();
+    let has = |s: &Value, action: &str| match &s["Action"] {
+        Value::Array(a) => a.iter().any(|x| x == action),
+        one => one == action,
+    };
+    for action in BOUNDED {
+        let holding: Vec<&Value> = statements.iter().filter(|s| has(s, action)).collect();
+        assert_eq!(holding.len(), 1, "{action}");
+        assert_eq!(
+            holding[0]["Condition"]["ArnLike"]["iam:PermissionsBoundary"],
+            t.boundary(),
+            "{action}"
+        );
+    }
+    assert!(
+        !statements
+            .iter()
+            .any(|s| has(s, "iam:DeleteRolePermissionsBoundary")),
+        "lifting the boundary is not a deploy's"
+    );
+    // The administrator's policy is not bounded.
+    let full = policy(&t);
+    assert!(!full.to_string().contains("iam:PermissionsBoundary"));
+}

@@ -1,13 +1,17 @@
 //! With `ci.github`: GitHub's OIDC provider, and two roles its jobs assume, each holding what
 //! its commands need on this stack (`permissions::DEPLOY`, `permissions::PLAN`) in managed
 //! policies: the deploy role, trusted by jobs on the deploy branch (or in the GitHub
-//! environment), and the plan role, trusted by pull requests' jobs, with reads only.
+//! environment), and the plan role, trusted by pull requests' jobs, with reads only. The
+//! deploy role writes the stack's own roles, so those get a permissions boundary it cannot
+//! change: whatever policy it puts on them, they can do no more than the stack's tasks need
+//! (IAM User Guide, "Permissions boundaries for IAM entities": the effective permissions are
+//! what both the boundary and the policies allow).
 
 use serde_json::json;
 
 use super::{Builder, Facts};
 use crate::aws::oidc_provider::{AUDIENCE, HOST};
-use crate::aws::permissions::{self, Cmd, Target};
+use crate::aws::permissions::{self, Cmd, LOG_GROUPS, Target};
 use crate::aws::{self};
 use crate::plan::resource::{Key, Kind, Spec};
 
@@ -22,6 +26,48 @@ pub fn ci_role(role: &str) -> Key {
 }
 pub fn ci_policy(role: &str, part: usize) -> Key {
     Key::new(Kind::Policy, &format!("ci-{role}-{part}"))
+}
+pub fn ci_boundary() -> Key {
+    Key::new(Kind::Policy, "ci-boundary")
+}
+
+/// The most the stack's own roles may do: what the task execution role's policies allow (AWS's
+/// `AmazonECSTaskExecutionRolePolicy`, this stack's parameters, its database's secret), on this
+/// stack's resources where the action takes one. Task roles hold nothing today.
+pub fn boundary_document(t: &Target<'_>) -> String {
+    let fill = |s: &str| {
+        s.replace("{partition}", t.partition)
+            .replace("{region}", t.region)
+            .replace("{account}", t.account)
+            .replace("{stack}", t.stack)
+            .replace("{env}", t.env)
+    };
+    let logs: Vec<String> = LOG_GROUPS.iter().map(|l| fill(l)).collect();
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PullImages",
+                "Effect": "Allow",
+                "Action": ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+                "Resource": "*"
+            },
+            { "Sid": "WriteTheStacksLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": logs },
+            {
+                "Sid": "ReadTheStacksParameters",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+                "Resource": fill("arn:{partition}:ssm:{region}:{account}:parameter/stackctl/{stack}/{env}/*")
+            },
+            {
+                "Sid": "ReadTheDatabasesSecret",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": fill("arn:{partition}:secretsmanager:{region}:{account}:secret:rds!db-*")
+            }
+        ]
+    })
+    .to_string()
 }
 
 /// The ARN IAM gives GitHub's provider in this account.
@@ -64,14 +110,30 @@ impl Builder<'_> {
             ("plan", permissions::PLAN, github.plan_subject()),
         ];
         let path = self.n.ci_path();
+        let target = Target {
+            partition: &facts.partition,
+            region: &facts.region,
+            account: &facts.account,
+            stack: &self.stack.name,
+            env: &self.stack.env,
+        };
+        // The stack's own roles, made before: bounded.
+        let boundary = target.boundary();
+        let own = super::role_path(self.stack);
+        for d in &mut self.out {
+            if let Spec::Role(r) = &mut d.spec
+                && r.path == own
+            {
+                r.boundary = Some(boundary.clone());
+                r.after.push(ci_boundary());
+            }
+        }
+        let spec = aws::policy::Spec {
+            path: path.clone(),
+            document: boundary_document(&target),
+        };
+        self.push(ci_boundary(), self.n.ci_boundary(), Spec::Policy(spec));
         for (role, cmds, subject) in roles {
-            let target = Target {
-                partition: &facts.partition,
-                region: &facts.region,
-                account: &facts.account,
-                stack: &self.stack.name,
-                env: &self.stack.env,
-            };
             let documents = permissions::documents(&permissions::policy_for(&target, cmds));
             let mut managed = Vec::new();
             let mut after = vec![oidc_provider()];
@@ -93,6 +155,7 @@ impl Builder<'_> {
                 trust_policy: web_identity_trust(facts, &subject),
                 managed,
                 inline: vec![],
+                boundary: None,
                 after,
             };
             self.push(ci_role(role), self.n.ci_role(role), Spec::Role(spec));

@@ -10,7 +10,9 @@ use super::task_def::task_def;
 use crate::aws;
 use crate::config::{Service, Source, Stack};
 use crate::names::Names;
-pub use ci::{CI_ROLES, ci_policy, ci_role, oidc_provider, provider_arn};
+pub use ci::{
+    CI_ROLES, boundary_document, ci_boundary, ci_policy, ci_role, oidc_provider, provider_arn,
+};
 
 mod ci;
 mod database;
@@ -181,12 +183,13 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
     b.network();
     b.database();
     b.shared();
-    b.ci();
     b.namespace();
     b.entry();
     for (name, svc) in &stack.services {
         b.service(name, svc);
     }
+    // Last: it bounds the stack's roles, all made by now.
+    b.ci();
     b.out
 }
 
@@ -281,6 +284,7 @@ impl Builder<'_> {
                 facts.partition
             )],
             inline: self.execution_policies(read_params),
+            boundary: None,
             after: vec![],
         };
         self.push(execution_role(), self.n.execution_role(), Spec::Role(spec));

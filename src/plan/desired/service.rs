@@ -46,6 +46,7 @@ impl Builder<'_> {
             trust_policy: trust_policy(facts),
             managed: vec![],
             inline: vec![],
+            boundary: None,
             after: vec![],
         };
         self.push(task_role(name), n.task_role(name), Spec::Role(spec));
