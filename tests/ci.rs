@@ -104,6 +104,19 @@ async fn attached(aws: &stackctl::aws::Aws, role: &str) -> Vec<Value> {
     docs
 }
 
+/// The audiences GitHub's provider accepts.
+async fn audiences(aws: &stackctl::aws::Aws) -> Vec<String> {
+    let got = aws
+        .iam
+        .get_open_id_connect_provider()
+        .open_id_connect_provider_arn(PROVIDER)
+        .send()
+        .await
+        .unwrap();
+    assert!(got.thumbprint_list().is_empty(), "no thumbprint");
+    got.client_id_list().to_vec()
+}
+
 async fn provider_exists(aws: &stackctl::aws::Aws) -> bool {
     let list = aws
         .iam
@@ -126,15 +139,7 @@ async fn ci_roles_trust_their_repository_only_and_a_provider_outlives_what_uses_
     let up = step(&a, &["up"]);
     assert!(up.all().contains("OIDC provider"), "{}", up.all());
     assert!(provider_exists(&aws).await);
-    let got = aws
-        .iam
-        .get_open_id_connect_provider()
-        .open_id_connect_provider_arn(PROVIDER)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(got.client_id_list(), ["sts.amazonaws.com"]);
-    assert!(got.thumbprint_list().is_empty(), "no thumbprint");
+    assert_eq!(audiences(&aws).await, ["sts.amazonaws.com"]);
 
     // Each role holds exactly what `stackctl policy --role` prints.
     for role in ["deploy", "plan"] {
@@ -217,14 +222,7 @@ async fn made_outside_stackctl(moto: &str) {
         plan.all()
     );
     step(&p, &["up"]);
-    let got = aws
-        .iam
-        .get_open_id_connect_provider()
-        .open_id_connect_provider_arn(PROVIDER)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(got.client_id_list(), ["sigstore", "sts.amazonaws.com"]);
+    assert_eq!(audiences(&aws).await, ["sigstore", "sts.amazonaws.com"]);
     let deploy = role_arn(&p, "deploy");
     assert!(
         assume(moto, &deploy, "repo:octo-org/tools:ref:refs/heads/main")

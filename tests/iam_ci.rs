@@ -119,7 +119,7 @@ async fn the_deploy_role_deploys_this_stack_and_nothing_more() {
     check_scopes_from(&journal, start, &printed(&p, Some("deploy")), &p.name, &ec2);
     let checked = run_as(&p, &endpoint, &deploy, &["status"]);
     assert_eq!(checked.code, 0, "{}", checked.all());
-    escalation(&moto.url, &p, &deploy, &outsider).await;
+    escalation(&moto.url, &p, &deploy, &outsider, &admin).await;
 
     // It cannot change who may deploy: a new branch is a change only an administrator makes.
     let moved = yaml.replace(
@@ -177,7 +177,13 @@ async fn the_deploy_role_deploys_this_stack_and_nothing_more() {
 /// to the stack's roles: write them only within the stack's boundary, which nothing of theirs
 /// can lift; a role they make and give AdministratorAccess can still do only what the
 /// boundary allows.
-async fn escalation(moto: &str, p: &Project, deploy: &Session, outsider: &(String, String)) {
+async fn escalation(
+    moto: &str,
+    p: &Project,
+    deploy: &Session,
+    outsider: &(String, String),
+    admin: &Session,
+) {
     let aws = common::github::clients(moto, deploy).await;
     let iam = &aws.iam;
     let boundary = format!(
@@ -225,6 +231,16 @@ async fn escalation(moto: &str, p: &Project, deploy: &Session, outsider: &(Strin
         "move the execution role's boundary",
     );
     denied(
+        iam.update_assume_role_policy()
+            .role_name(&exec)
+            .policy_document(&trust)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(shown),
+        "let someone else act as the execution role",
+    );
+    denied(
         iam.delete_role_permissions_boundary()
             .role_name(&exec)
             .send()
@@ -269,6 +285,23 @@ async fn escalation(moto: &str, p: &Project, deploy: &Session, outsider: &(Strin
         read.is_ok(),
         "the boundary allows what the stack's tasks do: {read:?}"
     );
+    // stackctl does not know that role: the administrator removes it (IAM would refuse to
+    // delete the boundary while a role uses it).
+    let admin = common::github::clients(moto, admin).await;
+    let escalate = format!("{}-default-escalate", p.name);
+    let detach = admin
+        .iam
+        .detach_role_policy()
+        .role_name(&escalate)
+        .policy_arn(admin_policy);
+    detach.send().await.unwrap();
+    admin
+        .iam
+        .delete_role()
+        .role_name(&escalate)
+        .send()
+        .await
+        .unwrap();
 }
 
 fn shown<E: std::error::Error + 'static>(e: E) -> String {

@@ -382,3 +382,58 @@ fn completions_and_the_man_page_come_from_the_command_line() {
     );
     assert!(man.contains("rotate\\-token"));
 }
+
+/// The release packs the archive (its `tar -czf` line, run as it is) so that the generated
+/// workflows' and the README's `tar -xzf … stackctl` finds the binary.
+#[test]
+fn what_the_release_packs_the_install_step_unpacks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let release = std::fs::read_to_string(root.join(".github/workflows/release.yml")).unwrap();
+    let pack = release
+        .lines()
+        .find(|l| l.contains("tar -czf"))
+        .expect("release.yml packs with tar")
+        .trim();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("pack");
+    for sub in ["completions", "man"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    std::fs::write(dir.join("stackctl"), "#!/bin/sh\necho stackctl\n").unwrap();
+    std::fs::write(dir.join("README.md"), "readme").unwrap();
+    std::fs::write(dir.join("man/stackctl.1"), ".TH stackctl 1").unwrap();
+    let run = |script: &str, env: &[(&str, &Path)]| {
+        let mut cmd = Command::new("bash");
+        cmd.args(["-euc", script]).current_dir(work.path());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::create_dir_all(work.path().join("dist")).unwrap();
+    run(
+        &format!("version=1.2.3; TARGET=x86_64-unknown-linux-musl; {pack}"),
+        &[("dir", &dir)],
+    );
+    let install = stackctl::ci::github::INSTALL
+        .lines()
+        .find(|l| l.contains("tar -xzf"))
+        .unwrap()
+        .trim();
+    let home = work.path().join("home");
+    std::fs::create_dir_all(home.join(".local/bin")).unwrap();
+    run(
+        &format!("cd dist; asset=stackctl-1.2.3-x86_64-unknown-linux-musl.tar.gz; {install}"),
+        &[("HOME", &home)],
+    );
+    assert!(home.join(".local/bin/stackctl").is_file());
+    assert!(
+        !home.join(".local/bin/README.md").exists(),
+        "only the binary"
+    );
+}

@@ -1,7 +1,7 @@
 """IAM managed policies, OIDC providers and STS web identity in moto 5.2.5, put right:
 
-- DeletePolicy refuses a policy still attached to a user, group or role, and one with versions
-  besides the default (DeleteConflict; IAM API Reference, DeletePolicy: "you must first detach
+- DeletePolicy refuses a policy still attached to a user, group or role or used as a role's
+  permissions boundary, and one with versions besides the default (DeleteConflict; IAM API Reference, DeletePolicy: "you must first detach
   the policy from all users, groups, and roles ... you must delete all the policy's versions").
   moto deletes it, so a client deleting in the wrong order looks fine.
 - AddClientIDToOpenIDConnectProvider (idempotent, IAM API Reference) is missing from moto.
@@ -30,6 +30,9 @@ def _delete_policy(delete):
     def checked(self, policy_arn):
         policy = self.get_policy(policy_arn)
         if policy.attachment_count:
+            raise DeleteConflictException("Cannot delete a policy attached to entities.")
+        # A role's permissions boundary is a use too (IAM API Reference, DeletePolicy).
+        if any(r.permissions_boundary_arn == policy.arn for r in self.roles.values()):
             raise DeleteConflictException("Cannot delete a policy attached to entities.")
         if len(policy.versions) > 1:
             raise DeleteConflictException(

@@ -294,7 +294,7 @@ fn hint_for(code: Option<&str>, message: &str) -> Option<String> {
         Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => {
             // A CI role's session (`assumed-role/<stack>-<env>-ci-<role>/…`): by design.
             if message.contains("-ci-deploy/") {
-                "this is the CI deploy role: it deploys this stack, but changing who may deploy (`ci:`), rotating the token or `down` need administrator credentials: run that from a machine with them (`stackctl policy` prints what they need)"
+                "this is the CI deploy role: it deploys this stack, but changing who may deploy (`ci:`, the roles' trust) or `down` need administrator credentials: run that from a machine with them (`stackctl policy` prints what they need)"
             } else if message.contains("-ci-plan/") {
                 "this is the CI plan role, for pull requests: it reads the stack and nothing else (`stackctl policy --role plan` prints it); deploys run with the deploy role"
             } else {

@@ -34,6 +34,22 @@ pub enum Cmd {
     Access,
 }
 
+impl Cmd {
+    /// Every command: what `stackctl policy` covers.
+    pub const ALL: &'static [Cmd] = &[
+        Up,
+        Build,
+        RotateToken,
+        Token,
+        Status,
+        Logs,
+        Down,
+        Cost,
+        Check,
+        Access,
+    ];
+}
+
 /// The commands the CI deploy role may run: a deploy, and the checks after it.
 pub const DEPLOY: &[Cmd] = &[Up, Build, Status, Check];
 /// The commands the CI plan role may run on a pull request: reads only (`plan` and `status`
@@ -268,21 +284,8 @@ pub const BOUNDED: &[&str] = &[
 /// per scope for the others (in registry order, actions sorted), then the account-level
 /// exceptions.
 pub fn policy(t: &Target<'_>) -> Value {
-    policy_for(t, ALL_COMMANDS)
+    policy_for(t, Cmd::ALL)
 }
-
-const ALL_COMMANDS: &[Cmd] = &[
-    Up,
-    Build,
-    RotateToken,
-    Token,
-    Status,
-    Logs,
-    Down,
-    Cost,
-    Check,
-    Access,
-];
 
 /// [`policy`] with only what `cmds` need: the CI roles' permissions ([`DEPLOY`], [`PLAN`]).
 /// Without [`Cmd::Access`], the writes to the stack's roles in [`BOUNDED`] hold only within

@@ -72,6 +72,9 @@ pub enum Scan {
     Pending { waited: Duration },
 }
 
+/// How long a scan may take to appear after a push before there is taken to be none.
+const NO_SCAN_AFTER: Duration = Duration::from_secs(30);
+
 /// Statuses that end the wait without findings.
 const NOT_SCANNED: &[&str] = &[
     "UNSUPPORTED_IMAGE",
@@ -108,8 +111,17 @@ pub async fn wait(
                 format!("{repository}@{digest}"),
             );
         let state = match got {
-            // Just pushed: the scan is not registered yet.
-            Err(e) if e.code() == "ScanNotFoundException" => "not started".to_string(),
+            // Just pushed: the scan is not registered yet. Still none after a while: none
+            // will come (scan on push off, or the registry's scanning rules leave it out).
+            Err(e) if e.code() == "ScanNotFoundException" => {
+                if started.elapsed() >= NO_SCAN_AFTER.min(wait) {
+                    return Ok(Scan::NotScanned {
+                        status: "SCAN_NOT_FOUND".into(),
+                        why: "ECR made no scan of it: scan on push is off, or the registry's scanning configuration leaves the repository out".into(),
+                    });
+                }
+                "not started".to_string()
+            }
             Err(e) => return Err(e),
             Ok(out) => {
                 let s = out.image_scan_status();

@@ -60,15 +60,21 @@ impl Repo<'_> {
     fn fill(&self, template: &str) -> String {
         let env = self.env.unwrap_or("default");
         let label = self.env.map(|e| format!(" ({e})")).unwrap_or_default();
+        // Values from stack.yaml and paths go in quoted (a JSON string is a YAML one).
+        let quoted = |v: &str| serde_json::to_string(v).expect("a string serializes");
         let defaults = if self.dir.is_empty() {
             String::new()
         } else {
-            format!("defaults:\n  run:\n    working-directory: {}\n", self.dir)
+            format!(
+                "defaults:\n  run:\n    working-directory: {}\n",
+                quoted(&self.dir)
+            )
         };
         let environment = match &self.github.environment {
             None => String::new(),
             Some(e) => format!(
-                "    environment:\n      name: {e}\n      url: ${{{{ steps.up.outputs.url }}}}\n"
+                "    environment:\n      name: {}\n      url: ${{{{ steps.up.outputs.url }}}}\n",
+                quoted(e)
             ),
         };
         template
@@ -101,7 +107,7 @@ impl Repo<'_> {
             .replace("@DEPLOY_ROLE@", &self.role("deploy"))
             .replace("@PLAN_ROLE@", &self.role("plan"))
             .replace("@REGION@", self.region)
-            .replace("@BRANCH@", &self.github.branch)
+            .replace("@BRANCH@", &quoted(&self.github.branch))
             .replace("@STACK@", &self.stack.name)
             .replace("@ENV@", env)
             .replace("@LABEL@", &label)
@@ -156,7 +162,7 @@ const TEST: &str = r#"  test:
 @STEPS@"#;
 
 /// stackctl's release for this runner, checked against the release's checksums.
-const INSTALL: &str = r#"      - name: Install stackctl @VERSION@
+pub const INSTALL: &str = r#"      - name: Install stackctl @VERSION@
         env:
           BASE: @BASE@
         run: |

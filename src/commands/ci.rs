@@ -110,7 +110,15 @@ async fn github(cli: &Cli, args: &CiGithubArgs) -> Result<ExitCode, Failure> {
         });
     }
     let deploys = match &gh.environment {
-        Some(e) => format!("jobs in the GitHub environment `{e}`"),
+        Some(e) => {
+            // The role then trusts the environment, not a branch (GitHub Docs, "OpenID Connect
+            // reference": the environment's subject): its rules are the branch check.
+            println!(
+                "warning: the deploy role trusts any job in the environment `{e}`: in the repository's Settings → Environments → {e}, limit its deployment branches to `{}` (and add reviewers if you want them)",
+                gh.branch
+            );
+            format!("jobs in the GitHub environment `{e}`")
+        }
         None => format!("pushes to `{}`", gh.branch),
     };
     println!(

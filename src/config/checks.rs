@@ -79,19 +79,10 @@ fn percent(p: &Spanned<f64>) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
 
-    const BASE: &str = "name: demo\nservices:\n  api:\n    image: example.com/api:1\n    port: 8080\n    public: true\n";
-
     fn parse(extra: &str) -> Result<crate::config::Stack, crate::config::ConfigError> {
-        crate::config::parse(
-            Path::new("stack.yaml"),
-            &format!("{BASE}{extra}"),
-            Path::new("."),
-            None,
-        )
+        crate::config::parse_with(extra, None)
     }
 
     #[test]

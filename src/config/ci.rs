@@ -112,6 +112,13 @@ fn branch_name(s: &str) -> Result<(), &'static str> {
     if bad_char {
         return Err("has a character git refuses in branch names (space, ~ ^ : ? * [ \\)");
     }
+    // GitHub's branch filters read these as a pattern (Workflow syntax, "Filter pattern cheat
+    // sheet"): the workflow could then run for other branches than the role trusts.
+    if s.contains(['+', '!', ']', ',', '"', '\'', '#', '{', '}', '$']) {
+        return Err(
+            "has a character GitHub's branch filters read as a pattern or YAML as syntax (+ ! ] , \" ' # { } $)",
+        );
+    }
     let bad_shape = s.contains("..")
         || s.contains("@{")
         || s.contains("//")
@@ -137,22 +144,16 @@ fn environment(s: &str) -> Result<(), &'static str> {
     if s.contains(['*', '?']) {
         return Err("has `*` or `?`: the role trusts one environment, named exactly");
     }
+    if s.contains(['"', '\'', '#', '{', '}', '$', ':', '\\']) {
+        return Err("has a character the workflow's YAML would read as syntax (\" ' # { } $ : \\)");
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    const BASE: &str = "name: demo\nservices:\n  api:\n    image: example.com/api:1\n    port: 8080\n    public: true\n";
-
     fn parse(extra: &str) -> Result<crate::config::Stack, crate::config::ConfigError> {
-        crate::config::parse(
-            Path::new("stack.yaml"),
-            &format!("{BASE}{extra}"),
-            Path::new("."),
-            None,
-        )
+        crate::config::parse_with(extra, None)
     }
 
     #[test]
@@ -224,13 +225,7 @@ mod tests {
     #[test]
     fn an_environment_overlay_may_change_who_deploys() {
         let yaml = "ci:\n  github: { repository: o/r }\nenvironments:\n  prod: { ci: { github: { repository: o/r, environment: production } } }\n";
-        let s = crate::config::parse(
-            Path::new("stack.yaml"),
-            &format!("{BASE}{yaml}"),
-            Path::new("."),
-            Some("prod"),
-        )
-        .unwrap();
+        let s = crate::config::parse_with(yaml, Some("prod")).unwrap();
         assert_eq!(s.ci.unwrap().environment.as_deref(), Some("production"));
     }
 }

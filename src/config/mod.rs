@@ -44,6 +44,18 @@ pub fn load(path: &Path, env: Option<&str>) -> Result<Stack, ConfigError> {
     parse(path, &text, dir, env)
 }
 
+/// Tests of one section: a stack of one public prebuilt-image service, then `extra`.
+#[cfg(test)]
+pub(crate) fn parse_with(extra: &str, env: Option<&str>) -> Result<Stack, ConfigError> {
+    const BASE: &str = "name: demo\nservices:\n  api:\n    image: example.com/api:1\n    port: 8080\n    public: true\n";
+    parse(
+        Path::new("stack.yaml"),
+        &format!("{BASE}{extra}"),
+        Path::new("."),
+        env,
+    )
+}
+
 /// Validate `text` as if read from `path`; relative `build:` paths resolve against `dir`.
 pub fn parse(path: &Path, text: &str, dir: &Path, env: Option<&str>) -> Result<Stack, ConfigError> {
     let label = path.display().to_string();

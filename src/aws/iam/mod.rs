@@ -80,7 +80,10 @@ impl Resource for Role {
             ("iam:ListRoles", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("iam:CreateRole", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
             ("iam:TagRole", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
-            ("iam:UpdateAssumeRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
+            // The stack's roles trust ECS tasks of this account, always: a new trust is a
+            // change of who may act as them, never a CI role's (IAM has no condition key that
+            // could hold it to that).
+            ("iam:UpdateAssumeRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Access]),
             ("iam:ListAttachedRolePolicies", Scope::Arns("TheStacksRoles", ROLES), &[Up, RotateToken, Status, Down, Check]),
             ("iam:AttachRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
             ("iam:DetachRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up, Down]),

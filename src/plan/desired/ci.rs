@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::{Builder, Facts};
 use crate::aws::oidc_provider::{AUDIENCE, HOST};
-use crate::aws::permissions::{self, Cmd, LOG_GROUPS, Target};
+use crate::aws::permissions::{self, Cmd, LOG_GROUPS, REPOSITORIES, Target};
 use crate::aws::{self};
 use crate::plan::resource::{Key, Kind, Spec};
 
@@ -33,7 +33,7 @@ pub fn ci_boundary() -> Key {
 
 /// The most the stack's own roles may do: what the task execution role's policies allow (AWS's
 /// `AmazonECSTaskExecutionRolePolicy`, this stack's parameters, its database's secret), on this
-/// stack's resources where the action takes one. Task roles hold nothing today.
+/// stack's resources only. Task roles hold nothing today.
 pub fn boundary_document(t: &Target<'_>) -> String {
     let fill = |s: &str| {
         s.replace("{partition}", t.partition)
@@ -46,11 +46,14 @@ pub fn boundary_document(t: &Target<'_>) -> String {
     json!({
         "Version": "2012-10-17",
         "Statement": [
+            // The token is for the registry, not a repository (ECR API Reference,
+            // GetAuthorizationToken); the pulls are of the stack's repositories.
+            { "Sid": "RegistryToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*" },
             {
-                "Sid": "PullImages",
+                "Sid": "PullTheStacksImages",
                 "Effect": "Allow",
-                "Action": ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-                "Resource": "*"
+                "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+                "Resource": fill(REPOSITORIES[0])
             },
             { "Sid": "WriteTheStacksLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": logs },
             {
@@ -59,11 +62,17 @@ pub fn boundary_document(t: &Target<'_>) -> String {
                 "Action": ["ssm:GetParameter", "ssm:GetParameters"],
                 "Resource": fill("arn:{partition}:ssm:{region}:{account}:parameter/stackctl/{stack}/{env}/*")
             },
+            // Only the secret RDS keeps this stack's instance's password in (its tag names the
+            // instance), as the execution role's own policy says.
             {
                 "Sid": "ReadTheDatabasesSecret",
                 "Effect": "Allow",
                 "Action": "secretsmanager:GetSecretValue",
-                "Resource": fill("arn:{partition}:secretsmanager:{region}:{account}:secret:rds!db-*")
+                "Resource": fill("arn:{partition}:secretsmanager:{region}:{account}:secret:rds!db-*"),
+                "Condition": { "StringEquals": {
+                    "secretsmanager:ResourceTag/aws:rds:primaryDBInstanceArn":
+                        fill("arn:{partition}:rds:{region}:{account}:db:{stack}-{env}")
+                } }
             }
         ]
     })
