@@ -141,6 +141,16 @@ pub async fn run(
             break;
         }
     }
+    // The seconds no tick told yet: the last one, whose tick the end of the run can beat.
+    for (i, (sent, t)) in buckets.iter().enumerate().skip(ticks) {
+        let s = Second {
+            at: i as u64 + 1,
+            sent: *sent,
+            ok: t.ok,
+            failed: t.failures(),
+        };
+        each_second(&s, &total);
+    }
     let seconds = buckets
         .iter()
         .enumerate()
