@@ -6,6 +6,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::cost::Assumptions;
 
+mod check;
+mod ci;
+pub use check::{CheckArgs, CheckKind, LoadArgs, ResilienceArgs, TargetArgs};
+pub use ci::{CiArgs, CiGithubArgs, CiKind, CompletionsArgs};
+
 /// The port `stackctl dev`'s front listens on by default.
 pub const DEV_PORT: u16 = 3000;
 
@@ -108,116 +113,10 @@ pub enum CiRole {
 }
 
 #[derive(Args, Debug)]
-pub struct CiArgs {
-    #[command(subcommand)]
-    pub ci: CiKind,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum CiKind {
-    /// Write .github/workflows/stackctl-plan.yml and stackctl-deploy.yml (one pair per
-    /// `--env`) for stack.yaml's `ci.github`. A file someone changed is left alone, unless
-    /// --force.
-    Github(CiGithubArgs),
-}
-
-#[derive(Args, Debug)]
-pub struct CiGithubArgs {
-    /// Replace workflow files someone changed since stackctl wrote them.
-    #[arg(long)]
-    pub force: bool,
-    /// The AWS account the roles are in (default: the one the credentials belong to).
-    #[arg(long)]
-    pub account: Option<String>,
-}
-
-#[derive(Args, Debug)]
-pub struct CompletionsArgs {
-    /// The shell.
-    #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
-}
-
-#[derive(Args, Debug)]
 pub struct ExplainArgs {
     /// The account ID to show in ARNs (default: AWS's documentation example, 123456789012).
     #[arg(long, default_value = "123456789012")]
     pub account: String,
-}
-
-#[derive(Args, Debug)]
-pub struct CheckArgs {
-    #[command(subcommand)]
-    pub check: CheckKind,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum CheckKind {
-    /// Health answers; the token is accepted, a missing or wrong one refused (401); the
-    /// payments API's contract on a record of its own, removed after. Exit 1 on a failure.
-    Smoke(TargetArgs),
-    /// Requests at a constant rate for a while (a slow service never slows the generator),
-    /// with progress each second, then failures by kind, latency p50/p90/p99/max and a
-    /// verdict against the limits (here or in stack.yaml's `checks.load`). Exit 1 if not kept.
-    Load(LoadArgs),
-    /// Load while one of the service's tasks is stopped through ECS (StopTask): the failed
-    /// requests and the time until the service runs its full count again. Exit 1 on a
-    /// failed request.
-    Resilience(ResilienceArgs),
-}
-
-/// What a check calls.
-#[derive(Args, Debug)]
-pub struct TargetArgs {
-    /// The URL to call (default: the stack's own, from its domain or load balancer).
-    #[arg(long)]
-    pub url: Option<String>,
-    /// The service (default: the public one that takes `/`).
-    #[arg(long)]
-    pub service: Option<String>,
-    /// The stack `stackctl dev` runs on this machine: its front (http://127.0.0.1:3000/ unless
-    /// --url) and its local token; no AWS call.
-    #[arg(long)]
-    pub dev: bool,
-    /// Give up on a request after this long (1s to 10m).
-    #[arg(long, default_value = "10s", value_parser = request_timeout)]
-    pub request_timeout: Timeout,
-    #[arg(long, short = 'o', value_enum, default_value_t = Output::Text)]
-    pub output: Output,
-}
-
-#[derive(Args, Debug)]
-pub struct LoadArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
-    /// Requests a second (default: `checks.load.rate`, else 20).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20_000))]
-    pub rate: Option<u32>,
-    /// How long, 1s to 1h (default: `checks.load.duration`, else 30s).
-    #[arg(long, value_parser = load_duration)]
-    pub duration: Option<Timeout>,
-    /// The path to GET (default: `/` with the token when the service has one, else its
-    /// health path).
-    #[arg(long)]
-    pub path: Option<String>,
-    /// Failed requests allowed, in percent (default: `checks.load.max_errors_percent`, else 0).
-    #[arg(long, value_parser = amount)]
-    pub max_errors: Option<f64>,
-    /// The p99 latency allowed, in ms (default: `checks.load.max_p99_ms`, else no limit).
-    #[arg(long, value_parser = amount)]
-    pub max_p99: Option<f64>,
-}
-
-#[derive(Args, Debug)]
-pub struct ResilienceArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
-    /// Requests a second while the task stops and is replaced.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=20_000))]
-    pub rate: u32,
-    /// Give up waiting for the service to be back to its full count after this long.
-    #[arg(long, default_value = "10m")]
-    pub timeout: Timeout,
 }
 
 #[derive(Args, Debug)]
@@ -255,7 +154,7 @@ impl CostArgs {
 }
 
 /// A duration within `range`.
-fn within(
+pub(crate) fn within(
     s: &str,
     range: std::ops::RangeInclusive<std::time::Duration>,
 ) -> Result<Timeout, String> {
@@ -270,16 +169,16 @@ fn within(
     }
 }
 
-fn load_duration(s: &str) -> Result<Timeout, String> {
+pub(crate) fn load_duration(s: &str) -> Result<Timeout, String> {
     within(s, crate::config::LOAD_DURATION)
 }
 
-fn request_timeout(s: &str) -> Result<Timeout, String> {
+pub(crate) fn request_timeout(s: &str) -> Result<Timeout, String> {
     use std::time::Duration;
     within(s, Duration::from_secs(1)..=Duration::from_secs(600))
 }
 
-fn amount(s: &str) -> Result<f64, String> {
+pub(crate) fn amount(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
         _ => Err(format!("`{s}` is not a number of 0 or more")),

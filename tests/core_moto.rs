@@ -324,13 +324,10 @@ async fn converged_up_makes_zero_mutating_calls() {
     assert!(run.stdout.contains("No changes"), "{}", run.stdout);
     let (reads, writes) = run.calls();
     assert_eq!(writes, 0, "{}", run.all());
-    // 36 for the stack's own resources (the database's two, the certificates' list, the
-    // scalable targets' list, the listener's rules and the private namespaces' list among
-    // them: a stack without them still looks, so `up` and `down` see one left behind), one
-    // ListRoles for the account's service-linked roles (a kind since they are in the plan),
-    // a GetRole per role (a permissions boundary is not in ListRoles), and the CI kinds' three
-    // lists (roles under the CI path, the OIDC providers, the CI policies): looked for without
-    // `ci:` too, so removing it removes them.
+    // 36 for the stack's own resources (a stack looks for the kinds it lacks too, so `up` and
+    // `down` see one left behind), one ListRoles for the service-linked roles, a GetRole per
+    // role (boundaries are not in ListRoles), and the CI kinds' three lists (CI roles, OIDC
+    // providers, CI policies: looked for without `ci:` too, so removing it removes them).
     assert!(reads <= 42, "{reads} reads");
     let wire = proxy.stats();
     let mutating: Vec<_> = wire

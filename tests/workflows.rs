@@ -1,7 +1,6 @@
 //! GitHub Actions workflows: what `stackctl ci github` writes passes actionlint (with
 //! ShellCheck on its scripts) for each shape of repository, names the right roles and keeps a
-//! person's edits; this repository's own workflows pass it too, and its release makes the
-//! assets the generated workflows download. Also `stackctl completions` and `stackctl man`.
+//! person's edits (this repository's own: tests/release.rs).
 
 mod common;
 
@@ -9,37 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::Run;
+use common::actionlint::{actionlint, lint};
 use marked_yaml::Node;
-
-/// The actionlint binary scripts/services/actionlint.sh installs.
-fn actionlint() -> Option<String> {
-    match std::env::var("STACKCTL_TEST_ACTIONLINT") {
-        Ok(bin) => Some(bin),
-        Err(_) if std::env::var_os("STACKCTL_TEST_REQUIRE_SERVICES").is_some() => {
-            panic!("STACKCTL_TEST_ACTIONLINT is not set: run ./scripts/test.sh")
-        }
-        Err(_) => {
-            eprintln!("skipped: no actionlint (run ./scripts/test.sh)");
-            None
-        }
-    }
-}
-
-/// actionlint's verdict on `files`: success, and what it printed.
-fn lint(bin: &str, dir: &Path, files: &[PathBuf]) -> (bool, String) {
-    let out = Command::new(bin)
-        .current_dir(dir)
-        .arg("-no-color")
-        .args(files)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
 
 /// A repository with a Cargo package at `svc/` and a stack file at `stack_path`.
 struct Repo {
@@ -312,128 +282,5 @@ fn a_workflow_someone_changed_is_kept_unless_forced() {
         refused.all().contains("ci: { github: { repository:"),
         "{}",
         refused.all()
-    );
-}
-
-#[test]
-fn this_repositorys_workflows_pass_actionlint_and_release_what_ci_github_installs() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let release = std::fs::read_to_string(root.join(".github/workflows/release.yml")).unwrap();
-    for target in stackctl::ci::TARGETS {
-        assert!(release.contains(&format!("target: {target}")), "{target}");
-    }
-    assert!(release.contains(&format!(
-        "dist/{}",
-        stackctl::ci::asset("$version", "$TARGET")
-    )));
-    assert!(release.contains(&format!("> {}", stackctl::ci::CHECKSUMS)));
-    for (what, args) in [
-        ("completions", &["completions", "bash"][..]),
-        ("man page", &["man"][..]),
-    ] {
-        assert!(
-            release.contains(&format!("\"$bin\" {}", args.join(" "))),
-            "{what}"
-        );
-    }
-    // The README's install lines download what the release makes.
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let v = stackctl::ci::VERSION;
-    assert!(readme.contains(&format!(
-        "v={v} a={}",
-        stackctl::ci::asset("$v", "$(uname -m)-unknown-linux-musl")
-    )));
-    assert!(readme.contains(&format!(
-        "{}/releases/download/v$v/{}",
-        stackctl::ci::REPOSITORY,
-        stackctl::ci::CHECKSUMS
-    )));
-    let Some(bin) = actionlint() else { return };
-    let files: Vec<PathBuf> = std::fs::read_dir(root.join(".github/workflows"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert!(files.len() >= 2);
-    let (ok, said) = lint(&bin, root, &files);
-    assert!(ok, "actionlint:\n{said}");
-}
-
-#[test]
-fn completions_and_the_man_page_come_from_the_command_line() {
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_stackctl"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}");
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let bash = run(&["completions", "bash"]);
-    assert!(bash.contains("_stackctl()") && bash.contains("rotate-token"));
-    let zsh = run(&["completions", "zsh"]);
-    assert!(zsh.starts_with("#compdef stackctl"));
-    let fish = run(&["completions", "fish"]);
-    assert!(fish.contains("complete -c stackctl"));
-    let man = run(&["man"]);
-    assert!(
-        man.contains(".TH stackctl 1"),
-        "{}",
-        &man[..200.min(man.len())]
-    );
-    assert!(man.contains("rotate\\-token"));
-}
-
-/// The release packs the archive (its `tar -czf` line, run as it is) so that the generated
-/// workflows' and the README's `tar -xzf … stackctl` finds the binary.
-#[test]
-fn what_the_release_packs_the_install_step_unpacks() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let release = std::fs::read_to_string(root.join(".github/workflows/release.yml")).unwrap();
-    let pack = release
-        .lines()
-        .find(|l| l.contains("tar -czf"))
-        .expect("release.yml packs with tar")
-        .trim();
-    let work = tempfile::tempdir().unwrap();
-    let dir = work.path().join("pack");
-    for sub in ["completions", "man"] {
-        std::fs::create_dir_all(dir.join(sub)).unwrap();
-    }
-    std::fs::write(dir.join("stackctl"), "#!/bin/sh\necho stackctl\n").unwrap();
-    std::fs::write(dir.join("README.md"), "readme").unwrap();
-    std::fs::write(dir.join("man/stackctl.1"), ".TH stackctl 1").unwrap();
-    let run = |script: &str, env: &[(&str, &Path)]| {
-        let mut cmd = Command::new("bash");
-        cmd.args(["-euc", script]).current_dir(work.path());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{script}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    std::fs::create_dir_all(work.path().join("dist")).unwrap();
-    run(
-        &format!("version=1.2.3; TARGET=x86_64-unknown-linux-musl; {pack}"),
-        &[("dir", &dir)],
-    );
-    let install = stackctl::ci::github::INSTALL
-        .lines()
-        .find(|l| l.contains("tar -xzf"))
-        .unwrap()
-        .trim();
-    let home = work.path().join("home");
-    std::fs::create_dir_all(home.join(".local/bin")).unwrap();
-    run(
-        &format!("cd dist; asset=stackctl-1.2.3-x86_64-unknown-linux-musl.tar.gz; {install}"),
-        &[("HOME", &home)],
-    );
-    assert!(home.join(".local/bin/stackctl").is_file());
-    assert!(
-        !home.join(".local/bin/README.md").exists(),
-        "only the binary"
     );
 }

@@ -1,6 +1,7 @@
 //! Shared harness for tests against the local stand-ins started by scripts/test.sh.
 #![allow(dead_code)]
 
+pub mod actionlint;
 pub mod arn_scope;
 pub mod browser;
 pub mod census;
