@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::enforcing::printed_parts;
 use common::github::{assume, assume_for};
 use common::{Project, clients, moto};
 use serde_json::Value;
@@ -38,22 +39,6 @@ fn role_arn(p: &Project, role: &str) -> String {
         "arn:aws:iam::{ACCOUNT}:role/stackctl-ci/{}/default/{}-default-ci-{role}",
         p.name, p.name
     )
-}
-
-/// The documents `stackctl policy --role ROLE` prints, part by part.
-fn printed(p: &Project, role: &str) -> Vec<Value> {
-    let mut parts = Vec::new();
-    for part in 1.. {
-        let n = part.to_string();
-        let args = ["policy", "--role", role, "--account", ACCOUNT, "--part", &n];
-        let run = p.run(&args);
-        if run.code == 2 && part > 1 {
-            break;
-        }
-        assert_eq!(run.code, 0, "{}", run.all());
-        parts.push(serde_json::from_str(&run.stdout).unwrap());
-    }
-    parts
 }
 
 /// The default versions of the policies attached to a role, in name order.
@@ -144,7 +129,11 @@ async fn ci_roles_trust_their_repository_only_and_a_provider_outlives_what_uses_
     // Each role holds exactly what `stackctl policy --role` prints.
     for role in ["deploy", "plan"] {
         let name = format!("{}-default-ci-{role}", a.name);
-        assert_eq!(attached(&aws, &name).await, printed(&a, role), "{role}");
+        assert_eq!(
+            attached(&aws, &name).await,
+            printed_parts(&a, Some(ACCOUNT), Some(role)),
+            "{role}"
+        );
     }
 
     // The trust: this repository's jobs on main deploy, its pull requests plan, nobody else.

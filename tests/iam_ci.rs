@@ -10,34 +10,13 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use common::arn_scope::{ACCOUNT, check_scopes_from, ec2_tags};
-use common::enforcing::{enforce, own_moto, user};
+use common::enforcing::{enforce, own_moto, printed_policy, user};
 use common::github::{Session, as_session, assume};
 use common::{Project, Run, clients, moto};
 use faultproxy::{FaultConfig, Proxy};
-use serde_json::Value;
 
 const MAIN: &str = "repo:octo-org/shop:ref:refs/heads/main";
 const PULL_REQUEST: &str = "repo:octo-org/shop:pull_request";
-
-/// `stackctl policy [--role ROLE]`'s parts as one document.
-fn printed(p: &Project, role: Option<&str>) -> Value {
-    let mut statements = Vec::new();
-    for part in 1.. {
-        let n = part.to_string();
-        let mut args = vec!["policy", "--account", ACCOUNT, "--part", &n];
-        if let Some(r) = role {
-            args.extend(["--role", r]);
-        }
-        let run = p.run(&args);
-        if run.code == 2 && part > 1 {
-            break;
-        }
-        assert_eq!(run.code, 0, "{}", run.all());
-        let doc: Value = serde_json::from_str(&run.stdout).unwrap();
-        statements.extend(doc["Statement"].as_array().unwrap().clone());
-    }
-    serde_json::json!({ "Version": "2012-10-17", "Statement": statements })
-}
 
 fn run_as(p: &Project, endpoint: &str, s: &Session, args: &[&str]) -> Run {
     let t = Instant::now();
@@ -83,7 +62,12 @@ async fn the_deploy_role_deploys_this_stack_and_nothing_more() {
     // Before enforcement: an administrator holding only `stackctl policy`, and someone who may
     // assume any role that trusts them.
     let admin = clients(&moto.url).await;
-    let keys = user(&admin, "administrator", printed(&p, None).to_string()).await;
+    let keys = user(
+        &admin,
+        "administrator",
+        printed_policy(&p, Some(ACCOUNT), None).to_string(),
+    )
+    .await;
     let outsider = user(
         &admin,
         "outsider",
@@ -116,7 +100,13 @@ async fn the_deploy_role_deploys_this_stack_and_nothing_more() {
         "[iam-ci] the deploy role's up: {} calls",
         journal.len() - start
     );
-    check_scopes_from(&journal, start, &printed(&p, Some("deploy")), &p.name, &ec2);
+    check_scopes_from(
+        &journal,
+        start,
+        &printed_policy(&p, Some(ACCOUNT), Some("deploy")),
+        &p.name,
+        &ec2,
+    );
     let checked = run_as(&p, &endpoint, &deploy, &["status"]);
     assert_eq!(checked.code, 0, "{}", checked.all());
     escalation(&moto.url, &p, &deploy, &outsider, &admin).await;

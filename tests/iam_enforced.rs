@@ -14,38 +14,10 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use common::arn_scope::{ACCOUNT, check_scopes, ec2_tags, matches};
-use common::enforcing::{enforce, own_moto, user};
+use common::enforcing::{enforce, own_moto, printed_parts, printed_policy, user};
 use common::{Project, clients, moto};
 use faultproxy::{FaultConfig, Proxy};
 use serde_json::Value;
-
-/// The parts `stackctl policy --part 1`, `--part 2`, … print for the project.
-fn printed_parts(p: &Project, account: Option<&str>) -> Vec<Value> {
-    let mut parts = Vec::new();
-    for part in 1.. {
-        let mut cmd = p.command("", &["policy", "--part", &part.to_string()]);
-        if let Some(a) = account {
-            cmd.args(["--account", a]);
-        }
-        let out = cmd.output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        if part > 1 && out.status.code() == Some(2) && err.contains("--part") {
-            break;
-        }
-        assert!(out.status.success(), "{err}");
-        parts.push(serde_json::from_slice(&out.stdout).unwrap());
-    }
-    parts
-}
-
-/// The policy `stackctl policy` prints for the project, its parts as one document.
-fn printed_policy(p: &Project, account: Option<&str>) -> Value {
-    let statements: Vec<Value> = printed_parts(p, account)
-        .iter()
-        .flat_map(|d| d["Statement"].as_array().unwrap().clone())
-        .collect();
-    serde_json::json!({ "Version": "2012-10-17", "Statement": statements })
-}
 
 /// What moto can evaluate: every resource `*`, no conditions; without `remove` if given.
 fn widened(mut policy: Value, remove: Option<&str>) -> String {
@@ -119,10 +91,10 @@ async fn up_rotate_down_with_only_the_printed_policy_and_iam_enforced() {
     let admin = clients(&moto.url).await;
 
     // Users made while moto still lets everything through.
-    let scoped = printed_policy(&p, Some(ACCOUNT));
+    let scoped = printed_policy(&p, Some(ACCOUNT), None);
     // A test stack's 9-character name makes the policy too long for one managed policy: IAM
     // (moto_fidelity.py, as AWS) takes each printed part and refuses them as one document.
-    let parts = printed_parts(&p, Some(ACCOUNT));
+    let parts = printed_parts(&p, Some(ACCOUNT), None);
     assert!(parts.len() > 1, "{} part", parts.len());
     for (i, part) in parts.iter().enumerate() {
         let create = admin.iam.create_policy().policy_name(format!("part-{i}"));
@@ -140,14 +112,19 @@ async fn up_rotate_down_with_only_the_printed_policy_and_iam_enforced() {
         .unwrap_err();
     let refused = aws_sdk_iam::error::DisplayErrorContext(refused).to_string();
     assert!(refused.contains("LimitExceeded"), "{refused}");
-    let full = user(&admin, "deployer", widened(printed_policy(&p, None), None)).await;
+    let full = user(
+        &admin,
+        "deployer",
+        widened(printed_policy(&p, None, None), None),
+    )
+    .await;
     let mut without = BTreeMap::new();
     for (action, _) in MUTATIONS {
         let name = format!("without-{}", action.replace(':', "-"));
         let keys = user(
             &admin,
             &name,
-            widened(printed_policy(&p, None), Some(action)),
+            widened(printed_policy(&p, None, None), Some(action)),
         )
         .await;
         without.insert(*action, keys);

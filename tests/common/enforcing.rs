@@ -106,3 +106,35 @@ pub async fn user(aws: &stackctl::aws::Aws, name: &str, policy: String) -> (Stri
         key.secret_access_key().to_string(),
     )
 }
+
+/// The parts `stackctl policy --part 1`, `--part 2`, … print for the project (`role`: a CI
+/// role's, `--role`).
+pub fn printed_parts(p: &super::Project, account: Option<&str>, role: Option<&str>) -> Vec<Value> {
+    let mut parts = Vec::new();
+    for part in 1.. {
+        let mut cmd = p.command("", &["policy", "--part", &part.to_string()]);
+        if let Some(a) = account {
+            cmd.args(["--account", a]);
+        }
+        if let Some(r) = role {
+            cmd.args(["--role", r]);
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        if part > 1 && out.status.code() == Some(2) && err.contains("--part") {
+            break;
+        }
+        assert!(out.status.success(), "{err}");
+        parts.push(serde_json::from_slice(&out.stdout).unwrap());
+    }
+    parts
+}
+
+/// [`printed_parts`] as one document.
+pub fn printed_policy(p: &super::Project, account: Option<&str>, role: Option<&str>) -> Value {
+    let statements: Vec<Value> = printed_parts(p, account, role)
+        .iter()
+        .flat_map(|d| d["Statement"].as_array().unwrap().clone())
+        .collect();
+    serde_json::json!({ "Version": "2012-10-17", "Statement": statements })
+}
