@@ -90,6 +90,17 @@ impl Names {
     pub fn ci_boundary(&self) -> String {
         format!("{}-ci-boundary", self.prefix())
     }
+    /// Which of the stack's CI roles (`deploy`, `plan`) a caller's ARN is a session of.
+    pub fn ci_session(&self, caller: &str) -> Option<&'static str> {
+        ["deploy", "plan"]
+            .into_iter()
+            .find(|r| caller.contains(&format!(":assumed-role/{}/", self.ci_role(r))))
+    }
+    /// The tag a shared OIDC provider carries for each stack whose CI roles trust it, so a
+    /// `down` stopped between deleting those roles and the provider still knows it was used.
+    pub fn uses_tag(&self) -> String {
+        format!("stackctl:uses/{}/{}", self.stack, self.env)
+    }
     /// Managed policy `part` (from 1) of a CI role's permissions.
     pub fn ci_policy(&self, role: &str, part: usize) -> String {
         format!("{}-{part}", self.ci_role(role))

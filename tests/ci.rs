@@ -165,7 +165,12 @@ async fn ci_roles_trust_their_repository_only_and_a_provider_outlives_what_uses_
     step(&a, &["plan", "--detailed-exitcode"]);
 
     // A second stack uses the same provider; `down` of the first keeps it for the second.
-    step(&b, &["up"]);
+    let up = step(&b, &["up"]);
+    assert!(
+        up.all().contains("tag it as used by this stack"),
+        "{}",
+        up.all()
+    );
     step(&a, &["down", "--yes"]);
     assert!(provider_exists(&aws).await, "b's roles still trust it");
     let roles = aws
@@ -184,12 +189,41 @@ async fn ci_roles_trust_their_repository_only_and_a_provider_outlives_what_uses_
     let status = b.run(&["status"]);
     assert!(status.all().contains("OIDC provider"), "{}", status.all());
 
+    // b's `down` stops after deleting its CI roles (as one cut short would): nothing trusts
+    // the provider any more, a made it, and a is gone; b's tag still says b used it.
+    for role in ["deploy", "plan"] {
+        drop_role(&aws, &format!("{}-default-ci-{role}", b.name)).await;
+    }
+    let status = b.run(&["status"]);
+    assert!(
+        status.all().contains("deleted with the stack's CI roles"),
+        "{}",
+        status.all()
+    );
+
     // The last stack that used it removes it.
     step(&b, &["down", "--yes"]);
     assert!(!provider_exists(&aws).await, "nothing trusts it any more");
 
     // The account has one provider per URL: the same test goes on with one made by hand.
     made_outside_stackctl(&moto).await;
+}
+
+/// Deletes a role as `down` does: its managed policies detached first.
+async fn drop_role(aws: &stackctl::aws::Aws, role: &str) {
+    let attached = aws
+        .iam
+        .list_attached_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .unwrap();
+    for p in attached.attached_policies() {
+        let arn = p.policy_arn().unwrap();
+        let detach = aws.iam.detach_role_policy().role_name(role).policy_arn(arn);
+        detach.send().await.unwrap();
+    }
+    aws.iam.delete_role().role_name(role).send().await.unwrap();
 }
 
 /// A provider made by hand (or another tool), for another audience: used, given stackctl's

@@ -64,15 +64,15 @@ fn block_of_is(doc: &str, command: &str, want: &str) {
 #[test]
 fn part1_shows_what_stackctl_policy_prints() {
     let whole = try_printed(&["policy"]).expect_err("the example's policy comes in parts");
-    assert!(whole.contains("it comes in 2 parts"), "{whole}");
-    for part in ["1", "2"] {
+    assert!(whole.contains("it comes in 3 parts"), "{whole}");
+    for part in ["1", "2", "3"] {
         let printed = printed(&["policy", "--part", part]);
         block_is(
             &format!("stackctl policy --part {part}"),
             &format!("```json\n{printed}```\n"),
         );
     }
-    assert!(try_printed(&["policy", "--part", "3"]).is_err());
+    assert!(try_printed(&["policy", "--part", "4"]).is_err());
 }
 
 #[test]

@@ -30,6 +30,13 @@ fn run_as(p: &Project, endpoint: &str, s: &Session, args: &[&str]) -> Run {
     run
 }
 
+/// Whether an API action only reads (what a refused run may still call).
+fn is_read(action: &str) -> bool {
+    ["Describe", "List", "Get", "BatchGet"]
+        .iter()
+        .any(|p| action.starts_with(p))
+}
+
 fn refused(run: &Run, action: &str) {
     assert_ne!(run.code, 0, "{}", run.all());
     eprintln!("[iam-ci] refused:\n{}", run.stderr);
@@ -88,25 +95,48 @@ async fn the_deploy_role_deploys_this_stack_and_nothing_more() {
     );
     let plan_arn = deploy_arn.replace("ci-deploy", "ci-plan");
     let deploy = assume(&moto.url, &deploy_arn, MAIN).await.unwrap();
-    std::fs::write(p.stack_file(), yaml.replace("desired: 2", "desired: 3")).unwrap();
-    let start = proxy.journal().len();
-    let up = run_as(&p, &endpoint, &deploy, &["up"]);
-    assert_eq!(up.code, 0, "up as the deploy role:\n{}", up.all());
+    let changed = yaml.replace("desired: 2", "desired: 3");
+    // A change that adds a service (its role bounded), then one that removes it again.
+    let build = yaml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("build: "))
+        .unwrap();
+    let admin_service = format!(
+        "services:\n  admin: {{ build: {build}, port: 8082, health: /status, token: true, public: {{ paths: [/admin, /admin/*] }} }}\n"
+    );
     let aws = common::clients_as(&moto.url, &keys.0, &keys.1).await;
-    let services = common::ecs_services(&aws, &format!("{}-default", p.name)).await;
-    assert_eq!(services[0].desired_count(), 3);
-    let journal = proxy.journal();
-    eprintln!(
-        "[iam-ci] the deploy role's up: {} calls",
-        journal.len() - start
-    );
-    check_scopes_from(
-        &journal,
-        start,
-        &printed_policy(&p, Some(ACCOUNT), Some("deploy")),
-        &p.name,
-        &ec2,
-    );
+    let cluster = format!("{}-default", p.name);
+    for (yaml, services) in [
+        (changed.replace("services:\n", &admin_service), 2),
+        (changed, 1),
+    ] {
+        std::fs::write(p.stack_file(), yaml).unwrap();
+        let start = proxy.journal().len();
+        let up = run_as(&p, &endpoint, &deploy, &["up"]);
+        assert_eq!(up.code, 0, "up as the deploy role:\n{}", up.all());
+        let running = common::ecs_services(&aws, &cluster).await;
+        let active = running.iter().filter(|s| s.status() == Some("ACTIVE"));
+        assert_eq!(active.count(), services, "{}", up.all());
+        let journal = proxy.journal();
+        eprintln!(
+            "[iam-ci] the deploy role's up to {services} service(s): {} calls",
+            journal.len() - start
+        );
+        ec2_tags(&endpoint, &keys, &mut ec2).await;
+        check_scopes_from(
+            &journal,
+            start,
+            &printed_policy(&p, Some(ACCOUNT), Some("deploy")),
+            &p.name,
+            &ec2,
+        );
+    }
+    let services = common::ecs_services(&aws, &cluster).await;
+    let api = services
+        .iter()
+        .find(|s| s.status() == Some("ACTIVE"))
+        .unwrap();
+    assert_eq!(api.desired_count(), 3);
     let checked = run_as(&p, &endpoint, &deploy, &["status"]);
     assert_eq!(checked.code, 0, "{}", checked.all());
     escalation(&moto.url, &p, &deploy, &outsider, &admin).await;
@@ -117,10 +147,22 @@ async fn the_deploy_role_deploys_this_stack_and_nothing_more() {
         "repository: octo-org/shop, branch: release",
     );
     std::fs::write(p.stack_file(), &moved).unwrap();
-    refused(
-        &run_as(&p, &endpoint, &deploy, &["up"]),
-        "iam:UpdateAssumeRolePolicy",
+    let before = proxy.journal().len();
+    let up = run_as(&p, &endpoint, &deploy, &["up"]);
+    assert_ne!(up.code, 0, "{}", up.all());
+    assert!(
+        up.all()
+            .contains("the CI deploy role cannot make 1 of these changes: update IAM role"),
+        "{}",
+        up.all()
     );
+    assert!(up.all().contains("nothing was changed"), "{}", up.all());
+    let writes: Vec<String> = proxy.journal()[before..]
+        .iter()
+        .filter(|c| !is_read(&c.action))
+        .map(|c| format!("{}:{}", c.service, c.action))
+        .collect();
+    assert!(writes.is_empty(), "refused before any write: {writes:?}");
     let up = run_as(&p, &endpoint, &admin, &["up"]);
     assert_eq!(up.code, 0, "{}", up.all());
     // The old subject is out, the new one in.
@@ -144,7 +186,12 @@ async fn the_deploy_role_deploys_this_stack_and_nothing_more() {
     std::fs::write(p.stack_file(), moved.replace("desired: 2", "desired: 4")).unwrap();
     let up = run_as(&p, &endpoint, &plan, &["up"]);
     assert_ne!(up.code, 0, "{}", up.all());
-    assert!(up.all().contains("not authorized"), "{}", up.all());
+    assert!(
+        up.all()
+            .contains("the CI plan role cannot make 1 of these changes"),
+        "{}",
+        up.all()
+    );
     std::fs::write(p.stack_file(), &moved).unwrap();
 
     // Nor can the deploy role tear the stack down; the administrator can, provider included.

@@ -166,15 +166,15 @@ fn a_policy_too_long_for_one_managed_policy_is_printed_in_parts() {
     assert_eq!(whole.status.code(), Some(1), "{err}");
     assert!(whole.stdout.is_empty());
     assert!(
-        err.contains("over the 6144 IAM allows one managed policy: it comes in 2 parts"),
+        err.contains("over the 6144 IAM allows one managed policy: it comes in 3 parts"),
         "{err}"
     );
     assert!(
-        err.contains("hint: print each with `stackctl policy --part 1` to `--part 2`"),
+        err.contains("hint: print each with `stackctl policy --part 1` to `--part 3`"),
         "{err}"
     );
     let mut sids = Vec::new();
-    for k in ["1", "2"] {
+    for k in ["1", "2", "3"] {
         let out = policy(&["--part", k]);
         assert!(
             out.status.success(),
@@ -195,7 +195,7 @@ fn a_policy_too_long_for_one_managed_policy_is_printed_in_parts() {
     sids.sort();
     sids.dedup();
     assert_eq!(sids.len(), n, "a statement in two parts");
-    let third = policy(&["--part", "3"]);
-    assert_eq!(third.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&third.stderr).contains("has 2 parts"));
+    let fourth = policy(&["--part", "4"]);
+    assert_eq!(fourth.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&fourth.stderr).contains("has 3 parts"));
 }

@@ -236,6 +236,94 @@ fn generated_workflows_pass_actionlint_and_name_their_roles() {
     assert!(!ok && said.contains("run_idd"), "{said}");
 }
 
+/// The lines of the `run:` script of the step named `name` in a workflow's text.
+fn script(workflow: &str, name: &str) -> String {
+    let at = workflow
+        .find(&format!("- name: {name}"))
+        .unwrap_or_else(|| panic!("no step {name}"));
+    let rest = &workflow[at..];
+    let body = &rest[rest.find("run: |\n").unwrap() + "run: |\n".len()..];
+    body.lines()
+        .take_while(|l| l.starts_with("          "))
+        .map(|l| format!("{}\n", &l[10..]))
+        .collect()
+}
+
+#[test]
+fn a_refused_token_shows_the_subject_it_carries() {
+    use base64::Engine;
+    if actionlint().is_none() {
+        return;
+    }
+    let yaml = format!(
+        "name: shop\nregion: us-east-1\n{SVC}ci:\n  github: {{ repository: octo-org/shop, environment: production }}\n"
+    );
+    let repo = Repo::new("stack.yaml", &yaml);
+    let run = repo.stackctl("", &["ci", "github", "--account", "123456789012"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let text =
+        std::fs::read_to_string(repo.root().join(".github/workflows/stackctl-deploy.yml")).unwrap();
+    let script = script(&text, "The token's subject, if the role refused it");
+    // GitHub's token endpoint is not here: its reply's token is given instead. The claims
+    // are base64url without padding, as in a JWT ("???" encodes to `Pz8_`).
+    let (first, rest) = script.split_once('\n').unwrap();
+    assert!(first.starts_with("token=\"$(curl "), "{first}");
+    let sub = "repo:octo-org@123456/shop@456789:environment:production";
+    let claims = serde_json::json!({ "aud": "sts.amazonaws.com", "sub": sub, "x": "???" });
+    let encode = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let encoded = encode(claims.to_string().as_bytes());
+    assert!(encoded.contains('_') && encoded.len() % 4 != 0, "{encoded}");
+    let token = format!("{}.{encoded}.c2ln", encode(br#"{"alg":"RS256"}"#));
+    let out = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", rest])
+        .env("token", &token)
+        .env("TRUSTED", "repo:octo-org/shop:environment:production")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.starts_with("::error::the role trusts sub=repo:octo-org/shop:environment:production, this job's token has sub=repo:octo-org@123456/shop@456789:environment:production"),
+        "{said}"
+    );
+    assert!(!said.contains(&token), "the token itself is never printed");
+    // The step runs only when the role refused the token.
+    assert!(text.contains("if: failure() && steps.aws.outcome == 'failure'"));
+}
+
+#[test]
+fn a_package_outside_the_repository_is_refused_with_what_to_do() {
+    // app/ is a repository of its own; its service builds ../svc, outside it.
+    let repo = Repo::new(
+        "app/stack.yaml",
+        "name: shop\nregion: us-east-1\nservices:\n  svc: { build: ../svc, port: 8080, public: true }\nci:\n  github: { repository: octo-org/shop }\n",
+    );
+    std::fs::create_dir_all(repo.root().join("app/.git")).unwrap();
+    let run = repo.stackctl("app", &["ci", "github", "--account", "123456789012"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("service `svc` builds")
+            && run.stderr.contains("outside the repository"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint: move the package"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.all().contains("Error {"),
+        "no Debug dump: {}",
+        run.all()
+    );
+    assert!(!repo.root().join("app/.github").exists(), "nothing written");
+}
+
 #[test]
 fn a_workflow_someone_changed_is_kept_unless_forced() {
     let repo = Repo::new(

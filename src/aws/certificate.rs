@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::kind::{Cx, Resource};
-use super::permissions::{Cmd, Permission, Scope};
+use super::permissions::{ANY_NEW, CERTIFICATES, Cmd, Permission, Scope};
 use super::retry::{Backoff, retry};
 use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
@@ -70,13 +70,13 @@ impl Resource for Certificate {
             ("acm:ListCertificates", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("acm:ListTagsForCertificate", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("acm:DescribeCertificate", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
-            ("acm:RequestCertificate", Scope::Any, &[Up]),
-            ("acm:AddTagsToCertificate", Scope::Any, &[Up]),
-            ("acm:DeleteCertificate", Scope::Any, &[Up, Down]),
+            ("acm:RequestCertificate", Scope::New("RequestingTheStacksCertificate", ANY_NEW), &[Up]),
+            ("acm:AddTagsToCertificate", Scope::New("TaggingTheStacksNewCertificate", CERTIFICATES), &[Up]),
+            ("acm:DeleteCertificate", Scope::TaggedArns("TheStacksCertificates", CERTIFICATES), &[Up, Down]),
             ("route53:ListHostedZonesByName", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("route53:GetHostedZone", Scope::Any, &[Up]),
             ("route53:ListResourceRecordSets", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
-            ("route53:ChangeResourceRecordSets", Scope::Any, &[Up, Down]),
+            ("route53:ChangeResourceRecordSets", Scope::Records("TheStacksDomainRecords"), &[Up, Down]),
         ]
     };
 

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::kind::{Cx, Resource};
-use super::permissions::{Cmd, Permission, Scope};
+use super::permissions::{ANY_NEW, Cmd, DISCOVERY_SERVICES, NAMESPACES, Permission, Scope};
 use super::retry::delete_draining;
 use super::{Aws, AwsError, Ctx};
 use crate::names::Names;
@@ -64,9 +64,11 @@ impl Resource for Discovery {
         use Cmd::*;
         &[
             ("servicediscovery:ListServices", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
-            ("servicediscovery:CreateService", Scope::Any, &[Up]),
-            ("servicediscovery:UpdateService", Scope::Any, &[Up]),
-            ("servicediscovery:DeleteService", Scope::Any, &[Down]),
+            ("servicediscovery:CreateService", Scope::New("CreatingTheStacksDiscovery", ANY_NEW), &[Up]),
+            // ...in the stack's namespace.
+            ("servicediscovery:CreateService", Scope::TaggedArns("TheStacksDiscovery", NAMESPACES), &[Up]),
+            ("servicediscovery:UpdateService", Scope::TaggedArns("TheStacksDiscoveryServices", DISCOVERY_SERVICES), &[Up]),
+            ("servicediscovery:DeleteService", Scope::TaggedArns("TheStacksDiscoveryServices", DISCOVERY_SERVICES), &[Up, Down]),
         ]
     };
 

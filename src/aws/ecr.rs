@@ -59,7 +59,7 @@ impl Resource for Repository {
             ("ecr:GetLifecyclePolicy", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up, RotateToken, Status, Down, Check]),
             ("ecr:PutLifecyclePolicy", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up]),
             ("ecr:PutImageScanningConfiguration", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up]),
-            ("ecr:DeleteRepository", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Down]),
+            ("ecr:DeleteRepository", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up, Down]),
         ]
     };
 

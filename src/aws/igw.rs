@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::kind::{Cx, Resource};
-use super::permissions::{Cmd, NETWORK, Permission, Scope};
+use super::permissions::{Cmd, NETWORK, NEW_NETWORK, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
 use super::{Aws, AwsError, Ctx, ec2_resource_tag, once};
 use crate::names::Names;
@@ -47,8 +47,8 @@ impl Resource for InternetGateway {
         use Cmd::*;
         &[
             ("ec2:DescribeInternetGateways", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
-            ("ec2:CreateInternetGateway", Scope::Any, &[Up]),
-            ("ec2:AttachInternetGateway", Scope::Any, &[Up]),
+            ("ec2:CreateInternetGateway", Scope::New("CreatingTheStacksNetwork", NEW_NETWORK), &[Up]),
+            ("ec2:AttachInternetGateway", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up]),
             ("ec2:DetachInternetGateway", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up, Down]),
             ("ec2:DeleteInternetGateway", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
         ]

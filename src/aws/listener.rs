@@ -119,7 +119,7 @@ impl Resource for Listener {
             ("elasticloadbalancing:DescribeListeners", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("elasticloadbalancing:CreateListener", Scope::Arns("TheStacksListeners", LISTENERS), &[Up]),
             ("elasticloadbalancing:ModifyListener", Scope::Arns("TheStacksListeners", LISTENERS), &[Up]),
-            ("elasticloadbalancing:DeleteListener", Scope::Arns("TheStacksListeners", LISTENERS), &[Down]),
+            ("elasticloadbalancing:DeleteListener", Scope::Arns("TheStacksListeners", LISTENERS), &[Up, Down]),
         ]
     };
 

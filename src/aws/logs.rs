@@ -49,7 +49,7 @@ impl Resource for LogGroup {
             ("logs:CreateLogGroup", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Up]),
             ("logs:TagResource", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Up]),
             ("logs:PutRetentionPolicy", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Up]),
-            ("logs:DeleteLogGroup", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Down]),
+            ("logs:DeleteLogGroup", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Up, Down]),
         ]
     };
 

@@ -64,6 +64,8 @@ pub use tags::tags;
 pub struct Identity {
     pub account: String,
     pub partition: String,
+    /// Who the caller is: a user's ARN, or `…:assumed-role/<role>/<session>`.
+    pub arn: String,
 }
 
 /// One SDK client per service, all counting their calls into `calls`.
@@ -101,6 +103,7 @@ impl Aws {
         Ok(Identity {
             account: out.account().unwrap_or_default().to_string(),
             partition: arn.split(':').nth(1).unwrap_or("aws").to_string(),
+            arn: arn.to_string(),
         })
     }
 

@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::kind::{Cx, Resource};
-use super::permissions::{Cmd, Permission, Scope};
+use super::permissions::{ANY_NEW, Cmd, NAMESPACES, Permission, Scope};
 use super::retry::{Backoff, retry};
 use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
@@ -68,9 +68,9 @@ impl Resource for Namespace {
             ("servicediscovery:ListNamespaces", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("servicediscovery:ListTagsForResource", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("servicediscovery:GetOperation", Scope::Any, &[Up, Down]),
-            ("servicediscovery:CreatePrivateDnsNamespace", Scope::Any, &[Up]),
-            ("servicediscovery:TagResource", Scope::Any, &[Up]),
-            ("servicediscovery:DeleteNamespace", Scope::Any, &[Down]),
+            ("servicediscovery:CreatePrivateDnsNamespace", Scope::New("CreatingTheStacksDiscovery", ANY_NEW), &[Up]),
+            ("servicediscovery:TagResource", Scope::New("CreatingTheStacksDiscovery", ANY_NEW), &[Up]),
+            ("servicediscovery:DeleteNamespace", Scope::TaggedArns("TheStacksDiscovery", NAMESPACES), &[Down]),
             ("route53:CreateHostedZone", Scope::Any, &[Up]),
             ("route53:DeleteHostedZone", Scope::Any, &[Down]),
             ("ec2:DescribeRegions", Scope::Any, &[Up]),

@@ -3,7 +3,9 @@
 //! most one per URL, shared by whatever trusts it: created when missing (no thumbprint: IAM
 //! trusts GitHub's certificate authority itself, IAM User Guide, "Create an OpenID Connect
 //! (OIDC) identity provider in IAM"), deleted only when stackctl made it, this stack used it,
-//! and no role outside the stack trusts it.
+//! and no role outside the stack trusts it. A stack using one another stack made tags it
+//! (`Names::uses_tag`): its trust may be gone (a `down` stopped after deleting the CI roles)
+//! when the next `down` comes to delete the provider.
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -27,6 +29,8 @@ pub struct OidcProvider;
 pub struct Spec {
     /// The audience it must accept.
     pub audience: String,
+    /// The tag saying this stack uses it (`Names::uses_tag`).
+    pub uses_tag: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -34,18 +38,24 @@ pub struct State {
     pub client_ids: Vec<String>,
     /// Why it is not the stack's to delete, when it is not.
     pub kept: Option<String>,
+    /// Whether it says this stack uses it: made by the stack, tagged as used by it, or made
+    /// outside stackctl (whose tags are not stackctl's to add to).
+    pub marked: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "fix", rename_all = "kebab-case")]
 pub enum Fix {
     AddAudience { audience: String },
+    /// Tag it as used by this stack (`Names::uses_tag`).
+    Mark { tag: String },
 }
 
 impl std::fmt::Display for Fix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Fix::AddAudience { audience } => write!(f, "accept the audience {audience}"),
+            Fix::Mark { tag } => write!(f, "tag it as used by this stack ({tag})"),
         }
     }
 }
@@ -81,13 +91,18 @@ impl Resource for OidcProvider {
 
     /// Another audience someone else needs stays: the provider is shared.
     fn diff(want: &Spec, have: &State, _: &Ids) -> Result<Vec<Fix>, String> {
-        Ok(if have.client_ids.contains(&want.audience) {
-            vec![]
-        } else {
-            vec![Fix::AddAudience {
+        let mut fixes = Vec::new();
+        if !have.client_ids.contains(&want.audience) {
+            fixes.push(Fix::AddAudience {
                 audience: want.audience.clone(),
-            }]
-        })
+            });
+        }
+        if !have.marked {
+            fixes.push(Fix::Mark {
+                tag: want.uses_tag.clone(),
+            });
+        }
+        Ok(fixes)
     }
 
     fn summary(have: &State) -> String {
@@ -106,6 +121,7 @@ impl Resource for OidcProvider {
         State {
             client_ids: vec![spec.audience.clone()],
             kept: None,
+            marked: true,
         }
     }
 
@@ -139,7 +155,11 @@ impl Resource for OidcProvider {
         let tags: Vec<(&str, &str)> = got.tags().iter().map(|t| (t.key(), t.value())).collect();
         let made_by_stackctl = tags.iter().any(|(k, _)| *k == TAG_STACK);
         let made_here = names.owns(tags.iter().copied());
-        let used_here = !trusting(aws, arn, Some(&names.ci_path())).await?.is_empty();
+        let marked_here = tags.iter().any(|(k, _)| *k == names.uses_tag());
+        let used_here = marked_here
+            || !trusting(aws, arn, Some(&names.ci_path()))
+                .await?
+                .is_empty();
         let kept = if !made_by_stackctl {
             Some("made outside stackctl".to_string())
         } else if !(made_here || used_here) {
@@ -154,6 +174,9 @@ impl Resource for OidcProvider {
             state: plan::State::OidcProvider(State {
                 client_ids: got.client_id_list().to_vec(),
                 kept,
+                // IAM takes 50 tags a resource (IAM User Guide, "IAM and AWS STS quotas"):
+                // past that, the stack's trust alone says it uses the provider.
+                marked: !made_by_stackctl || made_here || marked_here || tags.len() >= 50,
             }),
         }])
     }
@@ -188,7 +211,23 @@ impl Resource for OidcProvider {
     }
 
     async fn fix(cx: &Cx<'_>, _: &Spec, have: &Observed, _: &State, fix: &Fix) -> Result<(), AwsError> {
-        let Fix::AddAudience { audience } = fix;
+        let audience = match fix {
+            Fix::AddAudience { audience } => audience,
+            Fix::Mark { tag } => {
+                use super::tags::SdkTag;
+                let tag = aws_sdk_iam::types::Tag::make(tag.clone(), "ci".into())
+                    .map_err(|e| AwsError::new("tag", HOST, e))?;
+                cx.aws
+                    .iam
+                    .tag_open_id_connect_provider()
+                    .open_id_connect_provider_arn(&have.id)
+                    .tags(tag)
+                    .send()
+                    .await
+                    .ctx("tag OIDC provider", HOST)?;
+                return Ok(());
+            }
+        };
         cx.aws
             .iam
             .add_client_id_to_open_id_connect_provider()

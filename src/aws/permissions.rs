@@ -4,15 +4,13 @@
 //! kind lists its own actions in its module; this file holds the rest and the ARN templates.
 //!
 //! Resources are scoped by the names stackctl gives them (`{stack}-{env}…`, the role path and
-//! the parameter and log group prefixes). EC2 gives generated IDs, not names, and List/Describe
-//! calls and a few creates take no resource ARN at all (the Service Authorization Reference
-//! lists which): those are on `*`, except EC2's deletes, scoped by the tags every create puts on
-//! what it makes.
+//! the parameter and log group prefixes), and what has generated IDs by the tags every create
+//! puts on what it makes (`Scope`). List/Describe calls and two writes take no resource IAM
+//! can scope (the Service Authorization Reference lists which): those are on `*`.
 
 use serde_json::{Value, json};
 
 use crate::aws;
-use crate::names::{TAG_ENV, TAG_STACK};
 use crate::plan::Kind;
 
 /// A command a person runs.
@@ -58,19 +56,6 @@ pub const PLAN: &[Cmd] = &[Status];
 
 use Cmd::*;
 
-/// What an action may act on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    Any,
-    /// A statement's Sid and its ARN templates: `{partition}`, `{region}`, `{account}`,
-    /// `{stack}`, `{env}`.
-    Arns(&'static str, &'static [&'static str]),
-    /// EC2 resources (generated IDs, no names to scope by) of these types carrying the stack's
-    /// `stackctl:stack` and `stackctl:env` tags (`aws:ResourceTag`), which every create puts
-    /// on them in the same call (TagSpecifications).
-    Tagged(&'static str, &'static [&'static str]),
-}
-
 /// The stack's network: what `down` deletes, never another stack's.
 pub const NETWORK: &[&str] = &[
     "vpc",
@@ -80,6 +65,32 @@ pub const NETWORK: &[&str] = &[
     "internet-gateway",
 ];
 
+/// What the stack's network creates make (`Scope::New`).
+pub const NEW_NETWORK: &[&str] = &[
+    "arn:{partition}:ec2:{region}:{account}:vpc/*",
+    "arn:{partition}:ec2:{region}:{account}:subnet/*",
+    "arn:{partition}:ec2:{region}:{account}:security-group/*",
+    "arn:{partition}:ec2:{region}:{account}:route-table/*",
+    "arn:{partition}:ec2:{region}:{account}:internet-gateway/*",
+];
+/// The creates `ec2:CreateTags` is allowed within: those of [`NEW_NETWORK`].
+pub const NETWORK_CREATES: &[&str] = &[
+    "CreateVpc",
+    "CreateSubnet",
+    "CreateSecurityGroup",
+    "CreateRouteTable",
+    "CreateInternetGateway",
+];
+/// Creates that take no resource ARN (`*` only), conditioned on their request's tags.
+pub const ANY_NEW: &[&str] = &["*"];
+pub const CERTIFICATES: &[&str] = &["arn:{partition}:acm:{region}:{account}:certificate/*"];
+/// Scalable targets' ARNs end in a generated ID: the stack's by their tags.
+pub const SCALABLE_TARGETS: &[&str] =
+    &["arn:{partition}:application-autoscaling:{region}:{account}:scalable-target/*"];
+pub const NAMESPACES: &[&str] =
+    &["arn:{partition}:servicediscovery:{region}:{account}:namespace/*"];
+pub const DISCOVERY_SERVICES: &[&str] =
+    &["arn:{partition}:servicediscovery:{region}:{account}:service/*"];
 pub const ROLES: &[&str] = &["arn:{partition}:iam::{account}:role/stackctl/{stack}/{env}/*"];
 /// The CI roles and their policies (`Names::ci_path`), out of [`ROLES`]' reach.
 pub const CI_ROLES: &[&str] = &["arn:{partition}:iam::{account}:role/stackctl-ci/{stack}/{env}/*"];
@@ -167,8 +178,9 @@ const COMMON: &[Permission] = &[
     ("sts:GetCallerIdentity", Scope::Any, &[Up, Build, RotateToken, Token, Status, Logs, Down, Check]),
     // `down`'s last check for anything still tagged with the stack.
     ("tag:GetResources", Scope::Any, &[Down]),
-    // EC2 creates tag what they make in the same call (TagSpecifications).
-    ("ec2:CreateTags", Scope::Any, &[Up]),
+    // EC2 creates tag what they make in the same call (TagSpecifications), which IAM
+    // authorizes as ec2:CreateTags too.
+    ("ec2:CreateTags", Scope::TagOnCreate("TaggingTheStacksNewNetwork", NETWORK_CREATES), &[Up]),
     // Pushing an image (the registry API, not the SDK).
     ("ecr:GetAuthorizationToken", Scope::Any, &[Up, Build]),
     ("ecr:BatchCheckLayerAvailability", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up, Build]),
@@ -251,6 +263,8 @@ pub struct Target<'a> {
     pub account: &'a str,
     pub stack: &'a str,
     pub env: &'a str,
+    /// The stack's domain (lowercase, no trailing dot), which pins its Route 53 records.
+    pub domain: Option<&'a str>,
 }
 
 impl Target<'_> {
@@ -314,41 +328,15 @@ pub fn policy_for(t: &Target<'_>, cmds: &[Cmd]) -> Value {
     for (_, actions) in &mut groups {
         actions.sort_unstable();
     }
+    let person = cmds.contains(&Access);
     let mut statements: Vec<Value> = groups
         .into_iter()
-        .map(|(scope, actions)| {
-            let (sid, resource) = match scope {
-                Scope::Any => ("AnyResource", json!("*")),
-                Scope::Arns(sid, arns) => {
-                    (sid, json!(arns.iter().map(|a| fill(a)).collect::<Vec<_>>()))
-                }
-                Scope::Tagged(sid, types) => {
-                    let arns: Vec<String> = types
-                        .iter()
-                        .map(|t| {
-                            fill(&format!(
-                                "arn:{{partition}}:ec2:{{region}}:{{account}}:{t}/*"
-                            ))
-                        })
-                        .collect();
-                    let condition = json!({ "StringEquals": {
-                        format!("aws:ResourceTag/{TAG_STACK}"): t.stack,
-                        format!("aws:ResourceTag/{TAG_ENV}"): t.env,
-                    }});
-                    return json!({
-                        "Sid": sid, "Effect": "Allow", "Action": actions,
-                        "Resource": arns, "Condition": condition
-                    });
-                }
-            };
-            if sid == WITHIN_BOUNDARY {
-                let condition = json!({ "ArnLike": { "iam:PermissionsBoundary": t.boundary() } });
-                return json!({
-                    "Sid": sid, "Effect": "Allow", "Action": actions,
-                    "Resource": resource, "Condition": condition
-                });
+        .filter_map(|(scope, actions)| {
+            let mut s = scope::statement(scope, &actions, t, person, &fill)?;
+            if s["Sid"] == WITHIN_BOUNDARY {
+                s["Condition"] = json!({ "ArnLike": { "iam:PermissionsBoundary": t.boundary() } });
             }
-            json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource })
+            Some(s)
         })
         .collect();
     if cmds.contains(&Up) {
@@ -385,7 +373,9 @@ pub fn documents(policy: &Value) -> Vec<Value> {
 }
 
 mod render;
+mod scope;
 pub use render::render;
+pub use scope::Scope;
 
 #[cfg(test)]
 mod tests;

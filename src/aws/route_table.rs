@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::kind::{Cx, Resource};
-use super::permissions::{Cmd, NETWORK, Permission, Scope};
+use super::permissions::{Cmd, NETWORK, NEW_NETWORK, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
 use super::{Aws, AwsError, Ctx, Outcome, ec2_resource_tag, once};
 use crate::names::Names;
@@ -78,12 +78,13 @@ impl Resource for RouteTable {
         use Cmd::*;
         &[
             ("ec2:DescribeRouteTables", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
-            ("ec2:CreateRouteTable", Scope::Any, &[Up]),
-            ("ec2:CreateRoute", Scope::Any, &[Up]),
-            ("ec2:ReplaceRoute", Scope::Any, &[Up]),
+            ("ec2:CreateRouteTable", Scope::New("CreatingTheStacksNetwork", NEW_NETWORK), &[Up]),
+            ("ec2:CreateRouteTable", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up]),
+            ("ec2:CreateRoute", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up]),
+            ("ec2:ReplaceRoute", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up]),
             ("ec2:DeleteRoute", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up]),
-            ("ec2:AssociateRouteTable", Scope::Any, &[Up]),
-            ("ec2:DisassociateRouteTable", Scope::Any, &[Up, Down]),
+            ("ec2:AssociateRouteTable", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up]),
+            ("ec2:DisassociateRouteTable", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up, Down]),
             ("ec2:DeleteRouteTable", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
         ]
     };

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::kind::{Cx, Resource};
-use super::permissions::{Cmd, Permission, RULES, Scope};
+use super::permissions::{Cmd, LISTENERS, Permission, RULES, Scope};
 use super::{Aws, AwsError};
 use crate::names::Names;
 use crate::plan::{Ids, Key, Kind, Observed};
@@ -142,7 +142,9 @@ impl Resource for Routes {
         use Cmd::*;
         &[
             ("elasticloadbalancing:DescribeRules", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
-            ("elasticloadbalancing:CreateRule", Scope::Arns("TheStacksRules", RULES), &[Up]),
+            // Authorized on the listener, not the rule it makes (Service Authorization
+            // Reference, "Actions defined by Elastic Load Balancing V2").
+            ("elasticloadbalancing:CreateRule", Scope::Arns("TheStacksListeners", LISTENERS), &[Up]),
             ("elasticloadbalancing:ModifyRule", Scope::Arns("TheStacksRules", RULES), &[Up]),
             ("elasticloadbalancing:SetRulePriorities", Scope::Arns("TheStacksRules", RULES), &[Up]),
             ("elasticloadbalancing:DeleteRule", Scope::Arns("TheStacksRules", RULES), &[Up, Down]),

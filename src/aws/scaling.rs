@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::kind::{Cx, Resource};
-use super::permissions::{ALARMS, Cmd, Permission, Scope};
+use super::permissions::{ALARMS, Cmd, Permission, SCALABLE_TARGETS, Scope};
 use super::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
 use crate::plan::{Ids, Key, Kind, Observed};
@@ -129,11 +129,12 @@ impl Resource for Scaling {
             ("application-autoscaling:DescribeScalableTargets", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("application-autoscaling:DescribeScalingPolicies", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("application-autoscaling:DescribeScalingActivities", Scope::Any, &[Status, Check]),
-            ("application-autoscaling:RegisterScalableTarget", Scope::Any, &[Up]),
-            ("application-autoscaling:TagResource", Scope::Any, &[Up]),
-            ("application-autoscaling:PutScalingPolicy", Scope::Any, &[Up]),
-            ("application-autoscaling:DeleteScalingPolicy", Scope::Any, &[Up, Down]),
-            ("application-autoscaling:DeregisterScalableTarget", Scope::Any, &[Up, Down]),
+            ("application-autoscaling:RegisterScalableTarget", Scope::New("RegisteringTheStacksScalableTargets", SCALABLE_TARGETS), &[Up]),
+            ("application-autoscaling:RegisterScalableTarget", Scope::TaggedArns("TheStacksScalableTargets", SCALABLE_TARGETS), &[Up]),
+            ("application-autoscaling:TagResource", Scope::New("RegisteringTheStacksScalableTargets", SCALABLE_TARGETS), &[Up]),
+            ("application-autoscaling:PutScalingPolicy", Scope::TaggedArns("TheStacksScalableTargets", SCALABLE_TARGETS), &[Up]),
+            ("application-autoscaling:DeleteScalingPolicy", Scope::TaggedArns("TheStacksScalableTargets", SCALABLE_TARGETS), &[Up, Down]),
+            ("application-autoscaling:DeregisterScalableTarget", Scope::TaggedArns("TheStacksScalableTargets", SCALABLE_TARGETS), &[Up, Down]),
             // Target tracking makes and deletes its alarms on the caller's behalf, which needs
             // these (ECS Developer Guide, "IAM permissions required for Amazon ECS service
             // auto scaling").

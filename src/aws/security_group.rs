@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::kind::{Cx, Resource};
-use super::permissions::{Cmd, NETWORK, Permission, Scope};
+use super::permissions::{Cmd, NETWORK, NEW_NETWORK, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
 use super::{Aws, AwsError, Ctx, Outcome, ec2_resource_tag, once};
 use crate::names::Names;
@@ -55,10 +55,11 @@ impl Resource for SecurityGroup {
         use Cmd::*;
         &[
             ("ec2:DescribeSecurityGroups", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
-            ("ec2:CreateSecurityGroup", Scope::Any, &[Up]),
-            ("ec2:AuthorizeSecurityGroupIngress", Scope::Any, &[Up]),
-            ("ec2:RevokeSecurityGroupIngress", Scope::Any, &[Up]),
-            ("ec2:DeleteSecurityGroup", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
+            ("ec2:CreateSecurityGroup", Scope::New("CreatingTheStacksNetwork", NEW_NETWORK), &[Up]),
+            ("ec2:CreateSecurityGroup", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up]),
+            ("ec2:AuthorizeSecurityGroupIngress", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up]),
+            ("ec2:RevokeSecurityGroupIngress", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up]),
+            ("ec2:DeleteSecurityGroup", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up, Down]),
         ]
     };
 

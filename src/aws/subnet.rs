@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::kind::{Cx, Resource};
-use super::permissions::{Cmd, NETWORK, Permission, Scope};
+use super::permissions::{Cmd, NETWORK, NEW_NETWORK, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
 use super::{Aws, AwsError, Ctx, ec2_resource_tag, once};
 use crate::names::Names;
@@ -60,8 +60,10 @@ impl Resource for Subnet {
         &[
             ("ec2:DescribeAvailabilityZones", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("ec2:DescribeSubnets", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
-            ("ec2:CreateSubnet", Scope::Any, &[Up]),
-            ("ec2:ModifySubnetAttribute", Scope::Any, &[Up]),
+            ("ec2:CreateSubnet", Scope::New("CreatingTheStacksNetwork", NEW_NETWORK), &[Up]),
+            // ...in the stack's VPC.
+            ("ec2:CreateSubnet", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up]),
+            ("ec2:ModifySubnetAttribute", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up]),
             ("ec2:DeleteSubnet", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
         ]
     };

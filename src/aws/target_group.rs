@@ -65,7 +65,7 @@ impl Resource for TargetGroup {
             ("elasticloadbalancing:CreateTargetGroup", Scope::Arns("TheStacksTargetGroups", TARGET_GROUPS), &[Up]),
             ("elasticloadbalancing:ModifyTargetGroup", Scope::Arns("TheStacksTargetGroups", TARGET_GROUPS), &[Up]),
             ("elasticloadbalancing:ModifyTargetGroupAttributes", Scope::Arns("TheStacksTargetGroups", TARGET_GROUPS), &[Up]),
-            ("elasticloadbalancing:DeleteTargetGroup", Scope::Arns("TheStacksTargetGroups", TARGET_GROUPS), &[Down]),
+            ("elasticloadbalancing:DeleteTargetGroup", Scope::Arns("TheStacksTargetGroups", TARGET_GROUPS), &[Up, Down]),
         ]
     };
 

@@ -62,9 +62,9 @@ impl Resource for TaskDefinition {
             ("ecs:ListTaskDefinitionFamilies", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("ecs:ListTaskDefinitions", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("ecs:DescribeTaskDefinition", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
-            ("ecs:RegisterTaskDefinition", Scope::Any, &[Up, RotateToken]),
+            ("ecs:RegisterTaskDefinition", Scope::Arns("TheStacksTaskDefinitions", TASK_DEFINITIONS), &[Up, RotateToken]),
             ("ecs:DeregisterTaskDefinition", Scope::Any, &[Up, RotateToken, Down]),
-            ("ecs:DeleteTaskDefinitions", Scope::Arns("TheStacksTaskDefinitions", TASK_DEFINITIONS), &[Down]),
+            ("ecs:DeleteTaskDefinitions", Scope::Arns("TheStacksTaskDefinitions", TASK_DEFINITIONS), &[Up, Down]),
         ]
     };
 

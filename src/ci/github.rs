@@ -89,6 +89,14 @@ impl Repo<'_> {
             )
             .replace("@INSTALL@", INSTALL)
             .replace(
+                "@WHY_PLAN@",
+                &WHY_REFUSED.replace("@TRUSTED@", &quoted(&self.github.plan_subject())),
+            )
+            .replace(
+                "@WHY_DEPLOY@",
+                &WHY_REFUSED.replace("@TRUSTED@", &quoted(&self.github.deploy_subject())),
+            )
+            .replace(
                 "@ASSET@",
                 &super::asset(VERSION, "$(uname -m)-unknown-linux-musl"),
             )
@@ -174,6 +182,21 @@ pub const INSTALL: &str = r#"      - name: Install stackctl @VERSION@
           echo "$HOME/.local/bin" >> "$GITHUB_PATH"
 "#;
 
+/// When the role refuses the job's token: the subject the token carries next to the one the
+/// role trusts (GitHub's own pages disagree on how immutable IDs are written in it). The
+/// claims are decoded from the token, never printed whole.
+pub const WHY_REFUSED: &str = r#"      - name: The token's subject, if the role refused it
+        if: failure() && steps.aws.outcome == 'failure'
+        env:
+          TRUSTED: @TRUSTED@
+        run: |
+          token="$(curl -fsS -H "Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" "$ACTIONS_ID_TOKEN_REQUEST_URL&audience=sts.amazonaws.com" | jq -r .value)"
+          claims="$(printf '%s' "$token" | cut -d. -f2 | tr '_-' '/+')"
+          while [ $((${#claims} % 4)) -ne 0 ]; do claims="$claims="; done
+          sub="$(printf '%s' "$claims" | base64 -d | jq -r .sub)"
+          echo "::error::the role trusts sub=$TRUSTED, this job's token has sub=$sub: if they differ, write ci.github in stack.yaml as the token has it and run stackctl up with administrator credentials"
+"#;
+
 const PLAN: &str = r#"name: stackctl plan@LABEL@
 on:
   pull_request:
@@ -196,11 +219,12 @@ concurrency:
     steps:
       - uses: @CHECKOUT@
 @INSTALL@      - uses: @CONFIGURE_AWS@
+        id: aws
         with:
           role-to-assume: @PLAN_ROLE@
           aws-region: @REGION@
           role-session-name: stackctl-plan-${{ github.run_id }}
-      - name: stackctl plan
+@WHY_PLAN@      - name: stackctl plan
         run: |
           set -o pipefail
           stackctl plan@FLAGS@ 2>&1 | tee "$RUNNER_TEMP/plan.txt"
@@ -254,11 +278,12 @@ concurrency:
     steps:
       - uses: @CHECKOUT@
 @INSTALL@      - uses: @CONFIGURE_AWS@
+        id: aws
         with:
           role-to-assume: @DEPLOY_ROLE@
           aws-region: @REGION@
           role-session-name: stackctl-deploy-${{ github.run_id }}
-      - name: stackctl up
+@WHY_DEPLOY@      - name: stackctl up
         id: up
         run: |
           stackctl up@FLAGS@

@@ -58,14 +58,29 @@ async fn github(cli: &Cli, args: &CiGithubArgs) -> Result<ExitCode, Failure> {
         hint: None,
     })?;
     let root = repository_root(&here);
-    let packages = stack
-        .services
-        .values()
-        .filter_map(|s| match &s.source {
-            Source::Build(p) => Some(relative(&here.join(p).canonicalize().ok()?, &root)),
-            Source::Image(_) => None,
-        })
-        .collect::<std::collections::BTreeSet<String>>();
+    let mut packages = std::collections::BTreeSet::new();
+    for (name, s) in &stack.services {
+        let Source::Build(p) = &s.source else {
+            continue;
+        };
+        let Ok(package) = here.join(p).canonicalize() else {
+            continue;
+        };
+        // The runner checks out this repository only.
+        if !package.starts_with(&root) {
+            return Err(Failure::Other {
+                message: format!(
+                    "service `{name}` builds {}, outside the repository at {}: GitHub's runner would not have it",
+                    package.display(),
+                    root.display()
+                ),
+                hint: Some(format!(
+                    "move the package into the repository (and `build:` to it), or publish its image and write `image:` for `{name}`"
+                )),
+            });
+        }
+        packages.insert(relative(&package, &root));
+    }
     let file = cli.file.file_name().and_then(|f| f.to_str());
     let repo = Repo {
         stack: &stack,

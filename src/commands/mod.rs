@@ -179,6 +179,18 @@ fn report_engine(e: EngineError, verbose: bool) {
             eprintln!("error: {e}");
             eprintln!("hint: {}", e.hint);
         }
+        EngineError::NeedsAdministrator { role, .. } => {
+            eprintln!("error: {e}");
+            if role == "plan" {
+                eprintln!(
+                    "hint: nothing was changed. The plan role, for pull requests, only reads: deploys run with the deploy role"
+                );
+            } else {
+                eprintln!(
+                    "hint: nothing was changed. These change who may deploy from CI or what the deploy role may do (`ci:`, the domain, the roles' trust): run `stackctl up` once with administrator credentials (`stackctl policy` prints what they need), then CI deploys again"
+                );
+            }
+        }
     }
 }
 

@@ -29,6 +29,7 @@ pub fn run(cli: &Cli, args: &PolicyArgs) -> Result<ExitCode, Failure> {
         account,
         stack: &stack.name,
         env: &stack.env,
+        domain: stack.domain.as_ref().map(|d| d.name.as_str()),
     };
     let whole = match args.role {
         None => policy(&target),

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use super::{Failure, connect, load, prices_or_built_in};
 use crate::aws::scan::Severity;
 use crate::cli::{Cli, FailOn, UpArgs};
-use crate::engine::converge::{converge, url_of};
+use crate::engine::converge::{converge, url_of, within_ci_role};
 use crate::engine::scan::Gate;
 use crate::engine::{Progress, images, observe};
 use crate::lock;
@@ -26,6 +26,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<ExitCode, Failure> {
     seen.plannable()?;
     seen.facts.images = images::references(&stack, &seen.facts, &locals);
     let plan = plan::plan(&desired(&stack, &seen.facts), &seen.resources);
+    within_ci_role(&names, &seen.caller, &plan)?;
     // Converged and nobody else at work: no lock needed, so no write at all.
     let url = if plan.is_empty() && lock::peek(&aws, &names).await?.is_none() {
         progress.say(plan::render_text(&plan).trim_end());

@@ -12,7 +12,8 @@ use super::{EngineError, Progress, apply, observe};
 use crate::aws::{self, Aws};
 use crate::config::Stack;
 use crate::cost::{Prices, estimate};
-use crate::plan::{self, Action, Kind, Observed, State, desired::desired};
+use crate::names::Names;
+use crate::plan::{self, Action, Kind, Observed, Plan, State, desired::desired};
 
 /// The stack's URL: its domain over HTTPS once the record points at the load balancer, else
 /// the load balancer's own name over HTTP.
@@ -125,6 +126,7 @@ pub async fn converge(
             reason: reason.clone(),
         });
     }
+    within_ci_role(&names, &seen.caller, &plan)?;
     progress.say(plan::render_text(&plan).trim_end());
     if let Some(prices) = prices.filter(|_| !plan.is_empty()) {
         let (now, after) = plan::cost::change(&aws.region, prices, &want, &seen.resources);
@@ -240,4 +242,38 @@ pub async fn converge(
             .map(|d| format!("http://{d}/")),
         None => None,
     })
+}
+
+/// Refuses, before any write, a plan the caller's CI role may not carry out: the plan role
+/// changes nothing, the deploy role not who may deploy ([`plan::needs_administrator`]).
+pub fn within_ci_role(names: &Names, caller: &str, plan: &Plan) -> Result<(), EngineError> {
+    let Some(role) = names.ci_session(caller) else {
+        return Ok(());
+    };
+    let refused: Vec<String> = match role {
+        "plan" => plan.changes.iter().map(describe).collect(),
+        _ => plan::needs_administrator(plan)
+            .into_iter()
+            .map(describe)
+            .collect(),
+    };
+    if refused.is_empty() {
+        return Ok(());
+    }
+    print!("{}", plan::render_text(plan));
+    Err(EngineError::NeedsAdministrator {
+        role,
+        changes: refused,
+    })
+}
+
+/// "update role ci-deploy", as the refusal lists a change.
+fn describe(c: &plan::Change) -> String {
+    let verb = match &c.action {
+        Action::Create { .. } => "create",
+        Action::Update { .. } => "update",
+        Action::Delete { .. } => "delete",
+        Action::Blocked { .. } => "replace",
+    };
+    format!("{verb} {} {}", c.kind.label(), c.name)
 }

@@ -27,6 +27,12 @@ pub enum EngineError {
     Rollout(#[from] rollout::RolloutError),
     #[error(transparent)]
     Image(#[from] crate::image::Error),
+    /// A CI role's `up` would change who may deploy: an administrator's run does that.
+    #[error("the CI {role} role cannot make {} of these changes: {}", changes.len(), changes.join("; "))]
+    NeedsAdministrator {
+        role: &'static str,
+        changes: Vec<String>,
+    },
     /// `--fail-on`: an image's scan found too much, or could not tell.
     #[error(transparent)]
     Scan(#[from] scan::Stopped),

@@ -14,6 +14,8 @@ pub struct Observation {
     /// Why the domain's hosted zone was not found: fatal to planning, not to `down`, which
     /// finds the records through the certificate.
     pub zone_error: Option<AwsError>,
+    /// The caller's ARN.
+    pub caller: String,
 }
 
 impl Observation {
@@ -46,6 +48,7 @@ pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> 
         .filter(|o| o.state.kind() == Kind::Parameter)
         .cloned()
         .collect();
+    let caller = identity.arn;
     let mut facts = Facts {
         account: identity.account,
         region: aws.region.clone(),
@@ -74,6 +77,7 @@ pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> 
         facts,
         resources,
         zone_error,
+        caller,
     })
 }
 

@@ -1,5 +1,6 @@
 //! The planner: desired × observed → changes, ordered as a dependency graph. No I/O.
 
+mod access;
 pub mod cost;
 mod deploy;
 pub mod desired;
@@ -70,6 +71,8 @@ impl Plan {
             .filter(|c| matches!(c.action, Action::Blocked { .. }))
     }
 }
+
+pub use access::needs_administrator;
 
 /// Ids of every observed resource by key (the first one where duplicates exist).
 pub fn ids(observed: &[Observed]) -> Ids {

@@ -270,3 +270,36 @@ fn the_stacks_own_roles_are_bounded_and_the_boundary_covers_what_they_hold() {
             .all(|d| !matches!(&d.spec, Spec::Role(r) if r.boundary.is_some()))
     );
 }
+
+#[test]
+fn a_ci_deploy_role_is_refused_only_what_changes_who_may_deploy() {
+    let want = desired::desired(&stack_from(STACK), &facts());
+    let have = converged(&want);
+    assert!(needs_administrator(&plan(&want, &have)).is_empty());
+    // Another service is the deploy role's to add.
+    let more = STACK.replace(
+        "services:\n",
+        "services:\n  web: { image: example.com/web:1, port: 8081, public: { paths: [/web] } }\n",
+    );
+    let p = plan(&desired::desired(&stack_from(&more), &facts()), &have);
+    assert!(!p.is_empty());
+    assert!(needs_administrator(&p).is_empty(), "{:?}", p.changes);
+    // A new branch changes a CI role's trust; a domain its policy (the records it may
+    // write): both an administrator's.
+    let branch = STACK.replace("octo-org/shop }", "octo-org/shop, branch: release }");
+    let p = plan(&desired::desired(&stack_from(&branch), &facts()), &have);
+    let refused: Vec<&Key> = needs_administrator(&p).iter().map(|c| &c.key).collect();
+    assert_eq!(refused, [&desired::ci_role("deploy")]);
+    // A stack role's trust reset.
+    let mut drifted = have.clone();
+    let exec = drifted
+        .iter_mut()
+        .find(|o| o.key.0.starts_with("role/") && o.key != desired::ci_role("deploy"))
+        .unwrap();
+    let State::Role(r) = &mut exec.state else {
+        panic!()
+    };
+    r.trust_policy = "{}".into();
+    let p = plan(&want, &drifted);
+    assert_eq!(needs_administrator(&p).len(), 1, "{:?}", p.changes);
+}

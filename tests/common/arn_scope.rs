@@ -1,6 +1,8 @@
 //! Whether an IAM policy allows the calls a run made, on the resources they acted on: IAM's
 //! wildcard match, the ARN each call acts on (from its parameters, as a faultproxy journal
-//! keeps them), and `aws:ResourceTag` conditions against the tags read from the account.
+//! keeps them), and tag conditions: `aws:ResourceTag` against the tags read from the account
+//! (or, where the emulator keeps none, those the call that made it set), `aws:RequestTag`
+//! against the tags the call sets.
 //! moto evaluates actions only; tests/iam_enforced.rs checks the resources with this.
 
 use std::collections::BTreeMap;
@@ -8,6 +10,8 @@ use std::collections::BTreeMap;
 use faultproxy::classify::Call;
 use serde_json::Value;
 use stackctl::aws::permissions::{self, Scope};
+
+mod rules;
 
 /// The account of the emulator (moto's).
 pub const ACCOUNT: &str = "123456789012";
@@ -25,28 +29,104 @@ fn strings(v: &Value) -> Vec<&str> {
 
 pub type Tags = BTreeMap<String, String>;
 
-/// Whether some statement of `policy` allows `action` on `arn`, a resource carrying `tags`
-/// (the only conditions on these calls are `StringEquals` on `aws:ResourceTag/...`).
-fn allowed(policy: &Value, action: &str, arn: &str, tags: &Tags) -> bool {
+/// The last segment of the ARN of what a create makes (its ID is not known before).
+pub const NEW: &str = "new";
+
+/// What a request's conditions are evaluated against: the resource's tags, the tags the
+/// request puts on what it makes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Context {
+    pub resource_tags: Tags,
+    pub request_tags: Tags,
+    /// `iam:PermissionsBoundary`: the boundary an IAM call sets, else its role's.
+    pub boundary: Option<String>,
+}
+
+impl Context {
+    fn value(&self, key: &str) -> Option<&str> {
+        if let Some(tag) = key.strip_prefix("aws:ResourceTag/") {
+            return self.resource_tags.get(tag).map(String::as_str);
+        }
+        if let Some(tag) = key.strip_prefix("aws:RequestTag/") {
+            return self.request_tags.get(tag).map(String::as_str);
+        }
+        if key == "iam:PermissionsBoundary" {
+            return self.boundary.as_deref();
+        }
+        panic!("a condition key this check cannot read: {key}")
+    }
+}
+
+/// Whether a condition block holds in `cx` (the operators stackctl's policies use).
+fn holds(condition: &Value, cx: &Context) -> bool {
+    let Some(c) = condition.as_object() else {
+        return true;
+    };
+    c.iter().all(|(op, keys)| {
+        keys.as_object().unwrap().iter().all(|(key, want)| {
+            let wants = strings(want);
+            match op.as_str() {
+                "StringEquals" => cx.value(key).is_some_and(|v| wants.contains(&v)),
+                "ArnLike" => cx
+                    .value(key)
+                    .is_some_and(|v| wants.iter().any(|w| matches(w, v))),
+                "Null" => (cx.value(key).is_none()) == (wants == ["true"]),
+                other => panic!("a condition this check cannot read: {other}"),
+            }
+        })
+    })
+}
+
+/// Whether some statement of `policy` allows `action` on `arn` in `cx`.
+fn allowed(policy: &Value, action: &str, arn: &str, cx: &Context) -> bool {
     policy["Statement"].as_array().unwrap().iter().any(|s| {
-        let conditions_hold = || {
-            s["Condition"].as_object().is_none_or(|c| {
-                c.iter().all(|(op, keys)| {
-                    assert_eq!(op, "StringEquals", "a condition this check cannot read");
-                    keys.as_object().unwrap().iter().all(|(key, want)| {
-                        let tag = key
-                            .strip_prefix("aws:ResourceTag/")
-                            .expect("a tag condition");
-                        tags.get(tag).map(String::as_str) == want.as_str()
-                    })
-                })
-            })
-        };
         s["Effect"] == "Allow"
             && strings(&s["Action"]).iter().any(|a| matches(a, action))
             && strings(&s["Resource"]).iter().any(|r| matches(r, arn))
-            && conditions_hold()
+            && holds(&s["Condition"], cx)
     })
+}
+
+/// The tags a call puts on what it makes: EC2's `TagSpecification.N.Tag.M`, a JSON
+/// `Tags` map (Application Auto Scaling) or list of `Key`/`Value` (ACM, Cloud Map, ECS).
+fn tags_of(call: &Call) -> Tags {
+    let mut tags = Tags::new();
+    for (k, v) in &call.form {
+        if let Some(rest) = k.strip_prefix("TagSpecification.1.Tag.")
+            && let Some(n) = rest.strip_suffix(".Key")
+        {
+            let value = call.param(&format!("TagSpecification.1.Tag.{n}.Value"));
+            tags.insert(v.clone(), value.unwrap_or_default().into());
+        }
+    }
+    match call
+        .json
+        .as_ref()
+        .and_then(|j| j.get("Tags").or_else(|| j.get("tags")))
+    {
+        Some(Value::Object(m)) => {
+            for (k, v) in m {
+                tags.insert(k.clone(), v.as_str().unwrap_or_default().into());
+            }
+        }
+        Some(Value::Array(list)) => {
+            for t in list {
+                let k = t
+                    .get("Key")
+                    .or_else(|| t.get("key"))
+                    .and_then(Value::as_str);
+                let v = t
+                    .get("Value")
+                    .or_else(|| t.get("value"))
+                    .and_then(Value::as_str);
+                if let (Some(k), Some(v)) = (k, v) {
+                    tags.insert(k.into(), v.into());
+                }
+            }
+        }
+        _ => {}
+    }
+    tags
 }
 
 /// EC2's IDs and tags, read as the deployer (every ID `down` will delete).
@@ -81,6 +161,11 @@ pub async fn ec2_tags(endpoint: &str, who: &(String, String), into: &mut BTreeMa
         .route_tables()
     {
         into.insert(x.route_table_id().unwrap().into(), tags(x.tags()));
+        for a in x.associations() {
+            if let Some(id) = a.route_table_association_id() {
+                into.insert(id.into(), tags(x.tags()));
+            }
+        }
     }
     for x in ec2
         .describe_internet_gateways()
@@ -90,195 +175,6 @@ pub async fn ec2_tags(endpoint: &str, who: &(String, String), into: &mut BTreeMa
         .internet_gateways()
     {
         into.insert(x.internet_gateway_id().unwrap().into(), tags(x.tags()));
-    }
-}
-
-/// The ARNs a call acts on, from its parameters; `roles` maps role names to their paths.
-fn arns(call: &Call, roles: &BTreeMap<String, String>) -> Vec<String> {
-    let head = |service: &str| format!("arn:aws:{service}:us-east-1:{ACCOUNT}:");
-    let json = |k: &str| call.json_str(&format!("/{k}")).map(str::to_string);
-    let list = |k: &str| -> Vec<String> {
-        call.json
-            .as_ref()
-            .and_then(|j| j.get(k))
-            .map(|v| strings(v).into_iter().map(str::to_string).collect())
-            .unwrap_or_default()
-    };
-    let ecs = |kind: &str, cluster: Option<&str>, id: &str| {
-        if id.starts_with("arn:") {
-            return id.to_string();
-        }
-        match cluster {
-            Some(c) => format!(
-                "{}{kind}/{}/{id}",
-                head("ecs"),
-                c.rsplit('/').next().unwrap()
-            ),
-            None => format!("{}{kind}/{id}", head("ecs")),
-        }
-    };
-    let form = |k: &str| call.param(k).map(str::to_string);
-    match call.service.as_str() {
-        "ecs" => {
-            let cluster = json("cluster").unwrap_or_else(|| "default".into());
-            match call.action.as_str() {
-                "DescribeClusters" => list("clusters")
-                    .iter()
-                    .map(|c| ecs("cluster", None, c))
-                    .collect(),
-                "CreateCluster" => vec![ecs("cluster", None, &json("clusterName").unwrap())],
-                "PutClusterCapacityProviders" | "DeleteCluster" => {
-                    vec![ecs("cluster", None, &cluster)]
-                }
-                "TagResource" => vec![json("resourceArn").unwrap()],
-                "DeleteTaskDefinitions" => list("taskDefinitions")
-                    .iter()
-                    .map(|t| ecs("task-definition", None, t))
-                    .collect(),
-                "DescribeServices" => list("services")
-                    .iter()
-                    .map(|s| ecs("service", Some(&cluster), s))
-                    .collect(),
-                "CreateService" => vec![ecs(
-                    "service",
-                    Some(&cluster),
-                    &json("serviceName").unwrap(),
-                )],
-                "UpdateService" | "DeleteService" => {
-                    vec![ecs("service", Some(&cluster), &json("service").unwrap())]
-                }
-                "DescribeTasks" => list("tasks")
-                    .iter()
-                    .map(|t| ecs("task", Some(&cluster), t))
-                    .collect(),
-                other => panic!("no ARN rule for ecs:{other}"),
-            }
-        }
-        "elasticloadbalancing" => {
-            let elb = head("elasticloadbalancing");
-            match call.action.as_str() {
-                "CreateLoadBalancer" => vec![format!(
-                    "{elb}loadbalancer/app/{}/new",
-                    form("Name").unwrap()
-                )],
-                "CreateTargetGroup" => {
-                    vec![format!("{elb}targetgroup/{}/new", form("Name").unwrap())]
-                }
-                "CreateListener" | "SetSubnets" | "SetSecurityGroups" | "DeleteLoadBalancer" => {
-                    vec![form("LoadBalancerArn").unwrap()]
-                }
-                "ModifyListener" | "DeleteListener" => vec![form("ListenerArn").unwrap()],
-                "ModifyTargetGroup" | "ModifyTargetGroupAttributes" | "DeleteTargetGroup" => {
-                    vec![form("TargetGroupArn").unwrap()]
-                }
-                "AddTags" => call
-                    .params_with_prefix("ResourceArns.member.")
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect(),
-                other => panic!("no ARN rule for elasticloadbalancing:{other}"),
-            }
-        }
-        "ecr" => match json("resourceArn") {
-            Some(arn) => vec![arn],
-            None => vec![format!(
-                "{}repository/{}",
-                head("ecr"),
-                json("repositoryName").unwrap()
-            )],
-        },
-        "iam" => {
-            let iam = format!("arn:aws:iam::{ACCOUNT}:");
-            if let Some(arn) = form("PolicyArn").filter(|_| form("RoleName").is_none()) {
-                return vec![arn];
-            }
-            if let Some(arn) = form("OpenIDConnectProviderArn") {
-                return vec![arn];
-            }
-            match call.action.as_str() {
-                "CreatePolicy" => {
-                    let (path, name) = (form("Path").unwrap(), form("PolicyName").unwrap());
-                    return vec![format!("{iam}policy{path}{name}")];
-                }
-                "CreateOpenIDConnectProvider" => {
-                    let url = form("Url").unwrap();
-                    let host = url.trim_start_matches("https://");
-                    return vec![format!("{iam}oidc-provider/{host}")];
-                }
-                _ => {}
-            }
-            let name =
-                form("RoleName").unwrap_or_else(|| panic!("no ARN rule for iam:{}", call.action));
-            let path = form("Path")
-                .or_else(|| roles.get(&name).cloned())
-                .unwrap_or_else(|| panic!("iam:{} on {name}, a role never created", call.action));
-            vec![format!("{iam}role{path}{name}")]
-        }
-        "logs" => match json("resourceArn") {
-            Some(arn) => vec![arn],
-            None => vec![format!(
-                "{}log-group:{}",
-                head("logs"),
-                json("logGroupName").unwrap()
-            )],
-        },
-        "ssm" => {
-            let name = json("Name").or_else(|| json("ResourceId")).unwrap();
-            vec![format!("{}parameter{name}", head("ssm"))]
-        }
-        "ec2" => {
-            let ids = [
-                ("VpcId", "vpc"),
-                ("SubnetId", "subnet"),
-                ("GroupId", "security-group"),
-                ("RouteTableId", "route-table"),
-                ("InternetGatewayId", "internet-gateway"),
-            ];
-            let found: Vec<String> = ids
-                .iter()
-                .filter_map(|(param, kind)| {
-                    form(param).map(|id| format!("{}{kind}/{id}", head("ec2")))
-                })
-                .collect();
-            assert!(!found.is_empty(), "no ARN rule for ec2:{}", call.action);
-            found
-        }
-        "rds" => {
-            // RDS authorizes each resource a call names (Service Authorization Reference,
-            // "Actions defined by Amazon RDS").
-            let rds = head("rds");
-            let mut arns = Vec::new();
-            let mut add = |param: &str, kind: &str| {
-                if let Some(name) = form(param) {
-                    arns.push(format!("{rds}{kind}:{name}"));
-                }
-            };
-            match call.action.as_str() {
-                "DescribeDBSubnetGroups"
-                | "CreateDBSubnetGroup"
-                | "ModifyDBSubnetGroup"
-                | "DeleteDBSubnetGroup" => add("DBSubnetGroupName", "subgrp"),
-                "DescribeDBInstances" | "ModifyDBInstance" => add("DBInstanceIdentifier", "db"),
-                "CreateDBInstance" | "RestoreDBInstanceFromDBSnapshot" => {
-                    add("DBInstanceIdentifier", "db");
-                    add("DBSubnetGroupName", "subgrp");
-                    add("DBSnapshotIdentifier", "snapshot");
-                }
-                "DeleteDBInstance" => {
-                    add("DBInstanceIdentifier", "db");
-                    add("FinalDBSnapshotIdentifier", "snapshot");
-                }
-                "DescribeDBSnapshots" => {
-                    add("DBInstanceIdentifier", "db");
-                    add("DBSnapshotIdentifier", "snapshot");
-                }
-                "AddTagsToResource" | "ListTagsForResource" => arns.extend(form("ResourceName")),
-                other => panic!("no ARN rule for rds:{other}"),
-            }
-            assert!(!arns.is_empty(), "rds:{} names no resource", call.action);
-            arns
-        }
-        other => panic!("no ARN rule for service {other} ({})", call.action),
     }
 }
 
@@ -307,51 +203,91 @@ pub fn check_scopes_from(
         .collect();
     let other = "zz".repeat(stack.len() / 2);
     let (mut checked, mut refused) = (0, Vec::new());
+    // Tags a create or a register put on what it made, for what the emulator keeps none of.
+    let mut registered: BTreeMap<String, Tags> = BTreeMap::new();
+    let mut boundaries: BTreeMap<String, String> = BTreeMap::new();
+    for call in journal {
+        if call.is("application-autoscaling", "RegisterScalableTarget") {
+            let arn = rules::arns(call, &roles).remove(0);
+            registered.insert(arn, tags_of(call));
+        }
+        if let (Some(role), Some(b)) = (call.param("RoleName"), call.param("PermissionsBoundary")) {
+            boundaries.insert(role.into(), b.into());
+        }
+    }
     for call in &journal[start..] {
         let action = format!("{}:{}", call.service.replace("tagging", "tag"), call.action);
-        let Some((_, scope, _)) = permissions::all()
+        let scopes: Vec<Scope> = permissions::all()
             .into_iter()
-            .find(|(a, _, _)| *a == action)
-        else {
+            .filter(|(a, _, _)| *a == action)
+            .map(|(_, scope, _)| scope)
+            .collect();
+        if scopes.is_empty() {
             assert!(
                 action == "iam:CreateServiceLinkedRole",
                 "{action} is called but not in the policy"
             );
             continue;
-        };
-        if scope == Scope::Any {
-            assert!(allowed(policy, &action, "*", &Tags::new()), "{action} on *");
+        }
+        if scopes.iter().all(|s| *s == Scope::Any) {
+            assert!(
+                allowed(policy, &action, "*", &Context::default()),
+                "{action} on *"
+            );
             continue;
         }
-        for arn in arns(call, &roles) {
+        let request_tags = tags_of(call);
+        for arn in rules::arns(call, &roles) {
             checked += 1;
-            // EC2's resources are the stack's by their tags, the others by their names.
-            let (tags, theirs_tags, theirs) = match scope {
-                Scope::Tagged(..) => {
-                    let id = arn.rsplit('/').next().unwrap();
-                    let tags = ec2
-                        .get(id)
-                        .unwrap_or_else(|| panic!("{id}: tags never read"));
-                    let mut theirs = tags.clone();
-                    theirs.insert("stackctl:stack".into(), other.clone());
-                    (tags.clone(), theirs, arn.clone())
-                }
-                _ => (Tags::new(), Tags::new(), arn.replace(stack, &other)),
+            // EC2's resources are the stack's by their tags, the others by their names or
+            // the tags they were registered with.
+            let id = arn.rsplit('/').next().unwrap();
+            let resource_tags = if arn.contains(":ec2:") && id != NEW {
+                ec2.get(id)
+                    .unwrap_or_else(|| panic!("{id}: tags never read"))
+                    .clone()
+            } else {
+                registered.get(&arn).cloned().unwrap_or_default()
             };
-            if !allowed(policy, &action, &arn, &tags) {
-                refused.push(format!("{action} on {arn} {tags:?}"));
+            let boundary = call.param("PermissionsBoundary").or_else(|| {
+                let role = call.param("RoleName")?;
+                boundaries.get(role).map(String::as_str)
+            });
+            let cx = Context {
+                resource_tags,
+                request_tags: request_tags.clone(),
+                boundary: boundary.map(str::to_string),
+            };
+            if !allowed(policy, &action, &arn, &cx) {
+                refused.push(format!("{action} on {arn} {cx:?}"));
             }
             // GitHub's provider is the account's, one per URL: nothing to scope it by.
-            if matches!(scope, Scope::Arns("GitHubsIdentityProvider", _)) {
+            if scopes.contains(&Scope::Arns(
+                "GitHubsIdentityProvider",
+                permissions::OIDC_PROVIDER,
+            )) {
                 continue;
             }
+            let theirs_tags = |t: &Tags| -> Tags {
+                let mut t = t.clone();
+                if t.contains_key("stackctl:stack") {
+                    t.insert("stackctl:stack".into(), other.clone());
+                }
+                t
+            };
+            let theirs = arn.replace(stack, &other);
+            let their_cx = Context {
+                resource_tags: theirs_tags(&cx.resource_tags),
+                request_tags: theirs_tags(&cx.request_tags),
+                boundary: cx.boundary.clone(),
+            };
             assert!(
-                theirs != arn || theirs_tags != tags,
-                "{action}: nothing in {arn} names the stack"
+                theirs != arn || their_cx != cx,
+                "{action}: nothing in {arn} {cx:?} names the stack"
             );
             assert!(
-                !allowed(policy, &action, &theirs, &theirs_tags),
-                "{action} is allowed on another stack's {theirs} {theirs_tags:?}"
+                !allowed(policy, &action, &theirs, &their_cx),
+                "{action} is allowed on another stack's {theirs} {their_cx:?}"
             );
         }
     }

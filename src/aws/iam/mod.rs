@@ -92,7 +92,7 @@ impl Resource for Role {
             ("iam:GetRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up, RotateToken, Status, Down, Check]),
             ("iam:PutRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up]),
             ("iam:DeleteRolePolicy", Scope::Arns("TheStacksRoles", ROLES), &[Up, Down]),
-            ("iam:DeleteRole", Scope::Arns("TheStacksRoles", ROLES), &[Down]),
+            ("iam:DeleteRole", Scope::Arns("TheStacksRoles", ROLES), &[Up, Down]),
             // A role's permissions boundary is not in ListRoles (IAM API Reference, ListRoles).
             ("iam:GetRole", Scope::Arns("TheStacksRoles", ROLES), &[Up, RotateToken, Status, Down, Check]),
             ("iam:PutRolePermissionsBoundary", Scope::Arns("TheStacksRoles", ROLES), &[Up]),

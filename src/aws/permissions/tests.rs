@@ -16,6 +16,7 @@ fn every_action_once_per_scope_and_sids_unique() {
         account: "123456789012",
         stack: "demo",
         env: "default",
+        domain: None,
     });
     let parsed: Value = serde_json::from_str(&render(&p)).unwrap();
     assert_eq!(parsed, p, "render is the same document");
@@ -33,9 +34,9 @@ fn every_action_once_per_scope_and_sids_unique() {
     assert!(text.contains("arn:aws:iam::123456789012:role/stackctl/demo/default/*"));
     assert!(text.contains("loadbalancer/app/demo-default/*"));
     // A managed policy's limit is 6,144 characters without whitespace: with the database's
-    // actions even the example's policy takes two.
+    // actions, and the tag conditions, even the example's policy takes three.
     let parts = documents(&p);
-    assert_eq!(parts.len(), 2, "{} characters", text.len());
+    assert_eq!(parts.len(), 3, "{} characters", text.len());
     assert!(parts.iter().all(|d| size(d) <= MANAGED_POLICY_MAX));
 }
 
@@ -47,8 +48,9 @@ fn a_policy_over_the_managed_policy_limit_comes_in_parts_iam_accepts() {
         account: "123456789012",
         stack: "demo",
         env: "default",
+        domain: None,
     };
-    assert_eq!(documents(&policy(&short)).len(), 2);
+    assert_eq!(documents(&policy(&short)).len(), 3);
     let one = json!({ "Version": "2012-10-17", "Statement": [policy(&short)["Statement"][0]] });
     assert_eq!(
         documents(&one),
@@ -62,6 +64,7 @@ fn a_policy_over_the_managed_policy_limit_comes_in_parts_iam_accepts() {
         account: "123456789012",
         stack: "payments-api",
         env: "production-eu",
+        domain: None,
     };
     let whole = policy(&long);
     assert!(size(&whole) > MANAGED_POLICY_MAX);
@@ -94,6 +97,7 @@ fn demo() -> Target<'static> {
         account: "123456789012",
         stack: "demo",
         env: "default",
+        domain: None,
     }
 }
 
@@ -228,4 +232,111 @@ fn the_deploy_role_writes_the_stacks_roles_only_within_their_boundary() {
     // The administrator's policy is not bounded.
     let full = policy(&t);
     assert!(!full.to_string().contains("iam:PermissionsBoundary"));
+}
+
+/// Writes IAM cannot scope (Service Authorization Reference): no resource type, or `*` only
+/// with no condition key to pin the stack by.
+const UNSCOPABLE: &[&str] = &[
+    // "Actions defined by Amazon ECS": no resource type.
+    "ecs:DeregisterTaskDefinition",
+    // "Actions defined by Amazon Route 53": `*` only, no tag keys; Cloud Map's private
+    // namespace makes its zone with the caller's permission.
+    "route53:CreateHostedZone",
+    // RDS makes the instance's secret with the caller's permissions, under a name it
+    // generates (`rds!db-<uuid>`, RDS User Guide, "Password management with Amazon RDS and
+    // AWS Secrets Manager"); the `aws:rds:` tags that tie it to the instance are reserved to
+    // AWS, so tagging cannot make another secret the stack's.
+    "secretsmanager:CreateSecret",
+    "secretsmanager:TagResource",
+];
+
+fn is_read(action: &str) -> bool {
+    let verb = action.split(':').nth(1).unwrap_or(action);
+    [
+        "Describe",
+        "List",
+        "Get",
+        "BatchGet",
+        "BatchCheck",
+        "Filter",
+    ]
+    .iter()
+    .any(|p| verb.starts_with(p))
+}
+
+#[test]
+fn a_ci_deploy_role_writes_only_what_names_or_tags_pin_to_the_stack() {
+    let t = Target {
+        domain: Some("shop.example.com"),
+        ..demo()
+    };
+    let doc = policy_for(&t, DEPLOY);
+    let mut loose = Vec::new();
+    for s in doc["Statement"].as_array().unwrap() {
+        let resources: Vec<&str> = match &s["Resource"] {
+            Value::String(r) => vec![r.as_str()],
+            Value::Array(a) => a.iter().map(|r| r.as_str().unwrap()).collect(),
+            _ => panic!("{s}"),
+        };
+        // RDS authorizes each resource a create names: the instance pins it; AWS's default
+        // parameter and option groups and DB security groups are read, never written.
+        let shared = [
+            ":pg:default.postgres*",
+            ":og:default:postgres-*",
+            ":secgrp:*",
+        ];
+        let pinned = s.get("Condition").is_some()
+            || resources.iter().all(|r| {
+                r.contains("demo-default")
+                    || r.contains("/demo/default/")
+                    || shared.iter().any(|x| r.ends_with(x))
+            });
+        if pinned {
+            continue;
+        }
+        for a in s["Action"].as_array().unwrap() {
+            let a = a.as_str().unwrap();
+            if !is_read(a) && !UNSCOPABLE.contains(&a) {
+                loose.push(format!("{a} on {resources:?}"));
+            }
+        }
+    }
+    assert!(
+        loose.is_empty(),
+        "writes not pinned to the stack:\n{}",
+        loose.join("\n")
+    );
+
+    // The domain's records only, and its certificate's validation record.
+    let records = doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "TheStacksDomainRecords")
+        .expect("a statement for the domain's records");
+    assert_eq!(
+        records["Condition"]["ForAllValues:StringLike"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"],
+        json!(["shop.example.com", "_*.shop.example.com"])
+    );
+    // Without a domain a CI role changes no record; a person's policy still may (`down`
+    // after the domain left stack.yaml).
+    let text = policy_for(&demo(), DEPLOY).to_string();
+    assert!(!text.contains("route53:ChangeResourceRecordSets"), "{text}");
+    assert!(
+        policy(&demo())
+            .to_string()
+            .contains("route53:ChangeResourceRecordSets")
+    );
+    // ec2:CreateTags only within the stack's creates, with its tags.
+    let tagging = doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Action"] == json!(["ec2:CreateTags"]))
+        .unwrap();
+    assert_eq!(
+        tagging["Condition"]["StringEquals"]["aws:RequestTag/stackctl:stack"],
+        "demo"
+    );
+    assert!(tagging["Condition"]["StringEquals"]["ec2:CreateAction"].is_array());
 }

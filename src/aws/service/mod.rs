@@ -50,7 +50,7 @@ impl Resource for Service {
             ("ecs:DescribeServices", Scope::Arns("TheStacksServices", SERVICES), &[Up, RotateToken, Status, Logs, Down, Check]),
             ("ecs:CreateService", Scope::Arns("TheStacksServices", SERVICES), &[Up]),
             ("ecs:UpdateService", Scope::Arns("TheStacksServices", SERVICES), &[Up, RotateToken, Down]),
-            ("ecs:DeleteService", Scope::Arns("TheStacksServices", SERVICES), &[Down]),
+            ("ecs:DeleteService", Scope::Arns("TheStacksServices", SERVICES), &[Up, Down]),
         ]
     };
 

@@ -112,6 +112,7 @@ impl Builder<'_> {
         let facts = self.facts;
         let spec = aws::oidc_provider::Spec {
             audience: AUDIENCE.into(),
+            uses_tag: self.n.uses_tag(),
         };
         self.push(oidc_provider(), HOST.into(), Spec::OidcProvider(spec));
         let roles: [(&str, &[Cmd], String); 2] = [
@@ -125,6 +126,7 @@ impl Builder<'_> {
             account: &facts.account,
             stack: &self.stack.name,
             env: &self.stack.env,
+            domain: self.stack.domain.as_ref().map(|d| d.name.as_str()),
         };
         // The stack's own roles, made before: bounded.
         let boundary = target.boundary();
