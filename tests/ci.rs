@@ -41,8 +41,8 @@ fn role_arn(p: &Project, role: &str) -> String {
     )
 }
 
-/// The default versions of the policies attached to a role, in name order.
-async fn attached(aws: &stackctl::aws::Aws, role: &str) -> Vec<Value> {
+/// The ARNs of the managed policies attached to a role, sorted.
+async fn attached_arns(aws: &stackctl::aws::Aws, role: &str) -> Vec<String> {
     let out = aws
         .iam
         .list_attached_role_policies()
@@ -56,8 +56,13 @@ async fn attached(aws: &stackctl::aws::Aws, role: &str) -> Vec<Value> {
         .map(|p| p.policy_arn().unwrap().to_string())
         .collect();
     arns.sort();
+    arns
+}
+
+/// The default versions of the policies attached to a role, in name order.
+async fn attached(aws: &stackctl::aws::Aws, role: &str) -> Vec<Value> {
     let mut docs = Vec::new();
-    for arn in arns {
+    for arn in attached_arns(aws, role).await {
         let v = aws.iam.get_policy().policy_arn(&arn).send().await.unwrap();
         let version = v
             .policy()
@@ -211,15 +216,7 @@ async fn ci_roles_trust_their_repository_only_and_a_provider_outlives_what_uses_
 
 /// Deletes a role as `down` does: its managed policies detached first.
 async fn drop_role(aws: &stackctl::aws::Aws, role: &str) {
-    let attached = aws
-        .iam
-        .list_attached_role_policies()
-        .role_name(role)
-        .send()
-        .await
-        .unwrap();
-    for p in attached.attached_policies() {
-        let arn = p.policy_arn().unwrap();
+    for arn in attached_arns(aws, role).await {
         let detach = aws.iam.detach_role_policy().role_name(role).policy_arn(arn);
         detach.send().await.unwrap();
     }

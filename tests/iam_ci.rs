@@ -37,6 +37,13 @@ fn is_read(action: &str) -> bool {
         .any(|p| action.starts_with(p))
 }
 
+/// A CI role's `up` stopped before any change, saying why.
+fn refused_early(run: &Run, said: &str) {
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(run.all().contains(said), "{}", run.all());
+    assert!(run.all().contains("nothing was changed"), "{}", run.all());
+}
+
 fn refused(run: &Run, action: &str) {
     assert_ne!(run.code, 0, "{}", run.all());
     eprintln!("[iam-ci] refused:\n{}", run.stderr);
@@ -148,15 +155,10 @@ async fn the_deploy_role_deploys_this_stack_and_nothing_more() {
     );
     std::fs::write(p.stack_file(), &moved).unwrap();
     let before = proxy.journal().len();
-    let up = run_as(&p, &endpoint, &deploy, &["up"]);
-    assert_ne!(up.code, 0, "{}", up.all());
-    assert!(
-        up.all()
-            .contains("the CI deploy role cannot make 1 of these changes: update IAM role"),
-        "{}",
-        up.all()
+    refused_early(
+        &run_as(&p, &endpoint, &deploy, &["up"]),
+        "the CI deploy role cannot make 1 of these changes: update IAM role",
     );
-    assert!(up.all().contains("nothing was changed"), "{}", up.all());
     let writes: Vec<String> = proxy.journal()[before..]
         .iter()
         .filter(|c| !is_read(&c.action))
@@ -184,13 +186,9 @@ async fn the_deploy_role_deploys_this_stack_and_nothing_more() {
         "ssm:GetParameter",
     );
     std::fs::write(p.stack_file(), moved.replace("desired: 2", "desired: 4")).unwrap();
-    let up = run_as(&p, &endpoint, &plan, &["up"]);
-    assert_ne!(up.code, 0, "{}", up.all());
-    assert!(
-        up.all()
-            .contains("the CI plan role cannot make 1 of these changes"),
-        "{}",
-        up.all()
+    refused_early(
+        &run_as(&p, &endpoint, &plan, &["up"]),
+        "the CI plan role cannot make 1 of these changes",
     );
     std::fs::write(p.stack_file(), &moved).unwrap();
 

@@ -29,6 +29,12 @@ A role with a permissions boundary can do only what both its policies and the bo
 (IAM User Guide, "Permissions boundaries for IAM entities"); moto ignores boundaries. Here an
 assumed role's calls are held to its role's boundary too.
 
+In a new account, the first load balancer or target group makes Elastic Load Balancing's
+service-linked role, and the first DB instance RDS's, with the caller's
+iam:CreateServiceLinkedRole (Elastic Load Balancing User Guide, "Elastic Load Balancing
+service-linked role"; RDS User Guide, "Using service-linked roles for Amazon RDS"): refused
+without it. moto makes neither; here they are made, or the create refused, as AWS does.
+
 Usage: python3 moto_enforcing.py [moto.server options]
 """
 import fnmatch
@@ -181,6 +187,42 @@ def _iam_resource(self):
     return None
 
 
+# The creates that make their service's service-linked role when the account has none.
+_MAKES_ITS_ROLE = {
+    "elasticloadbalancing:CreateLoadBalancer": "elasticloadbalancing.amazonaws.com",
+    "elasticloadbalancing:CreateTargetGroup": "elasticloadbalancing.amazonaws.com",
+    "rds:CreateDBInstance": "rds.amazonaws.com",
+    "rds:RestoreDBInstanceFromDBSnapshot": "rds.amazonaws.com",
+}
+_ROLE_NAMES = {
+    "elasticloadbalancing.amazonaws.com": "AWSServiceRoleForElasticLoadBalancing",
+    "rds.amazonaws.com": "AWSServiceRoleForRDS",
+}
+
+
+def _service_linked_role(self):
+    """Makes the service-linked role this create needs, if missing, as the caller."""
+    service = _MAKES_ITS_ROLE.get(self._action)
+    if not service:
+        return
+    name = _ROLE_NAMES[service]
+    try:
+        self.backend.get_role(name)
+        return
+    except Exception:
+        pass
+    arn = f"arn:aws:iam::{self.account_id}:role/aws-service-role/{service}/{name}"
+    permitted = any(
+        _Evaluable(p, True).is_action_permitted("iam:CreateServiceLinkedRole", arn)
+        == access_control.PermissionResult.PERMITTED
+        for p in self._access_key.collect_policies()
+    )
+    if not permitted:
+        self._action = "iam:CreateServiceLinkedRole"
+        self._raise_access_denied()
+    self.backend.create_service_linked_role(service, "", "")
+
+
 def check_action_permitted(self, resource):
     if self._action == "sts:GetCallerIdentity":
         return
@@ -205,6 +247,7 @@ def check_action_permitted(self, resource):
         permitted = permitted and self._check_role_trust_relationship(resource)
     if not permitted:
         self._raise_access_denied()
+    _service_linked_role(self)
 
 
 access_control.IAMRequestBase.check_action_permitted = check_action_permitted

@@ -54,6 +54,8 @@ import fidelity_scaling  # noqa: F401
 
 # How AWS spells the service in its service-linked role's name, where moto's rule differs.
 models.SERVICE_NAME_CONVERSION.setdefault("ecs", "ECS")
+models.SERVICE_NAME_CONVERSION.setdefault("elasticloadbalancing", "ElasticLoadBalancing")
+models.SERVICE_NAME_CONVERSION.setdefault("rds", "RDS")
 
 MANAGED_POLICY_MAX = 6144
 

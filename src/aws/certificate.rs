@@ -71,6 +71,8 @@ impl Resource for Certificate {
             ("acm:ListTagsForCertificate", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("acm:DescribeCertificate", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("acm:RequestCertificate", Scope::New("RequestingTheStacksCertificate", ANY_NEW), &[Up]),
+            // On a certificate carrying no stack's tag, as one just requested: one stackctl did
+            // not make could be tagged as the stack's too (ACM refuses to delete one in use).
             ("acm:AddTagsToCertificate", Scope::New("TaggingTheStacksNewCertificate", CERTIFICATES), &[Up]),
             ("acm:DeleteCertificate", Scope::TaggedArns("TheStacksCertificates", CERTIFICATES), &[Up, Down]),
             ("route53:ListHostedZonesByName", Scope::Any, &[Up, RotateToken, Status, Down, Check]),

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::kind::{Cx, Resource};
-use super::permissions::{ANY_NEW, Cmd, DISCOVERY_SERVICES, NAMESPACES, Permission, Scope};
+use super::permissions::{Cmd, DISCOVERY_SERVICES, NAMESPACES, Permission, Scope};
 use super::retry::delete_draining;
 use super::{Aws, AwsError, Ctx};
 use crate::names::Names;
@@ -64,7 +64,7 @@ impl Resource for Discovery {
         use Cmd::*;
         &[
             ("servicediscovery:ListServices", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
-            ("servicediscovery:CreateService", Scope::New("CreatingTheStacksDiscovery", ANY_NEW), &[Up]),
+            ("servicediscovery:CreateService", Scope::New("CreatingTheStacksDiscoveryServices", DISCOVERY_SERVICES), &[Up]),
             // ...in the stack's namespace.
             ("servicediscovery:CreateService", Scope::TaggedArns("TheStacksDiscovery", NAMESPACES), &[Up]),
             ("servicediscovery:UpdateService", Scope::TaggedArns("TheStacksDiscoveryServices", DISCOVERY_SERVICES), &[Up]),

@@ -69,6 +69,8 @@ impl Resource for Namespace {
             ("servicediscovery:ListTagsForResource", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("servicediscovery:GetOperation", Scope::Any, &[Up, Down]),
             ("servicediscovery:CreatePrivateDnsNamespace", Scope::New("CreatingTheStacksDiscovery", ANY_NEW), &[Up]),
+            // Tags on create. Cloud Map's TagResource takes `*` only: a resource stackctl did
+            // not make, carrying no stack's tag, could be tagged as the stack's.
             ("servicediscovery:TagResource", Scope::New("CreatingTheStacksDiscovery", ANY_NEW), &[Up]),
             ("servicediscovery:DeleteNamespace", Scope::TaggedArns("TheStacksDiscovery", NAMESPACES), &[Down]),
             ("route53:CreateHostedZone", Scope::Any, &[Up]),

@@ -5,7 +5,7 @@
 //!
 //! Resources are scoped by the names stackctl gives them (`{stack}-{env}…`, the role path and
 //! the parameter and log group prefixes), and what has generated IDs by the tags every create
-//! puts on what it makes (`Scope`). List/Describe calls and two writes take no resource IAM
+//! puts on what it makes (`Scope`). List/Describe calls and three writes take no resource IAM
 //! can scope (the Service Authorization Reference lists which): those are on `*`.
 
 use serde_json::{Value, json};
@@ -65,9 +65,11 @@ pub const NETWORK: &[&str] = &[
     "internet-gateway",
 ];
 
-/// What the stack's network creates make (`Scope::New`).
+/// The VPC `ec2:CreateVpc` makes (`Scope::New`).
+pub const NEW_VPC: &[&str] = &["arn:{partition}:ec2:{region}:{account}:vpc/*"];
+/// What the other network creates make; the VPC they go in must be the stack's (`Tagged`),
+/// so none lands in the default VPC or another tool's.
 pub const NEW_NETWORK: &[&str] = &[
-    "arn:{partition}:ec2:{region}:{account}:vpc/*",
     "arn:{partition}:ec2:{region}:{account}:subnet/*",
     "arn:{partition}:ec2:{region}:{account}:security-group/*",
     "arn:{partition}:ec2:{region}:{account}:route-table/*",
@@ -221,8 +223,18 @@ pub fn all() -> Vec<Permission> {
 }
 
 /// The account-level exceptions, which `up` needs: passing the stack's roles to ECS tasks only,
-/// and creating the service-linked roles of ECS and of its autoscaling (once per account).
+/// and creating the service-linked roles of ECS and of its autoscaling, and those Elastic Load
+/// Balancing and RDS make on their first create (once per account).
 fn special_statements(fill: &dyn Fn(&str) -> String) -> Vec<Value> {
+    let linked: Vec<(&str, &str)> = aws::service_linked_role::ROLES
+        .iter()
+        .map(|(_, service, role)| (*service, *role))
+        .chain(
+            aws::service_linked_role::MADE_BY_THEIR_SERVICE
+                .iter()
+                .copied(),
+        )
+        .collect();
     vec![
         json!({
             "Sid": "PassTheStacksRolesToEcsTasks",
@@ -235,15 +247,15 @@ fn special_statements(fill: &dyn Fn(&str) -> String) -> Vec<Value> {
             "Sid": "ServiceLinkedRoles",
             "Effect": "Allow",
             "Action": "iam:CreateServiceLinkedRole",
-            "Resource": aws::service_linked_role::ROLES
+            "Resource": linked
                 .iter()
-                .map(|(_, service, role)| fill(&format!(
+                .map(|(service, role)| fill(&format!(
                     "arn:{{partition}}:iam::{{account}}:role/aws-service-role/{service}/{role}"
                 )))
                 .collect::<Vec<_>>(),
-            "Condition": { "StringEquals": { "iam:AWSServiceName": aws::service_linked_role::ROLES
+            "Condition": { "StringEquals": { "iam:AWSServiceName": linked
                 .iter()
-                .map(|(_, service, _)| *service)
+                .map(|(service, _)| *service)
                 .collect::<Vec<_>>() } }
         }),
     ]

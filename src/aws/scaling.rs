@@ -132,6 +132,9 @@ impl Resource for Scaling {
             ("application-autoscaling:RegisterScalableTarget", Scope::New("RegisteringTheStacksScalableTargets", SCALABLE_TARGETS), &[Up]),
             ("application-autoscaling:RegisterScalableTarget", Scope::TaggedArns("TheStacksScalableTargets", SCALABLE_TARGETS), &[Up]),
             ("application-autoscaling:TagResource", Scope::New("RegisteringTheStacksScalableTargets", SCALABLE_TARGETS), &[Up]),
+            // A register retried after a lost reply sends the tags again, to a target that has
+            // them: IAM checks the tagging before the API says "already exists".
+            ("application-autoscaling:TagResource", Scope::TaggedArns("TheStacksScalableTargets", SCALABLE_TARGETS), &[Up]),
             ("application-autoscaling:PutScalingPolicy", Scope::TaggedArns("TheStacksScalableTargets", SCALABLE_TARGETS), &[Up]),
             ("application-autoscaling:DeleteScalingPolicy", Scope::TaggedArns("TheStacksScalableTargets", SCALABLE_TARGETS), &[Up, Down]),
             ("application-autoscaling:DeregisterScalableTarget", Scope::TaggedArns("TheStacksScalableTargets", SCALABLE_TARGETS), &[Up, Down]),

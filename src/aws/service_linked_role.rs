@@ -27,6 +27,18 @@ pub const ROLES: &[(&str, &str, &str)] = &[
     ("ecs", ECS_SERVICE, ECS_ROLE),
     ("ecs-scaling", SCALING_SERVICE, SCALING_ROLE),
 ];
+/// Service-linked roles their service makes on its first create in an account, with the
+/// caller's `iam:CreateServiceLinkedRole`: Elastic Load Balancing's with the first load
+/// balancer or target group (Elastic Load Balancing User Guide, "Elastic Load Balancing
+/// service-linked role"), RDS's with the first DB instance (RDS User Guide, "Using
+/// service-linked roles for Amazon RDS"). (service, role name).
+pub const MADE_BY_THEIR_SERVICE: &[(&str, &str)] = &[
+    (
+        "elasticloadbalancing.amazonaws.com",
+        "AWSServiceRoleForElasticLoadBalancing",
+    ),
+    ("rds.amazonaws.com", "AWSServiceRoleForRDS"),
+];
 const PATH: &str = "/aws-service-role/";
 
 /// A service-linked role of the account.

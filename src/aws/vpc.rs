@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::kind::{Cx, Resource};
-use super::permissions::{Cmd, NETWORK, NEW_NETWORK, Permission, Scope};
+use super::permissions::{Cmd, NETWORK, NEW_VPC, Permission, Scope};
 use super::retry::{Backoff, delete_draining, retry};
 use super::{Aws, AwsError, Ctx, ec2_resource_tag, once};
 use crate::names::Names;
@@ -52,7 +52,7 @@ impl Resource for Vpc {
         &[
             ("ec2:DescribeVpcs", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("ec2:DescribeVpcAttribute", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
-            ("ec2:CreateVpc", Scope::New("CreatingTheStacksNetwork", NEW_NETWORK), &[Up]),
+            ("ec2:CreateVpc", Scope::New("CreatingTheStacksVpc", NEW_VPC), &[Up]),
             ("ec2:ModifyVpcAttribute", Scope::Tagged("TheStacksNetwork", NETWORK), &[Up]),
             ("ec2:DeleteVpc", Scope::Tagged("TheStacksNetwork", NETWORK), &[Down]),
         ]

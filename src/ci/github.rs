@@ -191,6 +191,7 @@ pub const WHY_REFUSED: &str = r#"      - name: The token's subject, if the role 
           TRUSTED: @TRUSTED@
         run: |
           token="$(curl -fsS -H "Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" "$ACTIONS_ID_TOKEN_REQUEST_URL&audience=sts.amazonaws.com" | jq -r .value)"
+          if [ -z "$token" ] || [ "$token" = null ]; then echo "::error::GitHub gave this job no OIDC token: the job needs permissions: id-token: write"; exit 1; fi
           claims="$(printf '%s' "$token" | cut -d. -f2 | tr '_-' '/+')"
           while [ $((${#claims} % 4)) -ne 0 ]; do claims="$claims="; done
           sub="$(printf '%s' "$claims" | base64 -d | jq -r .sub)"

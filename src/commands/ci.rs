@@ -57,7 +57,10 @@ async fn github(cli: &Cli, args: &CiGithubArgs) -> Result<ExitCode, Failure> {
         message: format!("read {}: {e}", dir.display()),
         hint: None,
     })?;
-    let root = repository_root(&here);
+    let (root, found) = match repository_root(&here) {
+        Some(root) => (root, true),
+        None => (here.clone(), false),
+    };
     let mut packages = std::collections::BTreeSet::new();
     for (name, s) in &stack.services {
         let Source::Build(p) = &s.source else {
@@ -70,9 +73,14 @@ async fn github(cli: &Cli, args: &CiGithubArgs) -> Result<ExitCode, Failure> {
         if !package.starts_with(&root) {
             return Err(Failure::Other {
                 message: format!(
-                    "service `{name}` builds {}, outside the repository at {}: GitHub's runner would not have it",
+                    "service `{name}` builds {}, outside the repository at {}{}: GitHub's runner would not have it",
                     package.display(),
-                    root.display()
+                    root.display(),
+                    if found {
+                        ""
+                    } else {
+                        " (no .git found above it: the stack's directory stands for the repository)"
+                    }
                 ),
                 hint: Some(format!(
                     "move the package into the repository (and `build:` to it), or publish its image and write `image:` for `{name}`"
@@ -144,12 +152,11 @@ async fn github(cli: &Cli, args: &CiGithubArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The repository `dir` is in: the nearest directory up with `.git` (else `dir` itself).
-fn repository_root(dir: &Path) -> PathBuf {
+/// The repository `dir` is in: the nearest directory up with `.git`.
+fn repository_root(dir: &Path) -> Option<PathBuf> {
     dir.ancestors()
         .find(|d| d.join(".git").exists())
-        .unwrap_or(dir)
-        .to_path_buf()
+        .map(Path::to_path_buf)
 }
 
 /// `path` relative to `base` (both canonical), `/`-separated; empty when the same.

@@ -284,8 +284,7 @@ fn a_ci_deploy_role_is_refused_only_what_changes_who_may_deploy() {
     let p = plan(&desired::desired(&stack_from(&more), &facts()), &have);
     assert!(!p.is_empty());
     assert!(needs_administrator(&p).is_empty(), "{:?}", p.changes);
-    // A new branch changes a CI role's trust; a domain its policy (the records it may
-    // write): both an administrator's.
+    // A new branch changes a CI role's trust: an administrator's change.
     let branch = STACK.replace("octo-org/shop }", "octo-org/shop, branch: release }");
     let p = plan(&desired::desired(&stack_from(&branch), &facts()), &have);
     let refused: Vec<&Key> = needs_administrator(&p).iter().map(|c| &c.key).collect();

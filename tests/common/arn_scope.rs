@@ -40,6 +40,8 @@ pub struct Context {
     pub request_tags: Tags,
     /// `iam:PermissionsBoundary`: the boundary an IAM call sets, else its role's.
     pub boundary: Option<String>,
+    /// `iam:AWSServiceName`: the service a service-linked role is made for.
+    pub service_name: Option<String>,
 }
 
 impl Context {
@@ -52,6 +54,9 @@ impl Context {
         }
         if key == "iam:PermissionsBoundary" {
             return self.boundary.as_deref();
+        }
+        if key == "iam:AWSServiceName" {
+            return self.service_name.as_deref();
         }
         panic!("a condition key this check cannot read: {key}")
     }
@@ -236,6 +241,32 @@ pub fn check_scopes_from(
             );
             continue;
         }
+        // The first of these creates in an account makes its service's service-linked role
+        // as the caller (scripts/services/moto_enforcing.py).
+        let linked = match action.as_str() {
+            "elasticloadbalancing:CreateLoadBalancer"
+            | "elasticloadbalancing:CreateTargetGroup" => Some((
+                "elasticloadbalancing.amazonaws.com",
+                "AWSServiceRoleForElasticLoadBalancing",
+            )),
+            "rds:CreateDBInstance" | "rds:RestoreDBInstanceFromDBSnapshot" => {
+                Some(("rds.amazonaws.com", "AWSServiceRoleForRDS"))
+            }
+            _ => None,
+        };
+        if let Some((service, role)) = linked {
+            checked += 1;
+            let arn = format!("arn:aws:iam::{ACCOUNT}:role/aws-service-role/{service}/{role}");
+            let cx = Context {
+                service_name: Some(service.into()),
+                ..Context::default()
+            };
+            if !allowed(policy, "iam:CreateServiceLinkedRole", &arn, &cx) {
+                refused.push(format!(
+                    "iam:CreateServiceLinkedRole on {arn} (by {action})"
+                ));
+            }
+        }
         let request_tags = tags_of(call);
         for arn in rules::arns(call, &roles) {
             checked += 1;
@@ -257,6 +288,7 @@ pub fn check_scopes_from(
                 resource_tags,
                 request_tags: request_tags.clone(),
                 boundary: boundary.map(str::to_string),
+                service_name: None,
             };
             if !allowed(policy, &action, &arn, &cx) {
                 refused.push(format!("{action} on {arn} {cx:?}"));
@@ -280,6 +312,7 @@ pub fn check_scopes_from(
                 resource_tags: theirs_tags(&cx.resource_tags),
                 request_tags: theirs_tags(&cx.request_tags),
                 boundary: cx.boundary.clone(),
+                service_name: None,
             };
             assert!(
                 theirs != arn || their_cx != cx,

@@ -32,6 +32,11 @@ pub(super) fn arns(call: &Call, roles: &BTreeMap<String, String>) -> Vec<String>
         }
     };
     let form = |k: &str| call.param(k).map(str::to_string);
+    // The resource's ARN when the call names it, else built from its name.
+    let by_name = |service: &str, kind: &str, key: &str| match json("resourceArn") {
+        Some(arn) => vec![arn],
+        None => vec![format!("{}{kind}{}", head(service), json(key).unwrap())],
+    };
     match call.service.as_str() {
         "ecs" => {
             let cluster = json("cluster").unwrap_or_else(|| "default".into());
@@ -108,14 +113,7 @@ pub(super) fn arns(call: &Call, roles: &BTreeMap<String, String>) -> Vec<String>
                 other => panic!("no ARN rule for elasticloadbalancing:{other}"),
             }
         }
-        "ecr" => match json("resourceArn") {
-            Some(arn) => vec![arn],
-            None => vec![format!(
-                "{}repository/{}",
-                head("ecr"),
-                json("repositoryName").unwrap()
-            )],
-        },
+        "ecr" => by_name("ecr", "repository/", "repositoryName"),
         "iam" => {
             let iam = format!("arn:aws:iam::{ACCOUNT}:");
             if let Some(arn) = form("PolicyArn").filter(|_| form("RoleName").is_none()) {
@@ -143,14 +141,7 @@ pub(super) fn arns(call: &Call, roles: &BTreeMap<String, String>) -> Vec<String>
                 .unwrap_or_else(|| panic!("iam:{} on {name}, a role never created", call.action));
             vec![format!("{iam}role{path}{name}")]
         }
-        "logs" => match json("resourceArn") {
-            Some(arn) => vec![arn],
-            None => vec![format!(
-                "{}log-group:{}",
-                head("logs"),
-                json("logGroupName").unwrap()
-            )],
-        },
+        "logs" => by_name("logs", "log-group:", "logGroupName"),
         "ssm" => {
             let name = json("Name").or_else(|| json("ResourceId")).unwrap();
             vec![format!("{}parameter{name}", head("ssm"))]
