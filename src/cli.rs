@@ -61,6 +61,9 @@ pub enum Command {
     RotateToken(RotateArgs),
     /// Print a service's current API token (decrypted from SSM).
     Token(TokenArgs),
+    /// Put a service back on its previous healthy revision (or `--to` one), with no failed
+    /// requests, and wait until it is healthy; `status` lists the revisions it can go back to.
+    Rollback(RollbackArgs),
     /// Delete everything the stack owns.
     Down(DownArgs),
     /// Run every service on this machine as in the cloud (no AWS account needed): a front on
@@ -272,6 +275,22 @@ pub struct RotateArgs {
     #[command(flatten)]
     pub lock: LockArgs,
     /// Give up waiting for the rollout after this long.
+    #[arg(long, default_value = "15m")]
+    pub timeout: Timeout,
+}
+
+#[derive(Args, Debug)]
+pub struct RollbackArgs {
+    /// The service (may be omitted when the stack has one service).
+    pub service: Option<String>,
+    /// The revision to go back to (`7`, `family:7` or its ARN) instead of the previous healthy
+    /// one.
+    #[arg(long, value_name = "REVISION")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// Give up waiting for the rollout after this long (the service then goes back to the
+    /// revision it ran before).
     #[arg(long, default_value = "15m")]
     pub timeout: Timeout,
 }

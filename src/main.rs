@@ -16,6 +16,7 @@ async fn main() -> ExitCode {
         Command::Status(args) => commands::status::run(&cli, args).await,
         Command::Logs(args) => commands::logs::run(&cli, args).await,
         Command::RotateToken(args) => commands::token::rotate(&cli, args).await,
+        Command::Rollback(args) => commands::rollback::run(&cli, args).await,
         Command::Token(args) => commands::token::show(&cli, args).await,
         Command::Policy(args) => commands::policy::run(&cli, args),
         Command::Explain(args) => commands::explain::run(&cli, args),

@@ -16,6 +16,7 @@ pub mod permissions;
 pub mod pricing;
 pub mod route53;
 pub mod scan;
+pub mod service_deployment;
 pub mod tagging;
 pub mod tags;
 pub mod task;

@@ -23,6 +23,8 @@ pub enum Cmd {
     Status,
     Logs,
     Down,
+    /// `stackctl rollback`: a service back on an earlier revision.
+    Rollback,
     /// `stackctl cost --refresh`.
     Cost,
     /// `stackctl check`.
@@ -42,6 +44,7 @@ impl Cmd {
         Status,
         Logs,
         Down,
+        Rollback,
         Cost,
         Check,
         Access,
@@ -109,8 +112,12 @@ pub const LOG_GROUPS: &[&str] = &[
 pub const REPOSITORIES: &[&str] =
     &["arn:{partition}:ecr:{region}:{account}:repository/{stack}-{env}/*"];
 pub const CLUSTER: &[&str] = &["arn:{partition}:ecs:{region}:{account}:cluster/{stack}-{env}"];
-pub const SERVICES: &[&str] =
-    &["arn:{partition}:ecs:{region}:{account}:service/{stack}-{env}/{stack}-{env}-*"];
+pub const SERVICES: &[&str] = &[SERVICE_REVISIONS[0]];
+/// DescribeServiceRevisions: authorized on the service and its revisions (SAR, Amazon ECS).
+pub const SERVICE_REVISIONS: &[&str] = &[
+    "arn:{partition}:ecs:{region}:{account}:service/{stack}-{env}/{stack}-{env}-*",
+    "arn:{partition}:ecs:{region}:{account}:service-revision/{stack}-{env}/{stack}-{env}-*/*",
+];
 pub const TASKS: &[&str] = &["arn:{partition}:ecs:{region}:{account}:task/{stack}-{env}/*"];
 pub const TASK_DEFINITIONS: &[&str] =
     &["arn:{partition}:ecs:{region}:{account}:task-definition/{stack}-{env}-*:*"];
@@ -198,11 +205,11 @@ const COMMON: &[Permission] = &[
     // Tags on ECS resources go in their create calls; ECS checks TagResource too.
     ("ecs:TagResource", Scope::Arns("TaggingTheStacksEcsResources", ECS_TAGGED), &[Up, RotateToken]),
     // A rollout's tasks: what they are doing, why they stopped.
-    ("ecs:ListTasks", Scope::Any, &[Up, RotateToken, Status, Logs, Check]),
+    ("ecs:ListTasks", Scope::Any, &[Up, RotateToken, Status, Logs, Check, Rollback]),
     // `check resilience` stops one of the stack's tasks, as a failure would.
     ("ecs:StopTask", Scope::Arns("TheStacksTasks", TASKS), &[Check]),
-    ("ecs:DescribeTasks", Scope::Arns("TheStacksTasks", TASKS), &[Up, RotateToken, Status, Logs, Check]),
-    ("elasticloadbalancing:DescribeTargetHealth", Scope::Any, &[Up, RotateToken, Status, Check]),
+    ("ecs:DescribeTasks", Scope::Arns("TheStacksTasks", TASKS), &[Up, RotateToken, Status, Logs, Check, Rollback]),
+    ("elasticloadbalancing:DescribeTargetHealth", Scope::Any, &[Up, RotateToken, Status, Check, Rollback]),
     // Load balancers and target groups are found by their tags.
     ("elasticloadbalancing:DescribeTags", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
     ("elasticloadbalancing:AddTags", Scope::Arns("TaggingTheStacksLoadBalancing", ELB_TAGGED), &[Up]),

@@ -47,11 +47,11 @@ impl Resource for Parameter {
     const PERMISSIONS: &'static [Permission] = {
         use Cmd::*;
         &[
-            ("ssm:DescribeParameters", Scope::Any, &[Up, RotateToken, Token, Status, Down, Check]),
-            ("ssm:GetParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Token, Down, Check]),
-            ("ssm:PutParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Down]),
-            ("ssm:AddTagsToResource", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Down]),
-            ("ssm:DeleteParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Down]),
+            ("ssm:DescribeParameters", Scope::Any, &[Up, RotateToken, Rollback, Token, Status, Down, Check]),
+            ("ssm:GetParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Rollback, Token, Down, Check]),
+            ("ssm:PutParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Rollback, Down]),
+            ("ssm:AddTagsToResource", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Rollback, Down]),
+            ("ssm:DeleteParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Rollback, Down]),
         ]
     };
 

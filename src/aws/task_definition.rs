@@ -61,7 +61,7 @@ impl Resource for TaskDefinition {
         &[
             ("ecs:ListTaskDefinitionFamilies", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("ecs:ListTaskDefinitions", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
-            ("ecs:DescribeTaskDefinition", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
+            ("ecs:DescribeTaskDefinition", Scope::Any, &[Up, RotateToken, Rollback, Status, Down, Check]),
             ("ecs:RegisterTaskDefinition", Scope::Arns("TheStacksTaskDefinitions", TASK_DEFINITIONS), &[Up, RotateToken]),
             ("ecs:DeregisterTaskDefinition", Scope::Any, &[Up, RotateToken, Down]),
             ("ecs:DeleteTaskDefinitions", Scope::Arns("TheStacksTaskDefinitions", TASK_DEFINITIONS), &[Up, Down]),
@@ -359,4 +359,29 @@ pub async fn delete(aws: &Aws, family: &str, only_deregistered: bool) -> Result<
 /// Whether an observed task definition is only the deregistered leftovers of a family.
 pub fn is_leftover(key: &Key) -> bool {
     key.0.ends_with(LEFTOVER)
+}
+
+/// A revision (ARN or `family:N`) as ECS has it: its ARN, content, and whether it is still
+/// ACTIVE (a deregistered one runs no new task). None: ECS has no such revision.
+pub async fn revision(aws: &Aws, reference: &str) -> Result<Option<(String, TaskDef, bool)>, AwsError> {
+    let out = aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(reference)
+        .send()
+        .await
+        .ctx("describe task definition", reference);
+    let out = match out {
+        Ok(o) => o,
+        Err(e) if e.is_not_found() || e.code() == "ClientException" => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(out.task_definition().map(|td| {
+        let active = matches!(td.status(), Some(TaskDefinitionStatus::Active) | None);
+        (
+            td.task_definition_arn().unwrap_or(reference).to_string(),
+            parsed(td),
+            active,
+        )
+    }))
 }

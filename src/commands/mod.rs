@@ -11,6 +11,7 @@ pub mod logs;
 pub mod manual;
 pub mod plan;
 pub mod policy;
+pub mod rollback;
 pub mod status;
 pub mod token;
 pub mod up;

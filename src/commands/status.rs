@@ -9,7 +9,7 @@ use super::{Failure, connect, load};
 use crate::aws;
 use crate::cli::{Cli, Output, StatusArgs};
 use crate::engine::converge::url_of;
-use crate::engine::{images, observe};
+use crate::engine::{history, images, observe};
 use crate::plan::{self, State, desired::desired};
 
 pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
@@ -39,6 +39,20 @@ pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
             ));
         }
     }
+    // What each service can roll back to (ECS keeps its deployment history).
+    let names = stack.names();
+    let mut revisions = Vec::new();
+    for o in &seen.resources {
+        if let State::Service(s) = &o.state {
+            let service = o.key.name().to_string();
+            match history::candidates(&aws, &names, &service, &o.id, &s.task_definition).await {
+                Ok(c) => revisions.push((service, c)),
+                Err(e) => eprintln!(
+                    "warning: {e} (the revisions {service} can roll back to are not shown)"
+                ),
+            }
+        }
+    }
     let url = url_of(&seen.resources);
     if args.output == Output::Json {
         let out = json!({
@@ -52,6 +66,9 @@ pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
             })).collect::<Vec<_>>(),
             "scaling_activities": scaling.iter().map(|(k, a)| json!({
                 "scaling": k, "latest": a,
+            })).collect::<Vec<_>>(),
+            "rollback": revisions.iter().map(|(s, c)| json!({
+                "service": s, "revisions": c,
             })).collect::<Vec<_>>(),
             "pending_changes": plan.changes.len(),
         });
@@ -103,6 +120,24 @@ pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
         println!("  targets of {key}: {healthy} healthy of {total}");
         for o in others {
             println!("      {o}");
+        }
+    }
+    for (service, candidates) in &revisions {
+        if candidates.is_empty() {
+            println!("  {service} can roll back to: no earlier healthy revision");
+        }
+        for c in candidates {
+            let when = crate::clock::rfc3339(c.healthy_at as u64);
+            match &c.blocked {
+                None => println!(
+                    "  {service} can roll back to revision {} (healthy {when}): `stackctl rollback {service} --to {}`",
+                    c.revision, c.revision
+                ),
+                Some(why) => println!(
+                    "  {service} cannot roll back to revision {} (healthy {when}): {why}",
+                    c.revision
+                ),
+            }
         }
     }
     for (key, activities) in &scaling {

@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod converge;
 pub mod explain;
+pub mod history;
 pub mod images;
 pub mod observe;
 pub mod progress;

@@ -8,6 +8,7 @@ mod diff;
 mod ecs;
 mod render;
 pub mod resource;
+pub mod rollback;
 pub mod task_def;
 pub mod zones;
 

@@ -8,6 +8,8 @@
 //! - A draining target gets no new request at once; the task's container gets SIGTERM only
 //!   when ECS stops it (STOPPING, after the deregistration delay), then SIGKILL after its
 //!   `stopTimeout`.
+//! - Each answer carries [`REVISION_HEADER`]: the task definition revision of the task that
+//!   served it (the test's view of which version answered; an ALB adds no such header).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -29,6 +31,12 @@ type Body = BoxBody<Bytes, hyper::Error>;
 
 /// What happened, in order: task started, in service, out of service, stopped.
 pub type Journal = Arc<Mutex<Vec<String>>>;
+
+/// The response header naming the revision (`family:N`) of the task that answered.
+pub const REVISION_HEADER: &str = "x-test-served-by";
+
+/// Container port → the revision (`family:N`) its task runs.
+type Revisions = Arc<Mutex<HashMap<u16, String>>>;
 
 pub struct Balancer {
     pub url: String,
@@ -65,7 +73,13 @@ impl Balancer {
         let pool: Arc<Mutex<Vec<u16>>> = Arc::default();
         let journal: Journal = Arc::default();
         let done = Arc::new(AtomicBool::new(false));
-        tokio::spawn(front(listener, pool.clone(), done.clone()));
+        let revisions: Revisions = Arc::default();
+        tokio::spawn(front(
+            listener,
+            pool.clone(),
+            revisions.clone(),
+            done.clone(),
+        ));
         let (c, s, g) = (
             cluster.to_string(),
             ecs_service.to_string(),
@@ -75,7 +89,7 @@ impl Balancer {
         tokio::spawn(async move {
             let mut seen = Seen::default();
             while !d.load(Ordering::Relaxed) {
-                reconcile(&cp, (&c, &s, &g), &mut seen, &p, &j).await;
+                reconcile(&cp, (&c, &s, &g), &mut seen, &p, &j, &revisions).await;
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             for e in seen.tasks.into_values() {
@@ -119,6 +133,7 @@ async fn reconcile(
     seen: &mut Seen,
     pool: &Arc<Mutex<Vec<u16>>>,
     journal: &Journal,
+    revisions: &Revisions,
 ) {
     let aws = &cp.aws;
     let tasks = &mut seen.tasks;
@@ -186,16 +201,21 @@ async fn reconcile(
         match t.last_status().unwrap_or_default() {
             "RUNNING" if e.task.is_none() && !e.starting && !e.stopped => {
                 e.starting = true;
-                let (cp, td, journal) = (
+                let (cp, td, journal, revisions) = (
                     cp.clone(),
                     t.task_definition_arn().unwrap_or_default().to_string(),
                     journal.clone(),
+                    revisions.clone(),
                 );
                 // Started in the background; the next round finds it (or its failure).
                 let slot = Arc::new(Mutex::new(None));
                 let out = slot.clone();
                 let started = tokio::spawn(async move {
                     let r = try_run_task(&cp, &td).await;
+                    if let Ok(task) = &r {
+                        let revision = td.rsplit('/').next().unwrap_or_default().to_string();
+                        revisions.lock().unwrap().insert(task.port, revision);
+                    }
                     journal.lock().unwrap().push(match &r {
                         Ok(task) => format!("started {short} on port {}", task.port),
                         Err(err) => format!("task {short} did not start: {err}"),
@@ -260,6 +280,7 @@ async fn reconcile(
 async fn front(
     listener: tokio::net::TcpListener,
     pool: Arc<Mutex<Vec<u16>>>,
+    revisions: Revisions,
     done: Arc<AtomicBool>,
 ) {
     let client: Client<HttpConnector, Incoming> =
@@ -270,10 +291,20 @@ async fn front(
             return;
         };
         let (client, pool, next) = (client.clone(), pool.clone(), next.clone());
+        let revisions = revisions.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
                 let (client, pool, next) = (client.clone(), pool.clone(), next.clone());
-                async move { Ok::<_, Infallible>(forward(req, peer.ip(), &client, &pool, &next).await) }
+                let revisions = revisions.clone();
+                async move {
+                    let port = pick(&pool, &next);
+                    let mut r = forward(req, peer.ip(), &client, port).await;
+                    let revision = port.and_then(|p| revisions.lock().unwrap().get(&p).cloned());
+                    if let Some(v) = revision.and_then(|v| v.parse().ok()) {
+                        r.headers_mut().insert(REVISION_HEADER, v);
+                    }
+                    Ok::<_, Infallible>(r)
+                }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), svc)
@@ -291,22 +322,23 @@ fn status(code: StatusCode, text: &str) -> Response<Body> {
     r
 }
 
+/// The next container in service, round robin; None: none is.
+fn pick(pool: &Mutex<Vec<u16>>, next: &AtomicUsize) -> Option<u16> {
+    let pool = pool.lock().unwrap();
+    (!pool.is_empty()).then(|| pool[next.fetch_add(1, Ordering::Relaxed) % pool.len()])
+}
+
 async fn forward(
     mut req: Request<Incoming>,
     client_ip: std::net::IpAddr,
     client: &Client<HttpConnector, Incoming>,
-    pool: &Mutex<Vec<u16>>,
-    next: &AtomicUsize,
+    port: Option<u16>,
 ) -> Response<Body> {
-    let port = {
-        let pool = pool.lock().unwrap();
-        if pool.is_empty() {
-            return status(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "503 Service Temporarily Unavailable",
-            );
-        }
-        pool[next.fetch_add(1, Ordering::Relaxed) % pool.len()]
+    let Some(port) = port else {
+        return status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "503 Service Temporarily Unavailable",
+        );
     };
     let path = req
         .uri()

@@ -12,7 +12,7 @@ use wire::state;
 pub use wire::{Settings, deployment_configuration};
 
 use super::kind::{Cx, Resource};
-use super::permissions::{Cmd, Permission, SERVICES, Scope};
+use super::permissions::{Cmd, Permission, SERVICE_REVISIONS, SERVICES, Scope};
 use super::retry::{Backoff, retry};
 use super::task_definition::is_role_propagation;
 use super::{Aws, AwsError, Ctx};
@@ -47,9 +47,12 @@ impl Resource for Service {
         use Cmd::*;
         &[
             ("ecs:ListServices", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
-            ("ecs:DescribeServices", Scope::Arns("TheStacksServices", SERVICES), &[Up, RotateToken, Status, Logs, Down, Check]),
+            ("ecs:DescribeServices", Scope::Arns("TheStacksServices", SERVICES), &[Up, RotateToken, Status, Logs, Down, Check, Rollback]),
+            // Its deployment history: what `status` lists and `rollback` goes back to.
+            ("ecs:ListServiceDeployments", Scope::Arns("TheStacksServices", SERVICES), &[Status, Rollback]),
+            ("ecs:DescribeServiceRevisions", Scope::Arns("TheStacksServiceRevisions", SERVICE_REVISIONS), &[Status, Rollback]),
             ("ecs:CreateService", Scope::Arns("TheStacksServices", SERVICES), &[Up]),
-            ("ecs:UpdateService", Scope::Arns("TheStacksServices", SERVICES), &[Up, RotateToken, Down]),
+            ("ecs:UpdateService", Scope::Arns("TheStacksServices", SERVICES), &[Up, RotateToken, Down, Rollback]),
             ("ecs:DeleteService", Scope::Arns("TheStacksServices", SERVICES), &[Up, Down]),
         ]
     };

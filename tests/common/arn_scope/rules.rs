@@ -69,9 +69,18 @@ pub(super) fn arns(call: &Call, roles: &BTreeMap<String, String>) -> Vec<String>
                     Some(&cluster),
                     &json("serviceName").unwrap(),
                 )],
-                "UpdateService" | "DeleteService" => {
+                "UpdateService" | "DeleteService" | "ListServiceDeployments" => {
                     vec![ecs("service", Some(&cluster), &json("service").unwrap())]
                 }
+                // Authorized on the revision and on its service.
+                "DescribeServiceRevisions" => list("serviceRevisionArns")
+                    .iter()
+                    .flat_map(|r| {
+                        let service = r.replacen(":service-revision/", ":service/", 1);
+                        let service = service.rsplit_once('/').unwrap().0.to_string();
+                        [r.clone(), service]
+                    })
+                    .collect(),
                 "DescribeTasks" => list("tasks")
                     .iter()
                     .map(|t| ecs("task", Some(&cluster), t))

@@ -6,6 +6,7 @@
 //! from `deploy` (`World::failing`) and win, with a circuit breaker rollback if asked for.
 
 use crate::decide::Dice;
+use crate::ecs_history::History;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -32,6 +33,8 @@ pub struct EcsService {
     pub events: Vec<Value>,
     /// StopTask calls on its tasks (`ecs_tasks`).
     pub stops: Vec<crate::ecs_tasks::Stop>,
+    /// Its service deployments and revisions (`ecs_history`).
+    pub history: History,
 }
 
 pub struct Deployment {
@@ -120,7 +123,7 @@ impl EcsService {
         self.deployments.insert(
             0,
             Deployment {
-                id,
+                id: id.clone(),
                 task_def,
                 primary: true,
                 created: now,
@@ -133,6 +136,7 @@ impl EcsService {
                 failed: None,
             },
         );
+        History::started(self, &id, dice.digits(19), epoch(now, now));
     }
 
     /// Lazily moves the emulation to `now`: failure (from `deploy`), rollback, completion.
@@ -166,6 +170,7 @@ impl EcsService {
             let id = p.id.clone();
             self.deployments.retain(|d| d.primary);
             let e = epoch(at, now);
+            self.history.completed(&id, e);
             self.event(
                 dice,
                 e,
@@ -203,6 +208,10 @@ impl EcsService {
         let breaker = &self.deployment_config["deploymentCircuitBreaker"];
         let rollback = breaker["enable"] == Value::Bool(true) && breaker["rollback"] == true;
         let previous = self.deployments.iter().position(|d| d.failed.is_none());
+        let back_to = previous
+            .filter(|_| rollback && self.deployments[i].primary)
+            .map(|p| self.deployments[p].id.clone());
+        self.history.failed(&id, e, back_to.as_deref());
         if !rollback || !self.deployments[i].primary {
             return;
         }

@@ -36,7 +36,7 @@ pub fn adopt(s: &Value, now: Instant, rollout: Duration, dice: &mut Dice) -> Ecs
     let str_of = |v: &Value| v.as_str().map(str::to_string);
     let id = str_of(&first["id"]).unwrap_or_else(|| format!("ecs-svc/{}", dice.digits(19)));
     let task_def = str_of(&first["taskDefinition"]).or_else(|| str_of(&s["taskDefinition"]));
-    EcsService {
+    let mut svc = EcsService {
         name: str_of(&s["serviceName"]).unwrap_or_default(),
         arn: str_of(&s["serviceArn"]).unwrap_or_default(),
         desired,
@@ -64,7 +64,10 @@ pub fn adopt(s: &Value, now: Instant, rollout: Duration, dice: &mut Dice) -> Ecs
         deleted: (s["status"] == "INACTIVE").then(|| now.checked_sub(rollout).unwrap_or(now)),
         events: Vec::new(),
         stops: Vec::new(),
-    }
+        history: Default::default(),
+    };
+    crate::ecs_history::adopted(&mut svc, now, dice.digits(19));
+    svc
 }
 
 /// What ECS shows when no deploymentConfiguration was given, with `given` merged in.
@@ -236,6 +239,7 @@ pub fn learn(call: &Call, body: &[u8], world: &mut World, ctx: &mut Ctx) {
                 .unwrap_or(svc.desired);
             let td = svc.deployments[0].task_def.clone();
             svc.deployments.clear();
+            svc.history = Default::default();
             svc.deploy(td, now, half, ctx.dice);
             world.ecs.insert(key, svc);
         }

@@ -117,6 +117,9 @@ fn render(svc: &EcsService, s: &mut Value, now: Instant, rollout: Duration) {
         deployments.push(deployment(svc, d, now, half));
     }
     s["deployments"] = Value::Array(deployments);
+    if let Some(r) = svc.history.deployments.first() {
+        s["currentServiceDeployment"] = r.arn.clone().into();
+    }
     s["status"] = svc.status(now, rollout).into();
     s["desiredCount"] = if svc.deleted.is_some() {
         0

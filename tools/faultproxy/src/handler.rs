@@ -7,8 +7,8 @@ use crate::stats::{FaultKind, FaultRecord, Recorder};
 use crate::wire::{self, AwsError, Body, json_headers, render};
 use crate::world::{Ctx, World};
 use crate::{
-    alb, consistency, dependency, deploy, ecs_learn, ecs_task_calls, ecs_view, refusals, roles,
-    zones,
+    alb, consistency, dependency, deploy, ecs_history_calls, ecs_learn, ecs_task_calls, ecs_view,
+    refusals, roles, zones,
 };
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HOST};
@@ -195,7 +195,8 @@ pub async fn handle(
         let sg = dependency::sg_to_check(&call, &mut ctx);
         let split = deploy::split_describe_tasks(&call, &world, &ctx);
         let free = pre.is_none() && emulated.is_none();
-        let stopped = free.then(|| ecs_task_calls::stop(&call, &mut world, &ctx));
+        // StopTask of an emulated task, its service's history: ECS's answer (moto has none).
+        let stopped = free.then(|| ecs_history_calls::answered(&call, &mut world, &ctx, n));
         (pre, emulated, sg, split, stopped)
     };
     if let Some((kind, err)) = pre {
@@ -207,7 +208,6 @@ pub async fn handle(
         return Ok(render(p, &call.service, &err, &request_id));
     }
     if let Some(Some(body)) = stopped {
-        // StopTask of an emulated task: ECS's answer, made here (moto has no such task).
         return Ok(respond(Ok(answered(p, &request_id, body.into()))));
     }
     if let Some(group) = sg

@@ -12,6 +12,8 @@ mod decide;
 mod dependency;
 mod deploy;
 mod ecs;
+mod ecs_history;
+mod ecs_history_calls;
 mod ecs_learn;
 mod ecs_task_calls;
 mod ecs_tasks;

@@ -1,0 +1,246 @@
+//! Which revision `stackctl rollback` puts a service back on, and which ones it may. Pure:
+//! the command reads the history, the revisions and the token generations, this decides.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::aws::service_deployment::Past;
+use crate::names::Names;
+
+/// A revision the service ran healthy, newest first in [`candidates`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    pub task_definition: String,
+    pub revision: i32,
+    /// When its last successful deployment finished (epoch seconds).
+    pub healthy_at: f64,
+    /// Why the service cannot go back to it (None: it can).
+    pub blocked: Option<String>,
+}
+
+/// The revision number at the end of a task definition ARN (`…:family:7` → 7).
+pub fn revision_of(task_definition: &str) -> Option<i32> {
+    task_definition.rsplit(':').next()?.parse().ok()
+}
+
+/// The revisions whose deployment completed successfully (ECS status SUCCESSFUL), newest
+/// first, each once, without the one `running` now. Not yet checked: `blocked` is None.
+pub fn candidates(history: &[Past], running: &str) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = Vec::new();
+    for p in history.iter().filter(|p| p.status == "SUCCESSFUL") {
+        let td = &p.task_definition;
+        if td.is_empty() || td == running || out.iter().any(|c| &c.task_definition == td) {
+            continue;
+        }
+        let Some(revision) = revision_of(td) else {
+            continue;
+        };
+        out.push(Candidate {
+            task_definition: td.clone(),
+            revision,
+            healthy_at: p.finished.unwrap_or(p.started),
+            blocked: None,
+        });
+    }
+    out
+}
+
+/// Whether a revision whose secrets are `secrets` (variable → SSM parameter ARN) may serve
+/// `service` now: every token generation it reads must still exist (one revoked or retired
+/// would make its tasks fail to start, and must not be accepted again), and it must accept
+/// the current one, or clients holding the current token would be refused. `existing`: the
+/// generations in SSM now (empty: the service has no token).
+pub fn token_fit(
+    names: &Names,
+    service: &str,
+    secrets: &BTreeMap<String, String>,
+    existing: &[u32],
+) -> Result<(), String> {
+    let mut reads: Vec<u32> = secrets
+        .values()
+        .filter_map(|arn| {
+            let name = arn
+                .split_once(":parameter")
+                .map_or(arn.as_str(), |(_, n)| n);
+            names.parse_token_parameter(name)
+        })
+        .filter(|(s, _)| s == service)
+        .map(|(_, g)| g)
+        .collect();
+    reads.sort_unstable();
+    let list = |g: &[u32]| {
+        g.iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let gone: Vec<u32> = reads
+        .iter()
+        .copied()
+        .filter(|g| !existing.contains(g))
+        .collect();
+    if !gone.is_empty() {
+        return Err(format!(
+            "it accepts token generation {}, which was revoked (`rotate-token --revoke-previous`) or retired since: its tasks would not start, and a revoked token must not be accepted again",
+            list(&gone)
+        ));
+    }
+    let Some(current) = existing.iter().max() else {
+        return Ok(());
+    };
+    if !reads.contains(current) {
+        return Err(if reads.is_empty() {
+            format!("it reads no API token, and clients now use token generation {current}")
+        } else {
+            format!(
+                "it accepts token generation {} only, not the current one ({current}): clients using the current token would be refused",
+                list(&reads)
+            )
+        });
+    }
+    Ok(())
+}
+
+/// What `--to` names: `7`, `:7`, `family:7` or a task definition ARN; the revision number.
+pub fn parse_to(to: &str, family: &str) -> Result<i32, String> {
+    let t = to.trim();
+    let number = t
+        .strip_prefix(&format!("{family}:"))
+        .or_else(|| t.strip_prefix(':'))
+        .unwrap_or(t);
+    let number = if number.starts_with("arn:") {
+        let (f, n) = number
+            .rsplit_once(":task-definition/")
+            .and_then(|(_, fr)| fr.rsplit_once(':'))
+            .ok_or_else(|| format!("`{to}` is not a task definition ARN"))?;
+        if f != family {
+            return Err(format!(
+                "`{to}` is a revision of `{f}`, not of this service's task definition `{family}`"
+            ));
+        }
+        n
+    } else {
+        number
+    };
+    match number.parse::<i32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "`--to {to}`: give a revision number (`7`), `{family}:7` or its ARN"
+        )),
+    }
+}
+
+/// The revision to go back to: `to` if given (it need not be in `candidates`: a revision
+/// the user names may never have run), else the newest candidate. Err: why not, for the user.
+pub fn choose(candidates: &[Candidate], running: i32, to: Option<i32>) -> Result<i32, String> {
+    match to {
+        Some(n) if n == running => Err(format!("the service already runs revision {n}")),
+        Some(n) => Ok(n),
+        None => candidates.first().map(|c| c.revision).ok_or_else(|| {
+            "the service has no earlier revision that ran healthy (ECS keeps the history of its deployments; `status` lists it)".to_string()
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAMILY: &str = "shop-prod-api";
+
+    fn td(n: i32) -> String {
+        format!("arn:aws:ecs:us-east-1:1:task-definition/{FAMILY}:{n}")
+    }
+
+    fn past(status: &str, n: i32, at: f64) -> Past {
+        Past {
+            status: status.into(),
+            reason: String::new(),
+            started: at,
+            finished: Some(at + 60.0),
+            task_definition: td(n),
+        }
+    }
+
+    fn names() -> Names {
+        Names::new("shop", "prod")
+    }
+
+    fn secrets(gens: &[u32]) -> BTreeMap<String, String> {
+        let n = names();
+        gens.iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let name = n.token_parameter("api", *g);
+                (
+                    format!("API_TOKEN{i}"),
+                    format!("arn:aws:ssm:us-east-1:1:parameter{name}"),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn candidates_are_healthy_revisions_newest_first_without_the_running_one() {
+        let history = [
+            past("IN_PROGRESS", 9, 900.0),
+            past("ROLLBACK_SUCCESSFUL", 8, 800.0),
+            past("SUCCESSFUL", 7, 700.0),
+            past("SUCCESSFUL", 5, 600.0),
+            past("STOPPED", 6, 550.0),
+            past("SUCCESSFUL", 7, 500.0),
+            past("SUCCESSFUL", 4, 400.0),
+        ];
+        let c = candidates(&history, &td(7));
+        let revisions: Vec<i32> = c.iter().map(|c| c.revision).collect();
+        assert_eq!(
+            revisions,
+            [5, 4],
+            "failed, stopped and running ones are left out"
+        );
+        assert_eq!(c[0].healthy_at, 660.0);
+        assert_eq!(choose(&c, 7, None), Ok(5));
+        assert_eq!(choose(&c, 7, Some(2)), Ok(2));
+        assert!(choose(&c, 7, Some(7)).unwrap_err().contains("already runs"));
+        assert!(
+            choose(&[], 7, None)
+                .unwrap_err()
+                .contains("no earlier revision")
+        );
+    }
+
+    #[test]
+    fn a_revision_must_accept_the_current_token_and_no_revoked_one() {
+        let n = names();
+        assert_eq!(token_fit(&n, "api", &secrets(&[3, 2]), &[2, 3]), Ok(()));
+        let revoked = token_fit(&n, "api", &secrets(&[2, 1]), &[2, 3]).unwrap_err();
+        assert!(
+            revoked.contains("generation 1, which was revoked"),
+            "{revoked}"
+        );
+        let old = token_fit(&n, "api", &secrets(&[2]), &[2, 3]).unwrap_err();
+        assert!(
+            old.contains("generation 2 only, not the current one (3)"),
+            "{old}"
+        );
+        let none = token_fit(&n, "api", &secrets(&[]), &[3]).unwrap_err();
+        assert!(none.contains("reads no API token"), "{none}");
+        // Another service's token is not this one's; a service without a token takes any.
+        assert_eq!(token_fit(&n, "web", &secrets(&[1]), &[]), Ok(()));
+        assert_eq!(token_fit(&n, "api", &BTreeMap::new(), &[]), Ok(()));
+    }
+
+    #[test]
+    fn to_names_a_revision_of_the_family() {
+        assert_eq!(parse_to("7", FAMILY), Ok(7));
+        assert_eq!(parse_to(":7", FAMILY), Ok(7));
+        assert_eq!(parse_to("shop-prod-api:7", FAMILY), Ok(7));
+        assert_eq!(parse_to(&td(12), FAMILY), Ok(12));
+        let other = parse_to("arn:aws:ecs:us-east-1:1:task-definition/x-web:3", FAMILY);
+        assert!(other.unwrap_err().contains("not of this service"));
+        for bad in ["", "0", "-1", "latest", "api:x"] {
+            assert!(parse_to(bad, FAMILY).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! `stackctl rollback` against the ECS emulation (fault proxy in front of moto: rollouts,
+//! tasks, target health, and the service's deployment history ECS keeps) and the data plane
+//! front (tests/common/lb.rs: each task the emulation runs, in podman, behind a round-robin
+//! front that follows target health).
+//!
+//! A release that is healthy but bad (a body limit of 16 bytes: payments refused with 413)
+//! is rolled back while a client keeps calling: no request fails, the old behaviour is back,
+//! and after the roll only the old revision answers. Then the token is rotated with
+//! `--revoke-previous`: every earlier revision accepts only the revoked generation, and
+//! `rollback` refuses (fails closed) without touching the service.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::dataplane::ControlPlane;
+use common::lb::{Balancer, REVISION_HEADER};
+use common::{Project, moto};
+use faultproxy::{FaultConfig, Profile, Proxy};
+use serde_json::Value;
+
+#[derive(Default)]
+struct Tally {
+    ok: AtomicUsize,
+    failed: AtomicUsize,
+    first_failure: Mutex<Option<String>>,
+    /// (seconds since the start, the revision that answered).
+    served: Mutex<Vec<(f64, String)>>,
+}
+
+/// POST a payment of about 1 KB: the status codes of `n` tries.
+async fn payments(url: &str, token: &str, n: usize) -> Vec<u16> {
+    let http = reqwest::Client::new();
+    let note = "x".repeat(1000);
+    let mut codes = Vec::new();
+    for _ in 0..n {
+        let r = http
+            .post(format!("{url}v1/payments"))
+            .header("Authorization", format!("Token {token}"))
+            .header("Content-Type", "application/json")
+            .body(format!(
+                r#"{{"amount": "10.00", "currency": "EUR", "note": "{note}"}}"#
+            ))
+            .send()
+            .await
+            .unwrap();
+        codes.push(r.status().as_u16());
+    }
+    codes
+}
+
+async fn wait_for(what: &str, lb: &Balancer, ok: impl Fn(&[u16]) -> bool) {
+    let started = Instant::now();
+    while !ok(&lb.pool.lock().unwrap()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{what}: {:?}",
+            lb.journal()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn running(cp: &ControlPlane, cluster: &str, service: &str) -> String {
+    let out = cp
+        .aws
+        .ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(service)
+        .send()
+        .await
+        .unwrap();
+    let td = out.services()[0].task_definition().unwrap();
+    td.rsplit('/').next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_release_is_rolled_back_with_no_failed_request_and_never_to_a_revoked_token() {
+    let Some(moto) = moto() else { return };
+    if std::env::var_os("STACKCTL_TEST_PODMAN").is_none() {
+        assert!(std::env::var_os("STACKCTL_TEST_REQUIRE_SERVICES").is_none());
+        return;
+    }
+    let mut cfg =
+        FaultConfig::new(common::upstream(&moto), 11, 0.0).with_profile(Profile::Passthrough);
+    cfg.ecs_rollout = Duration::from_secs(4);
+    let proxy = Proxy::start(cfg).await.unwrap();
+    let endpoint = proxy.url();
+    let p = Project::new(&endpoint, "");
+    p.run(&["up"]).ok();
+    let cp = Arc::new(ControlPlane::new(&endpoint).await);
+    let prefix = format!("{}-default", p.name);
+    let (cluster, service) = (prefix.clone(), format!("{prefix}-api"));
+    let groups = cp
+        .aws
+        .elb
+        .describe_target_groups()
+        .names(&service)
+        .send()
+        .await
+        .unwrap();
+    let group = groups.target_groups()[0].target_group_arn().unwrap();
+    let lb = Balancer::start(cp.clone(), &cluster, &service, group).await;
+    wait_for("revision 1 never got in service", &lb, |p| p.len() == 2).await;
+    let url = lb.url.clone();
+    let token = p.run(&["token"]).ok().stdout.trim().to_string();
+    let good = payments(&url, &token, 4).await;
+    assert!(!good.contains(&413), "revision 1 takes a payment: {good:?}");
+
+    // The bad release: healthy, but it refuses any body over 16 bytes.
+    let mut yaml = std::fs::read_to_string(p.stack_file()).unwrap();
+    yaml.push_str("    env:\n      MAX_BODY_BYTES: \"16\"\n");
+    std::fs::write(p.stack_file(), yaml).unwrap();
+    p.run(&["up"]).ok();
+    assert_eq!(
+        running(&cp, &cluster, &service).await,
+        format!("{service}:2")
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let bad = payments(&url, &token, 4).await;
+    assert_eq!(bad, [413; 4], "revision 2 refuses payments");
+    let status = p.run(&["status"]).ok();
+    assert!(
+        status
+            .stdout
+            .contains("api can roll back to revision 1 (healthy "),
+        "{}",
+        status.stdout
+    );
+
+    // Roll back while a client keeps calling through the front.
+    let stop = Arc::new(AtomicBool::new(false));
+    let tally = Arc::new(Tally::default());
+    let started = Instant::now();
+    let client = {
+        let (stop, tally, url, token) = (stop.clone(), tally.clone(), url.clone(), token.clone());
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            while !stop.load(Ordering::Relaxed) {
+                // 40 a second: under the API's own limit per client (100 a second), as all
+                // of them come from this one address.
+                tokio::time::sleep(Duration::from_millis(25)).await;
+                let r = http
+                    .get(&url)
+                    .header("Authorization", format!("Token {token}"))
+                    .timeout(Duration::from_secs(5))
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status() == 200 => {
+                        tally.ok.fetch_add(1, Ordering::Relaxed);
+                        let by = r
+                            .headers()
+                            .get(REVISION_HEADER)
+                            .map(|v| v.to_str().unwrap().to_string());
+                        let at = started.elapsed().as_secs_f64();
+                        tally
+                            .served
+                            .lock()
+                            .unwrap()
+                            .push((at, by.unwrap_or_default()));
+                    }
+                    other => {
+                        tally.failed.fetch_add(1, Ordering::Relaxed);
+                        let what = format!("{:?}", other.map(|r| r.status()));
+                        tally.first_failure.lock().unwrap().get_or_insert(what);
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                }
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = started.elapsed().as_secs_f64();
+    let rolled = p.run(&["rollback"]).ok();
+    let after = started.elapsed().as_secs_f64();
+    assert!(
+        rolled
+            .stderr
+            .contains("api rolled back from revision 2 to 1 in "),
+        "{}",
+        rolled.stderr
+    );
+    // The last of revision 2's tasks leaves the pool within a reconcile round of ECS calling
+    // the deployment complete.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let settled = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, Ordering::Relaxed);
+    client.await.unwrap();
+    let ok = tally.ok.load(Ordering::Relaxed);
+    let failed = tally.failed.load(Ordering::Relaxed);
+    let served = tally.served.lock().unwrap().clone();
+    let by = |rev: &str, from: f64, to: f64| {
+        served
+            .iter()
+            .filter(|(at, r)| *at >= from && *at < to && r.ends_with(rev))
+            .count()
+    };
+    eprintln!("[rollback] stackctl rollback printed:\n{}", rolled.stderr);
+    eprintln!(
+        "[rollback] rolling back took {:.1}s; {ok} requests answered, {failed} failed; before: {} by :2; during: {} by :2, {} by :1; after: {} by :1, {} by :2",
+        after - before,
+        by(":2", 0.0, before),
+        by(":2", before, settled),
+        by(":1", before, settled),
+        by(":1", settled, f64::MAX),
+        by(":2", settled, f64::MAX),
+    );
+    assert_eq!(
+        failed,
+        0,
+        "first failure: {:?}\n{:#?}",
+        tally.first_failure.lock().unwrap(),
+        lb.journal()
+    );
+    assert!(
+        by(":2", 0.0, before) > 5,
+        "the client called the bad release"
+    );
+    assert!(by(":1", settled, f64::MAX) > 10, "and revision 1 after");
+    assert_eq!(by(":2", settled, f64::MAX), 0, "revision 2 answers no more");
+    assert_eq!(
+        running(&cp, &cluster, &service).await,
+        format!("{service}:1")
+    );
+    let back = payments(&url, &token, 4).await;
+    assert!(!back.contains(&413), "payments taken again: {back:?}");
+
+    // A rotation that revokes the previous token: every earlier revision reads only it.
+    p.run(&["rotate-token", "--revoke-previous"]).ok();
+    assert_eq!(
+        running(&cp, &cluster, &service).await,
+        format!("{service}:3")
+    );
+    let status = p.run(&["status", "-o", "json"]).ok();
+    let s: Value = serde_json::from_str(&status.stdout).unwrap();
+    let revisions = &s["rollback"][0]["revisions"];
+    assert_eq!(revisions.as_array().map(Vec::len), Some(2), "{revisions}");
+    for r in revisions.as_array().unwrap() {
+        let why = r["blocked"].as_str().unwrap_or_default();
+        assert!(why.contains("token generation 1, which was revoked"), "{r}");
+    }
+    let refused = p.run(&["rollback"]);
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    assert!(
+        refused.stderr.contains(
+            "cannot roll back api: revision 1: it accepts token generation 1, which was revoked"
+        ),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("no earlier revision can serve now"),
+        "{}",
+        refused.stderr
+    );
+    let named = p.run(&["rollback", "--to", "2"]);
+    assert!(
+        named
+            .stderr
+            .contains("revision 2: it accepts token generation 1"),
+        "{}",
+        named.all()
+    );
+    let missing = p.run(&["rollback", "--to", "99"]);
+    assert!(
+        missing
+            .stderr
+            .contains("revision 99: ECS has no such revision"),
+        "{}",
+        missing.all()
+    );
+    let same = p.run(&["rollback", "--to", "3"]);
+    assert!(
+        same.stderr.contains("already runs revision 3"),
+        "{}",
+        same.all()
+    );
+    for r in [&named, &missing, &same] {
+        assert_eq!(r.code, 1, "{}", r.all());
+        assert!(!r.all().contains(&token), "the token was printed");
+    }
+    assert_eq!(
+        running(&cp, &cluster, &service).await,
+        format!("{service}:3"),
+        "a refused rollback changes nothing"
+    );
+    drop(lb);
+    p.run(&["down", "--yes"]).ok();
+    proxy.shutdown().await;
+}
