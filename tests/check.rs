@@ -7,13 +7,9 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::dataplane::ControlPlane;
-use common::lb::Balancer;
-use common::{Project, moto};
-use faultproxy::{FaultConfig, Profile, Proxy};
+use common::{Project, fronted};
 use serde_json::Value;
 
 fn json_of(out: &str) -> Value {
@@ -22,44 +18,12 @@ fn json_of(out: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn smoke_load_and_a_stopped_task_fail_no_request_through_the_front() {
-    let Some(moto) = moto() else { return };
-    if std::env::var_os("STACKCTL_TEST_PODMAN").is_none() {
-        assert!(std::env::var_os("STACKCTL_TEST_REQUIRE_SERVICES").is_none());
-        return;
-    }
     // A replacement task runs a second after it starts and is healthy after two, as the
     // emulation shows it; its container must answer before the front uses it anyway.
-    let mut cfg =
-        FaultConfig::new(common::upstream(&moto), 7, 0.0).with_profile(Profile::Passthrough);
-    cfg.ecs_rollout = Duration::from_secs(4);
-    let proxy = Proxy::start(cfg).await.unwrap();
-    let endpoint = proxy.url();
-    let p = Project::new(&endpoint, "");
-    p.run(&["up"]).ok();
-    let cp = Arc::new(ControlPlane::new(&endpoint).await);
-    let prefix = format!("{}-default", p.name);
-    let groups = cp
-        .aws
-        .elb
-        .describe_target_groups()
-        .names(format!("{prefix}-api"))
-        .send()
-        .await
-        .unwrap();
-    let group = groups.target_groups()[0]
-        .target_group_arn()
-        .unwrap()
-        .to_string();
-    let lb = Balancer::start(cp.clone(), &prefix, &format!("{prefix}-api"), &group).await;
-    let started = Instant::now();
-    while lb.pool.lock().unwrap().len() < 2 {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the two tasks never got in service: {:?}",
-            lb.journal()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let Some(f) = fronted::deploy(7, Duration::from_secs(4), "").await else {
+        return;
+    };
+    let (p, lb) = (&f.project, &f.lb);
     let url = lb.url.clone();
 
     // Smoke: health, the token accepted, a missing or wrong one refused. This stack has no

@@ -15,10 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::dataplane::ControlPlane;
-use common::lb::{Balancer, REVISION_HEADER};
-use common::{Project, moto};
-use faultproxy::{FaultConfig, Profile, Proxy};
+use common::fronted;
+use common::lb::REVISION_HEADER;
 use serde_json::Value;
 
 #[derive(Default)]
@@ -51,60 +49,12 @@ async fn payments(url: &str, token: &str, n: usize) -> Vec<u16> {
     codes
 }
 
-async fn wait_for(what: &str, lb: &Balancer, ok: impl Fn(&[u16]) -> bool) {
-    let started = Instant::now();
-    while !ok(&lb.pool.lock().unwrap()) {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "{what}: {:?}",
-            lb.journal()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-async fn running(cp: &ControlPlane, cluster: &str, service: &str) -> String {
-    let out = cp
-        .aws
-        .ecs
-        .describe_services()
-        .cluster(cluster)
-        .services(service)
-        .send()
-        .await
-        .unwrap();
-    let td = out.services()[0].task_definition().unwrap();
-    td.rsplit('/').next().unwrap().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_release_is_rolled_back_with_no_failed_request_and_never_to_a_revoked_token() {
-    let Some(moto) = moto() else { return };
-    if std::env::var_os("STACKCTL_TEST_PODMAN").is_none() {
-        assert!(std::env::var_os("STACKCTL_TEST_REQUIRE_SERVICES").is_none());
+    let Some(f) = fronted::deploy(11, Duration::from_secs(4), "").await else {
         return;
-    }
-    let mut cfg =
-        FaultConfig::new(common::upstream(&moto), 11, 0.0).with_profile(Profile::Passthrough);
-    cfg.ecs_rollout = Duration::from_secs(4);
-    let proxy = Proxy::start(cfg).await.unwrap();
-    let endpoint = proxy.url();
-    let p = Project::new(&endpoint, "");
-    p.run(&["up"]).ok();
-    let cp = Arc::new(ControlPlane::new(&endpoint).await);
-    let prefix = format!("{}-default", p.name);
-    let (cluster, service) = (prefix.clone(), format!("{prefix}-api"));
-    let groups = cp
-        .aws
-        .elb
-        .describe_target_groups()
-        .names(&service)
-        .send()
-        .await
-        .unwrap();
-    let group = groups.target_groups()[0].target_group_arn().unwrap();
-    let lb = Balancer::start(cp.clone(), &cluster, &service, group).await;
-    wait_for("revision 1 never got in service", &lb, |p| p.len() == 2).await;
+    };
+    let (p, lb) = (&f.project, &f.lb);
     let url = lb.url.clone();
     let token = p.run(&["token"]).ok().stdout.trim().to_string();
     let good = payments(&url, &token, 4).await;
@@ -115,10 +65,7 @@ async fn a_bad_release_is_rolled_back_with_no_failed_request_and_never_to_a_revo
     yaml.push_str("    env:\n      MAX_BODY_BYTES: \"16\"\n");
     std::fs::write(p.stack_file(), yaml).unwrap();
     p.run(&["up"]).ok();
-    assert_eq!(
-        running(&cp, &cluster, &service).await,
-        format!("{service}:2")
-    );
+    assert_eq!(f.running().await, format!("{}:2", f.service));
     tokio::time::sleep(Duration::from_secs(1)).await;
     let bad = payments(&url, &token, 4).await;
     assert_eq!(bad, [413; 4], "revision 2 refuses payments");
@@ -223,19 +170,13 @@ async fn a_bad_release_is_rolled_back_with_no_failed_request_and_never_to_a_revo
     );
     assert!(by(":1", settled, f64::MAX) > 10, "and revision 1 after");
     assert_eq!(by(":2", settled, f64::MAX), 0, "revision 2 answers no more");
-    assert_eq!(
-        running(&cp, &cluster, &service).await,
-        format!("{service}:1")
-    );
+    assert_eq!(f.running().await, format!("{}:1", f.service));
     let back = payments(&url, &token, 4).await;
     assert!(!back.contains(&413), "payments taken again: {back:?}");
 
     // A rotation that revokes the previous token: every earlier revision reads only it.
     p.run(&["rotate-token", "--revoke-previous"]).ok();
-    assert_eq!(
-        running(&cp, &cluster, &service).await,
-        format!("{service}:3")
-    );
+    assert_eq!(f.running().await, format!("{}:3", f.service));
     let status = p.run(&["status", "-o", "json"]).ok();
     let s: Value = serde_json::from_str(&status.stdout).unwrap();
     let revisions = &s["rollback"][0]["revisions"];
@@ -285,11 +226,10 @@ async fn a_bad_release_is_rolled_back_with_no_failed_request_and_never_to_a_revo
         assert!(!r.all().contains(&token), "the token was printed");
     }
     assert_eq!(
-        running(&cp, &cluster, &service).await,
-        format!("{service}:3"),
+        f.running().await,
+        format!("{}:3", f.service),
         "a refused rollback changes nothing"
     );
-    drop(lb);
     p.run(&["down", "--yes"]).ok();
-    proxy.shutdown().await;
+    f.proxy.shutdown().await;
 }

@@ -9,6 +9,7 @@ pub mod dataplane;
 pub mod discovery;
 pub mod enforcing;
 pub mod front;
+pub mod fronted;
 pub mod gate;
 pub mod github;
 pub mod lb;
