@@ -174,8 +174,35 @@ async fn a_bad_release_is_rolled_back_with_no_failed_request_and_never_to_a_revo
     let back = payments(&url, &token, 4).await;
     assert!(!back.contains(&413), "payments taken again: {back:?}");
 
+    // Rolled back from 2: a plain `rollback` does not go forward to it again, `--to` would.
+    let status = p.run(&["status"]).ok();
+    assert!(
+        status
+            .stdout
+            .contains("api can roll forward to revision 2 (healthy "),
+        "{}",
+        status.stdout
+    );
+    let again = p.run(&["rollback"]);
+    assert_eq!(again.code, 1, "{}", again.all());
+    assert!(
+        again.stderr.contains(
+            "no revision before 1 ran healthy (only later ones: 2; `--to` one rolls forward)"
+        ),
+        "{}",
+        again.stderr
+    );
+
     // A rotation that revokes the previous token: every earlier revision reads only it.
-    p.run(&["rotate-token", "--revoke-previous"]).ok();
+    let rotated = p.run(&["rotate-token", "--revoke-previous"]).ok();
+    assert!(
+        rotated.stderr.contains("(rolled back), not ")
+            && rotated
+                .stderr
+                .contains("deploys stack.yaml's version again"),
+        "rotate-token says it deploys stack.yaml's version:\n{}",
+        rotated.stderr
+    );
     assert_eq!(f.running().await, format!("{}:3", f.service));
     let status = p.run(&["status", "-o", "json"]).ok();
     let s: Value = serde_json::from_str(&status.stdout).unwrap();
@@ -195,7 +222,9 @@ async fn a_bad_release_is_rolled_back_with_no_failed_request_and_never_to_a_revo
         refused.stderr
     );
     assert!(
-        refused.stderr.contains("no earlier revision can serve now"),
+        refused
+            .stderr
+            .contains("no revision ECS recorded can serve now"),
         "{}",
         refused.stderr
     );

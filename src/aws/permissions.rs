@@ -112,12 +112,8 @@ pub const LOG_GROUPS: &[&str] = &[
 pub const REPOSITORIES: &[&str] =
     &["arn:{partition}:ecr:{region}:{account}:repository/{stack}-{env}/*"];
 pub const CLUSTER: &[&str] = &["arn:{partition}:ecs:{region}:{account}:cluster/{stack}-{env}"];
-pub const SERVICES: &[&str] = &[SERVICE_REVISIONS[0]];
-/// DescribeServiceRevisions: authorized on the service and its revisions (SAR, Amazon ECS).
-pub const SERVICE_REVISIONS: &[&str] = &[
-    "arn:{partition}:ecs:{region}:{account}:service/{stack}-{env}/{stack}-{env}-*",
-    "arn:{partition}:ecs:{region}:{account}:service-revision/{stack}-{env}/{stack}-{env}-*/*",
-];
+pub const SERVICES: &[&str] =
+    &["arn:{partition}:ecs:{region}:{account}:service/{stack}-{env}/{stack}-{env}-*"];
 pub const TASKS: &[&str] = &["arn:{partition}:ecs:{region}:{account}:task/{stack}-{env}/*"];
 pub const TASK_DEFINITIONS: &[&str] =
     &["arn:{partition}:ecs:{region}:{account}:task-definition/{stack}-{env}-*:*"];
@@ -201,7 +197,8 @@ const COMMON: &[Permission] = &[
     // What the scan on push found in the images `up` pushed (`up --fail-on`).
     ("ecr:DescribeImageScanFindings", Scope::Arns("TheStacksRepositories", REPOSITORIES), &[Up]),
     ("logs:FilterLogEvents", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Logs]),
-    ("logs:GetLogEvents", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Logs]),
+    // Also a failed rollout's last log lines.
+    ("logs:GetLogEvents", Scope::Arns("TheStacksLogGroups", LOG_GROUPS), &[Logs, Up, RotateToken, Rollback]),
     // Tags on ECS resources go in their create calls; ECS checks TagResource too.
     ("ecs:TagResource", Scope::Arns("TaggingTheStacksEcsResources", ECS_TAGGED), &[Up, RotateToken]),
     // A rollout's tasks: what they are doing, why they stopped.

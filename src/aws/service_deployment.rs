@@ -6,38 +6,39 @@ use std::collections::BTreeMap;
 
 use super::{Aws, AwsError, Ctx};
 use crate::names::Names;
-
-/// One service deployment, newest first in [`history`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Past {
-    /// `SUCCESSFUL`, `IN_PROGRESS`, `ROLLBACK_SUCCESSFUL`, `STOPPED`, …
-    pub status: String,
-    pub reason: String,
-    /// Epoch seconds.
-    pub started: f64,
-    pub finished: Option<f64>,
-    /// The task definition ARN its revision runs (empty: ECS could not describe it).
-    pub task_definition: String,
-}
+pub use crate::plan::rollback::Past;
 
 /// How many deployments back `status` and `rollback` look.
-pub const DEPTH: i32 = 50;
+pub const DEPTH: usize = 100;
+/// ListServiceDeployments returns at most 100 a page, in no documented order: every page is
+/// read, up to this many.
+const PAGES: usize = 10;
 /// DescribeServiceRevisions takes at most 20 ARNs.
 const DESCRIBE_AT_MOST: usize = 20;
 
-/// The latest [`DEPTH`] deployments of ECS service `service` (its name or ARN), newest first.
+/// The latest [`DEPTH`] deployments of ECS service `service` (its name or ARN), newest
+/// first; the task definition is read for the successful ones only.
 pub async fn history(aws: &Aws, names: &Names, service: &str) -> Result<Vec<Past>, AwsError> {
     let cluster = names.cluster();
-    let out = aws
-        .ecs
-        .list_service_deployments()
-        .cluster(&cluster)
-        .service(service)
-        .max_results(DEPTH)
-        .send()
-        .await
-        .ctx("list deployments of ECS service", service)?;
-    let mut briefs: Vec<_> = out.service_deployments().to_vec();
+    let mut briefs = Vec::new();
+    let mut token = None;
+    for _ in 0..PAGES {
+        let out = aws
+            .ecs
+            .list_service_deployments()
+            .cluster(&cluster)
+            .service(service)
+            .max_results(100)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .ctx("list deployments of ECS service", service)?;
+        briefs.extend(out.service_deployments().iter().cloned());
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
     let secs = |d: Option<&aws_sdk_ecs::primitives::DateTime>| d.map(|d| d.as_secs_f64());
     briefs.sort_by(|a, b| {
         let at = |x: &aws_sdk_ecs::types::ServiceDeploymentBrief| {
@@ -45,8 +46,13 @@ pub async fn history(aws: &Aws, names: &Names, service: &str) -> Result<Vec<Past
         };
         at(b).total_cmp(&at(a))
     });
+    briefs.truncate(DEPTH);
+    let successful = |b: &&aws_sdk_ecs::types::ServiceDeploymentBrief| {
+        b.status() == Some(&aws_sdk_ecs::types::ServiceDeploymentStatus::Successful)
+    };
     let revisions: Vec<String> = briefs
         .iter()
+        .filter(successful)
         .filter_map(|b| b.target_service_revision_arn().map(str::to_string))
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()

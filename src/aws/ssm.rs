@@ -39,6 +39,9 @@ impl std::fmt::Display for Fix {
     }
 }
 
+/// The run lock's parameter (`Names::lock_parameter`).
+pub const LOCK: &[&str] = &["arn:{partition}:ssm:{region}:{account}:parameter/stackctl/{stack}/{env}/lock"];
+
 impl Resource for Parameter {
     type Spec = Spec;
     type State = State;
@@ -48,10 +51,15 @@ impl Resource for Parameter {
         use Cmd::*;
         &[
             ("ssm:DescribeParameters", Scope::Any, &[Up, RotateToken, Rollback, Token, Status, Down, Check]),
-            ("ssm:GetParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Rollback, Token, Down, Check]),
-            ("ssm:PutParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Rollback, Down]),
-            ("ssm:AddTagsToResource", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Rollback, Down]),
-            ("ssm:DeleteParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Rollback, Down]),
+            ("ssm:GetParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Token, Down, Check]),
+            ("ssm:PutParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Down]),
+            ("ssm:AddTagsToResource", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Down]),
+            ("ssm:DeleteParameter", Scope::Arns("TheStacksParameters", PARAMETERS), &[Up, RotateToken, Down]),
+            // `rollback` touches no token: only the run lock.
+            ("ssm:GetParameter", Scope::Arns("TheStacksRunLock", LOCK), &[Rollback]),
+            ("ssm:PutParameter", Scope::Arns("TheStacksRunLock", LOCK), &[Rollback]),
+            ("ssm:AddTagsToResource", Scope::Arns("TheStacksRunLock", LOCK), &[Rollback]),
+            ("ssm:DeleteParameter", Scope::Arns("TheStacksRunLock", LOCK), &[Rollback]),
         ]
     };
 

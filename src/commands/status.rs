@@ -9,7 +9,7 @@ use super::{Failure, connect, load};
 use crate::aws;
 use crate::cli::{Cli, Output, StatusArgs};
 use crate::engine::converge::url_of;
-use crate::engine::{history, images, observe};
+use crate::engine::{images, observe, rollback};
 use crate::plan::{self, State, desired::desired};
 
 pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
@@ -42,14 +42,21 @@ pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
     // What each service can roll back to (ECS keeps its deployment history).
     let names = stack.names();
     let mut revisions = Vec::new();
-    for o in &seen.resources {
-        if let State::Service(s) = &o.state {
-            let service = o.key.name().to_string();
-            match history::candidates(&aws, &names, &service, &o.id, &s.task_definition).await {
-                Ok(c) => revisions.push((service, c)),
-                Err(e) => eprintln!(
-                    "warning: {e} (the revisions {service} can roll back to are not shown)"
-                ),
+    for (o, now) in seen
+        .resources
+        .iter()
+        .filter_map(|o| Some((o, rollback::running_of(o)?)))
+    {
+        let service = o.key.name().to_string();
+        let existing = rollback::generations_of(&names, &service, &seen.resources);
+        let found = match aws::service_deployment::history(&aws, &names, &now.arn).await {
+            Ok(h) => rollback::candidates(&aws, &names, &service, &now, &h, &existing).await,
+            Err(e) => Err(e),
+        };
+        match found {
+            Ok(c) => revisions.push((service, c)),
+            Err(e) => {
+                eprintln!("warning: {e} (the revisions {service} can go back to are not shown)")
             }
         }
     }
@@ -124,17 +131,18 @@ pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
     }
     for (service, candidates) in &revisions {
         if candidates.is_empty() {
-            println!("  {service} can roll back to: no earlier healthy revision");
+            println!("  {service}: ECS has no record of another revision that ran healthy");
         }
         for c in candidates {
             let when = crate::clock::rfc3339(c.healthy_at as u64);
+            let way = if c.newer { "forward" } else { "back" };
             match &c.blocked {
                 None => println!(
-                    "  {service} can roll back to revision {} (healthy {when}): `stackctl rollback {service} --to {}`",
+                    "  {service} can roll {way} to revision {} (healthy {when}): `stackctl rollback {service} --to {}`",
                     c.revision, c.revision
                 ),
                 Some(why) => println!(
-                    "  {service} cannot roll back to revision {} (healthy {when}): {why}",
+                    "  {service} cannot roll {way} to revision {} (healthy {when}): {why}",
                     c.revision
                 ),
             }

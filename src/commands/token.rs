@@ -17,6 +17,7 @@ use crate::cli::{Cli, RotateArgs, TokenArgs};
 use crate::config::Stack;
 use crate::engine::Progress;
 use crate::engine::converge::converge;
+use crate::engine::rollback;
 use crate::lock;
 use crate::plan::desired;
 
@@ -134,14 +135,26 @@ async fn rotate_locked(
         return Err(no_token(svc));
     };
     let deployed = aws::task_definition::find(aws, &names).await?;
-    if !deployed
+    let Some(latest) = deployed
         .iter()
-        .any(|o| o.key == desired::task_definition(svc))
-    {
+        .find(|o| o.key == desired::task_definition(svc))
+    else {
         return Err(Failure::Other {
             message: format!("service `{svc}` is not deployed"),
             hint: Some("run `stackctl up` first".into()),
         });
+    };
+    // After `rollback`, the service runs an older revision than stack.yaml's; rotating
+    // registers stack.yaml's again (it must not be refused: the token may have leaked).
+    if let Some(now) = rollback::running(aws, &names, svc).await?
+        && now.task_definition != latest.id
+    {
+        let short = |arn: &str| arn.rsplit('/').next().unwrap_or(arn).to_string();
+        progress.say(&format!(
+            "warning: {svc} runs {} (rolled back), not {}: the rotation deploys stack.yaml's version again",
+            short(&now.task_definition),
+            short(&latest.id)
+        ));
     }
     let next = g.current + 1;
     let name = names.token_parameter(svc, next);

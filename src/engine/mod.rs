@@ -3,10 +3,10 @@
 pub mod apply;
 pub mod converge;
 pub mod explain;
-pub mod history;
 pub mod images;
 pub mod observe;
 pub mod progress;
+pub mod rollback;
 pub mod rollout;
 pub mod scan;
 

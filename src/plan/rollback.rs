@@ -1,12 +1,24 @@
 //! Which revision `stackctl rollback` puts a service back on, and which ones it may. Pure:
-//! the command reads the history, the revisions and the token generations, this decides.
+//! the engine reads the history, the revisions and the token generations, this decides.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::aws::service_deployment::Past;
 use crate::names::Names;
+
+/// One service deployment ECS recorded (ListServiceDeployments).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Past {
+    /// `SUCCESSFUL`, `IN_PROGRESS`, `ROLLBACK_SUCCESSFUL`, `STOPPED`, …
+    pub status: String,
+    pub reason: String,
+    /// Epoch seconds.
+    pub started: f64,
+    pub finished: Option<f64>,
+    /// The task definition ARN its revision runs (empty: ECS could not describe it).
+    pub task_definition: String,
+}
 
 /// A revision the service ran healthy, newest first in [`candidates`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -15,6 +27,8 @@ pub struct Candidate {
     pub revision: i32,
     /// When its last successful deployment finished (epoch seconds).
     pub healthy_at: f64,
+    /// A later revision than the running one: going there is rolling forward.
+    pub newer: bool,
     /// Why the service cannot go back to it (None: it can).
     pub blocked: Option<String>,
 }
@@ -24,9 +38,11 @@ pub fn revision_of(task_definition: &str) -> Option<i32> {
     task_definition.rsplit(':').next()?.parse().ok()
 }
 
-/// The revisions whose deployment completed successfully (ECS status SUCCESSFUL), newest
-/// first, each once, without the one `running` now. Not yet checked: `blocked` is None.
+/// The revisions whose deployment completed successfully (ECS status SUCCESSFUL) in
+/// `history` (newest first), each once, without the one `running` now. Not yet checked:
+/// `blocked` is None.
 pub fn candidates(history: &[Past], running: &str) -> Vec<Candidate> {
+    let current = revision_of(running).unwrap_or(i32::MAX);
     let mut out: Vec<Candidate> = Vec::new();
     for p in history.iter().filter(|p| p.status == "SUCCESSFUL") {
         let td = &p.task_definition;
@@ -40,10 +56,23 @@ pub fn candidates(history: &[Past], running: &str) -> Vec<Candidate> {
             task_definition: td.clone(),
             revision,
             healthy_at: p.finished.unwrap_or(p.started),
+            newer: revision > current,
             blocked: None,
         });
     }
     out
+}
+
+/// The revision to return to if going back fails: the running one when its deployment is
+/// done (`steady`), else the newest that ran healthy (the running one may never have).
+pub fn fallback(history: &[Past], running: &str, steady: bool) -> String {
+    if steady {
+        return running.to_string();
+    }
+    history
+        .iter()
+        .find(|p| p.status == "SUCCESSFUL" && !p.task_definition.is_empty())
+        .map_or_else(|| running.to_string(), |p| p.task_definition.clone())
 }
 
 /// Whether a revision whose secrets are `secrets` (variable → SSM parameter ARN) may serve
@@ -131,16 +160,30 @@ pub fn parse_to(to: &str, family: &str) -> Result<i32, String> {
     }
 }
 
-/// The revision to go back to: `to` if given (it need not be in `candidates`: a revision
-/// the user names may never have run), else the newest candidate. Err: why not, for the user.
+/// The revision to go back to: `to` if given (it need not be a candidate: a revision the
+/// user names may never have run), else the newest candidate older than the running one (a
+/// newer one is only gone to by name: after a rollback, the release rolled back from is the
+/// newest healthy one). Err: why not, for the user.
 pub fn choose(candidates: &[Candidate], running: i32, to: Option<i32>) -> Result<i32, String> {
-    match to {
-        Some(n) if n == running => Err(format!("the service already runs revision {n}")),
-        Some(n) => Ok(n),
-        None => candidates.first().map(|c| c.revision).ok_or_else(|| {
-            "the service has no earlier revision that ran healthy (ECS keeps the history of its deployments; `status` lists it)".to_string()
-        }),
+    if let Some(n) = to {
+        return if n == running {
+            Err(format!("the service already runs revision {n}"))
+        } else {
+            Ok(n)
+        };
     }
+    if let Some(c) = candidates.iter().find(|c| !c.newer) {
+        return Ok(c.revision);
+    }
+    let newer: Vec<String> = candidates.iter().map(|c| c.revision.to_string()).collect();
+    Err(if newer.is_empty() {
+        format!("ECS has no record of a revision before {running} that ran healthy")
+    } else {
+        format!(
+            "no revision before {running} ran healthy (only later ones: {}; `--to` one rolls forward)",
+            newer.join(", ")
+        )
+    })
 }
 
 #[cfg(test)]
@@ -203,11 +246,28 @@ mod tests {
         assert_eq!(choose(&c, 7, None), Ok(5));
         assert_eq!(choose(&c, 7, Some(2)), Ok(2));
         assert!(choose(&c, 7, Some(7)).unwrap_err().contains("already runs"));
+        assert!(choose(&[], 7, None).unwrap_err().contains("no record"));
+        // While 9 is still deploying, a failure goes back to the newest healthy revision.
+        assert_eq!(fallback(&history, &td(9), false), td(7));
+        assert_eq!(fallback(&history, &td(7), true), td(7));
+    }
+
+    #[test]
+    fn after_a_rollback_the_bad_release_is_only_gone_to_by_name() {
+        // 2 was bad, rolled back to 1.
+        let history = [
+            past("SUCCESSFUL", 1, 300.0),
+            past("SUCCESSFUL", 2, 200.0),
+            past("SUCCESSFUL", 1, 100.0),
+        ];
+        let c = candidates(&history, &td(1));
+        assert_eq!((c.len(), c[0].revision, c[0].newer), (1, 2, true));
+        let why = choose(&c, 1, None).unwrap_err();
         assert!(
-            choose(&[], 7, None)
-                .unwrap_err()
-                .contains("no earlier revision")
+            why.contains("only later ones: 2; `--to` one rolls forward"),
+            "{why}"
         );
+        assert_eq!(choose(&c, 1, Some(2)), Ok(2));
     }
 
     #[test]

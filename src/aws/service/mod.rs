@@ -12,7 +12,7 @@ use wire::state;
 pub use wire::{Settings, deployment_configuration};
 
 use super::kind::{Cx, Resource};
-use super::permissions::{Cmd, Permission, SERVICE_REVISIONS, SERVICES, Scope};
+use super::permissions::{Cmd, Permission, SERVICES, Scope};
 use super::retry::{Backoff, retry};
 use super::task_definition::is_role_propagation;
 use super::{Aws, AwsError, Ctx};
@@ -22,6 +22,12 @@ use crate::plan::{self, Ids, Key, Kind, Observed, ServiceSpec, ServiceState};
 
 /// An ECS service on Fargate, behind the load balancer when public.
 pub struct Service;
+
+/// DescribeServiceRevisions: authorized on the service and its revisions (SAR, Amazon ECS).
+const SERVICE_REVISIONS: &[&str] = &[
+    SERVICES[0],
+    "arn:{partition}:ecs:{region}:{account}:service-revision/{stack}-{env}/{stack}-{env}-*/*",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "fix", rename_all = "kebab-case")]

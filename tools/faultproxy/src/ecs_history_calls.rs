@@ -7,6 +7,7 @@ use crate::decide::Dice;
 use crate::ecs::{EcsService, Key};
 use crate::ecs_history::{History, Record, Revision};
 use crate::ecs_learn::key;
+use crate::wire::AwsError;
 use crate::world::{Ctx, World};
 use serde_json::{Value, json};
 use std::time::Instant;
@@ -29,6 +30,50 @@ fn all(world: &mut World, ctx: &mut Ctx) {
         if let Some(svc) = world.ecs.get_mut(&k) {
             svc.advance(ctx.now, ctx.cfg.ecs_rollout, failing, ctx.dice);
         }
+    }
+}
+
+/// What ECS refuses of the three calls (InvalidParameterException: `maxResults` outside 1 to
+/// 100, a `nextToken` it did not give, no ARN or more than 20; ServiceNotFoundException).
+pub fn refuse(call: &Call, world: &World, ctx: &Ctx) -> Option<AwsError> {
+    if !ctx.cfg.ecs_emulation || call.service != "ecs" {
+        return None;
+    }
+    let invalid = |m: &str| Some(AwsError::client(400, "InvalidParameterException", m));
+    let j = call.json.clone().unwrap_or(Value::Null);
+    match call.action.as_str() {
+        "ListServiceDeployments" => {
+            if let Some(n) = j.get("maxResults").and_then(Value::as_i64)
+                && !(1..=100).contains(&n)
+            {
+                return invalid("maxResults must be between 1 and 100.");
+            }
+            if let Some(t) = j.get("nextToken").and_then(Value::as_str)
+                && t.parse::<usize>().is_err()
+            {
+                return invalid("Invalid nextToken.");
+            }
+            let cluster = call.json_str("/cluster").unwrap_or("default");
+            let k: Key = key(&call.region, cluster, call.json_str("/service")?);
+            let live = world.ecs.get(&k).is_some_and(|s| s.deleted.is_none());
+            (!live).then(|| AwsError::client(400, "ServiceNotFoundException", "Service not found."))
+        }
+        "DescribeServiceDeployments" | "DescribeServiceRevisions" => {
+            let field = if call.action == "DescribeServiceDeployments" {
+                "serviceDeploymentArns"
+            } else {
+                "serviceRevisionArns"
+            };
+            let n = j.get(field).and_then(Value::as_array).map_or(0, Vec::len);
+            (!(1..=20).contains(&n)).then(|| {
+                AwsError::client(
+                    400,
+                    "InvalidParameterException",
+                    format!("{field} must hold 1 to 20 ARNs."),
+                )
+            })
+        }
+        _ => None,
     }
 }
 
@@ -230,7 +275,45 @@ fn describe(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::Protocol;
+    use crate::config::FaultConfig;
     use crate::ecs_history::child_arn;
+
+    fn call(action: &str, json: Value) -> Call {
+        Call {
+            protocol: Protocol::AwsJson { minor: 1 },
+            service: "ecs".into(),
+            action: action.into(),
+            region: "us-east-1".into(),
+            mutating: false,
+            form: vec![],
+            json: Some(json),
+        }
+    }
+
+    #[test]
+    fn what_ecs_refuses_of_the_history_calls() {
+        let cfg = FaultConfig::new("http://127.0.0.1:1".parse().unwrap(), 1, 0.0);
+        let mut dice = Dice::for_call(1, "ecs:x", 1).1;
+        let ctx = Ctx {
+            cfg: &cfg,
+            now: Instant::now(),
+            dice: &mut dice,
+        };
+        let world = World::default();
+        let code = |action: &str, j: Value| refuse(&call(action, j), &world, &ctx).map(|e| e.code);
+        let list = |j: Value| code("ListServiceDeployments", j);
+        let invalid = Some("InvalidParameterException".to_string());
+        assert_eq!(list(json!({"service": "s", "maxResults": 0})), invalid);
+        assert_eq!(list(json!({"service": "s", "maxResults": 101})), invalid);
+        assert_eq!(list(json!({"service": "s", "nextToken": "x"})), invalid);
+        let unknown = list(json!({"service": "s", "maxResults": 100}));
+        assert_eq!(unknown.as_deref(), Some("ServiceNotFoundException"));
+        let arns = |n: usize| json!({"serviceRevisionArns": vec!["arn"; n]});
+        assert_eq!(code("DescribeServiceRevisions", arns(0)), invalid);
+        assert_eq!(code("DescribeServiceRevisions", arns(21)), invalid);
+        assert_eq!(code("DescribeServiceRevisions", arns(20)), None);
+    }
 
     #[test]
     fn child_arns_follow_the_service_arn() {

@@ -61,7 +61,7 @@ pub fn find(call: &Call, world: &World, ctx: &Ctx, arn: &str) -> Option<Value> {
 /// answer 500.
 pub fn refuse(call: &Call, world: &World, ctx: &Ctx) -> Option<AwsError> {
     if !call.is("ecs", "StopTask") || !ctx.cfg.ecs_emulation {
-        return None;
+        return crate::ecs_history_calls::refuse(call, world, ctx);
     }
     let task = call.json_str("/task").unwrap_or_default();
     if owner(call, world, Some(task), ctx).is_some() {
