@@ -66,8 +66,13 @@ async fn a_bad_release_is_rolled_back_with_no_failed_request_and_never_to_a_revo
     std::fs::write(p.stack_file(), yaml).unwrap();
     p.run(&["up"]).ok();
     assert_eq!(f.running().await, format!("{}:2", f.service));
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let bad = payments(&url, &token, 4).await;
+    // Once the front sends only to revision 2's tasks, payments are refused.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut bad = payments(&url, &token, 4).await;
+    while bad != [413; 4] && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        bad = payments(&url, &token, 4).await;
+    }
     assert_eq!(bad, [413; 4], "revision 2 refuses payments");
     let status = p.run(&["status"]).ok();
     assert!(
@@ -90,6 +95,8 @@ async fn a_bad_release_is_rolled_back_with_no_failed_request_and_never_to_a_revo
                 // 40 a second: under the API's own limit per client (100 a second), as all
                 // of them come from this one address.
                 tokio::time::sleep(Duration::from_millis(25)).await;
+                // When it was sent: the front picks a task as it arrives.
+                let at = started.elapsed().as_secs_f64();
                 let r = http
                     .get(&url)
                     .header("Authorization", format!("Token {token}"))
@@ -103,7 +110,6 @@ async fn a_bad_release_is_rolled_back_with_no_failed_request_and_never_to_a_revo
                             .headers()
                             .get(REVISION_HEADER)
                             .map(|v| v.to_str().unwrap().to_string());
-                        let at = started.elapsed().as_secs_f64();
                         tally
                             .served
                             .lock()
@@ -120,7 +126,18 @@ async fn a_bad_release_is_rolled_back_with_no_failed_request_and_never_to_a_revo
             }
         })
     };
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let until = |what: &'static str, ok: &dyn Fn() -> bool| {
+        assert!(
+            ok() || started.elapsed() < Duration::from_secs(300),
+            "{what}"
+        );
+        !ok()
+    };
+    while until("the client got no answer", &|| {
+        tally.ok.load(Ordering::Relaxed) >= 10
+    }) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let before = started.elapsed().as_secs_f64();
     let rolled = p.run(&["rollback"]).ok();
     let after = started.elapsed().as_secs_f64();
@@ -131,11 +148,22 @@ async fn a_bad_release_is_rolled_back_with_no_failed_request_and_never_to_a_revo
         "{}",
         rolled.stderr
     );
-    // The last of revision 2's tasks leaves the pool within a reconcile round of ECS calling
-    // the deployment complete.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // From when the front has only revision 1's tasks in service, it alone answers.
+    let only_1 = || {
+        let now = f.lb.in_service();
+        !now.is_empty() && now.iter().all(|r| r.ends_with(":1"))
+    };
+    while until("revision 2 never left the front", &only_1) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let settled = started.elapsed().as_secs_f64();
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after_settled = || {
+        let served = tally.served.lock().unwrap();
+        served.iter().filter(|(at, _)| *at >= settled).count() >= 10
+    };
+    while until("no answer after revision 2 left", &after_settled) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     stop.store(true, Ordering::Relaxed);
     client.await.unwrap();
     let ok = tally.ok.load(Ordering::Relaxed);

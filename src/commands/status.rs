@@ -50,7 +50,10 @@ pub async fn run(cli: &Cli, args: &StatusArgs) -> Result<ExitCode, Failure> {
         let service = o.key.name().to_string();
         let existing = rollback::generations_of(&names, &service, &seen.resources);
         let found = match aws::service_deployment::history(&aws, &names, &now.arn).await {
-            Ok(h) => rollback::candidates(&aws, &names, &service, &now, &h, &existing).await,
+            Ok(h) => {
+                let all = plan::rollback::candidates(&h, &now.task_definition);
+                rollback::checked(&aws, &names, &service, &now, &all, &existing).await
+            }
             Err(e) => Err(e),
         };
         match found {

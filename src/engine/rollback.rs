@@ -62,18 +62,17 @@ pub fn running_of(o: &Observed) -> Option<Running> {
     })
 }
 
-/// The latest [`SHOWN`] revisions `now` ran healthy, newest first, without the running one,
-/// each with why it cannot be used (`existing`: the service's token generations).
-pub async fn candidates(
+/// The first [`SHOWN`] of `all` (`plan::rollback::candidates`), each with why it cannot
+/// be used (`existing`: the service's token generations).
+pub async fn checked(
     aws: &Aws,
     names: &Names,
     service: &str,
     now: &Running,
-    history: &[decide::Past],
+    all: &[Candidate],
     existing: &[u32],
 ) -> Result<Vec<Candidate>, AwsError> {
-    let mut found = decide::candidates(history, &now.task_definition);
-    found.truncate(SHOWN);
+    let mut found: Vec<Candidate> = all.iter().take(SHOWN).cloned().collect();
     for c in &mut found {
         c.blocked = usable(aws, names, service, now, &c.task_definition, existing)
             .await?
@@ -167,13 +166,14 @@ pub async fn roll_back(
         }
         Err(e) => return Err(e.into()),
     };
-    let candidates = candidates(aws, names, service, &now, &history, &existing).await?;
+    let all = decide::candidates(&history, &now.task_definition);
+    let shown = checked(aws, names, service, &now, &all, &existing).await?;
     let refused = |why: String| RollbackError::Refused {
         service: service.into(),
         why,
-        hint: usable_list(&candidates),
+        hint: usable_list(&shown),
     };
-    let n = decide::choose(&candidates, from, to).map_err(refused)?;
+    let n = decide::choose(&all, from, to).map_err(refused)?;
     let family = names.task_family(service);
     let target = usable(
         aws,
@@ -185,7 +185,7 @@ pub async fn roll_back(
     )
     .await?
     .map_err(|why| refused(format!("revision {n}: {why}")))?;
-    let known = candidates.iter().any(|c| c.revision == n);
+    let known = all.iter().any(|c| c.revision == n);
     let direction = if n < from { "back" } else { "forward" };
     progress.say(&format!(
         "rolling {service} {direction} from revision {from} to {n}{}",
@@ -195,12 +195,24 @@ pub async fn roll_back(
             " (named with --to: ECS has no record of it running healthy)"
         }
     ));
+    // Where a failure returns it: a revision that can still serve, never the target.
+    let mut previous = None;
+    for td in decide::fallbacks(&all, &now.task_definition, &target, now.steady) {
+        if now.steady {
+            previous = Some(td);
+            break;
+        }
+        if let Ok(arn) = usable(aws, names, service, &now, &td, &existing).await? {
+            previous = Some(arn);
+            break;
+        }
+    }
     aws::service::roll_back(aws, names, &now.arn, &target).await?;
     let watched = Rollout {
         service: service.to_string(),
         arn: now.arn.clone(),
         task_definition: target,
-        previous: Some(decide::fallback(&history, &now.task_definition, now.steady)),
+        previous,
         target_group: now.target_group.clone(),
         log_group: names.log_group(service),
     };

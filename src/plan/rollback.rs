@@ -63,16 +63,23 @@ pub fn candidates(history: &[Past], running: &str) -> Vec<Candidate> {
     out
 }
 
-/// The revision to return to if going back fails: the running one when its deployment is
-/// done (`steady`), else the newest that ran healthy (the running one may never have).
-pub fn fallback(history: &[Past], running: &str, steady: bool) -> String {
+/// The revisions to return to if going to `target` fails, best first: the running one when
+/// its deployment is done (`steady`); else (the running one may never have been healthy) the
+/// older healthy ones but the target. The engine takes the first that can still serve.
+pub fn fallbacks(
+    candidates: &[Candidate],
+    running: &str,
+    target: &str,
+    steady: bool,
+) -> Vec<String> {
     if steady {
-        return running.to_string();
+        return vec![running.to_string()];
     }
-    history
+    candidates
         .iter()
-        .find(|p| p.status == "SUCCESSFUL" && !p.task_definition.is_empty())
-        .map_or_else(|| running.to_string(), |p| p.task_definition.clone())
+        .filter(|c| !c.newer && c.task_definition != target)
+        .map(|c| c.task_definition.clone())
+        .collect()
 }
 
 /// Whether a revision whose secrets are `secrets` (variable → SSM parameter ARN) may serve
@@ -247,9 +254,11 @@ mod tests {
         assert_eq!(choose(&c, 7, Some(2)), Ok(2));
         assert!(choose(&c, 7, Some(7)).unwrap_err().contains("already runs"));
         assert!(choose(&[], 7, None).unwrap_err().contains("no record"));
-        // While 9 is still deploying, a failure goes back to the newest healthy revision.
-        assert_eq!(fallback(&history, &td(9), false), td(7));
-        assert_eq!(fallback(&history, &td(7), true), td(7));
+        // While 9 is still deploying, a failure goes back to an older healthy revision that
+        // is not the target.
+        let c9 = candidates(&history, &td(9));
+        assert_eq!(fallbacks(&c9, &td(9), &td(7), false), [td(5), td(4)]);
+        assert_eq!(fallbacks(&c9, &td(9), &td(7), true), [td(9)]);
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub struct Balancer {
     pub journal: Journal,
     /// The ports of the containers in service now.
     pub pool: Arc<Mutex<Vec<u16>>>,
+    revisions: Revisions,
     done: Arc<AtomicBool>,
 }
 
@@ -85,11 +86,16 @@ impl Balancer {
             ecs_service.to_string(),
             group.to_string(),
         );
-        let (p, j, d) = (pool.clone(), journal.clone(), done.clone());
+        let (p, j, d, r) = (
+            pool.clone(),
+            journal.clone(),
+            done.clone(),
+            revisions.clone(),
+        );
         tokio::spawn(async move {
             let mut seen = Seen::default();
             while !d.load(Ordering::Relaxed) {
-                reconcile(&cp, (&c, &s, &g), &mut seen, &p, &j, &revisions).await;
+                reconcile(&cp, (&c, &s, &g), &mut seen, &p, &j, &r).await;
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             for e in seen.tasks.into_values() {
@@ -102,8 +108,18 @@ impl Balancer {
             url,
             journal,
             pool,
+            revisions,
             done,
         }
+    }
+
+    /// The revisions (`family:N`) of the containers in service now, one per container.
+    pub fn in_service(&self) -> Vec<String> {
+        let revisions = self.revisions.lock().unwrap();
+        let pool = self.pool.lock().unwrap();
+        pool.iter()
+            .map(|p| revisions.get(p).cloned().unwrap_or_default())
+            .collect()
     }
 
     pub fn journal(&self) -> Vec<String> {
