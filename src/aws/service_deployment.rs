@@ -76,7 +76,6 @@ pub async fn history(aws: &Aws, names: &Names, service: &str) -> Result<Vec<Past
         .iter()
         .map(|b| Past {
             status: b.status().map(|s| s.as_str()).unwrap_or_default().into(),
-            reason: b.status_reason().unwrap_or_default().into(),
             started: secs(b.started_at().or(b.created_at())).unwrap_or_default(),
             finished: secs(b.finished_at()),
             task_definition: b

@@ -160,8 +160,8 @@ pub async fn find(aws: &Aws, names: &Names) -> Result<Vec<Observed>, AwsError> {
     Ok(found)
 }
 
-/// The token generations of each service, from observed parameters.
-pub fn generations(names: &Names, observed: &[Observed]) -> BTreeMap<String, Generations> {
+/// The token generation numbers of each service among observed parameters.
+pub fn generation_numbers(names: &Names, observed: &[Observed]) -> BTreeMap<String, Vec<u32>> {
     let mut by_service: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     for o in observed {
         if let Some((service, generation)) = names.parse_token_parameter(&o.name) {
@@ -169,6 +169,11 @@ pub fn generations(names: &Names, observed: &[Observed]) -> BTreeMap<String, Gen
         }
     }
     by_service
+}
+
+/// The token generations of each service, from observed parameters.
+pub fn generations(names: &Names, observed: &[Observed]) -> BTreeMap<String, Generations> {
+    generation_numbers(names, observed)
         .into_iter()
         .filter_map(|(s, g)| Some((s, Generations::of(&g)?)))
         .collect()

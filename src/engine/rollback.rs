@@ -112,12 +112,9 @@ pub async fn usable(
 
 /// The token generations of `service` among `parameters` (empty: it has no token).
 pub fn generations_of(names: &Names, service: &str, parameters: &[Observed]) -> Vec<u32> {
-    parameters
-        .iter()
-        .filter_map(|o| names.parse_token_parameter(&o.name))
-        .filter(|(s, _)| s == service)
-        .map(|(_, g)| g)
-        .collect()
+    aws::ssm::generation_numbers(names, parameters)
+        .remove(service)
+        .unwrap_or_default()
 }
 
 /// The revisions the service can go back to, for a hint.
@@ -174,16 +171,22 @@ pub async fn roll_back(
         hint: usable_list(&shown),
     };
     let n = decide::choose(&all, from, to).map_err(refused)?;
-    let family = names.task_family(service);
-    let target = usable(
-        aws,
-        names,
-        service,
-        &now,
-        &format!("{family}:{n}"),
-        &existing,
-    )
-    .await?
+    // The candidates shown were checked already; another revision is checked here.
+    let target = match shown.iter().find(|c| c.revision == n) {
+        Some(c) => c.blocked.clone().map_or(Ok(c.task_definition.clone()), Err),
+        None => {
+            let family = names.task_family(service);
+            usable(
+                aws,
+                names,
+                service,
+                &now,
+                &format!("{family}:{n}"),
+                &existing,
+            )
+            .await?
+        }
+    }
     .map_err(|why| refused(format!("revision {n}: {why}")))?;
     let known = all.iter().any(|c| c.revision == n);
     let direction = if n < from { "back" } else { "forward" };
@@ -202,8 +205,14 @@ pub async fn roll_back(
             previous = Some(td);
             break;
         }
-        if let Ok(arn) = usable(aws, names, service, &now, &td, &existing).await? {
-            previous = Some(arn);
+        let fits = match shown.iter().find(|c| c.task_definition == td) {
+            Some(c) => c.blocked.is_none().then_some(td),
+            None => usable(aws, names, service, &now, &td, &existing)
+                .await?
+                .ok(),
+        };
+        if fits.is_some() {
+            previous = fits;
             break;
         }
     }

@@ -12,7 +12,6 @@ use crate::names::Names;
 pub struct Past {
     /// `SUCCESSFUL`, `IN_PROGRESS`, `ROLLBACK_SUCCESSFUL`, `STOPPED`, …
     pub status: String,
-    pub reason: String,
     /// Epoch seconds.
     pub started: f64,
     pub finished: Option<f64>,
@@ -206,7 +205,6 @@ mod tests {
     fn past(status: &str, n: i32, at: f64) -> Past {
         Past {
             status: status.into(),
-            reason: String::new(),
             started: at,
             finished: Some(at + 60.0),
             task_definition: td(n),

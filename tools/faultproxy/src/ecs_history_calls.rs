@@ -6,7 +6,7 @@ use crate::classify::Call;
 use crate::decide::Dice;
 use crate::ecs::{EcsService, Key};
 use crate::ecs_history::{History, Record, Revision};
-use crate::ecs_learn::key;
+use crate::ecs_learn::{catch_up, key};
 use crate::wire::AwsError;
 use crate::world::{Ctx, World};
 use serde_json::{Value, json};
@@ -15,21 +15,18 @@ use std::time::Instant;
 /// The emulated service a ListServiceDeployments names, caught up to now.
 fn service<'w>(call: &Call, world: &'w mut World, ctx: &mut Ctx) -> Option<&'w mut EcsService> {
     let cluster = call.json_str("/cluster").unwrap_or("default");
-    let k: Key = key(&call.region, cluster, call.json_str("/service")?);
-    let failing = world.failing.get(&k.2).map(|f| f.task_arns.len());
-    let svc = world.ecs.get_mut(&k)?;
-    svc.advance(ctx.now, ctx.cfg.ecs_rollout, failing, ctx.dice);
-    Some(svc)
+    catch_up(
+        world,
+        &key(&call.region, cluster, call.json_str("/service")?),
+        ctx,
+    )
 }
 
 /// Every emulated service, caught up to now (a Describe names ARNs of any of them).
 fn all(world: &mut World, ctx: &mut Ctx) {
     let keys: Vec<Key> = world.ecs.keys().cloned().collect();
     for k in keys {
-        let failing = world.failing.get(&k.2).map(|f| f.task_arns.len());
-        if let Some(svc) = world.ecs.get_mut(&k) {
-            svc.advance(ctx.now, ctx.cfg.ecs_rollout, failing, ctx.dice);
-        }
+        catch_up(world, &k, ctx);
     }
 }
 
@@ -169,7 +166,8 @@ fn list(call: &Call, svc: &EcsService, _now: Instant) -> Value {
     out
 }
 
-fn cluster_arn(service_arn: &str) -> String {
+/// `arn:…:service/cluster/name` → `arn:…:cluster/cluster`.
+pub fn cluster_arn(service_arn: &str) -> String {
     let c = service_arn.replacen(":service/", ":cluster/", 1);
     c.rsplit_once('/').map_or(c.clone(), |(c, _)| c.to_string())
 }

@@ -70,6 +70,14 @@ pub fn adopt(s: &Value, now: Instant, rollout: Duration, dice: &mut Dice) -> Ecs
     svc
 }
 
+/// The emulated service `key`, moved to `ctx.now` (its failure, rollback or completion).
+pub fn catch_up<'w>(world: &'w mut World, key: &Key, ctx: &mut Ctx) -> Option<&'w mut EcsService> {
+    let failing = world.failing.get(&key.2).map(|f| f.task_arns.len());
+    let svc = world.ecs.get_mut(key)?;
+    svc.advance(ctx.now, ctx.cfg.ecs_rollout, failing, ctx.dice);
+    Some(svc)
+}
+
 /// What ECS shows when no deploymentConfiguration was given, with `given` merged in.
 fn default_config(given: Option<&Value>) -> Value {
     let mut c = json!({
@@ -207,11 +215,8 @@ pub fn learn(call: &Call, body: &[u8], world: &mut World, ctx: &mut Ctx) {
         return;
     };
     // Catch up first: a deployment nobody described since it completed is COMPLETED.
-    let failing = world.failing.get(&key.2).map(|f| f.task_arns.len());
-    if let Some(svc) = world.ecs.get_mut(&key)
-        && call.action != "CreateService"
-    {
-        svc.advance(now, rollout, failing, ctx.dice);
+    if call.action != "CreateService" {
+        catch_up(world, &key, ctx);
     }
     let req = call.json.clone().unwrap_or(Value::Null);
     let given = |k: &str| req.get(k).filter(|v| !v.is_null());

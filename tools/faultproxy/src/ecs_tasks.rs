@@ -202,10 +202,7 @@ pub fn replacing(svc: &EcsService, d: &Deployment, now: Instant, rollout: Durati
 
 /// The JSON DescribeTasks gives for `t` of `svc`.
 pub fn describe(svc: &EcsService, t: &Task, container: &str) -> Value {
-    let cluster_arn = svc.arn.replace(":service/", ":cluster/");
-    let cluster_arn = cluster_arn
-        .rsplit_once('/')
-        .map_or(cluster_arn.clone(), |(c, _)| c.to_string());
+    let cluster_arn = crate::ecs_history_calls::cluster_arn(&svc.arn);
     let mut v = json!({
         "taskArn": t.arn,
         "clusterArn": cluster_arn,
