@@ -154,6 +154,10 @@ pub struct FaultConfig {
     /// How long an emulated ECS deployment takes: tasks start during the first half, are
     /// healthy in the second, the deployment is COMPLETED after all of it.
     pub ecs_rollout: Duration,
+    /// How long a minute of a deployment strategy's bake times lasts in the emulation
+    /// (`bakeTimeInMinutes`, canary and linear waits): real minutes by default, shorter in
+    /// tests so that a 1-minute bake need not take one.
+    pub ecs_minute: Duration,
     /// A brand-new account: ECS has no service-linked role until the client creates one, and
     /// it is usable this long after (see `refusals`). `None`: an account that has it.
     pub fresh_account: Option<Duration>,
@@ -219,6 +223,7 @@ impl FaultConfig {
             deploy_failure: DeployFailure::default(),
             ecs_emulation: true,
             ecs_rollout: 2 * SECOND,
+            ecs_minute: 60 * SECOND,
             fresh_account: None,
             journal: false,
         }

@@ -35,6 +35,8 @@ pub struct EcsService {
     pub stops: Vec<crate::ecs_tasks::Stop>,
     /// Its service deployments and revisions (`ecs_history`).
     pub history: History,
+    /// How long a minute of the strategies' bake times lasts (`FaultConfig::ecs_minute`).
+    pub minute: Duration,
 }
 
 pub struct Deployment {
@@ -52,6 +54,11 @@ pub struct Deployment {
     pub done: Option<Instant>,
     /// When it failed, and how many tasks failed.
     pub failed: Option<(Instant, usize)>,
+    /// The target group its tasks register in, when a blue/green-family strategy chose it
+    /// (they alternate between the two); None: the service's `targetGroupArn`.
+    pub group: Option<String>,
+    /// Its traffic shift, under a blue/green-family strategy (`ecs_shift`).
+    pub shift: Option<crate::ecs_shift::Shift>,
 }
 
 impl Deployment {
@@ -101,7 +108,7 @@ impl EcsService {
         let others = self.deployments.iter().filter(|d| !d.primary);
         self.primary().into_iter().chain(others)
     }
-    fn event(&mut self, dice: &mut Dice, epoch: f64, message: String) {
+    pub fn event(&mut self, dice: &mut Dice, epoch: f64, message: String) {
         let event = json!({"id": dice.request_id(), "createdAt": epoch, "message": message});
         self.events.insert(0, event);
         self.events.truncate(100);
@@ -110,11 +117,15 @@ impl EcsService {
     /// Starts a deployment of `task_def` at `desired`: the previous ones become ACTIVE and
     /// drain once the new tasks are healthy.
     pub fn deploy(&mut self, task_def: String, now: Instant, half: Duration, dice: &mut Dice) {
-        for d in self.deployments.iter_mut().filter(|d| d.failed.is_none()) {
-            d.from = d.running(now, half);
-            d.to = 0;
-            d.since = now + half;
+        let shifted = crate::ecs_shift::begin(self, now, 2 * half);
+        if shifted.is_none() {
+            for d in self.deployments.iter_mut().filter(|d| d.failed.is_none()) {
+                d.from = d.running(now, half);
+                d.to = 0;
+                d.since = now + half;
+            }
         }
+        let (group, shift) = shifted.unzip();
         for d in &mut self.deployments {
             d.primary = false;
         }
@@ -134,6 +145,8 @@ impl EcsService {
                 healthy_base: 0,
                 done: None,
                 failed: None,
+                group,
+                shift,
             },
         );
         History::started(self, &id, dice.digits(19), epoch(now, now));
@@ -164,13 +177,16 @@ impl EcsService {
             && p.done.is_none()
             && now >= p.created + rollout
             && now >= p.since + half
+            && let Some(at) = crate::ecs_shift::finished(p, half)
+            && now >= at
         {
-            let at = (p.created + rollout).max(p.since + half);
+            let at = at.max(p.created + rollout).max(p.since + half);
             p.done = Some(at);
             let id = p.id.clone();
             self.deployments.retain(|d| d.primary);
             let e = epoch(at, now);
             self.history.completed(&id, e);
+            self.history.rolled_back(e);
             self.event(
                 dice,
                 e,
@@ -184,6 +200,17 @@ impl EcsService {
         }
         self.deployments
             .retain(|d| d.primary || d.failed.is_none_or(|(t, _)| now < t + 2 * rollout));
+        for d in &self.deployments {
+            if let Some(r) = self
+                .history
+                .deployments
+                .iter_mut()
+                .find(|r| r.deployment == d.id)
+                && r.finished.is_none()
+            {
+                r.stage = crate::ecs_shift::stage(d, now);
+            }
+        }
     }
 
     /// Deployment `i` failed: the others keep their tasks, and with the circuit breaker's

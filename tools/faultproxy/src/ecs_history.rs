@@ -27,6 +27,8 @@ pub struct Record {
     pub reason: String,
     /// (reason, started at, the revision it went back to).
     pub rollback: Option<(String, f64, String)>,
+    /// `lifecycleStage` of a blue/green-family deployment in progress (`ecs_shift::stage`).
+    pub stage: Option<&'static str>,
 }
 
 /// One service revision: what a deployment runs.
@@ -102,6 +104,7 @@ impl History {
                 status: "IN_PROGRESS",
                 reason: String::new(),
                 rollback: None,
+                stage: None,
             },
         );
     }
@@ -112,7 +115,7 @@ impl History {
 
     pub fn completed(&mut self, deployment: &str, at: f64) {
         if let Some(r) = self.open(deployment) {
-            (r.status, r.finished) = ("SUCCESSFUL", Some(at));
+            (r.status, r.finished, r.stage) = ("SUCCESSFUL", Some(at), None);
             r.reason = "Service deployment completed successfully.".into();
         }
     }
@@ -125,7 +128,7 @@ impl History {
         let Some(r) = self.open(deployment) else {
             return;
         };
-        r.finished = Some(at);
+        (r.finished, r.stage) = (Some(at), None);
         match back {
             Some(revision) => {
                 r.status = "ROLLBACK_SUCCESSFUL";
@@ -136,6 +139,35 @@ impl History {
                 r.status = "STOPPED";
                 r.reason = "Service deployment failed: tasks failed to start.".into();
             }
+        }
+    }
+
+    /// Stopped by StopServiceDeployment(ROLLBACK), going back to `back_to`'s revision;
+    /// `done`: the old revision serves already. False: not a deployment that can be stopped.
+    pub fn stopped(&mut self, deployment: &str, at: f64, back_to: &str, done: bool) -> bool {
+        let back = self.record(back_to).map(|r| r.revision.clone());
+        let Some(r) = self.open(deployment) else {
+            return false;
+        };
+        r.stage = None;
+        r.rollback = Some(("StopServiceDeployment".into(), at, back.unwrap_or_default()));
+        r.reason = "Service deployment rolled back by a stop request.".into();
+        if done {
+            (r.status, r.finished) = ("ROLLBACK_SUCCESSFUL", Some(at));
+        } else {
+            r.status = "ROLLBACK_IN_PROGRESS";
+        }
+        true
+    }
+
+    /// A rollback in progress finished: the revision it went back to serves again.
+    pub fn rolled_back(&mut self, at: f64) {
+        for r in self
+            .deployments
+            .iter_mut()
+            .filter(|r| r.status == "ROLLBACK_IN_PROGRESS")
+        {
+            (r.status, r.finished) = ("ROLLBACK_SUCCESSFUL", Some(at));
         }
     }
 

@@ -74,16 +74,16 @@ pub fn refuse(call: &Call, world: &World, ctx: &Ctx) -> Option<AwsError> {
     }
 }
 
-/// StopTask of an emulated task, or one of the three history calls: answered here.
-pub fn answered(call: &Call, world: &mut World, ctx: &Ctx, n: u64) -> Option<Vec<u8>> {
-    crate::ecs_task_calls::stop(call, world, ctx).or_else(|| answer(call, world, ctx, n))
-}
-
-/// The three calls, answered from the history; None: not one of them, or a service the
-/// emulation does not know (moto answers).
-fn answer(call: &Call, world: &mut World, ctx: &Ctx, n: u64) -> Option<Vec<u8>> {
-    if !ctx.cfg.ecs_emulation || call.service != "ecs" {
-        return None;
+/// StopTask of an emulated task, StopServiceDeployment, or one of the three history calls:
+/// answered here (or refused as ECS refuses them).
+pub fn answered(
+    call: &Call,
+    world: &mut World,
+    ctx: &Ctx,
+    n: u64,
+) -> Option<Result<Vec<u8>, AwsError>> {
+    if let Some(body) = crate::ecs_task_calls::stop(call, world, ctx) {
+        return Some(Ok(body));
     }
     // The emulation draws from its own stream: it shifts no fault decision.
     let mut dice = Dice::for_emulation(ctx.cfg.seed, &call.key(), n);
@@ -92,6 +92,15 @@ fn answer(call: &Call, world: &mut World, ctx: &Ctx, n: u64) -> Option<Vec<u8>> 
         now: ctx.now,
         dice: &mut dice,
     };
+    crate::ecs_stop::answer(call, world, ctx).or_else(|| answer(call, world, ctx).map(Ok))
+}
+
+/// The three calls, answered from the history; None: not one of them, or a service the
+/// emulation does not know (moto answers).
+fn answer(call: &Call, world: &mut World, ctx: &mut Ctx) -> Option<Vec<u8>> {
+    if !ctx.cfg.ecs_emulation || call.service != "ecs" {
+        return None;
+    }
     let reply = match call.action.as_str() {
         "ListServiceDeployments" => list(call, service(call, world, ctx)?, ctx.now),
         "DescribeServiceDeployments" => {
@@ -219,6 +228,9 @@ fn deployment(r: &Record) -> Value {
     }
     if let Some((reason, at, revision)) = &r.rollback {
         v["rollback"] = json!({"reason": reason, "startedAt": at, "serviceRevisionArn": revision});
+    }
+    if let Some(stage) = r.stage {
+        v["lifecycleStage"] = json!(stage);
     }
     v
 }

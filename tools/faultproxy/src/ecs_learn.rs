@@ -58,6 +58,8 @@ pub fn adopt(s: &Value, now: Instant, rollout: Duration, dice: &mut Dice) -> Ecs
             healthy_base: desired,
             done: Some(now),
             failed: None,
+            group: None,
+            shift: None,
         }],
         template: first,
         latest: id,
@@ -65,6 +67,7 @@ pub fn adopt(s: &Value, now: Instant, rollout: Duration, dice: &mut Dice) -> Ecs
         events: Vec::new(),
         stops: Vec::new(),
         history: Default::default(),
+        minute: Duration::from_secs(60),
     };
     crate::ecs_history::adopted(&mut svc, now, dice.digits(19));
     svc
@@ -145,9 +148,13 @@ pub fn check(call: &Call, world: &World, ctx: &Ctx) -> Option<AwsError> {
     if !matches!(call.action.as_str(), "CreateService" | "UpdateService") {
         return None;
     }
-    let svc = world.ecs.get(&request_key(call)?)?;
-    let status = svc.status(ctx.now, ctx.cfg.ecs_rollout);
     let invalid = |m: &str| Some(AwsError::client(400, "InvalidParameterException", m));
+    let known = world.ecs.get(&request_key(call)?);
+    if let Some(why) = strategy_refused(call, known) {
+        return invalid(&why);
+    }
+    let svc = known?;
+    let status = svc.status(ctx.now, ctx.cfg.ecs_rollout);
     match (call.action.as_str(), status) {
         ("CreateService", "ACTIVE") => {
             let token = call.json_str("/clientToken");
@@ -166,6 +173,25 @@ pub fn check(call: &Call, world: &World, ctx: &Ctx) -> Option<AwsError> {
         )),
         _ => None,
     }
+}
+
+/// What ECS refuses of the deployment strategy a CreateService/UpdateService asks for, with
+/// what an update leaves as it is (`ecs_strategy::refuse`).
+fn strategy_refused(call: &Call, known: Option<&EcsService>) -> Option<String> {
+    let req = call.json.as_ref()?;
+    let given = |k: &str| req.get(k).filter(|v| !v.is_null());
+    // A deploymentConfiguration given replaces the service's (its fields left out take
+    // their defaults).
+    let config = match (given("deploymentConfiguration"), known) {
+        (None, Some(svc)) if call.action == "UpdateService" => svc.deployment_config.clone(),
+        (given, _) => default_config(given),
+    };
+    let lbs = match (given("loadBalancers"), known) {
+        (Some(l), _) => l.as_array().cloned().unwrap_or_default(),
+        (None, Some(svc)) if call.action == "UpdateService" => svc.load_balancers.clone(),
+        _ => vec![],
+    };
+    crate::ecs_strategy::refuse(&config, &lbs)
 }
 
 /// ECS refuses to delete a cluster that still has an active service, or tasks: those of a
@@ -242,6 +268,7 @@ pub fn learn(call: &Call, body: &[u8], world: &mut World, ctx: &mut Ctx) {
             svc.desired = given("desiredCount")
                 .and_then(Value::as_i64)
                 .unwrap_or(svc.desired);
+            svc.minute = ctx.cfg.ecs_minute;
             let td = svc.deployments[0].task_def.clone();
             svc.deployments.clear();
             svc.history = Default::default();
@@ -268,12 +295,15 @@ pub fn learn(call: &Call, body: &[u8], world: &mut World, ctx: &mut Ctx) {
             let Some(svc) = world.ecs.get_mut(&key) else {
                 return;
             };
+            svc.minute = ctx.cfg.ecs_minute;
             if let Some(n) = given("desiredCount").and_then(Value::as_i64)
                 && n != svc.desired
             {
                 svc.scale(n, now, half);
             }
-            merge(&mut svc.deployment_config, given("deploymentConfiguration"));
+            if let Some(c) = given("deploymentConfiguration") {
+                svc.deployment_config = default_config(Some(c));
+            }
             if let Some(g) = given("healthCheckGracePeriodSeconds") {
                 svc.grace = Some(g.clone());
             }

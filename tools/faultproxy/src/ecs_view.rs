@@ -236,21 +236,35 @@ fn target_health(
             continue;
         }
         for lb in &svc.load_balancers {
-            if lb["targetGroupArn"].as_str() != Some(group) {
+            let alternate = lb.pointer("/advancedConfiguration/alternateTargetGroupArn");
+            if lb["targetGroupArn"].as_str() != Some(group)
+                && alternate.and_then(|a| a.as_str()) != Some(group)
+            {
                 continue;
             }
             used = true;
             let port = lb["containerPort"].as_i64().unwrap_or(80);
             let delay = ecs_tasks::delay(svc, world);
             let (rollout, mut i) = (ctx.cfg.ecs_rollout, 0);
+            // Under a blue/green-family strategy each deployment has its own group.
+            let in_group = |id: &str| {
+                svc.deployments
+                    .iter()
+                    .find(|d| d.id == id)
+                    .and_then(|d| crate::ecs_shift::group_of(svc, d))
+                    .is_none_or(|g| g == group)
+            };
             for t in ecs_tasks::tasks(svc, now, rollout, delay) {
-                if let Some(state) = t.target {
+                if let Some(state) = t.target.filter(|_| in_group(&t.deployment)) {
                     member(&mut members, &key.0, &t.ip, i, port, state);
                     i += 1;
                 }
             }
             // A failed deployment's tasks never got healthy.
-            for d in svc.ordered().filter(|d| d.failed.is_some()) {
+            for d in svc
+                .ordered()
+                .filter(|d| d.failed.is_some() && in_group(&d.id))
+            {
                 for j in 0..d.failed.map_or(0, |(_, n)| n as i64) {
                     let ip = ecs_tasks::address(&d.id, j, 0);
                     member(&mut members, &key.0, &ip, j, port, "unhealthy");

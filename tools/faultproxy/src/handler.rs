@@ -4,7 +4,7 @@ use crate::classify::{Call, Protocol, classify_request};
 use crate::config::FaultConfig;
 use crate::decide::{self, Dice, Generic};
 use crate::stats::{FaultKind, FaultRecord, Recorder};
-use crate::wire::{self, AwsError, Body, json_headers, render};
+use crate::wire::{self, AwsError, Body, render};
 use crate::world::{Ctx, World};
 use crate::{
     alb, consistency, dependency, deploy, ecs_history_calls, ecs_learn, ecs_task_calls, ecs_view,
@@ -12,7 +12,7 @@ use crate::{
 };
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HOST};
-use http::{HeaderMap, HeaderName, Request, Response, StatusCode};
+use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
@@ -23,8 +23,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 // Questions to the upstream before deciding (refusals that need the account's state).
+#[path = "ecs_weights.rs"]
+mod ecs_weights;
 #[path = "probe.rs"]
 mod probe;
+#[path = "upstream.rs"]
+mod upstream;
+use upstream::{Upstream, answered, hop_by_hop, respond};
 
 pub struct Shared {
     cfg: FaultConfig,
@@ -45,12 +50,6 @@ impl std::fmt::Display for Dropped {
     }
 }
 impl std::error::Error for Dropped {}
-
-struct Upstream {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
 
 impl Shared {
     pub fn new(cfg: FaultConfig) -> Self {
@@ -114,19 +113,6 @@ impl Shared {
     }
 }
 
-fn hop_by_hop(name: &HeaderName) -> bool {
-    matches!(
-        name.as_str(),
-        "connection"
-            | "keep-alive"
-            | "proxy-connection"
-            | "transfer-encoding"
-            | "te"
-            | "trailer"
-            | "upgrade"
-    )
-}
-
 pub async fn handle(
     shared: Arc<Shared>,
     reset: Arc<AtomicBool>,
@@ -173,6 +159,8 @@ pub async fn handle(
         _ => {}
     }
 
+    // ECS's writes on the production rules of blue/green-family deployments, due by now.
+    shared.sync_weights(&parts, &call, n).await;
     // Situational rules, decided before the request can reach the upstream.
     let now = Instant::now();
     let (pre, emulated, sg, split, stopped) = {
@@ -195,7 +183,7 @@ pub async fn handle(
         let sg = dependency::sg_to_check(&call, &mut ctx);
         let split = deploy::split_describe_tasks(&call, &world, &ctx);
         let free = pre.is_none() && emulated.is_none();
-        // StopTask of an emulated task, its service's history: ECS's answer (moto has none).
+        // StopTask, StopServiceDeployment, the history calls: ECS answers them (moto does not).
         let stopped = free.then(|| ecs_history_calls::answered(&call, &mut world, &ctx, n));
         (pre, emulated, sg, split, stopped)
     };
@@ -207,8 +195,10 @@ pub async fn handle(
         tracing::debug!(seq, call = %call.key(), code = %err.code, "ecs emulation refused");
         return Ok(render(p, &call.service, &err, &request_id));
     }
-    if let Some(Some(body)) = stopped {
-        return Ok(respond(Ok(answered(p, &request_id, body.into()))));
+    match stopped {
+        Some(Some(Ok(body))) => return Ok(respond(Ok(answered(p, &request_id, body.into())))),
+        Some(Some(Err(err))) => return Ok(render(p, &call.service, &err, &request_id)),
+        _ => {}
     }
     if let Some(group) = sg
         && let Some(by) = shared.sg_referenced_by(&parts, group).await
@@ -362,37 +352,5 @@ pub async fn handle(
             Ok(respond(Ok(up)))
         }
         _ => Ok(respond(Ok(up))),
-    }
-}
-
-/// A JSON answer made here, not by the upstream.
-fn answered(p: Protocol, request_id: &str, body: Bytes) -> Upstream {
-    Upstream {
-        status: StatusCode::OK,
-        headers: json_headers(p, request_id),
-        body,
-    }
-}
-
-fn respond(up: Result<Upstream, String>) -> Response<Body> {
-    match up {
-        Ok(up) => {
-            let mut resp = Response::new(Full::new(up.body));
-            *resp.status_mut() = up.status;
-            for (k, v) in &up.headers {
-                if k != CONTENT_LENGTH && !hop_by_hop(k) {
-                    resp.headers_mut().append(k, v.clone());
-                }
-            }
-            resp
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "upstream unreachable");
-            let mut resp = Response::new(Full::new(Bytes::from(format!(
-                "faultproxy: upstream error: {e}"
-            ))));
-            *resp.status_mut() = StatusCode::BAD_GATEWAY;
-            resp
-        }
     }
 }

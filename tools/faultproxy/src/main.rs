@@ -36,6 +36,9 @@ struct Args {
     /// How long an emulated ECS deployment takes to complete, in seconds.
     #[arg(long, default_value_t = 2.0)]
     ecs_rollout_secs: f64,
+    /// How long a minute of a deployment strategy's bake and wait times lasts, in seconds.
+    #[arg(long, default_value_t = 60.0)]
+    ecs_minute_secs: f64,
     /// Print the statistics every N seconds (0: only at exit).
     #[arg(long, default_value_t = 0)]
     stats_every: u64,
@@ -65,6 +68,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     cfg.ecs_emulation = !args.no_ecs_emulation;
     cfg.ecs_rollout = Duration::try_from_secs_f64(args.ecs_rollout_secs)
         .map_err(|e| format!("--ecs-rollout-secs: {e}"))?;
+    cfg.ecs_minute = Duration::try_from_secs_f64(args.ecs_minute_secs)
+        .map_err(|e| format!("--ecs-minute-secs: {e}"))?;
     if let Some(w) = args.window_secs {
         let w = Duration::from_secs_f64(w);
         for rule in [

@@ -14,7 +14,7 @@ impl Shared {
     /// Asks the upstream a query-protocol question of `service` (`ec2`,
     /// `elasticloadbalancing`) with the caller's credentials (moto takes any signature; the
     /// credential scope names the service it routes to). The reply's body, if it succeeded.
-    async fn query(
+    pub(super) async fn query(
         &self,
         parts: &http::request::Parts,
         service: &str,

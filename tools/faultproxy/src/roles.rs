@@ -72,9 +72,11 @@ pub fn remember_service(world: &mut World, s: &Value) {
     }
 }
 
-/// `executionRoleArn`, `taskRoleArn` and (CreateService) `role` of a request.
+/// `executionRoleArn`, `taskRoleArn`, (CreateService) `role` and the infrastructure role a
+/// blue/green-family strategy passes for the load balancer, of a request.
 fn request_roles(call: &Call) -> Vec<String> {
-    ["/executionRoleArn", "/taskRoleArn", "/role"]
+    let infra = "/loadBalancers/0/advancedConfiguration/roleArn";
+    ["/executionRoleArn", "/taskRoleArn", "/role", infra]
         .iter()
         .filter_map(|p| call.json_str(p))
         .map(str::to_string)

@@ -30,6 +30,9 @@ pub struct World {
     pub ecs: HashMap<crate::ecs::Key, crate::ecs::EcsService>,
     /// Target group ARN → its deregistration delay (ModifyTargetGroupAttributes).
     pub deregistration_delay: HashMap<String, std::time::Duration>,
+    /// Production listener rule → the weights the ECS emulation last wrote on it
+    /// (`ecs_weights`).
+    pub pushed: HashMap<String, Vec<(String, f64)>>,
     /// In a fresh account: when `AWSServiceRoleForECS` was created.
     pub ecs_service_linked_role: Option<Instant>,
 }

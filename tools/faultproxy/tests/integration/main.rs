@@ -6,6 +6,8 @@ mod common;
 mod deployments;
 mod determinism;
 mod ecs_emulation;
+mod ecs_strategies;
+mod ecs_strategy_setup;
 mod ecs_targets;
 mod passthrough;
 mod protocols;
