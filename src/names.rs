@@ -139,6 +139,15 @@ impl Names {
     pub fn target_group(&self, service: &str) -> String {
         format!("{}-{service}", self.prefix())
     }
+    /// The second target group of a service that deploys blue/green, canary or linear: ECS
+    /// puts each new version in the one production is not on.
+    pub fn alternate_target_group(&self, service: &str) -> String {
+        format!("{}-alt", self.target_group(service))
+    }
+    /// The role ECS changes the load balancer's rules with during such a deployment.
+    pub fn infrastructure_role(&self) -> String {
+        format!("{}-ecs-infra", self.prefix())
+    }
     pub fn task_family(&self, service: &str) -> String {
         format!("{}-{service}", self.prefix())
     }
@@ -283,6 +292,21 @@ impl Names {
                 max: 255,
             });
         }
+        out
+    }
+
+    /// The names a service deploying blue/green, canary or linear adds.
+    pub fn shifting_limits(&self, services: &[&str]) -> Vec<Limit> {
+        let mut out = vec![Limit {
+            what: "IAM role name",
+            name: self.infrastructure_role(),
+            max: 64,
+        }];
+        out.extend(services.iter().map(|s| Limit {
+            what: "target group name",
+            name: self.alternate_target_group(s),
+            max: 32,
+        }));
         out
     }
 

@@ -37,6 +37,7 @@ fn api_task_def(image: &str) -> TaskDef {
         database: None,
         zone: None,
         load_balancer_dns: None,
+        live: Default::default(),
     };
     let want = desired::task_definition("api");
     desired::desired(&stack, &facts)

@@ -1,6 +1,7 @@
 //! Helpers shared by the load balancer, target group and listener modules.
 
 use aws_sdk_elasticloadbalancingv2::operation::describe_tags::DescribeTagsOutput;
+use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple};
 
 use super::retry::{Backoff, retry};
 use super::{Aws, AwsError, Ctx};
@@ -60,4 +61,52 @@ pub async fn owned(
         }
     }
     Ok(out)
+}
+
+/// The target groups a forward action sends to and their weights (a lone `TargetGroupArn`:
+/// weight 1), sorted by ARN.
+pub fn forwards(actions: &[Action]) -> Vec<(String, i32)> {
+    let mut out: Vec<(String, i32)> = Vec::new();
+    for a in actions {
+        let tuples = a.forward_config().map(|f| f.target_groups()).unwrap_or_default();
+        for t in tuples {
+            if let Some(arn) = t.target_group_arn() {
+                out.push((arn.to_string(), t.weight().unwrap_or(1)));
+            }
+        }
+        if let Some(arn) = a.target_group_arn()
+            && !out.iter().any(|(g, _)| g == arn)
+        {
+            out.push((arn.to_string(), 1));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Of `forwards`, the group that gets the most requests.
+pub fn heaviest(forwards: &[(String, i32)]) -> Option<String> {
+    forwards
+        .iter()
+        .max_by_key(|(_, w)| *w)
+        .map(|(g, _)| g.clone())
+}
+
+/// Forward to `to`; with `other`, to both target groups, every request still to `to`: the
+/// pair ECS moves the weights of during a blue/green, canary or linear deployment (ECS
+/// Developer Guide, "Application Load Balancer resources for blue/green, linear, and canary
+/// deployments": the production rule must forward to both).
+pub fn forward(to: String, other: Option<String>) -> Action {
+    let b = Action::builder().r#type(ActionTypeEnum::Forward);
+    match other {
+        None => b.target_group_arn(to).build(),
+        Some(other) => {
+            let tuple = |g: String, w| TargetGroupTuple::builder().target_group_arn(g).weight(w).build();
+            let config = ForwardActionConfig::builder()
+                .target_groups(tuple(to, 100))
+                .target_groups(tuple(other, 0))
+                .build();
+            b.forward_config(config).build()
+        }
+    }
 }

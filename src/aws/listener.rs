@@ -33,7 +33,13 @@ pub struct Spec {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Forwarding {
-    Forward { target_group: Key },
+    /// To the service's target group; with `alternate`, to both of its groups, every request
+    /// to `target_group` (the one production is on) until ECS moves them.
+    Forward {
+        target_group: Key,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        alternate: Option<Key>,
+    },
     /// 301 to `https://<host>:443/<path>?<query>`.
     Redirect { host: String },
     /// 404 for what no rule routes (no service is the default public one).
@@ -44,7 +50,10 @@ pub enum Forwarding {
 pub struct State {
     pub port: i32,
     pub protocol: String,
+    /// The group that gets the most requests.
     pub target_group: Option<String>,
+    /// Every group the default action forwards to, with its weight, by ARN.
+    pub forwards: Vec<(String, i32)>,
     pub redirect: Option<Redirect>,
     /// The status of a fixed response.
     pub fixed: Option<String>,
@@ -125,8 +134,13 @@ impl Resource for Listener {
 
     fn deps(spec: &Spec) -> Vec<Key> {
         let mut d = vec![spec.load_balancer.clone()];
-        if let Forwarding::Forward { target_group } = &spec.action {
+        if let Forwarding::Forward {
+            target_group,
+            alternate,
+        } = &spec.action
+        {
             d.push(target_group.clone());
+            d.extend(alternate.iter().cloned());
         }
         d.extend(spec.certificate.iter().cloned());
         d.extend(spec.after.iter().cloned());
@@ -143,10 +157,21 @@ impl Resource for Listener {
     fn diff(want: &Spec, have: &State, ids: &Ids) -> Result<Vec<Fix>, String> {
         let mut changed = Vec::new();
         match &want.action {
-            Forwarding::Forward { target_group } => {
-                let target = ids.get(target_group);
-                if target.is_none() || target != have.target_group.as_ref() {
-                    changed.push(format!("forward to {target_group}"));
+            Forwarding::Forward {
+                target_group,
+                alternate,
+            } => {
+                let mut want: Vec<Option<&String>> = vec![ids.get(target_group)];
+                want.extend(alternate.iter().map(|a| ids.get(a)));
+                want.sort();
+                let have_groups: Vec<Option<&String>> =
+                    have.forwards.iter().map(|(g, _)| Some(g)).collect();
+                // ECS moves the weights between the pair: only the groups count.
+                if want.contains(&None) || want != have_groups {
+                    changed.push(match alternate {
+                        None => format!("forward to {target_group}"),
+                        Some(a) => format!("forward to {target_group} and {a}"),
+                    });
                 }
             }
             Forwarding::Redirect { host } => {
@@ -196,8 +221,17 @@ impl Resource for Listener {
 
     fn settings(_: &Key, spec: &Spec) -> Value {
         let action = match &spec.action {
-            Forwarding::Forward { target_group } => {
+            Forwarding::Forward {
+                target_group,
+                alternate: None,
+            } => {
                 json!({ "type": "forward", "target_group": target_group })
+            }
+            Forwarding::Forward {
+                target_group,
+                alternate: Some(a),
+            } => {
+                json!({ "type": "forward", "target_groups": [{ "target_group": target_group, "weight": 100 }, { "target_group": a, "weight": 0 }] })
             }
             Forwarding::Redirect { host } => {
                 let r = redirect_to(host);
@@ -222,8 +256,20 @@ impl Resource for Listener {
             port: spec.port,
             protocol: spec.protocol().as_str().into(),
             target_group: match &spec.action {
-                Forwarding::Forward { target_group } => Some(id(target_group)),
+                Forwarding::Forward { target_group, .. } => Some(id(target_group)),
                 _ => None,
+            },
+            forwards: match &spec.action {
+                Forwarding::Forward {
+                    target_group,
+                    alternate,
+                } => {
+                    let mut f = vec![(id(target_group), if alternate.is_some() { 100 } else { 1 })];
+                    f.extend(alternate.iter().map(|a| (id(a), 0)));
+                    f.sort();
+                    f
+                }
+                _ => vec![],
             },
             redirect: match &spec.action {
                 Forwarding::Redirect { host } => Some(redirect_to(host)),
@@ -306,10 +352,13 @@ impl Resource for Listener {
 /// The default action and certificates of `spec`, resolved to ARNs.
 fn settings_of(cx: &Cx<'_>, spec: &Spec) -> Result<(Action, Option<Vec<Certificate>>), AwsError> {
     let action = match &spec.action {
-        Forwarding::Forward { target_group } => Action::builder()
-            .r#type(ActionTypeEnum::Forward)
-            .target_group_arn(cx.id(target_group)?)
-            .build(),
+        Forwarding::Forward {
+            target_group,
+            alternate,
+        } => {
+            let other = alternate.as_ref().map(|a| cx.id(a)).transpose()?;
+            super::elb::forward(cx.id(target_group)?, other)
+        }
         Forwarding::Redirect { host } => {
             let r = redirect_to(host);
             let config = RedirectActionConfig::builder()

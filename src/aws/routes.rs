@@ -31,6 +31,21 @@ pub struct RuleSpec {
     pub paths: Vec<String>,
     pub host: Option<String>,
     pub target_group: Key,
+    /// With two target groups (see `listener::Forwarding::Forward`): the other one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alternate: Option<Key>,
+}
+
+impl RuleSpec {
+    /// The ARNs of the groups it forwards to, sorted; None: one is not created yet.
+    fn groups(&self, id: &dyn Fn(&Key) -> Option<String>) -> Option<Vec<String>> {
+        let mut g = vec![id(&self.target_group)?];
+        if let Some(a) = &self.alternate {
+            g.push(id(a)?);
+        }
+        g.sort();
+        Some(g)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -44,7 +59,16 @@ pub struct RuleState {
     pub priority: i32,
     pub paths: Vec<String>,
     pub host: Option<String>,
+    /// The group that gets the most requests.
     pub target_group: Option<String>,
+    /// Every group it forwards to, with its weight, by ARN.
+    pub forwards: Vec<(String, i32)>,
+}
+
+impl RuleState {
+    fn groups(&self) -> Vec<String> {
+        self.forwards.iter().map(|(g, _)| g.clone()).collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -68,11 +92,12 @@ struct Steps<'a> {
     delete: Vec<&'a RuleState>,
     /// (rule ARN, new priority)
     reorder: Vec<(String, i32)>,
-    modify: Vec<(&'a RuleState, &'a RuleSpec)>,
+    /// (rule, wanted, whether its forward changes: ECS's weights are kept otherwise)
+    modify: Vec<(&'a RuleState, &'a RuleSpec, bool)>,
     create: Vec<&'a RuleSpec>,
 }
 
-/// Matches wanted rules to observed ones by the target group they forward to.
+/// Matches wanted rules to observed ones by a target group they forward to.
 fn steps<'a>(
     want: &'a [RuleSpec],
     have: &'a [RuleState],
@@ -81,18 +106,22 @@ fn steps<'a>(
     let mut s = Steps::default();
     let mut matched = Vec::new();
     for w in want {
-        let tg = id(&w.target_group);
-        let found = have
-            .iter()
-            .find(|h| tg.is_some() && h.target_group == tg && !matched.contains(&h.arn));
+        let groups = w.groups(id);
+        let found = have.iter().find(|h| {
+            !matched.contains(&h.arn)
+                && groups
+                    .as_ref()
+                    .is_some_and(|g| g.iter().any(|g| h.groups().contains(g)))
+        });
         match found {
             Some(h) => {
                 matched.push(h.arn.clone());
                 if h.priority != w.priority {
                     s.reorder.push((h.arn.clone(), w.priority));
                 }
-                if h.paths != w.paths || h.host != w.host {
-                    s.modify.push((h, w));
+                let forward = groups.as_ref() != Some(&h.groups());
+                if h.paths != w.paths || h.host != w.host || forward {
+                    s.modify.push((h, w, forward));
                 }
             }
             None => s.create.push(w),
@@ -111,7 +140,7 @@ impl Steps<'_> {
         if !self.reorder.is_empty() {
             out.push("reorder".into());
         }
-        for (_, w) in &self.modify {
+        for (_, w, _) in &self.modify {
             out.push(format!("route {} to {}", describe(w), w.service));
         }
         for w in &self.create {
@@ -153,7 +182,10 @@ impl Resource for Routes {
 
     fn deps(spec: &Spec) -> Vec<Key> {
         let mut d = vec![spec.listener.clone()];
-        d.extend(spec.rules.iter().map(|r| r.target_group.clone()));
+        for r in &spec.rules {
+            d.push(r.target_group.clone());
+            d.extend(r.alternate.iter().cloned());
+        }
         d
     }
 
@@ -189,7 +221,10 @@ impl Resource for Routes {
         let rules: Vec<Value> = spec
             .rules
             .iter()
-            .map(|r| json!({ "priority": r.priority, "host": r.host, "paths": r.paths, "forward": r.target_group }))
+            .map(|r| match &r.alternate {
+                None => json!({ "priority": r.priority, "host": r.host, "paths": r.paths, "forward": r.target_group }),
+                Some(a) => json!({ "priority": r.priority, "host": r.host, "paths": r.paths, "forward": [{ "target_group": r.target_group, "weight": 100 }, { "target_group": a, "weight": 0 }] }),
+            })
             .collect();
         json!({ "rules": rules })
     }
@@ -207,6 +242,13 @@ impl Resource for Routes {
                     paths: r.paths.clone(),
                     host: r.host.clone(),
                     target_group: Some(id(&r.target_group)),
+                    forwards: {
+                        let w = if r.alternate.is_some() { 100 } else { 1 };
+                        let mut f = vec![(id(&r.target_group), w)];
+                        f.extend(r.alternate.iter().map(|a| (id(a), 0)));
+                        f.sort();
+                        f
+                    },
                 })
                 .collect(),
         }

@@ -180,6 +180,12 @@ pub struct ServiceFile {
     /// only the starting count.
     #[serde(default)]
     pub scaling: Option<ScalingFile>,
+    /// How `up` replaces the tasks with a new version: `rolling` (the default), or for a
+    /// public service `blue-green`, `canary` or `linear`, where ECS moves the load balancer's
+    /// requests from the old version to the new one.
+    #[serde(default)]
+    #[schemars(with = "Option<DeploySchema>")]
+    pub deploy: Option<Spanned<DeployFile>>,
 }
 
 impl ServiceFile {
@@ -325,6 +331,7 @@ pub struct ServiceOverlaySchema {
     token: Option<TokenSchema>,
     env: Option<BTreeMap<String, String>>,
     scaling: Option<ScalingOverlaySchema>,
+    deploy: Option<DeploySchema>,
 }
 
 /// Schema only: a scaling overlay may set any scaling key.

@@ -13,6 +13,7 @@ mod merge;
 mod model;
 mod network;
 pub mod routes;
+mod deploy;
 mod scaling;
 mod validate;
 
@@ -22,7 +23,8 @@ use marked_yaml::{LoadError, LoaderOptions, Node};
 
 pub use error::{ConfigError, ConfigIssue};
 pub use model::{
-    Checks, Database, Domain, GitHub, LoadCheck, Network, Route, Scaling, Service, Source, Stack,
+    Checks, Database, Deploy, Domain, GitHub, LoadCheck, Network, Route, Scaling, Service, Source,
+    Stack,
     TOKEN_ENV,
 };
 

@@ -154,6 +154,73 @@ pub struct Service {
     pub env: BTreeMap<String, String>,
     /// Autoscaling; `desired` is then only the count a new service starts with.
     pub scaling: Option<Scaling>,
+    /// How a new version replaces the running one.
+    pub deploy: Deploy,
+}
+
+/// `deploy:`: how ECS replaces a service's tasks with a new version. The three that shift
+/// traffic start the new tasks beside the old ones, then move the load balancer's requests
+/// (ECS Developer Guide, "Amazon ECS blue/green service deployments workflow").
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+#[serde(tag = "strategy", rename_all = "kebab-case")]
+pub enum Deploy {
+    /// New tasks replace old ones a few at a time; both serve meanwhile.
+    #[default]
+    Rolling,
+    /// Every request moves at once.
+    BlueGreen { bake_minutes: u32 },
+    /// `percent` of the requests first, the rest after `wait_minutes`.
+    Canary {
+        percent: f64,
+        wait_minutes: u32,
+        bake_minutes: u32,
+    },
+    /// `percent` more of the requests every `wait_minutes`.
+    Linear {
+        percent: f64,
+        wait_minutes: u32,
+        bake_minutes: u32,
+    },
+}
+
+impl Deploy {
+    /// The name in stack.yaml.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Deploy::Rolling => "rolling",
+            Deploy::BlueGreen { .. } => "blue-green",
+            Deploy::Canary { .. } => "canary",
+            Deploy::Linear { .. } => "linear",
+        }
+    }
+
+    /// Whether ECS moves the load balancer's requests between two target groups.
+    pub fn shifts_traffic(&self) -> bool {
+        *self != Deploy::Rolling
+    }
+
+    /// The minutes the strategy itself waits, beyond starting the tasks: the traffic shift's
+    /// waits and the bake time.
+    pub fn minutes(&self) -> u32 {
+        match *self {
+            Deploy::Rolling => 0,
+            Deploy::BlueGreen { bake_minutes } => bake_minutes,
+            Deploy::Canary {
+                wait_minutes,
+                bake_minutes,
+                ..
+            } => wait_minutes + bake_minutes,
+            Deploy::Linear {
+                percent,
+                wait_minutes,
+                bake_minutes,
+            } => {
+                // No wait after the step that reaches 100 percent.
+                let steps = (100.0 / percent).ceil() as u32;
+                wait_minutes * steps.saturating_sub(1) + bake_minutes
+            }
+        }
+    }
 }
 
 /// A public service's share of the load balancer's requests: those matching a path (any of

@@ -73,6 +73,15 @@ pub fn resolve(
     if ci.is_some() {
         limits.extend(names.ci_limits());
     }
+    let shifting: Vec<&str> = services
+        .values()
+        .filter(|s| s.deploy.shifts_traffic())
+        .map(|s| s.name.as_str())
+        .collect();
+    if !shifting.is_empty() {
+        limits.extend(names.shifting_limits(&shifting));
+        super::deploy::clashes(&names, &svc_names, &shifting, f.name.span(), issues);
+    }
     for limit in limits {
         if limit.name.len() > limit.max {
             let over = limit.name.len() - limit.max;
@@ -312,6 +321,10 @@ fn service(
         env.insert(k.clone(), v.to_string());
     }
     let route = super::routes::route(name, key, s, domain, issues);
+    let deploy = match &s.deploy {
+        None => Some(super::model::Deploy::Rolling),
+        Some(d) => super::deploy::deploy(name, s, d, issues),
+    };
     if issues.list.len() > before {
         return None;
     }
@@ -330,6 +343,7 @@ fn service(
         token,
         env,
         scaling,
+        deploy: deploy?,
     })
 }
 

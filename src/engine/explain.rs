@@ -59,6 +59,7 @@ pub fn placeholder_facts(stack: &Stack, region: &str, partition: &str, account: 
         database: None,
         zone: None,
         load_balancer_dns: None,
+        live: Default::default(),
     }
 }
 

@@ -65,6 +65,7 @@ pub async fn observe(aws: &Aws, stack: &Stack) -> Result<Observation, AwsError> 
             State::LoadBalancer(s) if !s.dns_name.is_empty() => Some(s.dns_name.clone()),
             _ => None,
         }),
+        live: crate::plan::live_groups(&resources),
     };
     let mut zone_error = None;
     if let Some(d) = &stack.domain {

@@ -78,7 +78,12 @@ pub fn service_changes(want: &ServiceSpec, have: &ServiceState, ids: &Ids) -> Ve
         changed.push("network".into());
     }
     let target = want.target_group.as_ref().map(|(tg, _)| id(tg));
-    if target != have.target_group
+    let groups = if want.deploy.shifts_traffic() {
+        super::strategy::pair_matches(want, have, ids)
+    } else {
+        target == have.target_group && have.advanced.is_none()
+    };
+    if !groups
         || (target.is_some()
             && (have.container.as_deref() != Some(&want.container) || have.port != Some(want.port)))
     {
@@ -90,7 +95,11 @@ pub fn service_changes(want: &ServiceSpec, have: &ServiceState, ids: &Ids) -> Ve
     if target.is_some() && have.grace_seconds != want.grace_seconds {
         changed.push("grace period".into());
     }
-    if (have.min_percent, have.max_percent) != (MIN_PERCENT, MAX_PERCENT)
+    if let Some(switch) = super::strategy::switch(want, have) {
+        changed.push(switch);
+    } else if want.deploy.shifts_traffic() {
+        changed.extend(super::strategy::setting_changes(want, have));
+    } else if (have.min_percent, have.max_percent) != (MIN_PERCENT, MAX_PERCENT)
         || !have.circuit_breaker
         || !have.rollback
     {

@@ -51,6 +51,13 @@ pub struct ServiceSpec {
     pub container: String,
     pub port: i32,
     pub grace_seconds: i32,
+    /// How ECS deploys it (`deploy:`).
+    pub deploy: crate::config::Deploy,
+    /// With two target groups (it deploys, or deployed, blue/green, canary or linear): the
+    /// other one; `target_group` is then the one production is on.
+    pub alternate: Option<Key>,
+    /// The role ECS changes the load balancer's rules with, when `deploy` shifts traffic.
+    pub infrastructure_role: Option<Key>,
 }
 
 /// What DescribeServices says, reduced to what the diff and the rollout watcher need.
@@ -74,6 +81,14 @@ pub struct ServiceState {
     pub circuit_breaker: bool,
     pub rollback: bool,
     pub deployments: Vec<Deployment>,
+    /// `deploymentConfiguration.strategy` (empty: ECS's default, ROLLING), its bake time, and
+    /// the canary's or linear steps' (percent, minutes).
+    pub strategy: String,
+    pub bake_minutes: Option<i32>,
+    pub steps: Option<(f64, i32)>,
+    /// The load balancer's `advancedConfiguration`: (alternate target group, production
+    /// listener rule, role).
+    pub advanced: Option<(String, String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -7,6 +7,7 @@ pub mod desired;
 mod diff;
 mod ecs;
 mod render;
+mod strategy;
 pub mod resource;
 pub mod rollback;
 pub mod task_def;
@@ -17,6 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::Serialize;
 
 pub use deploy::{MAX_PERCENT, MIN_PERCENT, service_changes, task_def_changes};
+pub use strategy::{bake_minutes, ecs_strategy, live_groups, steps};
 pub use desired::{Facts, Generations, Image};
 pub use diff::Ids;
 pub use resource::{
@@ -225,3 +227,5 @@ mod tests_order;
 mod tests_routes;
 #[cfg(test)]
 mod tests_scaling;
+#[cfg(test)]
+mod tests_strategy;

@@ -37,6 +37,7 @@ pub(crate) fn facts() -> Facts {
         database: None,
         zone: None,
         load_balancer_dns: None,
+        live: Default::default(),
     }
 }
 

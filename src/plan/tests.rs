@@ -261,8 +261,14 @@ fn drift_table() {
             "listener pointed elsewhere",
             desired::listener(),
             Box::new(|s| {
-                if let State::Listener(aws::listener::State { target_group, .. }) = s {
-                    *target_group = Some("arn:other".into())
+                if let State::Listener(aws::listener::State {
+                    target_group,
+                    forwards,
+                    ..
+                }) = s
+                {
+                    *target_group = Some("arn:other".into());
+                    *forwards = vec![("arn:other".into(), 1)];
                 }
             }),
             vec![Fix::Listener(aws::listener::Fix::Modify {

@@ -24,6 +24,7 @@ fn domain_facts() -> Facts {
             name: "example.com".into(),
         }),
         load_balancer_dns: Some("demo-default-1.us-east-1.elb.amazonaws.com".into()),
+        live: Default::default(),
         ..facts()
     }
 }

@@ -156,7 +156,8 @@ fn routes_are_numbered_most_specific_first_and_the_default_takes_the_rest() {
     assert_eq!(
         l.action,
         aws::listener::Forwarding::Forward {
-            target_group: desired::target_group("api")
+            target_group: desired::target_group("api"),
+            alternate: None,
         }
     );
     // A routed service's target group is attached by its rule, which ECS needs first.

@@ -68,10 +68,8 @@ pub async fn find(
                 state: plan::State::Listener(State {
                     port,
                     protocol: l.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
-                    target_group: actions
-                        .iter()
-                        .find_map(|a| a.target_group_arn())
-                        .map(str::to_string),
+                    target_group: crate::aws::elb::heaviest(&crate::aws::elb::forwards(actions)),
+                    forwards: crate::aws::elb::forwards(actions),
                     redirect,
                     fixed: actions
                         .iter()

@@ -1,8 +1,8 @@
 //! The rules' calls: applying the steps to a listener, reading its rules, deleting one.
 
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, HostHeaderConditionConfig, PathPatternConditionConfig,
-    RuleCondition, RulePriorityPair,
+    Action, HostHeaderConditionConfig, PathPatternConditionConfig, RuleCondition,
+    RulePriorityPair,
 };
 
 use super::{RuleSpec, RuleState, Spec, State, steps};
@@ -36,13 +36,18 @@ pub(super) async fn apply(
             .await
             .ctx("reorder rules of", listener)?;
     }
-    for (h, w) in &s.modify {
+    for (h, w, changes_forward) in &s.modify {
+        // The actions only when the groups change: ECS's weights stay otherwise.
+        let actions = match changes_forward {
+            true => Some(vec![forward(cx, w)?]),
+            false => None,
+        };
         cx.aws
             .elb
             .modify_rule()
             .rule_arn(&h.arn)
             .set_conditions(Some(conditions(w)))
-            .actions(forward(cx.id(&w.target_group)?))
+            .set_actions(actions)
             .send()
             .await
             .ctx("modify rule", &h.arn)?;
@@ -57,7 +62,7 @@ pub(super) async fn apply(
             .listener_arn(listener)
             .priority(w.priority)
             .set_conditions(Some(conditions(w)))
-            .actions(forward(target.clone()))
+            .actions(forward(cx, w)?)
             .set_tags(Some(tags))
             .send()
             .await
@@ -99,15 +104,13 @@ async fn made_before(aws: &Aws, listener: &str, w: &RuleSpec, target: &str) -> R
         have.priority == w.priority
             && have.paths == w.paths
             && have.host == w.host
-            && have.target_group.as_deref() == Some(target)
+            && have.forwards.iter().any(|(g, _)| g == target)
     }))
 }
 
-fn forward(target_group: String) -> Action {
-    Action::builder()
-        .r#type(ActionTypeEnum::Forward)
-        .target_group_arn(target_group)
-        .build()
+fn forward(cx: &Cx<'_>, w: &RuleSpec) -> Result<Action, AwsError> {
+    let other = w.alternate.as_ref().map(|a| cx.id(a)).transpose()?;
+    Ok(crate::aws::elb::forward(cx.id(&w.target_group)?, other))
 }
 
 fn conditions(r: &RuleSpec) -> Vec<RuleCondition> {
@@ -217,10 +220,7 @@ fn rule_state(r: &aws_sdk_elasticloadbalancingv2::types::Rule, arn: &str) -> Rul
         priority: r.priority().and_then(|p| p.parse().ok()).unwrap_or(0),
         paths,
         host,
-        target_group: r
-            .actions()
-            .iter()
-            .find_map(|a| a.target_group_arn())
-            .map(str::to_string),
+        target_group: crate::aws::elb::heaviest(&crate::aws::elb::forwards(r.actions())),
+        forwards: crate::aws::elb::forwards(r.actions()),
     }
 }

@@ -7,7 +7,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 mod billing;
+mod shift;
 mod wire;
+use shift::shifting;
 use wire::state;
 pub use wire::{Settings, deployment_configuration};
 
@@ -73,6 +75,8 @@ impl Resource for Service {
         if let Some((tg, listener)) = &s.target_group {
             d.extend([tg.clone(), listener.clone()]);
         }
+        d.extend(s.alternate.iter().cloned());
+        d.extend(s.infrastructure_role.iter().cloned());
         d.extend(s.registry.iter().cloned());
         d
     }
@@ -107,8 +111,24 @@ impl Resource for Service {
         billing::now(key, have, i)
     }
 
-    fn settings(_: &Key, _: &ServiceSpec) -> Value {
-        let d = deployment_configuration();
+    fn settings(_: &Key, spec: &ServiceSpec) -> Value {
+        let d = deployment_configuration(&spec.deploy);
+        if spec.deploy.shifts_traffic() {
+            return json!({
+                "launch_type": LAUNCH_TYPE.as_str(),
+                "platform_version": PLATFORM_VERSION,
+                "assign_public_ip": ASSIGN_PUBLIC_IP.as_str(),
+                "deployment": {
+                    "strategy": d.strategy().map(|s| s.as_str()),
+                    "bake_time_in_minutes": d.bake_time_in_minutes(),
+                    "steps": plan::steps(&spec.deploy).map(|(percent, minutes)| json!({ "percent": percent, "minutes": minutes })),
+                    "alternate_target_group": spec.alternate,
+                    "infrastructure_role": spec.infrastructure_role,
+                },
+                "propagate_tags": PROPAGATE_TAGS.as_str(),
+                "enable_ecs_managed_tags": ECS_MANAGED_TAGS,
+            });
+        }
         let breaker = d.deployment_circuit_breaker();
         json!({
             "launch_type": LAUNCH_TYPE.as_str(),
@@ -143,9 +163,16 @@ impl Resource for Service {
             grace_seconds: spec.grace_seconds,
             min_percent: plan::MIN_PERCENT,
             max_percent: plan::MAX_PERCENT,
-            circuit_breaker: true,
-            rollback: true,
+            circuit_breaker: !spec.deploy.shifts_traffic(),
+            rollback: !spec.deploy.shifts_traffic(),
             deployments: vec![],
+            strategy: plan::ecs_strategy(&spec.deploy).into(),
+            bake_minutes: plan::bake_minutes(&spec.deploy),
+            steps: plan::steps(&spec.deploy),
+            advanced: spec.alternate.as_ref().filter(|_| spec.deploy.shifts_traffic()).map(|a| {
+                let role = spec.infrastructure_role.as_ref().map(id).unwrap_or_default();
+                (id(a), "rule".into(), role)
+            }),
         }
     }
 
@@ -159,19 +186,22 @@ impl Resource for Service {
         name: &str,
         spec: &ServiceSpec,
     ) -> Result<String, AwsError> {
-        create(cx.aws, cx.names, key, name, &Settings::of(cx, spec)?).await
+        let settings = shifting(cx, spec, Settings::of(cx, spec)?).await?;
+        create(cx.aws, cx.names, key, name, &settings).await
     }
 
     async fn fix(
         cx: &Cx<'_>,
         want: &ServiceSpec,
         have: &Observed,
-        _: &ServiceState,
+        state: &ServiceState,
         fix: &Fix,
     ) -> Result<(), AwsError> {
         match fix {
             Fix::UpdateService { .. } => {
-                update(cx.aws, cx.names, &have.id, &Settings::of(cx, want)?).await
+                let settings = shifting(cx, want, Settings::of(cx, want)?).await?;
+                let settings = settings.ordered_as(Some(state));
+                update(cx.aws, cx.names, &have.id, &settings).await
             }
         }
     }
@@ -275,7 +305,7 @@ pub async fn create(
             .set_load_balancers(Some(s.load_balancers()))
             .set_service_registries(Some(s.registries()))
             .set_health_check_grace_period_seconds(s.grace())
-            .deployment_configuration(deployment_configuration())
+            .deployment_configuration(deployment_configuration(&s.deploy))
             .propagate_tags(PROPAGATE_TAGS)
             .enable_ecs_managed_tags(ECS_MANAGED_TAGS)
             .set_tags(Some(tags.clone()))
@@ -327,7 +357,7 @@ pub async fn update(aws: &Aws, names: &Names, arn: &str, s: &Settings<'_>) -> Re
             .set_load_balancers(Some(s.load_balancers()))
             .set_service_registries(Some(s.registries()))
             .set_health_check_grace_period_seconds(s.grace())
-            .deployment_configuration(deployment_configuration())
+            .deployment_configuration(deployment_configuration(&s.deploy))
             .send()
             .await
             .ctx("update ECS service", arn)

@@ -2,13 +2,15 @@
 //! reduced to [`ServiceState`]).
 
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
+    AdvancedConfiguration, AssignPublicIp, AwsVpcConfiguration, CanaryConfiguration,
+    DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentStrategy, LinearConfiguration,
     LoadBalancer, NetworkConfiguration, Service as EcsService, ServiceRegistry,
 };
 
 use super::ASSIGN_PUBLIC_IP;
 use crate::aws::AwsError;
 use crate::aws::kind::Cx;
+use crate::config::Deploy;
 use crate::plan::{Deployment, MAX_PERCENT, MIN_PERCENT, ServiceSpec, ServiceState};
 
 pub(super) fn state(s: &EcsService) -> ServiceState {
@@ -44,6 +46,30 @@ pub(super) fn state(s: &EcsService) -> ServiceState {
         max_percent: conf.and_then(|c| c.maximum_percent()).unwrap_or_default(),
         circuit_breaker: breaker.is_some_and(|b| b.enable()),
         rollback: breaker.is_some_and(|b| b.rollback()),
+        strategy: conf
+            .and_then(|c| c.strategy())
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        bake_minutes: conf.and_then(|c| c.bake_time_in_minutes()),
+        steps: conf.and_then(|c| {
+            let canary = c.canary_configuration().map(|x| {
+                (x.canary_percent(), x.canary_bake_time_in_minutes())
+            });
+            let linear = c
+                .linear_configuration()
+                .map(|x| (x.step_percent(), x.step_bake_time_in_minutes()));
+            match canary.or(linear)? {
+                (Some(p), Some(m)) => Some((p, m)),
+                _ => None,
+            }
+        }),
+        advanced: lb.and_then(|l| l.advanced_configuration()).map(|a| {
+            (
+                a.alternate_target_group_arn().unwrap_or_default().to_string(),
+                a.production_listener_rule().unwrap_or_default().to_string(),
+                a.role_arn().unwrap_or_default().to_string(),
+            )
+        }),
         deployments: s
             .deployments()
             .iter()
@@ -78,6 +104,10 @@ pub struct Settings<'a> {
     pub container: &'a str,
     pub port: i32,
     pub grace_seconds: i32,
+    pub deploy: Deploy,
+    /// With a traffic-shifting strategy: (alternate target group, production listener rule,
+    /// role), the rule found on the listener when sending.
+    pub advanced: Option<(String, String, String)>,
 }
 
 impl<'s> Settings<'s> {
@@ -98,7 +128,22 @@ impl<'s> Settings<'s> {
             container: &s.container,
             port: s.port,
             grace_seconds: s.grace_seconds,
+            deploy: s.deploy,
+            advanced: None,
         })
+    }
+
+    /// The pair in the order ECS reports it (`have`), when it is the same pair: sending it
+    /// swapped would fight the alternation ECS keeps.
+    pub fn ordered_as(mut self, have: Option<&ServiceState>) -> Self {
+        let reported = have.and_then(|h| Some((h.target_group.clone()?, h.advanced.clone()?.0)));
+        if let (Some((tg, alt)), Some(target), Some((mine, _, _))) =
+            (reported, &mut self.target_group, &mut self.advanced)
+            && (&tg, &alt) == (mine, target)
+        {
+            std::mem::swap(target, mine);
+        }
+        self
     }
 
     pub(super) fn network(&self) -> NetworkConfiguration {
@@ -113,6 +158,13 @@ impl<'s> Settings<'s> {
             .build()
     }
     pub(super) fn load_balancers(&self) -> Vec<LoadBalancer> {
+        let advanced = self.advanced.as_ref().map(|(alternate, rule, role)| {
+            AdvancedConfiguration::builder()
+                .alternate_target_group_arn(alternate)
+                .production_listener_rule(rule)
+                .role_arn(role)
+                .build()
+        });
         self.target_group
             .iter()
             .map(|tg| {
@@ -120,6 +172,7 @@ impl<'s> Settings<'s> {
                     .target_group_arn(tg)
                     .container_name(self.container)
                     .container_port(self.port)
+                    .set_advanced_configuration(advanced.clone())
                     .build()
             })
             .collect()
@@ -138,16 +191,39 @@ impl<'s> Settings<'s> {
 }
 
 /// Rolling updates that never drop below the desired count; a deployment whose tasks keep
-/// failing is stopped and rolled back by ECS.
-pub fn deployment_configuration() -> DeploymentConfiguration {
-    DeploymentConfiguration::builder()
-        .minimum_healthy_percent(MIN_PERCENT)
-        .maximum_percent(MAX_PERCENT)
-        .deployment_circuit_breaker(
-            DeploymentCircuitBreaker::builder()
-                .enable(true)
-                .rollback(true)
+/// failing is stopped and rolled back by ECS. The other strategies take their bake time and
+/// steps, and no circuit breaker: ECS takes it for rolling updates only (ECS API Reference,
+/// "DeploymentCircuitBreaker").
+pub fn deployment_configuration(deploy: &Deploy) -> DeploymentConfiguration {
+    let b = DeploymentConfiguration::builder()
+        .strategy(DeploymentStrategy::from(crate::plan::ecs_strategy(deploy)));
+    if !deploy.shifts_traffic() {
+        return b
+            .minimum_healthy_percent(MIN_PERCENT)
+            .maximum_percent(MAX_PERCENT)
+            .deployment_circuit_breaker(
+                DeploymentCircuitBreaker::builder()
+                    .enable(true)
+                    .rollback(true)
+                    .build(),
+            )
+            .build();
+    }
+    let b = b.set_bake_time_in_minutes(crate::plan::bake_minutes(deploy));
+    match (deploy, crate::plan::steps(deploy)) {
+        (Deploy::Canary { .. }, Some((percent, minutes))) => b.canary_configuration(
+            CanaryConfiguration::builder()
+                .canary_percent(percent)
+                .canary_bake_time_in_minutes(minutes)
                 .build(),
-        )
-        .build()
+        ),
+        (Deploy::Linear { .. }, Some((percent, minutes))) => b.linear_configuration(
+            LinearConfiguration::builder()
+                .step_percent(percent)
+                .step_bake_time_in_minutes(minutes)
+                .build(),
+        ),
+        _ => b,
+    }
+    .build()
 }

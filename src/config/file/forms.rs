@@ -179,3 +179,68 @@ pub enum TokenSchema {
         env: String,
     },
 }
+
+/// `deploy: rolling|blue-green|canary|linear`, or the mapping with the strategy's numbers.
+/// Read inside a `Spanned`, which gives a bare name its place in the file.
+#[derive(Debug)]
+pub enum DeployFile {
+    Name(String),
+    Full(Box<DeployMapFile>),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeployMapFile {
+    /// `rolling` (the default), `blue-green`, `canary` or `linear`.
+    #[schemars(
+        with = "String",
+        regex(pattern = r"^(rolling|blue-green|canary|linear)$")
+    )]
+    pub strategy: Spanned<String>,
+    /// canary: the share of requests the new version gets first, 0.1 to 100 (default 5);
+    /// linear: the share added at each step, 3 to 100 (default 10). In steps of 0.1.
+    #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0.1, max = 100))]
+    pub percent: Option<Spanned<f64>>,
+    /// canary: minutes before the rest of the requests move (default 10); linear: minutes
+    /// between steps (default 6). 0 to 1440.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(max = 1440))]
+    pub wait_minutes: Option<Spanned<u32>>,
+    /// Minutes the old version keeps running once every request goes to the new one, for an
+    /// instant rollback; 0 to 1440. Default 5.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(max = 1440))]
+    pub bake_minutes: Option<Spanned<u32>>,
+}
+
+impl<'de> Deserialize<'de> for DeployFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DeployFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "`rolling`, `blue-green`, `canary`, `linear`, or `{ strategy, percent, wait_minutes, bake_minutes }`",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DeployFile, E> {
+                Ok(DeployFile::Name(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> Result<DeployFile, A::Error> {
+                DeployMapFile::deserialize(serde::de::value::MapAccessDeserializer::new(m))
+                    .map(|d| DeployFile::Full(Box::new(d)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Schema only: what [`DeployFile`] accepts.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum DeploySchema {
+    Name(String),
+    Full(Box<DeployMapFile>),
+}

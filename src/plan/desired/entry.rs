@@ -27,9 +27,13 @@ impl Builder<'_> {
             Spec::LoadBalancer(spec),
         );
         let forward = match public.iter().find(|s| s.route.is_none()) {
-            Some(front) => aws::listener::Forwarding::Forward {
-                target_group: target_group(&front.name),
-            },
+            Some(front) => {
+                let (target_group, alternate) = self.groups(front);
+                aws::listener::Forwarding::Forward {
+                    target_group,
+                    alternate,
+                }
+            }
             None => aws::listener::Forwarding::NotFound,
         };
         match &self.stack.domain {
@@ -38,17 +42,19 @@ impl Builder<'_> {
         }
         self.routes();
         for svc in public {
-            let spec = Spec::TargetGroup(aws::target_group::Spec {
+            let spec = aws::target_group::Spec {
                 vpc: vpc(),
                 port: svc.port as i32,
                 health: health_check(&svc.health),
                 deregistration_delay: DEREGISTRATION_DELAY,
-            });
-            self.push(
-                target_group(&svc.name),
-                self.n.target_group(&svc.name),
-                spec,
-            );
+            };
+            if self.groups(svc).1.is_some() {
+                let name = self.n.alternate_target_group(&svc.name);
+                let key = alternate_target_group(&svc.name);
+                self.push(key, name, Spec::TargetGroup(spec.clone()));
+            }
+            let name = self.n.target_group(&svc.name);
+            self.push(target_group(&svc.name), name, Spec::TargetGroup(spec));
         }
     }
 
@@ -58,12 +64,16 @@ impl Builder<'_> {
         let rules: Vec<_> = rule_order(self.stack)
             .into_iter()
             .enumerate()
-            .map(|(i, (name, route))| aws::routes::RuleSpec {
-                service: name.to_string(),
-                priority: PRIORITY_STEP * (i as i32 + 1),
-                paths: route.paths.clone(),
-                host: route.host.clone(),
-                target_group: target_group(name),
+            .map(|(i, (name, route))| {
+                let (target_group, alternate) = self.groups(&self.stack.services[name]);
+                aws::routes::RuleSpec {
+                    service: name.to_string(),
+                    priority: PRIORITY_STEP * (i as i32 + 1),
+                    paths: route.paths.clone(),
+                    host: route.host.clone(),
+                    target_group,
+                    alternate,
+                }
             })
             .collect();
         if rules.is_empty() {

@@ -8,7 +8,7 @@ pub use super::ecs::{Generations, Image};
 use super::resource::{Desired, HealthCheck, Key, Kind, Peer, Rule, ServiceSpec, Spec};
 use super::task_def::task_def;
 use crate::aws;
-use crate::config::{Service, Source, Stack};
+use crate::config::{Deploy, Service, Source, Stack};
 use crate::names::Names;
 pub use ci::{
     CI_ROLES, boundary_document, ci_boundary, ci_policy, ci_role, oidc_provider, provider_arn,
@@ -18,6 +18,8 @@ mod ci;
 mod database;
 pub mod entry;
 pub mod service;
+mod strategy;
+pub use strategy::INFRASTRUCTURE_POLICY;
 
 /// Facts read from AWS that desired state depends on.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +39,10 @@ pub struct Facts {
     pub zone: Option<aws::route53::Zone>,
     /// The load balancer's DNS name, once it exists.
     pub load_balancer_dns: Option<String>,
+    /// Services with two target groups (they deploy, or deployed, blue/green, canary or
+    /// linear): the key of the one production is on now. ECS alternates them, so it is read
+    /// from the listener's weights, never assumed.
+    pub live: BTreeMap<String, Key>,
 }
 
 pub const LOG_RETENTION_DAYS: i32 = 30;
@@ -108,6 +114,14 @@ pub fn load_balancer() -> Key {
 }
 pub fn target_group(svc: &str) -> Key {
     Key::new(Kind::TargetGroup, svc)
+}
+/// The second target group of a service that deploys (or deployed) blue/green, canary or
+/// linear.
+pub fn alternate_target_group(svc: &str) -> Key {
+    Key::new(Kind::TargetGroup, &format!("{svc}/alternate"))
+}
+pub fn infrastructure_role() -> Key {
+    Key::new(Kind::Role, "ecs-infrastructure")
 }
 pub fn listener() -> Key {
     Key::new(Kind::Listener, "http")
@@ -183,6 +197,7 @@ pub fn desired(stack: &Stack, facts: &Facts) -> Vec<Desired> {
     b.network();
     b.database();
     b.shared();
+    b.infrastructure();
     b.namespace();
     b.entry();
     for (name, svc) in &stack.services {

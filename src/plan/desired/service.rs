@@ -69,6 +69,8 @@ impl Builder<'_> {
             n.task_family(name),
             Spec::TaskDefinition(spec),
         );
+        let (group, alternate) = self.groups(svc);
+        let shifting = svc.public && svc.deploy.shifts_traffic();
         let spec = ServiceSpec {
             cluster: cluster(),
             task_definition: task_definition(name),
@@ -78,11 +80,14 @@ impl Builder<'_> {
             security_group: service_sg(name),
             target_group: svc
                 .public
-                .then(|| (target_group(name), entry::attached_by(stack, svc))),
+                .then(|| (group, entry::attached_by(stack, svc))),
             registry,
             container: name.to_string(),
             port,
             grace_seconds: GRACE_SECONDS,
+            deploy: if shifting { svc.deploy } else { Deploy::Rolling },
+            alternate: alternate.filter(|_| svc.public),
+            infrastructure_role: shifting.then(infrastructure_role),
         };
         self.push(service(name), n.ecs_service(name), Spec::Service(spec));
         if let Some(scaling) = &svc.scaling {
