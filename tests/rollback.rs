@@ -11,22 +11,11 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::fronted;
-use common::lb::REVISION_HEADER;
+use common::hammer::Hammer;
 use serde_json::Value;
-
-#[derive(Default)]
-struct Tally {
-    ok: AtomicUsize,
-    failed: AtomicUsize,
-    first_failure: Mutex<Option<String>>,
-    /// (seconds since the start, the revision that answered).
-    served: Mutex<Vec<(f64, String)>>,
-}
 
 /// POST a payment of about 1 KB: the status codes of `n` tries.
 async fn payments(url: &str, token: &str, n: usize) -> Vec<u16> {
@@ -84,48 +73,8 @@ async fn a_bad_release_is_rolled_back_with_no_failed_request_and_never_to_a_revo
     );
 
     // Roll back while a client keeps calling through the front.
-    let stop = Arc::new(AtomicBool::new(false));
-    let tally = Arc::new(Tally::default());
-    let started = Instant::now();
-    let client = {
-        let (stop, tally, url, token) = (stop.clone(), tally.clone(), url.clone(), token.clone());
-        tokio::spawn(async move {
-            let http = reqwest::Client::new();
-            while !stop.load(Ordering::Relaxed) {
-                // 40 a second: under the API's own limit per client (100 a second), as all
-                // of them come from this one address.
-                tokio::time::sleep(Duration::from_millis(25)).await;
-                // When it was sent: the front picks a task as it arrives.
-                let at = started.elapsed().as_secs_f64();
-                let r = http
-                    .get(&url)
-                    .header("Authorization", format!("Token {token}"))
-                    .timeout(Duration::from_secs(5))
-                    .send()
-                    .await;
-                match r {
-                    Ok(r) if r.status() == 200 => {
-                        tally.ok.fetch_add(1, Ordering::Relaxed);
-                        let by = r
-                            .headers()
-                            .get(REVISION_HEADER)
-                            .map(|v| v.to_str().unwrap().to_string());
-                        tally
-                            .served
-                            .lock()
-                            .unwrap()
-                            .push((at, by.unwrap_or_default()));
-                    }
-                    other => {
-                        tally.failed.fetch_add(1, Ordering::Relaxed);
-                        let what = format!("{:?}", other.map(|r| r.status()));
-                        tally.first_failure.lock().unwrap().get_or_insert(what);
-                        tokio::time::sleep(Duration::from_millis(1)).await;
-                    }
-                }
-            }
-        })
-    };
+    let hammer = Hammer::start(&url, &token);
+    let started = hammer.started;
     let until = |what: &'static str, ok: &dyn Fn() -> bool| {
         assert!(
             ok() || started.elapsed() < Duration::from_secs(300),
@@ -134,7 +83,7 @@ async fn a_bad_release_is_rolled_back_with_no_failed_request_and_never_to_a_revo
         !ok()
     };
     while until("the client got no answer", &|| {
-        tally.ok.load(Ordering::Relaxed) >= 10
+        hammer.answered_since(0.0) >= 10
     }) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -157,47 +106,39 @@ async fn a_bad_release_is_rolled_back_with_no_failed_request_and_never_to_a_revo
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let settled = started.elapsed().as_secs_f64();
-    let after_settled = || {
-        let served = tally.served.lock().unwrap();
-        served.iter().filter(|(at, _)| *at >= settled).count() >= 10
-    };
-    while until("no answer after revision 2 left", &after_settled) {
+    while until("no answer after revision 2 left", &|| {
+        hammer.answered_since(settled) >= 10
+    }) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    stop.store(true, Ordering::Relaxed);
-    client.await.unwrap();
-    let ok = tally.ok.load(Ordering::Relaxed);
-    let failed = tally.failed.load(Ordering::Relaxed);
-    let served = tally.served.lock().unwrap().clone();
-    let by = |rev: &str, from: f64, to: f64| {
-        served
-            .iter()
-            .filter(|(at, r)| *at >= from && *at < to && r.ends_with(rev))
-            .count()
-    };
-    eprintln!("[rollback] stackctl rollback printed:\n{}", rolled.stderr);
-    eprintln!(
-        "[rollback] rolling back took {:.1}s; {ok} requests answered, {failed} failed; before: {} by :2; during: {} by :2, {} by :1; after: {} by :1, {} by :2",
-        after - before,
+    let by = |rev: &str, from: f64, to: f64| hammer.by(rev, from, to);
+    let counts = (
         by(":2", 0.0, before),
         by(":2", before, settled),
         by(":1", before, settled),
         by(":1", settled, f64::MAX),
         by(":2", settled, f64::MAX),
     );
+    let (ok, failed, first_failure) = hammer.stop().await;
+    eprintln!("[rollback] stackctl rollback printed:\n{}", rolled.stderr);
+    eprintln!(
+        "[rollback] rolling back took {:.1}s; {ok} requests answered, {failed} failed; before: {} by :2; during: {} by :2, {} by :1; after: {} by :1, {} by :2",
+        after - before,
+        counts.0,
+        counts.1,
+        counts.2,
+        counts.3,
+        counts.4,
+    );
     assert_eq!(
         failed,
         0,
-        "first failure: {:?}\n{:#?}",
-        tally.first_failure.lock().unwrap(),
+        "first failure: {first_failure:?}\n{:#?}",
         lb.journal()
     );
-    assert!(
-        by(":2", 0.0, before) > 5,
-        "the client called the bad release"
-    );
-    assert!(by(":1", settled, f64::MAX) > 10, "and revision 1 after");
-    assert_eq!(by(":2", settled, f64::MAX), 0, "revision 2 answers no more");
+    assert!(counts.0 > 5, "the client called the bad release");
+    assert!(counts.3 > 10, "and revision 1 after");
+    assert_eq!(counts.4, 0, "revision 2 answers no more");
     assert_eq!(f.running().await, format!("{}:1", f.service));
     let back = payments(&url, &token, 4).await;
     assert!(!back.contains(&413), "payments taken again: {back:?}");

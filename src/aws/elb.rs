@@ -1,7 +1,9 @@
 //! Helpers shared by the load balancer, target group and listener modules.
 
 use aws_sdk_elasticloadbalancingv2::operation::describe_tags::DescribeTagsOutput;
-use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple};
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple,
+};
 
 use super::retry::{Backoff, retry};
 use super::{Aws, AwsError, Ctx};
@@ -68,7 +70,10 @@ pub async fn owned(
 pub fn forwards(actions: &[Action]) -> Vec<(String, i32)> {
     let mut out: Vec<(String, i32)> = Vec::new();
     for a in actions {
-        let tuples = a.forward_config().map(|f| f.target_groups()).unwrap_or_default();
+        let tuples = a
+            .forward_config()
+            .map(|f| f.target_groups())
+            .unwrap_or_default();
         for t in tuples {
             if let Some(arn) = t.target_group_arn() {
                 out.push((arn.to_string(), t.weight().unwrap_or(1)));
@@ -101,7 +106,12 @@ pub fn forward(to: String, other: Option<String>) -> Action {
     match other {
         None => b.target_group_arn(to).build(),
         Some(other) => {
-            let tuple = |g: String, w| TargetGroupTuple::builder().target_group_arn(g).weight(w).build();
+            let tuple = |g: String, w| {
+                TargetGroupTuple::builder()
+                    .target_group_arn(g)
+                    .weight(w)
+                    .build()
+            };
             let config = ForwardActionConfig::builder()
                 .target_groups(tuple(to, 100))
                 .target_groups(tuple(other, 0))

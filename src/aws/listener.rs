@@ -3,10 +3,7 @@
 //! (the API's default is still the 2016 one: ELB User Guide, "Security policies for your
 //! Application Load Balancer"), and :80 answering 301 to `https://<domain>/…`.
 
-use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, ProtocolEnum, RedirectActionConfig,
-    RedirectActionStatusCodeEnum,
-};
+use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, RedirectActionStatusCodeEnum};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -349,53 +346,6 @@ impl Resource for Listener {
     }
 }
 
-/// The default action and certificates of `spec`, resolved to ARNs.
-fn settings_of(cx: &Cx<'_>, spec: &Spec) -> Result<(Action, Option<Vec<Certificate>>), AwsError> {
-    let action = match &spec.action {
-        Forwarding::Forward {
-            target_group,
-            alternate,
-        } => {
-            let other = alternate.as_ref().map(|a| cx.id(a)).transpose()?;
-            super::elb::forward(cx.id(target_group)?, other)
-        }
-        Forwarding::Redirect { host } => {
-            let r = redirect_to(host);
-            let config = RedirectActionConfig::builder()
-                .protocol(r.protocol)
-                .port(r.port)
-                .host(r.host)
-                .path(r.path)
-                .query(r.query)
-                .status_code(RedirectActionStatusCodeEnum::Http301)
-                .build();
-            Action::builder()
-                .r#type(ActionTypeEnum::Redirect)
-                .redirect_config(config)
-                .build()
-        }
-        Forwarding::NotFound => {
-            let config = FixedResponseActionConfig::builder()
-                .status_code(NOT_FOUND_STATUS)
-                .content_type("text/plain")
-                .message_body(NOT_FOUND_BODY)
-                .build();
-            Action::builder()
-                .r#type(ActionTypeEnum::FixedResponse)
-                .fixed_response_config(config)
-                .build()
-        }
-    };
-    let certs = spec
-        .certificate
-        .as_ref()
-        .map(|c| {
-            cx.id(c)
-                .map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
-        })
-        .transpose()?;
-    Ok((action, certs))
-}
-
 mod calls;
 pub use calls::{delete, find};
+use calls::settings_of;

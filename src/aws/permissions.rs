@@ -10,7 +10,6 @@
 
 use serde_json::{Value, json};
 
-use crate::aws;
 use crate::plan::Kind;
 
 /// A command a person runs.
@@ -97,6 +96,8 @@ pub const NAMESPACES: &[&str] =
 pub const DISCOVERY_SERVICES: &[&str] =
     &["arn:{partition}:servicediscovery:{region}:{account}:service/*"];
 pub const ROLES: &[&str] = &["arn:{partition}:iam::{account}:role/stackctl/{stack}/{env}/*"];
+pub const INFRASTRUCTURE_ROLE: &str =
+    "arn:{partition}:iam::{account}:role/stackctl/{stack}/{env}/{stack}-{env}-ecs-infra";
 /// The CI roles and their policies (`Names::ci_path`), out of [`ROLES`]' reach.
 pub const CI_ROLES: &[&str] = &["arn:{partition}:iam::{account}:role/stackctl-ci/{stack}/{env}/*"];
 pub const CI_POLICIES: &[&str] =
@@ -226,49 +227,15 @@ pub fn all() -> Vec<Permission> {
     all
 }
 
-/// The account-level exceptions, which `up` needs: passing the stack's roles to ECS tasks only,
-/// and creating the service-linked roles of ECS and of its autoscaling, and those Elastic Load
-/// Balancing and RDS make on their first create (once per account).
-fn special_statements(fill: &dyn Fn(&str) -> String) -> Vec<Value> {
-    let linked: Vec<(&str, &str)> = aws::service_linked_role::ROLES
-        .iter()
-        .map(|(_, service, role)| (*service, *role))
-        .chain(
-            aws::service_linked_role::MADE_BY_THEIR_SERVICE
-                .iter()
-                .copied(),
-        )
-        .collect();
-    vec![
-        json!({
-            "Sid": "PassTheStacksRolesToEcsTasks",
-            "Effect": "Allow",
-            "Action": "iam:PassRole",
-            "Resource": ROLES.iter().map(|r| fill(r)).collect::<Vec<_>>(),
-            "Condition": { "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } }
-        }),
-        json!({
-            "Sid": "ServiceLinkedRoles",
-            "Effect": "Allow",
-            "Action": "iam:CreateServiceLinkedRole",
-            "Resource": linked
-                .iter()
-                .map(|(service, role)| fill(&format!(
-                    "arn:{{partition}}:iam::{{account}}:role/aws-service-role/{service}/{role}"
-                )))
-                .collect::<Vec<_>>(),
-            "Condition": { "StringEquals": { "iam:AWSServiceName": linked
-                .iter()
-                .map(|(service, _)| *service)
-                .collect::<Vec<_>>() } }
-        }),
-    ]
-}
-
-/// Every action the policy allows (with `iam:PassRole` and `iam:CreateServiceLinkedRole`).
+/// Every action the policy allows, once per statement that allows it (`iam:PassRole` twice:
+/// the task roles to ECS tasks, the infrastructure role to ECS).
 pub fn actions() -> Vec<&'static str> {
     let mut all: Vec<&str> = self::all().iter().map(|(a, _, _)| *a).collect();
-    all.extend(["iam:PassRole", "iam:CreateServiceLinkedRole"]);
+    all.extend([
+        "iam:PassRole",
+        "iam:PassRole",
+        "iam:CreateServiceLinkedRole",
+    ]);
     all
 }
 
@@ -390,8 +357,10 @@ pub fn documents(policy: &Value) -> Vec<Value> {
 
 mod render;
 mod scope;
+mod special;
 pub use render::render;
 pub use scope::Scope;
+use special::special_statements;
 
 #[cfg(test)]
 mod tests;

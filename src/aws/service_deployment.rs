@@ -86,3 +86,80 @@ pub async fn history(aws: &Aws, names: &Names, service: &str) -> Result<Vec<Past
         })
         .collect())
 }
+
+/// The newest service deployment of `service`, as DescribeServiceDeployments tells it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Current {
+    pub arn: String,
+    pub status: String,
+    pub reason: String,
+    /// `lifecycleStage` of a blue/green, canary or linear deployment (SCALE_UP,
+    /// PRODUCTION_TRAFFIC_SHIFT, BAKE_TIME, CLEAN_UP…).
+    pub stage: String,
+}
+
+/// The newest deployment of ECS service `service` started since `since` (seconds), if any:
+/// one ListServiceDeployments with that lower bound, one DescribeServiceDeployments.
+pub async fn newest(
+    aws: &Aws,
+    names: &Names,
+    service: &str,
+    since: f64,
+) -> Result<Option<Current>, AwsError> {
+    let cluster = names.cluster();
+    let after = aws_sdk_ecs::types::CreatedAt::builder()
+        .after(aws_sdk_ecs::primitives::DateTime::from_secs_f64(since))
+        .build();
+    let out = aws
+        .ecs
+        .list_service_deployments()
+        .cluster(&cluster)
+        .service(service)
+        .created_at(after)
+        .max_results(100)
+        .send()
+        .await
+        .ctx("list deployments of ECS service", service)?;
+    let newest = out.service_deployments().iter().max_by(|a, b| {
+        let at = |x: &aws_sdk_ecs::types::ServiceDeploymentBrief| {
+            x.created_at().map(|d| d.as_secs_f64()).unwrap_or_default()
+        };
+        at(a).total_cmp(&at(b))
+    });
+    let Some(arn) = newest.and_then(|b| b.service_deployment_arn()) else {
+        return Ok(None);
+    };
+    let out = aws
+        .ecs
+        .describe_service_deployments()
+        .service_deployment_arns(arn)
+        .send()
+        .await
+        .ctx("describe deployment of ECS service", service)?;
+    Ok(out.service_deployments().first().map(|d| Current {
+        arn: arn.to_string(),
+        status: d
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        reason: d.status_reason().unwrap_or_default().to_string(),
+        stage: d
+            .lifecycle_stage()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+    }))
+}
+
+/// Stops deployment `arn` and rolls it back to the revision before it (StopServiceDeployment
+/// with ROLLBACK: at once while the old tasks still run, during a blue/green, canary or
+/// linear deployment's traffic shift and bake time).
+pub async fn stop(aws: &Aws, arn: &str) -> Result<(), AwsError> {
+    aws.ecs
+        .stop_service_deployment()
+        .service_deployment_arn(arn)
+        .stop_type(aws_sdk_ecs::types::StopServiceDeploymentStopType::Rollback)
+        .send()
+        .await
+        .ctx("roll back ECS service deployment", arn)?;
+    Ok(())
+}

@@ -47,7 +47,10 @@ pub(super) fn deploy(
         return None;
     }
     let gradual = matches!(strategy.as_str(), "canary" | "linear");
-    for (key, v) in [("percent", percent.map(|p| *p.span())), ("wait_minutes", wait.map(|w| *w.span()))] {
+    for (key, v) in [
+        ("percent", percent.map(|p| *p.span())),
+        ("wait_minutes", wait.map(|w| *w.span())),
+    ] {
         if let Some(at) = v.filter(|_| !gradual) {
             issues.at(
                 &at,

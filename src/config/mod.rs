@@ -5,6 +5,7 @@ mod checks;
 mod ci;
 pub use checks::LOAD_DURATION;
 mod database;
+mod deploy;
 mod domain;
 mod error;
 mod fargate;
@@ -13,7 +14,6 @@ mod merge;
 mod model;
 mod network;
 pub mod routes;
-mod deploy;
 mod scaling;
 mod validate;
 
@@ -24,8 +24,7 @@ use marked_yaml::{LoadError, LoaderOptions, Node};
 pub use error::{ConfigError, ConfigIssue};
 pub use model::{
     Checks, Database, Deploy, Domain, GitHub, LoadCheck, Network, Route, Scaling, Service, Source,
-    Stack,
-    TOKEN_ENV,
+    Stack, TOKEN_ENV,
 };
 
 use crate::names::DEFAULT_ENV;

@@ -199,8 +199,20 @@ pub async fn converge(
                 arn: ids.get(&c.key)?.clone(),
                 task_definition: ids.get(&plan::desired::task_definition(&svc))?.clone(),
                 previous: before,
-                target_group: ids.get(&plan::desired::target_group(&svc)).cloned(),
+                target_groups: [
+                    plan::desired::target_group(&svc),
+                    plan::desired::alternate_target_group(&svc),
+                ]
+                .iter()
+                .filter_map(|k| ids.get(k).cloned())
+                .collect(),
                 log_group: names.log_group(&svc),
+                deploy: stack
+                    .services
+                    .get(&svc)
+                    .filter(|s| s.public)
+                    .map(|s| s.deploy)
+                    .unwrap_or_default(),
                 service: svc,
             })
         })

@@ -38,6 +38,10 @@ pub struct Running {
     pub task_definition: String,
     pub port: Option<i32>,
     pub target_group: Option<String>,
+    /// Its target groups (two under a blue/green, canary or linear strategy).
+    pub target_groups: Vec<String>,
+    /// The strategy ECS deploys it with.
+    pub deploy: crate::config::Deploy,
     /// One deployment, COMPLETED.
     pub steady: bool,
 }
@@ -59,6 +63,13 @@ pub fn running_of(o: &Observed) -> Option<Running> {
         task_definition: s.task_definition.clone(),
         port: s.port,
         target_group: s.target_group.clone(),
+        target_groups: s
+            .target_group
+            .iter()
+            .chain(s.advanced.iter().map(|a| &a.0))
+            .cloned()
+            .collect(),
+        deploy: crate::plan::observed_deploy(s),
     })
 }
 
@@ -222,8 +233,9 @@ pub async fn roll_back(
         arn: now.arn.clone(),
         task_definition: target,
         previous,
-        target_group: now.target_group.clone(),
+        target_groups: now.target_groups.clone(),
         log_group: names.log_group(service),
+        deploy: now.deploy,
     };
     rollout::watch(aws, names, &watched, timeout, progress).await?;
     Ok((from, n))

@@ -1,12 +1,15 @@
 //! The rollout watcher: a deploy is done when the service's PRIMARY deployment runs the
 //! revision we registered, ECS calls it COMPLETED with every task running, and the load
 //! balancer sees the targets healthy. Never waits forever: stopped tasks fail it fast, a
-//! circuit-breaker rollback is a failure, and a client-side deadline bounds it all.
+//! circuit-breaker rollback is a failure, and a client-side deadline bounds it all. A
+//! blue/green, canary or linear deployment also shows its stage, gets its own minutes on top
+//! of the deadline, and is rolled back by stopping it (production goes back at once).
 
 use std::time::{Duration, Instant};
 
 use super::progress::Progress;
 use crate::aws::{self, Aws, AwsError, retry::Backoff, task::Stopped};
+use crate::config::Deploy;
 use crate::names::Names;
 use crate::plan::{ServiceState, State};
 
@@ -18,8 +21,10 @@ pub struct Rollout {
     /// The revision this deploy must end on, and the one to return to if it fails.
     pub task_definition: String,
     pub previous: Option<String>,
-    pub target_group: Option<String>,
+    /// Its target groups: with two, the new tasks go to either.
+    pub target_groups: Vec<String>,
     pub log_group: String,
+    pub deploy: Deploy,
 }
 
 /// Stopped tasks of the new revision after which we stop waiting for ECS's verdict.
@@ -44,6 +49,7 @@ pub async fn watch(
     progress: &Progress,
 ) -> Result<(), RolloutError> {
     let started = Instant::now();
+    let timeout = timeout + Duration::from_secs(60 * u64::from(r.deploy.minutes()));
     let since = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
@@ -106,6 +112,18 @@ async fn step(
     let Some(State::Service(s)) = found.into_iter().next().map(|o| o.state) else {
         return Ok(Step::Failed("the service no longer exists".into(), vec![]));
     };
+    let shift = match r.deploy.shifts_traffic() {
+        true => aws::service_deployment::newest(aws, names, &r.arn, since).await?,
+        false => None,
+    };
+    if let Some(c) = shift
+        .as_ref()
+        .filter(|c| c.status.starts_with("ROLLBACK") || c.status == "STOPPED")
+    {
+        let stopped = stopped_of(aws, names, r, since).await;
+        let why = format!("ECS rolled the deployment back: {}", reason_of(&c.reason));
+        return Ok(Step::Failed(why, stopped));
+    }
     let ours = s
         .deployments
         .iter()
@@ -143,24 +161,49 @@ async fn step(
     let Some(p) = primary.filter(|p| p.task_definition == r.task_definition) else {
         return Ok(Step::Waiting("waiting for the new deployment".into()));
     };
-    let status = deployment_line(&s, p.rollout.as_str(), p.running, p.pending, p.desired);
+    let mut status = deployment_line(&s, p.rollout.as_str(), p.running, p.pending, p.desired);
+    if let Some(stage) = shift.as_ref().and_then(|c| stage_words(&c.stage)) {
+        status.push_str(&format!(" ({stage})"));
+    }
     if p.rollout != "COMPLETED" || p.running < p.desired || s.deployments.len() > 1 {
         return Ok(Step::Waiting(status));
     }
-    let Some(tg) = &r.target_group else {
+    if r.target_groups.is_empty() {
         return Ok(Step::Done(status));
-    };
-    let (healthy, total, others) = aws::target_group::health(aws, tg).await?;
+    }
+    // With two groups the new tasks are in either: the one with healthy targets.
+    let (mut healthy, mut total, mut settled, mut other) = (0, 0, true, None);
+    for tg in &r.target_groups {
+        let (h, t, others) = aws::target_group::health(aws, tg).await?;
+        if h > 0 || r.target_groups.len() == 1 {
+            (healthy, total) = (healthy + h, total + t);
+            settled &= h == t;
+            other = other.or(others.into_iter().next());
+        }
+    }
     let targets = format!("targets {healthy} healthy of {total}");
-    if healthy as i32 >= p.desired && healthy == total {
+    if healthy as i32 >= p.desired && settled {
         Ok(Step::Done(format!("{status}, {targets}")))
     } else {
         let mut line = format!("{status}, {targets}");
-        if let Some(o) = others.first() {
+        if let Some(o) = other {
             line.push_str(&format!(" ({o})"));
         }
         Ok(Step::Waiting(line))
     }
+}
+
+/// What a blue/green, canary or linear deployment is doing, in words.
+fn stage_words(stage: &str) -> Option<&'static str> {
+    Some(match stage {
+        "SCALE_UP" | "PRE_SCALE_UP" | "POST_SCALE_UP" => "starting the new version beside the old",
+        "PRODUCTION_TRAFFIC_SHIFT"
+        | "PRE_PRODUCTION_TRAFFIC_SHIFT"
+        | "POST_PRODUCTION_TRAFFIC_SHIFT" => "moving requests to the new version",
+        "BAKE_TIME" => "every request on the new version; the old one kept for an instant rollback",
+        "CLEAN_UP" => "stopping the old version",
+        _ => return None,
+    })
 }
 
 fn deployment_line(
@@ -234,6 +277,7 @@ async fn fail(
         }
     }
     let hint = match &r.previous {
+        Some(prev) if r.deploy.shifts_traffic() => stop_shift(aws, names, r, prev).await,
         Some(prev) => match aws::service::roll_back(aws, names, &r.arn, prev).await {
             Ok(()) => format!(
                 "the service was put back on {}; fix the cause (see above) and run `stackctl up` again",
@@ -251,5 +295,33 @@ async fn fail(
         why,
         details,
         hint,
+    }
+}
+
+/// A blue/green, canary or linear deployment that failed: stopped with a rollback, which
+/// puts production back on the old tasks at once while they still run. One ECS already
+/// rolled back is left as it is.
+async fn stop_shift(aws: &Aws, names: &Names, r: &Rollout, prev: &str) -> String {
+    let recent = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
+        - 24.0 * 3600.0;
+    let current = aws::service_deployment::newest(aws, names, &r.arn, recent).await;
+    let stopped = match current {
+        Ok(Some(c)) if matches!(c.status.as_str(), "PENDING" | "IN_PROGRESS") => {
+            aws::service_deployment::stop(aws, &c.arn).await
+        }
+        Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    };
+    match stopped {
+        Ok(()) => format!(
+            "the deployment was rolled back: production is on {} again; fix the cause (see above) and run `stackctl up` again",
+            short(prev)
+        ),
+        Err(e) => format!(
+            "could not roll the deployment back ({e}); see `stackctl status`, and run `stackctl up` again once the cause is fixed"
+        ),
     }
 }

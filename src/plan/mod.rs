@@ -7,9 +7,9 @@ pub mod desired;
 mod diff;
 mod ecs;
 mod render;
-mod strategy;
 pub mod resource;
 pub mod rollback;
+mod strategy;
 pub mod task_def;
 pub mod zones;
 
@@ -18,13 +18,13 @@ use std::collections::{BTreeSet, HashMap};
 use serde::Serialize;
 
 pub use deploy::{MAX_PERCENT, MIN_PERCENT, service_changes, task_def_changes};
-pub use strategy::{bake_minutes, ecs_strategy, live_groups, steps};
 pub use desired::{Facts, Generations, Image};
 pub use diff::Ids;
 pub use resource::{
     Deployment, Desired, Fix, HealthCheck, Key, Kind, Observed, Peer, Rule, ServiceSpec,
     ServiceState, Spec, State, TaskDef,
 };
+pub use strategy::{bake_minutes, ecs_strategy, live_groups, observed_deploy, steps};
 
 // A plan holds a few dozen changes: boxing the spec would buy nothing.
 #[allow(clippy::large_enum_variant)]

@@ -62,6 +62,26 @@ pub fn steps(d: &Deploy) -> Option<(f64, i32)> {
     }
 }
 
+/// The strategy a service reports, as stack.yaml would name it (numbers ECS left out: 0).
+pub fn observed_deploy(have: &ServiceState) -> Deploy {
+    let bake_minutes = have.bake_minutes.unwrap_or(0).max(0) as u32;
+    let (percent, wait_minutes) = have.steps.map_or((0.0, 0), |(p, m)| (p, m.max(0) as u32));
+    match have.strategy.as_str() {
+        "BLUE_GREEN" => Deploy::BlueGreen { bake_minutes },
+        "CANARY" => Deploy::Canary {
+            percent,
+            wait_minutes,
+            bake_minutes,
+        },
+        "LINEAR" if percent > 0.0 => Deploy::Linear {
+            percent,
+            wait_minutes,
+            bake_minutes,
+        },
+        _ => Deploy::Rolling,
+    }
+}
+
 /// Whether the service's load balancer is the pair `want` names, in either order, with the
 /// role ECS changes the rule with.
 pub fn pair_matches(want: &ServiceSpec, have: &ServiceState, ids: &Ids) -> bool {
@@ -108,7 +128,10 @@ pub fn setting_changes(want: &ServiceSpec, have: &ServiceState) -> Vec<String> {
         (a, b) => a.is_none() && b.is_none(),
     };
     if let Some((percent, minutes)) = steps.filter(|_| !close(steps, have.steps)) {
-        changed.push(format!("{} {percent}% every {minutes} min", want.deploy.name()));
+        changed.push(format!(
+            "{} {percent}% every {minutes} min",
+            want.deploy.name()
+        ));
     }
     changed
 }
@@ -126,7 +149,10 @@ pub fn live_groups(resources: &[Observed]) -> BTreeMap<String, Key> {
         }
     }
     let mut live = BTreeMap::new();
-    for o in resources.iter().filter(|o| o.key.kind() == Some(Kind::TargetGroup)) {
+    for o in resources
+        .iter()
+        .filter(|o| o.key.kind() == Some(Kind::TargetGroup))
+    {
         let Some(service) = o.key.name().strip_suffix("/alternate") else {
             continue;
         };
@@ -140,9 +166,9 @@ pub fn live_groups(resources: &[Observed]) -> BTreeMap<String, Key> {
         let rule = forwards
             .iter()
             .find(|f| weight(&p, f).is_some() || weight(&a, f).is_some());
-        let on_alternate = rule.is_some_and(|f| {
-            weight(&a, f).unwrap_or(0) > weight(&p, f).unwrap_or(0)
-        }) || p.is_none();
+        let on_alternate = rule
+            .is_some_and(|f| weight(&a, f).unwrap_or(0) > weight(&p, f).unwrap_or(0))
+            || p.is_none();
         let key = if on_alternate { o.key.clone() } else { primary };
         live.insert(service.to_string(), key);
     }

@@ -137,7 +137,9 @@ fn switching_to_blue_green_is_a_planned_change_that_says_what_it_does() {
         .find(|c| c.0 == desired::service("api").0)
         .unwrap();
     assert!(
-        service.1.contains("deploy strategy rolling → blue-green (the next version starts beside the running one"),
+        service.1.contains(
+            "deploy strategy rolling → blue-green (the next version starts beside the running one"
+        ),
         "{service:?}"
     );
     assert!(service.1.contains("load balancer"), "{service:?}");
@@ -146,7 +148,10 @@ fn switching_to_blue_green_is_a_planned_change_that_says_what_it_does() {
         .find(|c| c.0 == desired::listener().0)
         .unwrap();
     let alternate = desired::alternate_target_group("api");
-    assert!(listener.1.contains(&format!("and {alternate}")), "{listener:?}");
+    assert!(
+        listener.1.contains(&format!("and {alternate}")),
+        "{listener:?}"
+    );
     let created: Vec<&str> = changes
         .iter()
         .filter(|c| c.1 == "Create")
@@ -175,7 +180,11 @@ fn switching_back_to_rolling_keeps_the_group_that_serves() {
     // The role goes once the service no longer names it.
     let (role, service) = (desired::infrastructure_role(), desired::service("api"));
     assert_eq!(keys, [service.0.as_str(), role.0.as_str()], "{changes:?}");
-    assert!(changes[0].1.contains("deploy strategy blue-green → rolling"));
+    assert!(
+        changes[0]
+            .1
+            .contains("deploy strategy blue-green → rolling")
+    );
 }
 
 #[test]

@@ -21,8 +21,8 @@ pub struct Fronted {
     pub service: String,
 }
 
-/// `up` of the API (two tasks; `extra` ends its block in stack.yaml) with rollouts taking
-/// `rollout`, once both tasks are in service. None (the test is skipped) outside
+/// `up` of the API (two tasks; `extra` ends its block in stack.yaml) with rollouts (and a
+/// minute of a deploy strategy) taking `rollout`, once both tasks are in service. None (the test is skipped) outside
 /// scripts/test.sh or without podman.
 pub async fn deploy(seed: u64, rollout: Duration, extra: &str) -> Option<Fronted> {
     let moto = super::moto()?;
@@ -33,6 +33,8 @@ pub async fn deploy(seed: u64, rollout: Duration, extra: &str) -> Option<Fronted
     let mut cfg =
         FaultConfig::new(super::upstream(&moto), seed, 0.0).with_profile(Profile::Passthrough);
     cfg.ecs_rollout = rollout;
+    // A minute of a strategy's waits and bake time lasts a rollout.
+    cfg.ecs_minute = rollout;
     let proxy = Proxy::start(cfg).await.unwrap();
     let endpoint = proxy.url();
     let project = Project::new(&endpoint, extra);
@@ -40,16 +42,42 @@ pub async fn deploy(seed: u64, rollout: Duration, extra: &str) -> Option<Fronted
     let cp = Arc::new(ControlPlane::new(&endpoint).await);
     let cluster = format!("{}-default", project.name);
     let service = format!("{cluster}-api");
-    let groups = cp
+    // The API's target group, and its second one when it deploys blue/green, canary or
+    // linear (the weights between them are the listener's).
+    let mut groups = Vec::new();
+    for name in [service.clone(), format!("{service}-alt")] {
+        let found = cp.aws.elb.describe_target_groups().names(name).send().await;
+        if let Some(arn) = found.ok().and_then(|f| {
+            let g = f.target_groups().first()?;
+            g.target_group_arn().map(str::to_string)
+        }) {
+            groups.push(arn);
+        }
+    }
+    let balancers = cp
         .aws
         .elb
-        .describe_target_groups()
-        .names(&service)
+        .describe_load_balancers()
+        .names(&cluster)
         .send()
         .await
         .unwrap();
-    let group = groups.target_groups()[0].target_group_arn().unwrap();
-    let lb = Balancer::start(cp.clone(), &cluster, &service, group).await;
+    let lb_arn = balancers.load_balancers()[0].load_balancer_arn().unwrap();
+    let listeners = cp
+        .aws
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(lb_arn)
+        .send()
+        .await
+        .unwrap();
+    let listener = listeners
+        .listeners()
+        .iter()
+        .find(|l| l.port() == Some(80))
+        .and_then(|l| l.listener_arn())
+        .map(str::to_string);
+    let lb = Balancer::start(cp.clone(), &cluster, &service, groups, listener).await;
     let f = Fronted {
         proxy,
         project,

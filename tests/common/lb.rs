@@ -5,6 +5,9 @@
 //! - The front (plain HTTP on 127.0.0.1) sends each request to one of the containers whose
 //!   target is `healthy` in DescribeTargetHealth, round robin, adding `X-Forwarded-For` as an
 //!   Application Load Balancer does; none healthy: 503; the container failed: 502.
+//! - With two target groups (a blue/green, canary or linear service), each request first
+//!   goes to a group in the proportions of the listener's weights (smooth weighted round
+//!   robin), then to a healthy container of that group; a group with weight 0 gets none.
 //! - A draining target gets no new request at once; the task's container gets SIGTERM only
 //!   when ECS stops it (STOPPING, after the deregistration delay), then SIGKILL after its
 //!   `stopTimeout`.
@@ -13,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,6 +29,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
 use super::dataplane::{ControlPlane, Task, try_run_task};
+use super::lb_weights::{Routing, pick};
 
 type Body = BoxBody<Bytes, hyper::Error>;
 
@@ -41,8 +45,9 @@ type Revisions = Arc<Mutex<HashMap<u16, String>>>;
 pub struct Balancer {
     pub url: String,
     pub journal: Journal,
-    /// The ports of the containers in service now.
+    /// The ports of the containers that get requests now.
     pub pool: Arc<Mutex<Vec<u16>>>,
+    routing: Arc<Mutex<Routing>>,
     revisions: Revisions,
     done: Arc<AtomicBool>,
 }
@@ -62,40 +67,45 @@ struct Entry {
 }
 
 impl Balancer {
-    /// Follow ECS service `ecs_service` of `cluster`, in target group `group`.
+    /// Follow ECS service `ecs_service` of `cluster`, in its target groups `groups`; with two,
+    /// by the weights of `listener`'s default action.
     pub async fn start(
         cp: Arc<ControlPlane>,
         cluster: &str,
         ecs_service: &str,
-        group: &str,
+        groups: Vec<String>,
+        listener: Option<String>,
     ) -> Balancer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", socket.local_addr().unwrap());
         let pool: Arc<Mutex<Vec<u16>>> = Arc::default();
         let journal: Journal = Arc::default();
         let done = Arc::new(AtomicBool::new(false));
         let revisions: Revisions = Arc::default();
+        let routing: Arc<Mutex<Routing>> = Arc::default();
         tokio::spawn(front(
-            listener,
-            pool.clone(),
+            socket,
+            routing.clone(),
             revisions.clone(),
             done.clone(),
         ));
-        let (c, s, g) = (
-            cluster.to_string(),
-            ecs_service.to_string(),
-            group.to_string(),
-        );
-        let (p, j, d, r) = (
+        let (p, j, d, r, w) = (
             pool.clone(),
             journal.clone(),
             done.clone(),
             revisions.clone(),
+            routing.clone(),
         );
+        let at = Where {
+            cluster: cluster.to_string(),
+            service: ecs_service.to_string(),
+            groups,
+            listener,
+        };
         tokio::spawn(async move {
             let mut seen = Seen::default();
             while !d.load(Ordering::Relaxed) {
-                reconcile(&cp, (&c, &s, &g), &mut seen, &p, &j, &r).await;
+                reconcile(&cp, &at, &mut seen, (&p, &w), &j, &r).await;
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             for e in seen.tasks.into_values() {
@@ -108,6 +118,7 @@ impl Balancer {
             url,
             journal,
             pool,
+            routing,
             revisions,
             done,
         }
@@ -125,6 +136,15 @@ impl Balancer {
     pub fn journal(&self) -> Vec<String> {
         self.journal.lock().unwrap().clone()
     }
+}
+
+/// What the front follows.
+pub(super) struct Where {
+    pub(super) cluster: String,
+    pub(super) service: String,
+    pub(super) groups: Vec<String>,
+    /// The listener whose default action weighs the groups (with two).
+    pub(super) listener: Option<String>,
 }
 
 /// A container being started for a task, and where it lands.
@@ -145,12 +165,13 @@ struct Seen {
 /// the healthy targets' containers.
 async fn reconcile(
     cp: &Arc<ControlPlane>,
-    (cluster, service, group): (&str, &str, &str),
+    at: &Where,
     seen: &mut Seen,
-    pool: &Arc<Mutex<Vec<u16>>>,
+    (pool, routing): (&Arc<Mutex<Vec<u16>>>, &Arc<Mutex<Routing>>),
     journal: &Journal,
     revisions: &Revisions,
 ) {
+    let (cluster, service) = (at.cluster.as_str(), at.service.as_str());
     let aws = &cp.aws;
     let tasks = &mut seen.tasks;
     let Ok(listed) = aws
@@ -183,25 +204,13 @@ async fn reconcile(
     else {
         return;
     };
-    let Ok(health) = aws
-        .elb
-        .describe_target_health()
-        .target_group_arn(group)
-        .send()
-        .await
-    else {
+    // Target address → (its group's place in `at.groups`, its state).
+    let Some(state) = super::lb_weights::health(cp, &at.groups).await else {
         return;
     };
-    let state: HashMap<String, String> = health
-        .target_health_descriptions()
-        .iter()
-        .filter_map(|d| {
-            Some((
-                d.target()?.id()?.to_string(),
-                d.target_health()?.state()?.as_str().to_string(),
-            ))
-        })
-        .collect();
+    let Some(weights) = super::lb_weights::weights(cp, at).await else {
+        return;
+    };
     for t in described.tasks() {
         let arn = t.task_arn().unwrap_or_default().to_string();
         let short = arn.rsplit('/').next().unwrap_or_default().to_string();
@@ -277,43 +286,60 @@ async fn reconcile(
         }
         false
     });
-    let mut in_service: Vec<u16> = tasks
-        .values()
-        .filter(|e| !e.stopped && state.get(&e.ip).map(String::as_str) == Some("healthy"))
-        .filter_map(|e| e.task.as_ref().map(|t| t.port))
+    let mut groups: Vec<(i32, Vec<u16>)> = weights.iter().map(|w| (*w, vec![])).collect();
+    for e in tasks.values().filter(|e| !e.stopped) {
+        if let (Some((g, "healthy")), Some(t)) = (
+            state.get(&e.ip).map(|(g, s)| (*g, s.as_str())),
+            e.task.as_ref(),
+        ) {
+            groups[g].1.push(t.port);
+        }
+    }
+    let mut in_service: Vec<u16> = groups
+        .iter()
+        .filter(|(w, _)| *w > 0)
+        .flat_map(|(_, p)| p.iter().copied())
         .collect();
+    for (_, ports) in &mut groups {
+        ports.sort_unstable();
+    }
     in_service.sort_unstable();
+    {
+        let mut r = routing.lock().unwrap();
+        if r.groups != groups {
+            r.scores = vec![0; groups.len()];
+            r.groups = groups;
+        }
+    }
     let mut p = pool.lock().unwrap();
     if *p != in_service {
-        journal
-            .lock()
-            .unwrap()
-            .push(format!("in service: ports {in_service:?}"));
+        journal.lock().unwrap().push(format!(
+            "in service: ports {in_service:?}, weights {weights:?}"
+        ));
         *p = in_service;
     }
 }
 
 async fn front(
     listener: tokio::net::TcpListener,
-    pool: Arc<Mutex<Vec<u16>>>,
+    routing: Arc<Mutex<Routing>>,
     revisions: Revisions,
     done: Arc<AtomicBool>,
 ) {
     let client: Client<HttpConnector, Incoming> =
         Client::builder(TokioExecutor::new()).build_http();
-    let next = Arc::new(AtomicUsize::new(0));
     while !done.load(Ordering::Relaxed) {
         let Ok((stream, peer)) = listener.accept().await else {
             return;
         };
-        let (client, pool, next) = (client.clone(), pool.clone(), next.clone());
+        let (client, routing) = (client.clone(), routing.clone());
         let revisions = revisions.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-                let (client, pool, next) = (client.clone(), pool.clone(), next.clone());
+                let (client, routing) = (client.clone(), routing.clone());
                 let revisions = revisions.clone();
                 async move {
-                    let port = pick(&pool, &next);
+                    let port = pick(&routing);
                     let mut r = forward(req, peer.ip(), &client, port).await;
                     let revision = port.and_then(|p| revisions.lock().unwrap().get(&p).cloned());
                     if let Some(v) = revision.and_then(|v| v.parse().ok()) {
@@ -336,12 +362,6 @@ fn status(code: StatusCode, text: &str) -> Response<Body> {
     let mut r = Response::new(body);
     *r.status_mut() = code;
     r
-}
-
-/// The next container in service, round robin; None: none is.
-fn pick(pool: &Mutex<Vec<u16>>, next: &AtomicUsize) -> Option<u16> {
-    let pool = pool.lock().unwrap();
-    (!pool.is_empty()).then(|| pool[next.fetch_add(1, Ordering::Relaxed) % pool.len()])
 }
 
 async fn forward(

@@ -299,6 +299,9 @@ fn key_of(names: &Names, role: &str) -> Option<Key> {
     if role == names.execution_role() {
         return Some(crate::plan::desired::execution_role());
     }
+    if role == names.infrastructure_role() {
+        return Some(crate::plan::desired::infrastructure_role());
+    }
     for ci in crate::plan::desired::CI_ROLES {
         if role == names.ci_role(ci) {
             return Some(crate::plan::desired::ci_role(ci));
@@ -329,6 +332,10 @@ mod tests {
         assert_eq!(
             key_of(&n, &n.ci_role("deploy")),
             Some(crate::plan::desired::ci_role("deploy"))
+        );
+        assert_eq!(
+            key_of(&n, &n.infrastructure_role()),
+            Some(crate::plan::desired::infrastructure_role())
         );
         assert_eq!(key_of(&n, "someone-else"), None);
     }

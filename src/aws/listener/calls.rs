@@ -1,6 +1,16 @@
-//! Reading the stack's listeners (:443 only when stackctl tagged it) and deleting one.
+//! Reading the stack's listeners (:443 only when stackctl tagged it), deleting one, and the
+//! settings a create or modify sends.
 
-use super::{HTTP_PORT, HTTPS_PORT, Redirect, State};
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, RedirectActionConfig,
+    RedirectActionStatusCodeEnum,
+};
+
+use super::{
+    Forwarding, HTTP_PORT, HTTPS_PORT, NOT_FOUND_BODY, NOT_FOUND_STATUS, Redirect, Spec, State,
+    redirect_to,
+};
+use crate::aws::kind::Cx;
 use crate::aws::{Aws, AwsError, Ctx, Outcome};
 use crate::names::Names;
 use crate::plan::{self, Observed, desired};
@@ -98,3 +108,52 @@ pub async fn delete(aws: &Aws, arn: &str) -> Result<(), AwsError> {
         .ok_if_not_found()?;
     Ok(())
 }
+
+/// The default action and certificates of `spec`, resolved to ARNs.
+pub(super) fn settings_of(cx: &Cx<'_>, spec: &Spec) -> Result<(Action, Option<Vec<Certificate>>), AwsError> {
+    let action = match &spec.action {
+        Forwarding::Forward {
+            target_group,
+            alternate,
+        } => {
+            let other = alternate.as_ref().map(|a| cx.id(a)).transpose()?;
+            crate::aws::elb::forward(cx.id(target_group)?, other)
+        }
+        Forwarding::Redirect { host } => {
+            let r = redirect_to(host);
+            let config = RedirectActionConfig::builder()
+                .protocol(r.protocol)
+                .port(r.port)
+                .host(r.host)
+                .path(r.path)
+                .query(r.query)
+                .status_code(RedirectActionStatusCodeEnum::Http301)
+                .build();
+            Action::builder()
+                .r#type(ActionTypeEnum::Redirect)
+                .redirect_config(config)
+                .build()
+        }
+        Forwarding::NotFound => {
+            let config = FixedResponseActionConfig::builder()
+                .status_code(NOT_FOUND_STATUS)
+                .content_type("text/plain")
+                .message_body(NOT_FOUND_BODY)
+                .build();
+            Action::builder()
+                .r#type(ActionTypeEnum::FixedResponse)
+                .fixed_response_config(config)
+                .build()
+        }
+    };
+    let certs = spec
+        .certificate
+        .as_ref()
+        .map(|c| {
+            cx.id(c)
+                .map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
+        })
+        .transpose()?;
+    Ok((action, certs))
+}
+

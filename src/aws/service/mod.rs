@@ -4,7 +4,7 @@
 use aws_sdk_ecs::types::{AssignPublicIp, LaunchType, PropagateTags, ServiceField, Tag};
 use rand::Rng;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 mod billing;
 mod shift;
@@ -29,6 +29,12 @@ pub struct Service;
 const SERVICE_REVISIONS: &[&str] = &[
     SERVICES[0],
     "arn:{partition}:ecs:{region}:{account}:service-revision/{stack}-{env}/{stack}-{env}-*/*",
+];
+/// DescribeServiceDeployments, StopServiceDeployment: on the service deployment, and, as the
+/// revisions are, on its service.
+const SERVICE_DEPLOYMENTS: &[&str] = &[
+    SERVICES[0],
+    "arn:{partition}:ecs:{region}:{account}:service-deployment/{stack}-{env}/{stack}-{env}-*/*",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -57,7 +63,10 @@ impl Resource for Service {
             ("ecs:ListServices", Scope::Any, &[Up, RotateToken, Status, Down, Check]),
             ("ecs:DescribeServices", Scope::Arns("TheStacksServices", SERVICES), &[Up, RotateToken, Status, Logs, Down, Check, Rollback]),
             // Its deployment history: what `status` lists and `rollback` goes back to.
-            ("ecs:ListServiceDeployments", Scope::Arns("TheStacksServices", SERVICES), &[Status, Rollback]),
+            ("ecs:ListServiceDeployments", Scope::Arns("TheStacksServices", SERVICES), &[Up, RotateToken, Status, Rollback]),
+            // A blue/green, canary or linear rollout: its stage, and stopping it to roll back.
+            ("ecs:DescribeServiceDeployments", Scope::Arns("TheStacksServiceDeployments", SERVICE_DEPLOYMENTS), &[Up, RotateToken, Rollback]),
+            ("ecs:StopServiceDeployment", Scope::Arns("TheStacksServiceDeployments", SERVICE_DEPLOYMENTS), &[Up, RotateToken, Rollback]),
             ("ecs:DescribeServiceRevisions", Scope::Arns("TheStacksServiceRevisions", SERVICE_REVISIONS), &[Status, Rollback]),
             ("ecs:CreateService", Scope::Arns("TheStacksServices", SERVICES), &[Up]),
             ("ecs:UpdateService", Scope::Arns("TheStacksServices", SERVICES), &[Up, RotateToken, Down, Rollback]),
@@ -112,37 +121,7 @@ impl Resource for Service {
     }
 
     fn settings(_: &Key, spec: &ServiceSpec) -> Value {
-        let d = deployment_configuration(&spec.deploy);
-        if spec.deploy.shifts_traffic() {
-            return json!({
-                "launch_type": LAUNCH_TYPE.as_str(),
-                "platform_version": PLATFORM_VERSION,
-                "assign_public_ip": ASSIGN_PUBLIC_IP.as_str(),
-                "deployment": {
-                    "strategy": d.strategy().map(|s| s.as_str()),
-                    "bake_time_in_minutes": d.bake_time_in_minutes(),
-                    "steps": plan::steps(&spec.deploy).map(|(percent, minutes)| json!({ "percent": percent, "minutes": minutes })),
-                    "alternate_target_group": spec.alternate,
-                    "infrastructure_role": spec.infrastructure_role,
-                },
-                "propagate_tags": PROPAGATE_TAGS.as_str(),
-                "enable_ecs_managed_tags": ECS_MANAGED_TAGS,
-            });
-        }
-        let breaker = d.deployment_circuit_breaker();
-        json!({
-            "launch_type": LAUNCH_TYPE.as_str(),
-            "platform_version": PLATFORM_VERSION,
-            "assign_public_ip": ASSIGN_PUBLIC_IP.as_str(),
-            "deployment": {
-                "minimum_healthy_percent": d.minimum_healthy_percent(),
-                "maximum_percent": d.maximum_percent(),
-                "circuit_breaker": breaker.is_some_and(|b| b.enable()),
-                "rollback": breaker.is_some_and(|b| b.rollback()),
-            },
-            "propagate_tags": PROPAGATE_TAGS.as_str(),
-            "enable_ecs_managed_tags": ECS_MANAGED_TAGS,
-        })
+        wire::settings(spec)
     }
 
     #[cfg(test)]

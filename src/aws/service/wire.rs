@@ -227,3 +227,41 @@ pub fn deployment_configuration(deploy: &Deploy) -> DeploymentConfiguration {
     }
     .build()
 }
+
+/// What `plan`'s JSON shows of a service's settings.
+pub(super) fn settings(spec: &ServiceSpec) -> serde_json::Value {
+    use super::{ASSIGN_PUBLIC_IP, ECS_MANAGED_TAGS, LAUNCH_TYPE, PLATFORM_VERSION, PROPAGATE_TAGS};
+    use crate::plan;
+    use serde_json::json;
+        let d = deployment_configuration(&spec.deploy);
+        if spec.deploy.shifts_traffic() {
+            return json!({
+                "launch_type": LAUNCH_TYPE.as_str(),
+                "platform_version": PLATFORM_VERSION,
+                "assign_public_ip": ASSIGN_PUBLIC_IP.as_str(),
+                "deployment": {
+                    "strategy": d.strategy().map(|s| s.as_str()),
+                    "bake_time_in_minutes": d.bake_time_in_minutes(),
+                    "steps": plan::steps(&spec.deploy).map(|(percent, minutes)| json!({ "percent": percent, "minutes": minutes })),
+                    "alternate_target_group": spec.alternate,
+                    "infrastructure_role": spec.infrastructure_role,
+                },
+                "propagate_tags": PROPAGATE_TAGS.as_str(),
+                "enable_ecs_managed_tags": ECS_MANAGED_TAGS,
+            });
+        }
+        let breaker = d.deployment_circuit_breaker();
+        json!({
+            "launch_type": LAUNCH_TYPE.as_str(),
+            "platform_version": PLATFORM_VERSION,
+            "assign_public_ip": ASSIGN_PUBLIC_IP.as_str(),
+            "deployment": {
+                "minimum_healthy_percent": d.minimum_healthy_percent(),
+                "maximum_percent": d.maximum_percent(),
+                "circuit_breaker": breaker.is_some_and(|b| b.enable()),
+                "rollback": breaker.is_some_and(|b| b.rollback()),
+            },
+            "propagate_tags": PROPAGATE_TAGS.as_str(),
+            "enable_ecs_managed_tags": ECS_MANAGED_TAGS,
+        })
+    }

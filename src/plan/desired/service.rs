@@ -78,14 +78,16 @@ impl Builder<'_> {
             scaled: svc.scaling.is_some(),
             subnets: self.subnets(),
             security_group: service_sg(name),
-            target_group: svc
-                .public
-                .then(|| (group, entry::attached_by(stack, svc))),
+            target_group: svc.public.then(|| (group, entry::attached_by(stack, svc))),
             registry,
             container: name.to_string(),
             port,
             grace_seconds: GRACE_SECONDS,
-            deploy: if shifting { svc.deploy } else { Deploy::Rolling },
+            deploy: if shifting {
+                svc.deploy
+            } else {
+                Deploy::Rolling
+            },
             alternate: alternate.filter(|_| svc.public),
             infrastructure_role: shifting.then(infrastructure_role),
         };

@@ -25,7 +25,11 @@ impl Builder<'_> {
 
     /// The role, when a service shifts traffic.
     pub(super) fn infrastructure(&mut self) {
-        let shifting = self.stack.services.values().any(|s| s.deploy.shifts_traffic());
+        let shifting = self
+            .stack
+            .services
+            .values()
+            .any(|s| s.deploy.shifts_traffic());
         if !shifting {
             return;
         }

@@ -72,6 +72,20 @@ pub(super) fn arns(call: &Call, roles: &BTreeMap<String, String>) -> Vec<String>
                 "UpdateService" | "DeleteService" | "ListServiceDeployments" => {
                     vec![ecs("service", Some(&cluster), &json("service").unwrap())]
                 }
+                // Authorized on the deployment and on its service.
+                "DescribeServiceDeployments" | "StopServiceDeployment" => {
+                    let arns = match json("serviceDeploymentArn") {
+                        Some(a) => vec![a.to_string()],
+                        None => list("serviceDeploymentArns"),
+                    };
+                    arns.iter()
+                        .flat_map(|d| {
+                            let service = d.replacen(":service-deployment/", ":service/", 1);
+                            let service = service.rsplit_once('/').unwrap().0.to_string();
+                            [d.clone(), service]
+                        })
+                        .collect()
+                }
                 // Authorized on the revision and on its service.
                 "DescribeServiceRevisions" => list("serviceRevisionArns")
                     .iter()

@@ -1,0 +1,108 @@
+//! `deploy: blue-green` and `deploy: canary` against the ECS emulation (fault proxy in front
+//! of moto: ECS's own strategies, the production rule's weights) and the data plane front
+//! (tests/common/lb.rs: each task in podman, requests split between the two target groups by
+//! the listener's weights), while a client keeps calling:
+//! - no request fails;
+//! - blue/green: the new version answers once ECS moves every request to it, at once;
+//! - canary: both answer during the canary's wait, the new one about its percent;
+//! - after `up`, only the new version answers, and a second `up` plans nothing.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::fronted::{self, Fronted};
+use common::hammer::Hammer;
+
+/// A minute of the strategies' waits lasts a rollout here.
+const ROLLOUT: Duration = Duration::from_secs(4);
+
+/// Release 2 (a new environment variable: a new task definition revision) under a client;
+/// returns the client, when `up` started and ended (seconds on the client's clock), and
+/// what `up` printed.
+async fn release(f: &Fronted) -> (Hammer, f64, f64, String) {
+    let p = &f.project;
+    let token = p.run(&["token"]).ok().stdout.trim().to_string();
+    let hammer = Hammer::start(&f.lb.url, &token);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while hammer.answered_since(0.0) < 10 {
+        assert!(Instant::now() < deadline, "the client got no answer");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut yaml = std::fs::read_to_string(p.stack_file()).unwrap();
+    yaml.push_str("    env:\n      RELEASE: \"2\"\n");
+    std::fs::write(p.stack_file(), yaml).unwrap();
+    let before = hammer.now();
+    let up = p.run(&["up"]).ok();
+    let after = hammer.now();
+    assert_eq!(f.running().await, format!("{}:2", f.service));
+    // Answers after `up` returned: by then ECS has stopped the old tasks.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while hammer.answered_since(after) < 20 {
+        assert!(Instant::now() < deadline, "no answer after up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (hammer, before, after, up.all())
+}
+
+fn no_change(f: &Fronted) {
+    let again = f.project.run(&["plan"]).ok();
+    assert!(
+        again.stdout.contains("No changes"),
+        "ECS's weights and groups are left alone:\n{}",
+        again.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blue_green_moves_every_request_at_once_with_none_failed() {
+    let extra = "    deploy: { strategy: blue-green, bake_minutes: 1 }\n";
+    let Some(f) = fronted::deploy(21, ROLLOUT, extra).await else {
+        return;
+    };
+    let (hammer, before, after, up) = release(&f).await;
+    let first_2 = hammer.first(":2").expect("revision 2 answered");
+    // The front follows the weights every 200 ms: a second after the switch, only 2.
+    let late_1 = hammer.by(":1", first_2 + 1.0, f64::MAX);
+    let (answered, failures, why) = hammer.stop().await;
+    eprintln!(
+        "[strategies] blue-green: up took {:.1}s; {answered} answered, {failures} failed; revision 2 first answered {:.1}s into up; revision 1 answered {late_1} times from 1s after that",
+        after - before,
+        first_2 - before,
+    );
+    assert_eq!(failures, 0, "first failure: {why:?}\n{:#?}", f.lb.journal());
+    assert_eq!(late_1, 0, "every request moved at once");
+    assert!(up.contains("old one kept for an instant rollback"), "{up}");
+    no_change(&f);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_canary_gets_its_share_then_everything_with_none_failed() {
+    let extra = "    deploy: { strategy: canary, percent: 20, wait_minutes: 3, bake_minutes: 1 }\n";
+    let Some(f) = fronted::deploy(22, ROLLOUT, extra).await else {
+        return;
+    };
+    let (hammer, before, after, up) = release(&f).await;
+    let first_2 = hammer.first(":2").expect("revision 2 answered");
+    let last_1 = hammer.last(":1").expect("revision 1 answered");
+    // The canary's wait: both answer, the new version about a fifth of the requests.
+    let (old, new) = (
+        hammer.by(":1", first_2, last_1),
+        hammer.by(":2", first_2, last_1),
+    );
+    let after_1 = hammer.by(":1", after, f64::MAX);
+    let (answered, failures, why) = hammer.stop().await;
+    let share = new as f64 / (old + new).max(1) as f64;
+    eprintln!(
+        "[strategies] canary 20%: up took {:.1}s; {answered} answered, {failures} failed; during the canary ({:.1}s) {new} by revision 2 and {old} by revision 1 ({:.0}%)",
+        after - before,
+        last_1 - first_2,
+        share * 100.0
+    );
+    assert_eq!(failures, 0, "first failure: {why:?}\n{:#?}", f.lb.journal());
+    assert!(old + new > 100, "the canary's wait was seen: {old} + {new}");
+    assert!((0.12..=0.30).contains(&share), "the canary got {share:.2}");
+    assert_eq!(after_1, 0, "only the new version after up");
+    assert!(up.contains("moving requests to the new version"), "{up}");
+    no_change(&f);
+}
