@@ -5,12 +5,14 @@
 //! - no request fails;
 //! - blue/green: the new version answers once ECS moves every request to it, at once;
 //! - canary: both answer during the canary's wait, the new one about its percent;
-//! - after `up`, only the new version answers, and a second `up` plans nothing.
+//! - after `up`, only the new version answers, a second `up` plans nothing, and `down`
+//!   leaves nothing.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
+use common::census::{census, empty};
 use common::fronted::{self, Fronted};
 use common::hammer::Hammer;
 
@@ -72,8 +74,15 @@ async fn blue_green_moves_every_request_at_once_with_none_failed() {
     );
     assert_eq!(failures, 0, "first failure: {why:?}\n{:#?}", f.lb.journal());
     assert_eq!(late_1, 0, "every request moved at once");
-    assert!(up.contains("old one kept for an instant rollback"), "{up}");
+    assert!(
+        up.contains("every request on the new version, the old one kept 1 min"),
+        "{up}"
+    );
     no_change(&f);
+    // `down` finds the second target group and the infrastructure role too.
+    f.project.run(&["down", "--yes"]).ok();
+    let moto = common::moto().unwrap();
+    assert_eq!(census(&moto, &f.project.name).await, empty(), "left behind");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -105,4 +114,76 @@ async fn a_canary_gets_its_share_then_everything_with_none_failed() {
     assert_eq!(after_1, 0, "only the new version after up");
     assert!(up.contains("moving requests to the new version"), "{up}");
     no_change(&f);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn switching_from_rolling_to_linear_moves_requests_step_by_step_with_none_failed() {
+    let Some(f) = fronted::deploy(23, ROLLOUT, "").await else {
+        return;
+    };
+    let mut yaml = std::fs::read_to_string(f.project.stack_file()).unwrap();
+    yaml.push_str(
+        "    deploy: { strategy: linear, percent: 50, wait_minutes: 2, bake_minutes: 0 }\n",
+    );
+    std::fs::write(f.project.stack_file(), yaml).unwrap();
+    let plan = f.project.run(&["plan"]).ok();
+    assert!(
+        plan.stdout.contains("deploy strategy rolling → linear"),
+        "{}",
+        plan.stdout
+    );
+    let (hammer, before, after, _) = release(&f).await;
+    let first_2 = hammer.first(":2").expect("revision 2 answered");
+    let last_1 = hammer.last(":1").expect("revision 1 answered");
+    // Half the requests each during the step at 50 %.
+    let (old, new) = (
+        hammer.by(":1", first_2, last_1),
+        hammer.by(":2", first_2, last_1),
+    );
+    let (answered, failures, why) = hammer.stop().await;
+    let share = new as f64 / (old + new).max(1) as f64;
+    eprintln!(
+        "[strategies] rolling → linear 50%: up took {:.1}s; {answered} answered, {failures} failed; at the 50% step ({:.1}s) {new} by revision 2 and {old} by revision 1",
+        after - before,
+        last_1 - first_2,
+    );
+    assert_eq!(failures, 0, "first failure: {why:?}\n{:#?}", f.lb.journal());
+    assert!((0.35..=0.65).contains(&share), "the step got {share:.2}");
+    no_change(&f);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollback_during_the_bake_time_moves_every_request_back_at_once() {
+    // 30 minutes of bake: two minutes here, ample time to roll back within it.
+    let extra = "    deploy: { strategy: blue-green, bake_minutes: 30 }\n";
+    let Some(f) = fronted::deploy(24, ROLLOUT, extra).await else {
+        return;
+    };
+    let (hammer, _, _, up) = release(&f).await;
+    assert!(up.contains("the old one kept 30 min"), "{up}");
+    let before = hammer.now();
+    let rolled = f.project.run(&["rollback"]).ok();
+    let after = hammer.now();
+    assert!(
+        rolled
+            .all()
+            .contains("stopping the deployment moves the requests back at once"),
+        "{}",
+        rolled.all()
+    );
+    assert_eq!(f.running().await, format!("{}:1", f.service));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while hammer.answered_since(after) < 20 {
+        assert!(Instant::now() < deadline, "no answer after the rollback");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The front follows the weights every 200 ms: a second after, only 1.
+    let late_2 = hammer.by(":2", after + 1.0, f64::MAX);
+    let (answered, failures, why) = hammer.stop().await;
+    eprintln!(
+        "[strategies] blue-green rollback in the bake time: {:.1}s; {answered} answered, {failures} failed; revision 2 answered {late_2} times from 1s after it",
+        after - before
+    );
+    assert_eq!(failures, 0, "first failure: {why:?}\n{:#?}", f.lb.journal());
+    assert_eq!(late_2, 0, "every request back on revision 1");
 }

@@ -42,6 +42,9 @@ pub struct Running {
     pub target_groups: Vec<String>,
     /// The strategy ECS deploys it with.
     pub deploy: crate::config::Deploy,
+    /// The revision a deployment in progress replaces, while its tasks all still run (a
+    /// blue/green, canary or linear deployment before its bake time ends).
+    pub kept: Option<String>,
     /// One deployment, COMPLETED.
     pub steady: bool,
 }
@@ -70,6 +73,11 @@ pub fn running_of(o: &Observed) -> Option<Running> {
             .cloned()
             .collect(),
         deploy: crate::plan::observed_deploy(s),
+        kept: s
+            .deployments
+            .iter()
+            .find(|d| d.status == "ACTIVE" && d.desired > 0 && d.running >= d.desired)
+            .map(|d| d.task_definition.clone()),
     })
 }
 
@@ -227,7 +235,24 @@ pub async fn roll_back(
             break;
         }
     }
-    aws::service::roll_back(aws, names, &now.arn, &target).await?;
+    // Its tasks still run: stopping the deployment puts the requests back on them at once.
+    let mut deploy = now.deploy;
+    if now.deploy.shifts_traffic() && now.kept.as_deref() == Some(target.as_str()) {
+        let day = crate::clock::now_secs() as f64 - 24.0 * 3600.0;
+        match aws::service_deployment::newest(aws, names, &now.arn, day).await? {
+            Some(c) if matches!(c.status.as_str(), "PENDING" | "IN_PROGRESS") => {
+                progress.say(
+                    "its tasks still run: stopping the deployment moves the requests back at once",
+                );
+                aws::service_deployment::stop(aws, &c.arn).await?;
+                // No new deployment to follow: the old one is the service's again.
+                deploy = crate::config::Deploy::Rolling;
+            }
+            _ => aws::service::roll_back(aws, names, &now.arn, &target).await?,
+        }
+    } else {
+        aws::service::roll_back(aws, names, &now.arn, &target).await?;
+    }
     let watched = Rollout {
         service: service.to_string(),
         arn: now.arn.clone(),
@@ -235,7 +260,7 @@ pub async fn roll_back(
         previous,
         target_groups: now.target_groups.clone(),
         log_group: names.log_group(service),
-        deploy: now.deploy,
+        deploy,
     };
     rollout::watch(aws, names, &watched, timeout, progress).await?;
     Ok((from, n))

@@ -165,8 +165,19 @@ async fn step(
     if let Some(stage) = shift.as_ref().and_then(|c| stage_words(&c.stage)) {
         status.push_str(&format!(" ({stage})"));
     }
-    if p.rollout != "COMPLETED" || p.running < p.desired || s.deployments.len() > 1 {
+    // Baking, every request is on the new version already: done, the old one kept for an
+    // instant rollback (`stackctl rollback` stops the deployment) until ECS ends it.
+    let baking = shift.as_ref().is_some_and(|c| c.stage == "BAKE_TIME");
+    let finished = p.rollout == "COMPLETED" && s.deployments.len() == 1;
+    if !(baking || finished) || p.running < p.desired {
         return Ok(Step::Waiting(status));
+    }
+    if baking {
+        status = format!(
+            "every request on the new version, the old one kept {} min: `stackctl rollback {}` moves them back at once",
+            crate::plan::bake_minutes(&r.deploy).unwrap_or_default(),
+            r.service
+        );
     }
     if r.target_groups.is_empty() {
         return Ok(Step::Done(status));
@@ -302,11 +313,7 @@ async fn fail(
 /// puts production back on the old tasks at once while they still run. One ECS already
 /// rolled back is left as it is.
 async fn stop_shift(aws: &Aws, names: &Names, r: &Rollout, prev: &str) -> String {
-    let recent = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or_default()
-        - 24.0 * 3600.0;
+    let recent = crate::clock::now_secs() as f64 - 24.0 * 3600.0;
     let current = aws::service_deployment::newest(aws, names, &r.arn, recent).await;
     let stopped = match current {
         Ok(Some(c)) if matches!(c.status.as_str(), "PENDING" | "IN_PROGRESS") => {

@@ -42,18 +42,21 @@ pub async fn deploy(seed: u64, rollout: Duration, extra: &str) -> Option<Fronted
     let cp = Arc::new(ControlPlane::new(&endpoint).await);
     let cluster = format!("{}-default", project.name);
     let service = format!("{cluster}-api");
-    // The API's target group, and its second one when it deploys blue/green, canary or
-    // linear (the weights between them are the listener's).
-    let mut groups = Vec::new();
-    for name in [service.clone(), format!("{service}-alt")] {
-        let found = cp.aws.elb.describe_target_groups().names(name).send().await;
-        if let Some(arn) = found.ok().and_then(|f| {
-            let g = f.target_groups().first()?;
-            g.target_group_arn().map(str::to_string)
-        }) {
-            groups.push(arn);
-        }
-    }
+    // The listener names the target groups (two, with blue/green, canary or linear) and
+    // weighs them; the API's group is the fallback.
+    let found = cp
+        .aws
+        .elb
+        .describe_target_groups()
+        .names(&service)
+        .send()
+        .await;
+    let groups = found
+        .unwrap()
+        .target_groups()
+        .iter()
+        .filter_map(|g| g.target_group_arn().map(str::to_string))
+        .collect();
     let balancers = cp
         .aws
         .elb

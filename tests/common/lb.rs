@@ -67,8 +67,8 @@ struct Entry {
 }
 
 impl Balancer {
-    /// Follow ECS service `ecs_service` of `cluster`, in its target groups `groups`; with two,
-    /// by the weights of `listener`'s default action.
+    /// Follow ECS service `ecs_service` of `cluster`: in the target groups `listener`'s
+    /// default action forwards to, by its weights, or else in `groups`.
     pub async fn start(
         cp: Arc<ControlPlane>,
         cluster: &str,
@@ -142,8 +142,9 @@ impl Balancer {
 pub(super) struct Where {
     pub(super) cluster: String,
     pub(super) service: String,
+    /// Without a listener: the groups, alike.
     pub(super) groups: Vec<String>,
-    /// The listener whose default action weighs the groups (with two).
+    /// The listener whose default action names the groups and weighs them.
     pub(super) listener: Option<String>,
 }
 
@@ -204,13 +205,15 @@ async fn reconcile(
     else {
         return;
     };
-    // Target address → (its group's place in `at.groups`, its state).
-    let Some(state) = super::lb_weights::health(cp, &at.groups).await else {
-        return;
-    };
     let Some(weights) = super::lb_weights::weights(cp, at).await else {
         return;
     };
+    let groups: Vec<String> = weights.iter().map(|(g, _)| g.clone()).collect();
+    // Target address → (its group's place in `groups`, its state).
+    let Some(state) = super::lb_weights::health(cp, &groups).await else {
+        return;
+    };
+    let weights: Vec<i32> = weights.iter().map(|(_, w)| *w).collect();
     for t in described.tasks() {
         let arn = t.task_arn().unwrap_or_default().to_string();
         let short = arn.rsplit('/').next().unwrap_or_default().to_string();

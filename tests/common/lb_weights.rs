@@ -36,11 +36,12 @@ pub(super) async fn health(
     Some(state)
 }
 
-/// The weight of each of `at.groups`: with one, 1; with two, as the listener's default action
-/// forwards (a group it does not name: 0). None: the read failed.
-pub(super) async fn weights(cp: &Arc<ControlPlane>, at: &Where) -> Option<Vec<i32>> {
-    let Some(listener) = at.listener.as_ref().filter(|_| at.groups.len() > 1) else {
-        return Some(vec![1; at.groups.len()]);
+/// The target groups requests go to and the weight of each: the listener's default action
+/// (as a load balancer does, whatever groups it names now), else `at.groups` alike. None: the
+/// read failed.
+pub(super) async fn weights(cp: &Arc<ControlPlane>, at: &Where) -> Option<Vec<(String, i32)>> {
+    let Some(listener) = &at.listener else {
+        return Some(at.groups.iter().map(|g| (g.clone(), 1)).collect());
     };
     let out = cp
         .aws
@@ -61,12 +62,7 @@ pub(super) async fn weights(cp: &Arc<ControlPlane>, at: &Where) -> Option<Vec<i3
             tuples.push((g.to_string(), 1));
         }
     }
-    Some(
-        at.groups
-            .iter()
-            .map(|g| tuples.iter().find(|t| &t.0 == g).map_or(0, |t| t.1))
-            .collect(),
-    )
+    Some(tuples)
 }
 
 /// The groups requests go to: (weight, the ports in service in it).

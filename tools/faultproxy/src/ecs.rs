@@ -198,8 +198,14 @@ impl EcsService {
                 format!("(service {name}) has reached a steady state."),
             );
         }
-        self.deployments
-            .retain(|d| d.primary || d.failed.is_none_or(|(t, _)| now < t + 2 * rollout));
+        // A replaced deployment is gone once its tasks drained (one rolled back by a stop
+        // request, with no later deployment to complete, too).
+        self.deployments.retain(|d| {
+            d.primary
+                || d.failed.map_or(d.to > 0 || now < d.since + half, |(t, _)| {
+                    now < t + 2 * rollout
+                })
+        });
         for d in &self.deployments {
             if let Some(r) = self
                 .history
