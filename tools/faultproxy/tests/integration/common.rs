@@ -111,3 +111,71 @@ pub fn tag_spec(
         )
         .build()
 }
+
+/// A VPC `10.<octet>.0.0/16` with a subnet in each of two zones: (VPC, subnets).
+pub async fn network(conf: &aws_config::SdkConfig, octet: u8) -> (String, Vec<String>) {
+    let ec2 = aws_sdk_ec2::Client::new(conf);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block(format!("10.{octet}.0.0/16"))
+        .send()
+        .await
+        .unwrap();
+    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+    let mut subnets = Vec::new();
+    for (i, az) in ["us-east-1a", "us-east-1b"].into_iter().enumerate() {
+        let s = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(format!("10.{octet}.{i}.0/24"))
+            .availability_zone(az)
+            .send()
+            .await
+            .unwrap();
+        subnets.push(s.subnet().unwrap().subnet_id().unwrap().to_string());
+    }
+    (vpc, subnets)
+}
+
+/// An `ip` target group `name` on port 80 in `vpc`.
+pub async fn target_group(conf: &aws_config::SdkConfig, name: &str, vpc: &str) -> String {
+    use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetTypeEnum};
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(conf);
+    let tg = elb
+        .create_target_group()
+        .name(name)
+        .protocol(ProtocolEnum::Http)
+        .port(80)
+        .vpc_id(vpc)
+        .target_type(TargetTypeEnum::Ip)
+        .send()
+        .await
+        .unwrap();
+    tg.target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string()
+}
+
+/// An internal load balancer `name` in `subnets` (an internet-facing one needs an internet
+/// gateway on the VPC).
+pub async fn load_balancer(
+    conf: &aws_config::SdkConfig,
+    name: &str,
+    subnets: Vec<String>,
+) -> String {
+    use aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum;
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(conf);
+    let lb = elb
+        .create_load_balancer()
+        .name(name)
+        .scheme(LoadBalancerSchemeEnum::Internal)
+        .set_subnets(Some(subnets))
+        .send()
+        .await
+        .unwrap();
+    lb.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_string()
+}

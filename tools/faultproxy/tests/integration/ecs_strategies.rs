@@ -5,9 +5,9 @@
 //! rolls the deployment back; and what ECS refuses of the request.
 
 use crate::common::unique;
-use crate::ecs_emulation::{cluster, create, task_def};
+use crate::ecs_emulation::{cluster, create};
 use crate::ecs_strategy_setup::{
-    balancer, blue_green, follow, healthy, lb, newest, proxy, weights,
+    balancer, blue_green, follow, healthy, lb, newest, proxy, release, weights,
 };
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_sdk_ecs::types::{
@@ -37,14 +37,7 @@ async fn blue_green_moves_production_once_the_new_tasks_are_healthy() {
     assert_eq!(weights(&conf, &rule, &a, &b).await, (0, 100));
     assert_eq!((healthy(&conf, &a).await, healthy(&conf, &b).await), (0, 2));
 
-    let td2 = task_def(&ecs, &name).await;
-    ecs.update_service()
-        .cluster(&name)
-        .service(&name)
-        .task_definition(&td2)
-        .send()
-        .await
-        .unwrap();
+    release(&ecs, &name).await;
     let (status, seen) = follow(&ecs, &conf, &name, groups).await;
     assert_eq!(status, "SUCCESSFUL", "{seen:?}");
     let stages: Vec<&str> = seen.iter().map(|s| s.0.as_str()).collect();
@@ -86,14 +79,7 @@ async fn a_canary_stops_at_its_percent_and_a_stop_puts_production_back() {
         .unwrap();
     let groups = (a.as_str(), b.as_str(), rule.as_str());
     assert_eq!(follow(&ecs, &conf, &name, groups).await.0, "SUCCESSFUL");
-    let td2 = task_def(&ecs, &name).await;
-    ecs.update_service()
-        .cluster(&name)
-        .service(&name)
-        .task_definition(&td2)
-        .send()
-        .await
-        .unwrap();
+    release(&ecs, &name).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while weights(&conf, &rule, &a, &b).await != (20, 80) {
         assert!(Instant::now() < deadline, "the canary never got 20%");

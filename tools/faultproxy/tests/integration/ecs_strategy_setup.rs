@@ -33,54 +33,15 @@ pub async fn proxy(seed: u64) -> Option<(ProxyHandle, SdkConfig)> {
 /// Two target groups behind a load balancer whose listener forwards to `a` (weight 100) and,
 /// when `both`, to `b` (weight 0). Returns (a, b, the listener's default rule).
 pub async fn balancer(conf: &SdkConfig, name: &str, both: bool) -> (String, String, String) {
-    let ec2 = aws_sdk_ec2::Client::new(conf);
-    let vpc = ec2.create_vpc().cidr_block("10.45.0.0/16").send().await;
-    let vpc = vpc.unwrap().vpc().unwrap().vpc_id().unwrap().to_string();
-    let mut subnets = Vec::new();
-    for (i, az) in ["us-east-1a", "us-east-1b"].into_iter().enumerate() {
-        let s = ec2
-            .create_subnet()
-            .vpc_id(&vpc)
-            .cidr_block(format!("10.45.{i}.0/24"))
-            .availability_zone(az)
-            .send()
-            .await
-            .unwrap();
-        subnets.push(s.subnet().unwrap().subnet_id().unwrap().to_string());
-    }
+    let (vpc, subnets) = crate::common::network(conf, 45).await;
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(conf);
     let short = &name[name.len().saturating_sub(30)..];
     let mut groups = Vec::new();
     for side in ["a", "b"] {
-        let tg = elb
-            .create_target_group()
-            .name(format!("{short}{side}"))
-            .protocol(ProtocolEnum::Http)
-            .port(80)
-            .vpc_id(&vpc)
-            .target_type(aws_sdk_elasticloadbalancingv2::types::TargetTypeEnum::Ip)
-            .send()
-            .await
-            .unwrap();
-        groups.push(
-            tg.target_groups()[0]
-                .target_group_arn()
-                .unwrap()
-                .to_string(),
-        );
+        let name = format!("{short}{side}");
+        groups.push(crate::common::target_group(conf, &name, &vpc).await);
     }
-    let lb = elb
-        .create_load_balancer()
-        .name(short)
-        .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
-        .set_subnets(Some(subnets))
-        .send()
-        .await
-        .unwrap();
-    let lb = lb.load_balancers()[0]
-        .load_balancer_arn()
-        .unwrap()
-        .to_string();
+    let lb = crate::common::load_balancer(conf, short, subnets).await;
     let tuple = |g: &str, w| {
         TargetGroupTuple::builder()
             .target_group_arn(g)
@@ -229,4 +190,16 @@ pub async fn follow(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Registers a new revision of `name`'s task definition and deploys it.
+pub async fn release(ecs: &aws_sdk_ecs::Client, name: &str) {
+    let td = crate::ecs_emulation::task_def(ecs, name).await;
+    ecs.update_service()
+        .cluster(name)
+        .service(name)
+        .task_definition(&td)
+        .send()
+        .await
+        .unwrap();
 }

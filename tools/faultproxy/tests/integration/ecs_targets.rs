@@ -17,55 +17,12 @@ use std::time::{Duration, Instant};
 /// to a load balancer ("does not have an associated load balancer").
 async fn target_group(conf: &SdkConfig, name: &str) -> String {
     use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum};
-    let ec2 = aws_sdk_ec2::Client::new(conf);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.44.0.0/16")
-        .send()
-        .await
-        .unwrap();
-    let vpc = vpc.vpc().unwrap().vpc_id().unwrap();
-    let mut subnets = Vec::new();
-    for (i, az) in ["us-east-1a", "us-east-1b"].into_iter().enumerate() {
-        let s = ec2
-            .create_subnet()
-            .vpc_id(vpc)
-            .cidr_block(format!("10.44.{i}.0/24"))
-            .availability_zone(az)
-            .send()
-            .await
-            .unwrap();
-        subnets.push(s.subnet().unwrap().subnet_id().unwrap().to_string());
-    }
+    let (vpc, subnets) = crate::common::network(conf, 44).await;
+    let vpc = vpc.as_str();
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(conf);
     let short = &name[name.len().saturating_sub(32)..];
-    let tg = elb
-        .create_target_group()
-        .name(short)
-        .protocol(ProtocolEnum::Http)
-        .port(80)
-        .vpc_id(vpc)
-        .target_type(aws_sdk_elasticloadbalancingv2::types::TargetTypeEnum::Ip)
-        .send()
-        .await
-        .unwrap();
-    let tg = tg.target_groups()[0]
-        .target_group_arn()
-        .unwrap()
-        .to_string();
-    let lb = elb
-        .create_load_balancer()
-        .name(short)
-        // Internal: an internet-facing one needs an internet gateway on the VPC.
-        .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
-        .set_subnets(Some(subnets))
-        .send()
-        .await
-        .unwrap();
-    let lb = lb.load_balancers()[0]
-        .load_balancer_arn()
-        .unwrap()
-        .to_string();
+    let tg = crate::common::target_group(conf, short, vpc).await;
+    let lb = crate::common::load_balancer(conf, short, subnets).await;
     let forward = Action::builder()
         .r#type(ActionTypeEnum::Forward)
         .target_group_arn(&tg)
