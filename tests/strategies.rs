@@ -58,7 +58,7 @@ fn no_change(f: &Fronted) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn blue_green_moves_every_request_at_once_with_none_failed() {
-    let extra = "    deploy: { strategy: blue-green, bake_minutes: 1 }\n";
+    let extra = "    deploy: { strategy: blue-green, bake_minutes: 2 }\n";
     let Some(f) = fronted::deploy(21, ROLLOUT, extra).await else {
         return;
     };
@@ -75,7 +75,7 @@ async fn blue_green_moves_every_request_at_once_with_none_failed() {
     assert_eq!(failures, 0, "first failure: {why:?}\n{:#?}", f.lb.journal());
     assert_eq!(late_1, 0, "every request moved at once");
     assert!(
-        up.contains("every request on the new version, the old one kept 1 min"),
+        up.contains("(every request on the new version); the old version is kept 2 min"),
         "{up}"
     );
     no_change(&f);
@@ -159,10 +159,48 @@ async fn a_rollback_during_the_bake_time_moves_every_request_back_at_once() {
     let Some(f) = fronted::deploy(24, ROLLOUT, extra).await else {
         return;
     };
-    let (hammer, _, _, up) = release(&f).await;
-    assert!(up.contains("the old one kept 30 min"), "{up}");
+    let p = &f.project;
+    let token = p.run(&["token"]).ok().stdout.trim().to_string();
+    let mut yaml = std::fs::read_to_string(p.stack_file()).unwrap();
+    yaml.push_str("    env:\n      RELEASE: \"2\"\n");
+    std::fs::write(p.stack_file(), yaml).unwrap();
+    // `up` waits out the bake time; a user who sees the release is wrong stops it with
+    // Ctrl-C (the run lock is released) and rolls back.
+    let log = p.path().join("up.log");
+    let out = std::fs::File::create(&log).unwrap();
+    let mut up = p
+        .command(&f.proxy.url(), &["up"])
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("Ctrl-C, then `stackctl rollback api`")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "never baking: {}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let hammer = Hammer::start(&f.lb.url, &token);
+    while hammer.answered_since(0.0) < 20 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        hammer.by(":1", 0.0, f64::MAX),
+        0,
+        "baking: every request on 2"
+    );
+    // SAFETY: signals the child this test started.
+    unsafe { libc::kill(up.id() as i32, libc::SIGINT) };
+    let stopped = up.wait().unwrap();
+    assert!(!stopped.success(), "up was interrupted");
     let before = hammer.now();
-    let rolled = f.project.run(&["rollback"]).ok();
+    let rolled = p.run(&["rollback"]).ok();
     let after = hammer.now();
     assert!(
         rolled

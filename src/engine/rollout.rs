@@ -165,19 +165,17 @@ async fn step(
     if let Some(stage) = shift.as_ref().and_then(|c| stage_words(&c.stage)) {
         status.push_str(&format!(" ({stage})"));
     }
-    // Baking, every request is on the new version already: done, the old one kept for an
-    // instant rollback (`stackctl rollback` stops the deployment) until ECS ends it.
-    let baking = shift.as_ref().is_some_and(|c| c.stage == "BAKE_TIME");
-    let finished = p.rollout == "COMPLETED" && s.deployments.len() == 1;
-    if !(baking || finished) || p.running < p.desired {
-        return Ok(Step::Waiting(status));
-    }
-    if baking {
-        status = format!(
-            "every request on the new version, the old one kept {} min: `stackctl rollback {}` moves them back at once",
+    // Baking: every request is on the new version, the old one is kept for an instant
+    // rollback until ECS ends the deployment.
+    if shift.as_ref().is_some_and(|c| c.stage == "BAKE_TIME") {
+        return Ok(Step::Waiting(format!(
+            "{status}; the old version is kept {} min: Ctrl-C, then `stackctl rollback {}`, moves every request back at once",
             crate::plan::bake_minutes(&r.deploy).unwrap_or_default(),
             r.service
-        );
+        )));
+    }
+    if p.rollout != "COMPLETED" || p.running < p.desired || s.deployments.len() > 1 {
+        return Ok(Step::Waiting(status));
     }
     if r.target_groups.is_empty() {
         return Ok(Step::Done(status));
@@ -211,7 +209,7 @@ fn stage_words(stage: &str) -> Option<&'static str> {
         "PRODUCTION_TRAFFIC_SHIFT"
         | "PRE_PRODUCTION_TRAFFIC_SHIFT"
         | "POST_PRODUCTION_TRAFFIC_SHIFT" => "moving requests to the new version",
-        "BAKE_TIME" => "every request on the new version; the old one kept for an instant rollback",
+        "BAKE_TIME" => "every request on the new version",
         "CLEAN_UP" => "stopping the old version",
         _ => return None,
     })
