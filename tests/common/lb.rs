@@ -208,12 +208,11 @@ async fn reconcile(
     let Some(weights) = super::lb_weights::weights(cp, at).await else {
         return;
     };
-    let groups: Vec<String> = weights.iter().map(|(g, _)| g.clone()).collect();
+    let (groups, weights): (Vec<String>, Vec<i32>) = weights.into_iter().unzip();
     // Target address → (its group's place in `groups`, its state).
     let Some(state) = super::lb_weights::health(cp, &groups).await else {
         return;
     };
-    let weights: Vec<i32> = weights.iter().map(|(_, w)| *w).collect();
     for t in described.tasks() {
         let arn = t.task_arn().unwrap_or_default().to_string();
         let short = arn.rsplit('/').next().unwrap_or_default().to_string();
