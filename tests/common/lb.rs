@@ -5,9 +5,8 @@
 //! - The front (plain HTTP on 127.0.0.1) sends each request to one of the containers whose
 //!   target is `healthy` in DescribeTargetHealth, round robin, adding `X-Forwarded-For` as an
 //!   Application Load Balancer does; none healthy: 503; the container failed: 502.
-//! - With two target groups (a blue/green, canary or linear service), each request first
-//!   goes to a group in the proportions of the listener's weights (smooth weighted round
-//!   robin), then to a healthy container of that group; a group with weight 0 gets none.
+//! - Each request goes to a target group by the listener's weights (two with blue/green,
+//!   canary or linear: `lb_weights`), then to a healthy container in it.
 //! - A draining target gets no new request at once; the task's container gets SIGTERM only
 //!   when ECS stops it (STOPPING, after the deregistration delay), then SIGKILL after its
 //!   `stopTimeout`.
