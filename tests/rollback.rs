@@ -107,7 +107,7 @@ async fn a_bad_release_is_rolled_back_with_no_failed_request_and_never_to_a_revo
     }
     let settled = started.elapsed().as_secs_f64();
     while until("no answer after revision 2 left", &|| {
-        hammer.answered_since(settled) >= 10
+        hammer.answered_since(settled) >= 20
     }) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -75,7 +75,9 @@ async fn blue_green_moves_every_request_at_once_with_none_failed() {
     assert_eq!(failures, 0, "first failure: {why:?}\n{:#?}", f.lb.journal());
     assert_eq!(late_1, 0, "every request moved at once");
     assert!(
-        up.contains("(every request on the new version); the old version is kept 2 min"),
+        up.contains(
+            "(every request on the new version); the old version is kept for the bake time (2 min)"
+        ),
         "{up}"
     );
     no_change(&f);

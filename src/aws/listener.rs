@@ -318,19 +318,24 @@ impl Resource for Listener {
         cx: &Cx<'_>,
         want: &Spec,
         have: &Observed,
-        _: &State,
+        state: &State,
         fix: &Fix,
     ) -> Result<(), AwsError> {
         match fix {
-            Fix::Modify { .. } => {
+            Fix::Modify { changed } => {
                 let (action, certs) = settings_of(cx, want)?;
+                // Forwarding to the same groups: the action is left out, so that the weights
+                // ECS is moving stay (a certificate or policy change mid-deployment).
+                let same = matches!(want.action, Forwarding::Forward { .. })
+                    && !changed.iter().any(|c| c.starts_with("forward to"))
+                    && !state.forwards.is_empty();
                 cx.aws
                     .elb
                     .modify_listener()
                     .listener_arn(&have.id)
                     .protocol(want.protocol())
                     .port(want.port)
-                    .default_actions(action)
+                    .set_default_actions((!same).then(|| vec![action]))
                     .set_certificates(certs)
                     .set_ssl_policy(want.certificate.as_ref().map(|_| SSL_POLICY.to_string()))
                     .send()

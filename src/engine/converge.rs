@@ -180,6 +180,7 @@ pub async fn converge(
         want = desired(stack, &seen.facts);
         second = plan::split_deploys(&plan::plan(&want, &seen.resources)).1;
     }
+    let asked = rollout::since_now();
     ids = apply(aws, &names, &want, &seen.resources, &second, ids, progress).await?;
     progress.say(&format!("Applied {} changes.", plan.changes.len()));
 
@@ -213,6 +214,7 @@ pub async fn converge(
                     .filter(|s| s.public)
                     .map(|s| s.deploy)
                     .unwrap_or_default(),
+                since: asked,
                 service: svc,
             })
         })

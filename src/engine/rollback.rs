@@ -237,6 +237,7 @@ pub async fn roll_back(
     }
     // Its tasks still run: stopping the deployment puts the requests back on them at once.
     let mut deploy = now.deploy;
+    let since = rollout::since_now();
     if now.deploy.shifts_traffic() && now.kept.as_deref() == Some(target.as_str()) {
         let day = crate::clock::now_secs() as f64 - 24.0 * 3600.0;
         match aws::service_deployment::newest(aws, names, &now.arn, day).await? {
@@ -261,6 +262,7 @@ pub async fn roll_back(
         target_groups: now.target_groups.clone(),
         log_group: names.log_group(service),
         deploy,
+        since,
     };
     rollout::watch(aws, names, &watched, timeout, progress).await?;
     Ok((from, n))

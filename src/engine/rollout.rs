@@ -3,7 +3,8 @@
 //! balancer sees the targets healthy. Never waits forever: stopped tasks fail it fast, a
 //! circuit-breaker rollback is a failure, and a client-side deadline bounds it all. A
 //! blue/green, canary or linear deployment also shows its stage, gets its own minutes on top
-//! of the deadline, and is rolled back by stopping it (production goes back at once).
+//! of the deadline, and is rolled back by stopping it (production goes back at once while the
+//! old tasks still run, until the bake time ends).
 
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,14 @@ pub struct Rollout {
     pub target_groups: Vec<String>,
     pub log_group: String,
     pub deploy: Deploy,
+    /// When the deployment was asked for (seconds since the epoch, a few early for clock
+    /// skew): what ECS records from then on is this deploy's.
+    pub since: f64,
+}
+
+/// Now, as [`Rollout::since`] wants it: a few seconds early for the clocks' skew.
+pub fn since_now() -> f64 {
+    crate::clock::now_secs() as f64 - 5.0
 }
 
 /// Stopped tasks of the new revision after which we stop waiting for ECS's verdict.
@@ -50,11 +59,7 @@ pub async fn watch(
 ) -> Result<(), RolloutError> {
     let started = Instant::now();
     let timeout = timeout + Duration::from_secs(60 * u64::from(r.deploy.minutes()));
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or_default()
-        - 5.0;
+    let since = r.since;
     let poll = Duration::from_secs(3).mul_f64(Backoff::scaled());
     let task = progress.start(format!("roll out {}", r.service));
     let mut last = String::new();
@@ -169,7 +174,7 @@ async fn step(
     // rollback until ECS ends the deployment.
     if shift.as_ref().is_some_and(|c| c.stage == "BAKE_TIME") {
         return Ok(Step::Waiting(format!(
-            "{status}; the old version is kept {} min: Ctrl-C, then `stackctl rollback {}`, moves every request back at once",
+            "{status}; the old version is kept for the bake time ({} min): Ctrl-C, then `stackctl rollback {}`, moves every request back at once",
             crate::plan::bake_minutes(&r.deploy).unwrap_or_default(),
             r.service
         )));
@@ -308,25 +313,35 @@ async fn fail(
 }
 
 /// A blue/green, canary or linear deployment that failed: stopped with a rollback, which
-/// puts production back on the old tasks at once while they still run. One ECS already
-/// rolled back is left as it is.
+/// puts production back on the old tasks at once while they still run. One ECS ended already
+/// is told as it ended.
 async fn stop_shift(aws: &Aws, names: &Names, r: &Rollout, prev: &str) -> String {
-    let recent = crate::clock::now_secs() as f64 - 24.0 * 3600.0;
-    let current = aws::service_deployment::newest(aws, names, &r.arn, recent).await;
-    let stopped = match current {
-        Ok(Some(c)) if matches!(c.status.as_str(), "PENDING" | "IN_PROGRESS") => {
-            aws::service_deployment::stop(aws, &c.arn).await
+    let fix = "fix the cause (see above) and run `stackctl up` again";
+    let current = aws::service_deployment::newest(aws, names, &r.arn, r.since).await;
+    let c = match current {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return format!("ECS recorded no deployment for it: see `stackctl status`; {fix}");
         }
-        Ok(_) => Ok(()),
-        Err(e) => Err(e),
+        Err(e) => return format!("could not read the deployment ({e}): see `stackctl status`"),
     };
-    match stopped {
-        Ok(()) => format!(
-            "the deployment was rolled back: production is on {} again; fix the cause (see above) and run `stackctl up` again",
-            short(prev)
-        ),
-        Err(e) => format!(
-            "could not roll the deployment back ({e}); see `stackctl status`, and run `stackctl up` again once the cause is fixed"
+    match c.status.as_str() {
+        "PENDING" | "IN_PROGRESS" => match aws::service_deployment::stop(aws, &c.arn).await {
+            Ok(()) => format!(
+                "the deployment was stopped and rolled back: the requests go to {} again; {fix}",
+                short(prev)
+            ),
+            Err(e) => format!(
+                "could not stop the deployment ({e}): see `stackctl status`, and roll back with `stackctl rollback {}`",
+                r.service
+            ),
+        },
+        "ROLLBACK_REQUESTED" | "ROLLBACK_IN_PROGRESS" | "ROLLBACK_SUCCESSFUL" => {
+            format!("ECS rolled the deployment back to {}; {fix}", short(prev))
+        }
+        other => format!(
+            "the deployment ended {other}: see `stackctl status`, and roll back with `stackctl rollback {}` if it serves the wrong version",
+            r.service
         ),
     }
 }

@@ -56,8 +56,9 @@ pub struct ServiceSpec {
     /// With two target groups (it deploys, or deployed, blue/green, canary or linear): the
     /// other one; `target_group` is then the one production is on.
     pub alternate: Option<Key>,
-    /// The role ECS changes the load balancer's rules with, when `deploy` shifts traffic.
-    pub infrastructure_role: Option<Key>,
+    /// The role ECS changes the load balancer's rules with, when `deploy` shifts traffic: its
+    /// key, and its ARN (what ECS is given; an IAM role's id here is its name).
+    pub infrastructure_role: Option<(Key, String)>,
 }
 
 /// What DescribeServices says, reduced to what the diff and the rollout watcher need.

@@ -24,7 +24,7 @@ pub use resource::{
     Deployment, Desired, Fix, HealthCheck, Key, Kind, Observed, Peer, Rule, ServiceSpec,
     ServiceState, Spec, State, TaskDef,
 };
-pub use strategy::{bake_minutes, ecs_strategy, live_groups, observed_deploy, steps};
+pub use strategy::{bake_minutes, ecs_strategy, live_groups, observed_deploy, rule_prefix, steps};
 
 // A plan holds a few dozen changes: boxing the spec would buy nothing.
 #[allow(clippy::large_enum_variant)]

@@ -82,19 +82,34 @@ pub fn observed_deploy(have: &ServiceState) -> Deploy {
     }
 }
 
+/// What the ARNs of a listener's rules begin with (ELB: `listener-rule/app/<lb>/<id>/<id>/`).
+pub fn rule_prefix(listener_arn: &str) -> String {
+    format!(
+        "{}/",
+        listener_arn.replacen(":listener/", ":listener-rule/", 1)
+    )
+}
+
 /// Whether the service's load balancer is the pair `want` names, in either order, with the
-/// role ECS changes the rule with.
+/// role ECS changes the rule with and a production rule on the listener that forwards to the
+/// service now (a domain added moves it to the HTTPS listener).
 pub fn pair_matches(want: &ServiceSpec, have: &ServiceState, ids: &Ids) -> bool {
-    let (Some((tg, _)), Some(alternate), Some((a, _, role))) =
+    let (Some((tg, listener)), Some(alternate), Some((a, rule, role))) =
         (&want.target_group, &want.alternate, &have.advanced)
     else {
         return false;
     };
+    if !ids
+        .get(listener)
+        .is_some_and(|l| rule.starts_with(&rule_prefix(l)))
+    {
+        return false;
+    }
     let mut w = [ids.get(tg), ids.get(alternate)];
     w.sort();
     let mut h = [have.target_group.as_ref(), Some(a)];
     h.sort();
-    let role_ok = want.infrastructure_role.as_ref().map(|r| ids.get(r)) == Some(Some(role));
+    let role_ok = want.infrastructure_role.as_ref().map(|r| &r.1) == Some(role);
     !w.contains(&None) && w == h && role_ok
 }
 

@@ -7,7 +7,8 @@ use super::resource::TaskDef;
 use crate::config::{Service, Source, Stack, TOKEN_ENV};
 use crate::image::layer::WRITABLE;
 
-fn role_arn(stack: &Stack, facts: &Facts, name: &str) -> String {
+/// The ARN of the stack's role `name` (under [`role_path`]).
+pub fn role_arn(stack: &Stack, facts: &Facts, name: &str) -> String {
     format!(
         "arn:{}:iam::{}:role{}{name}",
         facts.partition,

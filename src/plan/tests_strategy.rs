@@ -74,7 +74,13 @@ fn blue_green_adds_a_second_group_the_role_and_a_rule_to_both() {
         Some(desired::alternate_target_group("api")),
         "the second group"
     );
-    assert_eq!(s.infrastructure_role, Some(desired::infrastructure_role()));
+    assert_eq!(
+        s.infrastructure_role,
+        Some((
+            desired::infrastructure_role(),
+            "arn:aws:iam::123456789012:role/stackctl/demo/default/demo-default-ecs-infra".into()
+        ))
+    );
     let Spec::Listener(l) = spec(&want, &desired::listener()) else {
         unreachable!()
     };
@@ -202,5 +208,51 @@ fn a_new_canary_step_is_a_change_in_place() {
             desired::service("api").0,
             "deploy (bake time 5 → 1 min, canary 20% every 2 min)".to_string()
         )]
+    );
+}
+
+#[test]
+fn a_routed_service_shifts_on_its_own_rule_and_ecs_moving_it_is_no_change() {
+    let text = "name: demo
+services:
+  web: { image: web:1, port: 8000, public: true }
+  users: { image: users:1, port: 8080, public: { paths: [/users/*] }, deploy: canary }
+";
+    let stack = config::parse(Path::new("stack.yaml"), text, Path::new("."), None).unwrap();
+    let want = desired::desired(&stack, &facts());
+    let routes = desired::routes_on(&desired::listener());
+    let Spec::Routes(r) = spec(&want, &routes) else {
+        unreachable!()
+    };
+    let alternate = desired::alternate_target_group("users");
+    assert_eq!(r.rules[0].alternate.as_ref(), Some(&alternate));
+    // The default service deploys rolling: one group, forwarded to alone.
+    let Spec::Listener(l) = spec(&want, &desired::listener()) else {
+        unreachable!()
+    };
+    assert!(matches!(
+        &l.action,
+        aws::listener::Forwarding::Forward {
+            alternate: None,
+            ..
+        }
+    ));
+    let mut have = converged(&want);
+    assert!(plan(&want, &have).is_empty(), "converged");
+    // ECS moved the rule's weights to the second group.
+    let (p, a) = (id_for(&desired::target_group("users")), id_for(&alternate));
+    for o in have.iter_mut() {
+        if let State::Routes(s) = &mut o.state {
+            s.rules[0].forwards = vec![(p.clone(), 0), (a.clone(), 100)];
+        }
+    }
+    let mut f = facts();
+    f.live = live_groups(&have);
+    assert_eq!(f.live.get("users"), Some(&alternate));
+    let want = desired::desired(&stack, &f);
+    assert_eq!(
+        fixes(&plan(&want, &have)),
+        [],
+        "the rule and the service are left alone"
     );
 }

@@ -85,7 +85,7 @@ impl Resource for Service {
             d.extend([tg.clone(), listener.clone()]);
         }
         d.extend(s.alternate.iter().cloned());
-        d.extend(s.infrastructure_role.iter().cloned());
+        d.extend(s.infrastructure_role.iter().map(|r| r.0.clone()));
         d.extend(s.registry.iter().cloned());
         d
     }
@@ -149,8 +149,9 @@ impl Resource for Service {
             bake_minutes: plan::bake_minutes(&spec.deploy),
             steps: plan::steps(&spec.deploy),
             advanced: spec.alternate.as_ref().filter(|_| spec.deploy.shifts_traffic()).map(|a| {
-                let role = spec.infrastructure_role.as_ref().map(id).unwrap_or_default();
-                (id(a), "rule".into(), role)
+                let role = spec.infrastructure_role.as_ref().map(|r| r.1.clone()).unwrap_or_default();
+                let listener = spec.target_group.as_ref().map(|t| id(&t.1)).unwrap_or_default();
+                (id(a), format!("{}1", plan::rule_prefix(&listener)), role)
             }),
         }
     }

@@ -43,12 +43,16 @@ pub(super) async fn shifting<'s>(
         r.is_default() != Some(true) && forwards.iter().any(|(g, _)| groups.contains(g))
     });
     let Some(rule) = rule.and_then(|r| r.rule_arn()) else {
-        return Err(AwsError::new(
+        let mut e = AwsError::new(
             "find the production listener rule of",
             &spec.container,
             "no rule of the listener forwards to its target groups",
-        ));
+        );
+        e.hint = Some(
+            "run `stackctl up` again: it makes the rule forward to both of the service's target groups first".into(),
+        );
+        return Err(e);
     };
-    s.advanced = Some((groups[1].clone(), rule.to_string(), cx.id(role)?));
+    s.advanced = Some((groups[1].clone(), rule.to_string(), role.1.clone()));
     Ok(s)
 }

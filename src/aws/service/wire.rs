@@ -51,14 +51,18 @@ pub(super) fn state(s: &EcsService) -> ServiceState {
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
         bake_minutes: conf.and_then(|c| c.bake_time_in_minutes()),
+        // The strategy's own: ECS may keep the other's after a switch.
         steps: conf.and_then(|c| {
-            let canary = c.canary_configuration().map(|x| {
-                (x.canary_percent(), x.canary_bake_time_in_minutes())
-            });
-            let linear = c
-                .linear_configuration()
-                .map(|x| (x.step_percent(), x.step_bake_time_in_minutes()));
-            match canary.or(linear)? {
+            let steps = match c.strategy()?.as_str() {
+                "CANARY" => c
+                    .canary_configuration()
+                    .map(|x| (x.canary_percent(), x.canary_bake_time_in_minutes()))?,
+                "LINEAR" => c
+                    .linear_configuration()
+                    .map(|x| (x.step_percent(), x.step_bake_time_in_minutes()))?,
+                _ => return None,
+            };
+            match steps {
                 (Some(p), Some(m)) => Some((p, m)),
                 _ => None,
             }
@@ -209,7 +213,15 @@ pub fn deployment_configuration(deploy: &Deploy) -> DeploymentConfiguration {
             )
             .build();
     }
-    let b = b.set_bake_time_in_minutes(crate::plan::bake_minutes(deploy));
+    // Sent off explicitly: whether ECS keeps a field an update leaves out is not documented.
+    let b = b
+        .set_bake_time_in_minutes(crate::plan::bake_minutes(deploy))
+        .deployment_circuit_breaker(
+            DeploymentCircuitBreaker::builder()
+                .enable(false)
+                .rollback(false)
+                .build(),
+        );
     match (deploy, crate::plan::steps(deploy)) {
         (Deploy::Canary { .. }, Some((percent, minutes))) => b.canary_configuration(
             CanaryConfiguration::builder()
@@ -244,7 +256,7 @@ pub(super) fn settings(spec: &ServiceSpec) -> serde_json::Value {
                     "bake_time_in_minutes": d.bake_time_in_minutes(),
                     "steps": plan::steps(&spec.deploy).map(|(percent, minutes)| json!({ "percent": percent, "minutes": minutes })),
                     "alternate_target_group": spec.alternate,
-                    "infrastructure_role": spec.infrastructure_role,
+                    "infrastructure_role": spec.infrastructure_role.as_ref().map(|r| &r.0),
                 },
                 "propagate_tags": PROPAGATE_TAGS.as_str(),
                 "enable_ecs_managed_tags": ECS_MANAGED_TAGS,

@@ -11,7 +11,9 @@ use serde_json::json;
 
 use super::{Builder, Facts};
 use crate::aws::oidc_provider::{AUDIENCE, HOST};
-use crate::aws::permissions::{self, Cmd, LOG_GROUPS, REPOSITORIES, Target};
+use crate::aws::permissions::{
+    self, Cmd, LISTENERS, LOG_GROUPS, REPOSITORIES, RULES, TARGET_GROUPS, Target,
+};
 use crate::aws::{self};
 use crate::plan::resource::{Key, Kind, Spec};
 
@@ -61,6 +63,21 @@ pub fn boundary_document(t: &Target<'_>) -> String {
                 "Effect": "Allow",
                 "Action": ["ssm:GetParameter", "ssm:GetParameters"],
                 "Resource": fill("arn:{partition}:ssm:{region}:{account}:parameter/stackctl/{stack}/{env}/*")
+            },
+            // What ECS's infrastructure role for load balancers does during a blue/green,
+            // canary or linear deployment (its managed policy,
+            // AmazonECSInfrastructureRolePolicyForLoadBalancers), on this stack's only.
+            {
+                "Sid": "ShiftTheStacksTraffic",
+                "Effect": "Allow",
+                "Action": ["elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"],
+                "Resource": "*"
+            },
+            {
+                "Sid": "MoveTheStacksWeights",
+                "Effect": "Allow",
+                "Action": ["elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule", "elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+                "Resource": [fill(LISTENERS[0]), fill(RULES[0]), fill(TARGET_GROUPS[0])]
             },
             // Only the secret RDS keeps this stack's instance's password in (its tag names the
             // instance), as the execution role's own policy says.

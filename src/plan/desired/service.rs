@@ -89,7 +89,10 @@ impl Builder<'_> {
                 Deploy::Rolling
             },
             alternate: alternate.filter(|_| svc.public),
-            infrastructure_role: shifting.then(infrastructure_role),
+            infrastructure_role: shifting.then(|| {
+                let arn = crate::plan::task_def::role_arn(stack, facts, &n.infrastructure_role());
+                (infrastructure_role(), arn)
+            }),
         };
         self.push(service(name), n.ecs_service(name), Spec::Service(spec));
         if let Some(scaling) = &svc.scaling {
