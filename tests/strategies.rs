@@ -5,8 +5,10 @@
 //! - no request fails;
 //! - blue/green: the new version answers once ECS moves every request to it, at once;
 //! - canary: both answer during the canary's wait, the new one about its percent;
-//! - after `up`, only the new version answers, a second `up` plans nothing, and `down`
-//!   leaves nothing.
+//! - after `up`, only the new version answers, and a second `up` plans nothing;
+//! - `rollback` during the bake time goes back at once, none failed (after it, the same way
+//!   as the deploy: with `STACKCTL_STRATEGY_ROLLBACKS=1`);
+//! - `down` leaves nothing.
 
 mod common;
 
@@ -47,6 +49,25 @@ async fn release(f: &Fronted) -> (Hammer, f64, f64, String) {
     (hammer, before, after, up.all())
 }
 
+/// `stackctl rollback` after the deployment finished (a new deployment of revision 1 with the
+/// same strategy) under the client: how long it took, and answers by revision 2 a second after.
+/// Only with `STACKCTL_STRATEGY_ROLLBACKS=1` (a minute more of CI): (0, 0) otherwise.
+async fn roll_back(f: &Fronted, hammer: &Hammer) -> (f64, usize) {
+    if std::env::var_os("STACKCTL_STRATEGY_ROLLBACKS").is_none() {
+        return (0.0, 0);
+    }
+    let before = hammer.now();
+    f.project.run(&["rollback"]).ok();
+    let after = hammer.now();
+    assert_eq!(f.running().await, format!("{}:1", f.service));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while hammer.answered_since(after) < 20 {
+        assert!(Instant::now() < deadline, "no answer after the rollback");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (after - before, hammer.by(":2", after + 1.0, f64::MAX))
+}
+
 fn no_change(f: &Fronted) {
     let again = f.project.run(&["plan"]).ok();
     assert!(
@@ -66,12 +87,15 @@ async fn blue_green_moves_every_request_at_once_with_none_failed() {
     let first_2 = hammer.first(":2").expect("revision 2 answered");
     // The front follows the weights every 200 ms: a second after the switch, only 2.
     let late_1 = hammer.by(":1", first_2 + 1.0, f64::MAX);
+    no_change(&f);
+    let (rolled, late_2) = roll_back(&f, &hammer).await;
     let (answered, failures, why) = hammer.stop().await;
     eprintln!(
-        "[strategies] blue-green: up took {:.1}s; {answered} answered, {failures} failed; revision 2 first answered {:.1}s into up; revision 1 answered {late_1} times from 1s after that",
+        "[strategies] blue-green: up took {:.1}s; revision 2 first answered {:.1}s into up; revision 1 answered {late_1} times from 1s after that; rollback (a blue/green deployment of revision 1) took {rolled:.1}s; {answered} answered, {failures} failed in all",
         after - before,
         first_2 - before,
     );
+    assert_eq!(late_2, 0, "only revision 1 after the rollback");
     assert_eq!(failures, 0, "first failure: {why:?}\n{:#?}", f.lb.journal());
     assert_eq!(late_1, 0, "every request moved at once");
     assert!(
@@ -80,7 +104,6 @@ async fn blue_green_moves_every_request_at_once_with_none_failed() {
         ),
         "{up}"
     );
-    no_change(&f);
     // `down` finds the second target group and the infrastructure role too.
     f.project.run(&["down", "--yes"]).ok();
     let moto = common::moto().unwrap();
@@ -102,20 +125,22 @@ async fn a_canary_gets_its_share_then_everything_with_none_failed() {
         hammer.by(":2", first_2, last_1),
     );
     let after_1 = hammer.by(":1", after, f64::MAX);
+    no_change(&f);
+    let (rolled, late_2) = roll_back(&f, &hammer).await;
     let (answered, failures, why) = hammer.stop().await;
     let share = new as f64 / (old + new).max(1) as f64;
     eprintln!(
-        "[strategies] canary 20%: up took {:.1}s; {answered} answered, {failures} failed; during the canary ({:.1}s) {new} by revision 2 and {old} by revision 1 ({:.0}%)",
+        "[strategies] canary 20%: up took {:.1}s; during the canary ({:.1}s) {new} by revision 2 and {old} by revision 1 ({:.0}%); rollback (a canary deployment of revision 1) took {rolled:.1}s; {answered} answered, {failures} failed in all",
         after - before,
         last_1 - first_2,
         share * 100.0
     );
+    assert_eq!(late_2, 0, "only revision 1 after the rollback");
     assert_eq!(failures, 0, "first failure: {why:?}\n{:#?}", f.lb.journal());
     assert!(old + new > 100, "the canary's wait was seen: {old} + {new}");
     assert!((0.12..=0.30).contains(&share), "the canary got {share:.2}");
     assert_eq!(after_1, 0, "only the new version after up");
     assert!(up.contains("moving requests to the new version"), "{up}");
-    no_change(&f);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -142,16 +167,18 @@ async fn switching_from_rolling_to_linear_moves_requests_step_by_step_with_none_
         hammer.by(":1", first_2, last_1),
         hammer.by(":2", first_2, last_1),
     );
+    no_change(&f);
+    let (rolled, late_2) = roll_back(&f, &hammer).await;
     let (answered, failures, why) = hammer.stop().await;
     let share = new as f64 / (old + new).max(1) as f64;
     eprintln!(
-        "[strategies] rolling → linear 50%: up took {:.1}s; {answered} answered, {failures} failed; at the 50% step ({:.1}s) {new} by revision 2 and {old} by revision 1",
+        "[strategies] rolling → linear 50%: up took {:.1}s; at the 50% step ({:.1}s) {new} by revision 2 and {old} by revision 1; rollback (a linear deployment of revision 1) took {rolled:.1}s; {answered} answered, {failures} failed in all",
         after - before,
         last_1 - first_2,
     );
     assert_eq!(failures, 0, "first failure: {why:?}\n{:#?}", f.lb.journal());
     assert!((0.35..=0.65).contains(&share), "the step got {share:.2}");
-    no_change(&f);
+    assert_eq!(late_2, 0, "only revision 1 after the rollback");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -189,11 +216,12 @@ async fn a_rollback_during_the_bake_time_moves_every_request_back_at_once() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let hammer = Hammer::start(&f.lb.url, &token);
-    while hammer.answered_since(0.0) < 20 {
+    // The front follows the weights every 200 ms: from a second on, only 2.
+    while hammer.answered_since(1.0) < 20 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(
-        hammer.by(":1", 0.0, f64::MAX),
+        hammer.by(":1", 1.0, f64::MAX),
         0,
         "baking: every request on 2"
     );

@@ -204,12 +204,8 @@ async fn reconcile(
     else {
         return;
     };
-    let Some(weights) = super::lb_weights::weights(cp, at).await else {
-        return;
-    };
-    let (groups, weights): (Vec<String>, Vec<i32>) = weights.into_iter().unzip();
-    // Target address → (its group's place in `groups`, its state).
-    let Some(state) = super::lb_weights::health(cp, &groups).await else {
+    // Target address → (its group's place, its state), and each group's weight.
+    let Some((state, weights)) = super::lb_weights::read(cp, at).await else {
         return;
     };
     for t in described.tasks() {

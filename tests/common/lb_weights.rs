@@ -8,8 +8,26 @@ use std::sync::{Arc, Mutex};
 use super::dataplane::ControlPlane;
 use super::lb::Where;
 
+/// The targets' health (address → (its group's place, its state)) and each group's weight,
+/// the groups as the listener names them. The weights are read again after the health: a
+/// group's targets drain only once ECS has moved the weights off it, so these never send to
+/// a group already drained. None: a read failed.
+pub(super) async fn read(
+    cp: &Arc<ControlPlane>,
+    at: &Where,
+) -> Option<(HashMap<String, (usize, String)>, Vec<i32>)> {
+    let groups: Vec<String> = weights(cp, at).await?.into_iter().map(|(g, _)| g).collect();
+    let state = health(cp, &groups).await?;
+    let after = weights(cp, at).await?;
+    let weights = groups
+        .iter()
+        .map(|g| after.iter().find(|(a, _)| a == g).map_or(0, |(_, w)| *w))
+        .collect();
+    Some((state, weights))
+}
+
 /// Target address → (its group's place in `groups`, its state); None: a read failed.
-pub(super) async fn health(
+async fn health(
     cp: &Arc<ControlPlane>,
     groups: &[String],
 ) -> Option<HashMap<String, (usize, String)>> {
@@ -39,7 +57,7 @@ pub(super) async fn health(
 /// The target groups requests go to and the weight of each: the listener's default action
 /// (as a load balancer does, whatever groups it names now), else `at.groups` alike. None: the
 /// read failed.
-pub(super) async fn weights(cp: &Arc<ControlPlane>, at: &Where) -> Option<Vec<(String, i32)>> {
+async fn weights(cp: &Arc<ControlPlane>, at: &Where) -> Option<Vec<(String, i32)>> {
     let Some(listener) = &at.listener else {
         return Some(at.groups.iter().map(|g| (g.clone(), 1)).collect());
     };
